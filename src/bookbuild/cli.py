@@ -1,0 +1,100 @@
+"""The ``bookbuild`` command: parses arguments, calls the API, turns errors into messages.
+
+Exit codes: 0 success, 1 the book could not be built, 2 usage error (click's own).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import BookError, Diagnostic, Reporter
+from .resources import display_path
+
+BOOK_ARGUMENT = click.argument("book", required=False, type=click.Path(path_type=Path))
+
+
+def _human_size(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size} B"
+
+
+def _print_diagnostic(diagnostic: Diagnostic) -> None:
+    click.echo(diagnostic.format(), err=True)
+
+
+def _run(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs: object) -> None:
+    from .api import BuildOptions, build
+
+    debug = ctx.obj.get("debug", False) if ctx.obj else False
+    options = BuildOptions(page_size=kwargs.pop("page_size", None))  # type: ignore[arg-type]
+    reporter = Reporter(sink=_print_diagnostic)
+    try:
+        results = build(book, formats, options=options, reporter=reporter, **kwargs)  # type: ignore[arg-type]
+    except BookError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(1)
+    except Exception as exc:  # a bug of ours: still no traceback unless asked for
+        if debug:
+            raise
+        click.echo(f"bookbuild: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                   err=True)
+        ctx.exit(1)
+    for result in results:
+        click.echo(f"{display_path(result.path)}  {_human_size(result.size)}  {result.seconds:.2f} s")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bookbuild")
+@click.option("--debug", is_flag=True, help="Show a traceback for internal errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Build EPUB 3 and PDF books from Markdown and XHTML chapters listed in book.toml.
+
+    BOOK is a folder holding book.toml, or the book.toml itself; without it, ./book.toml
+    or ./book/book.toml is used. Outputs go to dist/<slug>.<format>.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@main.command()
+@BOOK_ARGUMENT
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="The EPUB file to write.")
+@click.pass_context
+def epub(ctx: click.Context, book: Path | None, output: Path | None) -> None:
+    """Build the EPUB 3 e-book."""
+    _run(ctx, book, ["epub"], output=output)
+
+
+@main.command()
+@BOOK_ARGUMENT
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="The PDF file to write.")
+@click.option("--page-size", help="A4, Letter, A5, B5, 6x9in, or a size such as '210mm 297mm'.")
+@click.pass_context
+def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: str | None) -> None:
+    """Build the print PDF."""
+    _run(ctx, book, ["pdf"], output=output, page_size=page_size)
+
+
+@main.command()
+@BOOK_ARGUMENT
+@click.option("--output-dir", type=click.Path(path_type=Path), help="Folder for the outputs (default dist/).")
+@click.option("--page-size", help="Page size of the PDF (see bookbuild pdf --help).")
+@click.pass_context
+def build(ctx: click.Context, book: Path | None, output_dir: Path | None, page_size: str | None) -> None:
+    """Build every format: EPUB and PDF."""
+    from .api import FORMATS
+
+    _run(ctx, book, list(FORMATS), output_dir=output_dir, page_size=page_size)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

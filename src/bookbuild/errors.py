@@ -1,0 +1,107 @@
+"""Errors and warnings that carry their location.
+
+Library code raises :class:`BookError` and reports warnings through a :class:`Reporter`;
+only the CLI prints them (house rule 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in the user's files a diagnostic points."""
+
+    file: str | None = None
+    line: int | None = None
+    col: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.file or "<book>"]
+        if self.line:
+            parts.append(str(self.line))
+            if self.col:
+                parts.append(str(self.col))
+        return ":".join(parts)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One message for the author: an error or a warning, with its location and a hint."""
+
+    severity: str  # "error" or "warning"
+    message: str
+    location: Location = Location()
+    hint: str | None = None
+
+    def format(self) -> str:
+        """Compiler-style one line: ``file:line:col: severity: message (hint)``."""
+        text = f"{self.location}: {self.severity}: {self.message}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+
+class BookError(Exception):
+    """A mistake in the book's sources or options that stops the build."""
+
+    def __init__(
+        self,
+        message: str,
+        file: str | Path | None = None,
+        line: int | None = None,
+        col: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.diagnostic = Diagnostic(
+            "error", message, Location(str(file) if file is not None else None, line, col), hint
+        )
+
+    def __str__(self) -> str:
+        return self.diagnostic.format()
+
+
+class ManifestError(BookError):
+    """book.toml is missing, malformed or does not match the schema."""
+
+
+class SourceError(BookError):
+    """A chapter or asset cannot be read or parsed."""
+
+
+class OutputError(BookError):
+    """The output cannot be written where it was asked for."""
+
+
+@dataclass
+class Reporter:
+    """Collects warnings during a build and hands each to an optional sink as it arrives."""
+
+    sink: Callable[[Diagnostic], None] | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def warn(
+        self,
+        message: str,
+        file: str | Path | None = None,
+        line: int | None = None,
+        col: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        """Record a warning; the build goes on."""
+        diagnostic = Diagnostic(
+            "warning", message, Location(str(file) if file is not None else None, line, col), hint
+        )
+        if diagnostic in self.diagnostics:
+            return
+        self.diagnostics.append(diagnostic)
+        if self.sink is not None:
+            self.sink(diagnostic)
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]

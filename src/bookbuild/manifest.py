@@ -1,0 +1,331 @@
+"""Find, load and validate book.toml into frozen dataclasses (house rule 3).
+
+Defaults live here and nowhere else; after loading, the rest of the code trusts its inputs.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import tomllib
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ManifestError, Reporter
+from .resources import display_path, resolve_in_book
+from .slugs import file_slug
+
+MANIFEST_NAME = "book.toml"
+
+# BCP 47, loosely: a primary language subtag and optional subtags (en, en-GB, zh-Hans-CN, ...).
+_BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$|^[A-Za-z]{4,8}(-[A-Za-z0-9]{1,8})*$")
+
+PAGE_SIZES = {
+    "a4": "210mm 297mm",
+    "letter": "8.5in 11in",
+    "a5": "148mm 210mm",
+    "b5": "176mm 250mm",
+    "trade": "6in 9in",
+    "6x9in": "6in 9in",
+}
+
+
+@dataclass(frozen=True)
+class BookMeta:
+    """What the package metadata and the title pages say about the book."""
+
+    title: str
+    authors: tuple[str, ...]
+    language: str
+    identifier: str
+    subtitle: str | None = None
+    date: str | None = None
+    publisher: str | None = None
+    description: str | None = None
+    rights: str | None = None
+    subjects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChapterEntry:
+    """One entry of ``chapters``: the resolved file and an optional title override."""
+
+    path: Path
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class PdfOptions:
+    """The ``[pdf]`` table."""
+
+    page_size: str = "A4"
+
+    @property
+    def page_size_css(self) -> str:
+        """The ``size`` value for ``@page``: a preset's dimensions or the user's own."""
+        return PAGE_SIZES.get(self.page_size.strip().lower(), self.page_size)
+
+
+@dataclass(frozen=True)
+class EpubOptions:
+    """The ``[epub]`` table (filled in by later work)."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A validated book.toml."""
+
+    path: Path
+    meta: BookMeta
+    chapters: tuple[ChapterEntry, ...]
+    cover: Path | None = None
+    styles: tuple[Path, ...] = ()
+    pdf: PdfOptions = field(default_factory=PdfOptions)
+    epub: EpubOptions = field(default_factory=EpubOptions)
+
+    @property
+    def root(self) -> Path:
+        """The book folder: every file the book uses lives below it."""
+        return self.path.parent
+
+    @property
+    def slug(self) -> str:
+        """The base name of the outputs, from the title."""
+        return file_slug(self.meta.title)
+
+
+def find_manifest(location: str | Path | None = None) -> Path:
+    """The book.toml for a folder, a file, or (with no argument) ./ or ./book/."""
+    if location is None:
+        for candidate in (Path(MANIFEST_NAME), Path("book") / MANIFEST_NAME):
+            if candidate.is_file():
+                return candidate.resolve()
+        raise ManifestError(
+            f"no {MANIFEST_NAME} in this folder or in ./book/",
+            hint="run in a book folder, or name one: bookbuild epub path/to/book",
+        )
+    path = Path(location)
+    if path.is_dir():
+        path = path / MANIFEST_NAME
+    if not path.is_file():
+        raise ManifestError(f"{display_path(path)}: no such book manifest")
+    return path.resolve()
+
+
+class _Source:
+    """The manifest text, for pointing errors at the line where a key is written."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.name = display_path(path)
+        self.lines = text.splitlines()
+
+    def line_of(self, table: str | None, key: str | None = None, needle: str | None = None) -> int | None:
+        current: str | None = None
+        first_in_table: int | None = None
+        for number, raw in enumerate(self.lines, start=1):
+            line = raw.strip()
+            header = re.match(r"^\[\s*([^\]\s]+)\s*\]", line)
+            if header:
+                current = header.group(1)
+                if current == table and first_in_table is None:
+                    first_in_table = number
+                continue
+            if current != table:
+                continue
+            if needle is not None and needle in raw:
+                return number
+            if needle is None and key is not None and re.match(rf"^{re.escape(key)}\s*=", line):
+                return number
+        return first_in_table
+
+    def error(self, message: str, table: str | None, key: str | None = None,
+              needle: str | None = None, hint: str | None = None) -> ManifestError:
+        return ManifestError(message, self.name, self.line_of(table, key, needle), hint=hint)
+
+
+_BOOK_KEYS = {
+    "title", "subtitle", "authors", "language", "identifier", "date", "publisher",
+    "description", "rights", "subjects", "cover", "chapters", "styles",
+}
+_TABLES = {"book", "pdf", "epub"}
+_PDF_KEYS = {"page_size"}
+_EPUB_KEYS: set[str] = set()
+
+
+def load_manifest(location: str | Path | None = None, reporter: Reporter | None = None) -> Manifest:
+    """Load and validate a book.toml; every problem is a :class:`ManifestError` with its line."""
+    reporter = reporter or Reporter()
+    path = find_manifest(location)
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ManifestError("not valid UTF-8", display_path(path), line) from None
+    except OSError as exc:
+        raise ManifestError(f"cannot read: {exc.strerror}", display_path(path)) from None
+    source = _Source(path, text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+        line, col = (int(match.group(1)), int(match.group(2))) if match else (len(source.lines) or None, None)
+        raise ManifestError(f"malformed TOML: {message}", source.name, line, col) from None
+
+    for key in data:
+        if key not in _TABLES:
+            reporter.warn(f"unknown table or key '{key}' ignored", source.name,
+                          source.line_of(None, key, needle=f"[{key}]") or source.line_of(None, key))
+    book = data.get("book")
+    if not isinstance(book, dict):
+        raise source.error("missing [book] table", None,
+                           hint="start book.toml with [book] and title, authors, language, chapters")
+    for key in book:
+        if key not in _BOOK_KEYS:
+            reporter.warn(f"[book] unknown key '{key}' ignored", source.name, source.line_of("book", key))
+
+    reader = _TableReader(source, "book", book)
+    title = reader.string("title", required=True)
+    authors = reader.string_list("authors", required=True)
+    if not authors:
+        raise source.error("[book] authors: list at least one author", "book", "authors")
+    language = reader.string("language", required=True)
+    if not _BCP47.match(language):
+        raise source.error(f"[book] language: '{language}' is not a BCP 47 language tag", "book",
+                           "language", hint="for example en, en-GB, fr, zh-Hans")
+    identifier = reader.string("identifier") or default_identifier(title, authors)
+    meta = BookMeta(
+        title=title,
+        authors=tuple(authors),
+        language=language,
+        identifier=identifier,
+        subtitle=reader.string("subtitle"),
+        date=reader.date("date"),
+        publisher=reader.string("publisher"),
+        description=reader.string("description"),
+        rights=reader.string("rights"),
+        subjects=tuple(reader.string_list("subjects")),
+    )
+    cover_name = reader.string("cover")
+    cover = reader.file(cover_name, "cover", what="cover image") if cover_name else None
+    styles = tuple(reader.file(name, "styles", what="stylesheet") for name in reader.string_list("styles"))
+    chapters = _chapters(source, reader, book)
+
+    pdf_table = _table(source, data, "pdf", _PDF_KEYS, reporter)
+    pdf_reader = _TableReader(source, "pdf", pdf_table)
+    pdf = PdfOptions(page_size=pdf_reader.string("page_size") or "A4")
+    _table(source, data, "epub", _EPUB_KEYS, reporter)
+    return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf)
+
+
+def default_identifier(title: str, authors: list[str] | tuple[str, ...]) -> str:
+    """A stable UUID from title and authors, so rebuilds keep the same identifier."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'bookbuild:' + title + chr(10) + chr(10).join(authors))}"
+
+
+def _table(source: _Source, data: dict[str, Any], name: str, known: set[str],
+           reporter: Reporter) -> dict[str, Any]:
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise source.error(f"'{name}' must be a table ([{name}])", None, name)
+    for key in table:
+        if key not in known:
+            reporter.warn(f"[{name}] unknown key '{key}' ignored", source.name, source.line_of(name, key))
+    return table
+
+
+def _chapters(source: _Source, reader: _TableReader, book: dict[str, Any]) -> tuple[ChapterEntry, ...]:
+    entries = book.get("chapters")
+    if entries is None:
+        raise source.error("[book] chapters: required key missing", "book",
+                           hint='list the chapter files in reading order: chapters = ["chapters/01.md"]')
+    if not isinstance(entries, list) or not entries:
+        raise source.error("[book] chapters: expected a non-empty list of files", "book", "chapters")
+    chapters = []
+    for entry in entries:
+        if isinstance(entry, str):
+            chapters.append(ChapterEntry(reader.file(entry, "chapters", what="chapter")))
+        elif isinstance(entry, dict):
+            name = entry.get("file")
+            if not isinstance(name, str):
+                raise source.error("[book] chapters: a table entry needs file = \"...\"", "book", "chapters")
+            title = entry.get("title")
+            if title is not None and not isinstance(title, str):
+                raise source.error(f"[book] chapters: title of '{name}' must be a string", "book",
+                                   needle=name)
+            unknown = set(entry) - {"file", "title"}
+            if unknown:
+                raise source.error(f"[book] chapters: unknown key '{sorted(unknown)[0]}' in entry for '{name}'",
+                                   "book", needle=name)
+            chapters.append(ChapterEntry(reader.file(name, "chapters", what="chapter"), title))
+        else:
+            raise source.error(f"[book] chapters: entries are file names or tables, not {_type_name(entry)}",
+                               "book", "chapters")
+    seen: set[Path] = set()
+    for chapter in chapters:
+        if chapter.path in seen:
+            raise source.error(f"[book] chapters: '{display_path(chapter.path)}' is listed twice", "book",
+                               needle=chapter.path.name)
+        seen.add(chapter.path)
+    return tuple(chapters)
+
+
+class _TableReader:
+    """Typed access to one TOML table, raising errors that name the key and its line."""
+
+    def __init__(self, source: _Source, table: str, values: dict[str, Any]) -> None:
+        self.source, self.table, self.values = source, table, values
+
+    def _fail(self, key: str, expected: str, value: Any) -> ManifestError:
+        return self.source.error(f"[{self.table}] {key}: expected {expected}, got {_type_name(value)}",
+                                 self.table, key)
+
+    def string(self, key: str, required: bool = False) -> str | None:
+        value = self.values.get(key)
+        if value is None:
+            if required:
+                raise self.source.error(f"[{self.table}] {key}: required key missing", self.table)
+            return None
+        if not isinstance(value, str):
+            raise self._fail(key, "a string", value)
+        if required and not value.strip():
+            raise self.source.error(f"[{self.table}] {key}: must not be empty", self.table, key)
+        return value
+
+    def string_list(self, key: str, required: bool = False) -> list[str]:
+        value = self.values.get(key)
+        if value is None:
+            if required:
+                raise self.source.error(f"[{self.table}] {key}: required key missing", self.table)
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self._fail(key, "a list of strings", value)
+        return value
+
+    def date(self, key: str) -> str | None:
+        value = self.values.get(key)
+        if value is None:
+            return None
+        if isinstance(value, (_dt.date, _dt.datetime)):
+            return value.isoformat()
+        if isinstance(value, str) and re.match(r"^\d{4}(-\d{2}(-\d{2})?)?$", value):
+            return value
+        raise self._fail(key, "a date such as 2020-06-16", value)
+
+    def file(self, name: str, key: str, what: str) -> Path:
+        line = self.source.line_of(self.table, key, needle=name) or self.source.line_of(self.table, key)
+        return resolve_in_book(self.source.path.parent, self.source.path.parent, name, what=f"[{self.table}] {key}: {what}",
+                               file=self.source.name, line=line, error=ManifestError)
+
+
+def _type_name(value: Any) -> str:
+    return {
+        str: "a string", int: "an integer", float: "a number", bool: "true/false",
+        list: "a list", dict: "a table",
+    }.get(type(value), type(value).__name__)

@@ -1,0 +1,1 @@
+"""Renderers: Book -> bytes of one format. Format-specific code lives only here."""

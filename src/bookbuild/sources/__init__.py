@@ -1,0 +1,133 @@
+"""Readers: one chapter file in, one :class:`~bookbuild.model.Chapter` out.
+
+Reading a chapter depends only on that file and its place in the book, so it can be cached
+and run in parallel (house rule 8). Book-wide work (unique ids, links) is in transforms/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+from ..errors import SourceError
+from ..manifest import ChapterEntry
+from ..model import Chapter, Footnote, Heading
+from ..resources import display_path
+from ..slugs import id_slug, unique
+from ..xhtml import html_to_fragment, inner_xhtml, iter_elements, serialize_fragment, source_line, text_of
+from .markdown import markdown_to_html
+from .xhtml import xhtml_body
+
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def chapter_id(index: int) -> str:
+    """The book-wide id of chapter ``index`` (1-based); also its EPUB file stem."""
+    return f"ch{index:02d}"
+
+
+def read_text(path: Path) -> str:
+    """A source file as text: UTF-8 (a BOM is dropped); invalid bytes name their line."""
+    name = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror}", name) from None
+    try:
+        return raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SourceError("not valid UTF-8", name, line, hint="save the file as UTF-8") from None
+
+
+def read_chapter(entry: ChapterEntry, index: int) -> Chapter:
+    """Parse one chapter file into a chapter with local links and image sources left as written."""
+    name = display_path(entry.path)
+    text = read_text(entry.path)
+    suffix = entry.path.suffix.lower()
+    front_matter: dict = {}
+    if suffix in MARKDOWN_SUFFIXES:
+        html, front_matter = markdown_to_html(text, name)
+    elif suffix in HTML_SUFFIXES:
+        html = xhtml_body(text, name)
+    else:
+        raise SourceError(
+            f"unknown chapter type '{suffix or entry.path.name}'",
+            name,
+            hint="chapters are Markdown (.md) or HTML (.html, .xhtml)",
+        )
+    cid = chapter_id(index)
+    wrapper = html_to_fragment(html)
+    footnotes = _extract_footnotes(wrapper, cid)
+    headings = _heading_ids(wrapper)
+    title = entry.title or _string(front_matter.get("title")) or (headings[0].text if headings else None)
+    title = title or entry.path.stem
+    if not headings:
+        h1 = etree.Element("h1")
+        h1.text = title
+        h1.set("id", id_slug(title))
+        wrapper.insert(0, h1)
+        h1.tail, wrapper.text = wrapper.text, None
+        headings = (Heading(1, title, h1.get("id")),)
+    return Chapter(
+        index=index,
+        id=cid,
+        source=entry.path,
+        title=title,
+        body=serialize_fragment(wrapper),
+        headings=headings,
+        footnotes=footnotes,
+        title_id=headings[0].id,
+    )
+
+
+def _string(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _heading_ids(wrapper: etree._Element) -> tuple[Heading, ...]:
+    taken: set[str] = set()
+    for node in iter_elements(wrapper):
+        if node.tag not in HEADING_TAGS and node.get("id"):
+            taken.add(node.get("id").casefold())
+    headings = []
+    for node in iter_elements(wrapper):
+        if node.tag in HEADING_TAGS:
+            text = text_of(node)
+            wanted = node.get("id") or id_slug(text)
+            node.set("id", unique(wanted, taken))
+            headings.append(Heading(int(node.tag[1]), text, node.get("id")))
+    return tuple(headings)
+
+
+def _extract_footnotes(wrapper: etree._Element, cid: str) -> tuple[Footnote, ...]:
+    """Move markdown-it's footnote block out of the body into the model, with book-wide ids."""
+    notes: dict[int, str] = {}
+    for block in list(wrapper.iter("div")):
+        if block.get("data-bb-footnotes") is None:
+            continue
+        for note in block.iter("div"):
+            number = note.get("data-bb-footnote")
+            if number and number.isdigit():
+                notes[int(number)] = inner_xhtml(note).strip()
+        parent = block.getparent()
+        if parent is not None:
+            parent.remove(block)
+    refs: dict[int, list[str]] = {}
+    for ref in wrapper.iter("a"):
+        if ref.get("role") != "doc-noteref":
+            continue
+        number = int(ref.get("href", "#fn-0").rsplit("-", 1)[-1])
+        ref.set("href", f"#{cid}-fn-{number}")
+        ref.set("id", f"{cid}-{ref.get('id')}")
+        refs.setdefault(number, []).append(ref.get("id"))
+    return tuple(
+        Footnote(id=f"{cid}-fn-{number}", number=number, body=body, ref_ids=tuple(refs.get(number, ())))
+        for number, body in sorted(notes.items())
+    )
+
+
+__all__ = ["read_chapter", "read_text", "chapter_id", "source_line"]

@@ -1,0 +1,33 @@
+"""Book -> Book stages run after every chapter is read, in this order."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..errors import Reporter
+from ..model import Book
+from ..xhtml import parse_fragment, serialize_fragment, strip_line_numbers
+from .ids import unique_ids
+from .links import resolve_links
+
+
+def apply_transforms(book: Book, reporter: Reporter) -> Book:
+    """Run every stage: book-wide ids, then links and images, then drop bookkeeping."""
+    book = unique_ids(book)
+    book = resolve_links(book, reporter)
+    return finish(book)
+
+
+def finish(book: Book) -> Book:
+    """Remove source-line attributes: they served warnings and must not reach the output."""
+    chapters = []
+    for chapter in book.chapters:
+        footnotes = tuple(dataclasses.replace(note, body=_without_lines(note.body)) for note in chapter.footnotes)
+        chapters.append(chapter.replace(body=_without_lines(chapter.body), footnotes=footnotes))
+    return book.replace(chapters=tuple(chapters))
+
+
+def _without_lines(body: str) -> str:
+    wrapper = parse_fragment(body)
+    strip_line_numbers(wrapper)
+    return serialize_fragment(wrapper)

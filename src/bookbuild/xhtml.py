@@ -1,0 +1,110 @@
+"""XHTML fragments: parse forgiving HTML into well-formed XML and back to text.
+
+Model bodies are namespace-less XHTML fragments; this module is the one place that turns
+HTML (from markdown-it or an author's raw HTML) into them, and parses them again for the
+transforms and renderers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import lxml.html
+from lxml import etree
+
+# Characters XML 1.0 forbids (C0 controls except tab, newline, carriage return; U+FFFE/FFFF).
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NCNAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
+LINE_ATTR = "data-bb-line"
+
+BLOCK_TAGS = frozenset(
+    "p h1 h2 h3 h4 h5 h6 ul ol li dl dt dd table thead tbody tr td th blockquote pre figure "
+    "figcaption div section aside hr".split()
+)
+
+
+def html_to_fragment(html: str) -> etree._Element:
+    """Parse HTML into a ``<div>`` wrapper of well-formed, namespace-less XHTML elements."""
+    html = XML_ILLEGAL.sub("", html)
+    if not html.strip():
+        return etree.Element("div")
+    parsed = lxml.html.fragment_fromstring(html, create_parent="div")
+    for node in list(parsed.iter()):
+        if not isinstance(node.tag, str):  # comments and processing instructions
+            _drop_keep_tail(node)
+            continue
+        if not _NCNAME.match(node.tag):
+            node.drop_tag()
+            continue
+        for name in list(node.attrib):
+            if name == "xml:lang":
+                node.attrib.setdefault("lang", node.attrib[name])
+                del node.attrib[name]
+            elif not _NCNAME.match(name):
+                del node.attrib[name]
+    text = etree.tostring(parsed, encoding="unicode", method="xml")
+    return etree.fromstring(text)
+
+
+def parse_fragment(body: str) -> etree._Element:
+    """Parse a model body (well-formed XHTML fragment) into a ``<div>`` wrapper."""
+    return etree.fromstring(f"<div>{body}</div>")
+
+
+def serialize_fragment(wrapper: etree._Element) -> str:
+    """The children (and leading text) of a wrapper, as XHTML text."""
+    head = _escape(wrapper.text or "")
+    return head + "".join(etree.tostring(child, encoding="unicode", with_tail=True) for child in wrapper)
+
+
+def inner_xhtml(element: etree._Element) -> str:
+    """The content of one element, without its own tag."""
+    return serialize_fragment(element)
+
+
+def text_of(element: etree._Element) -> str:
+    """The element's text content, whitespace collapsed."""
+    return " ".join("".join(element.itertext()).split())
+
+
+def source_line(element: etree._Element) -> int | None:
+    """The source line recorded on the nearest block ancestor-or-self, if any."""
+    node: etree._Element | None = element
+    while node is not None:
+        value = node.get(LINE_ATTR)
+        if value and value.isdigit():
+            return int(value)
+        node = node.getparent()
+    return None
+
+
+def strip_line_numbers(wrapper: etree._Element) -> None:
+    """Remove the source-line bookkeeping attributes before output."""
+    for node in wrapper.iter():
+        if isinstance(node.tag, str) and LINE_ATTR in node.attrib:
+            del node.attrib[LINE_ATTR]
+
+
+def iter_elements(wrapper: etree._Element, tag: str | None = None) -> Iterator[etree._Element]:
+    """Elements below the wrapper (not the wrapper itself), optionally by tag."""
+    for node in wrapper.iter(tag) if tag else wrapper.iter():
+        if node is not wrapper and isinstance(node.tag, str):
+            yield node
+
+
+def _drop_keep_tail(node: etree._Element) -> None:
+    parent = node.getparent()
+    if parent is None:
+        return
+    tail = node.tail or ""
+    previous = node.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(node)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
