@@ -40,7 +40,8 @@ class BuildResult:
 
 def load_book(manifest: Manifest, reporter: Reporter) -> Book:
     """Read every chapter once and run the transforms: the one model all renderers share."""
-    chapters = tuple(read_chapter(entry, index) for index, entry in enumerate(manifest.chapters, start=1))
+    chapters = tuple(read_chapter(entry, index, manifest.meta.language, manifest.root)
+                     for index, entry in enumerate(manifest.chapters, start=1))
     cover = None
     if manifest.cover is not None:
         suffix = manifest.cover.suffix.lower()

@@ -16,6 +16,7 @@ from ..model import Chapter, Footnote, Heading
 from ..resources import display_path
 from ..slugs import id_slug, unique
 from ..xhtml import html_to_fragment, inner_xhtml, iter_elements, serialize_fragment, source_line, text_of
+from .includes import expand_includes
 from .markdown import markdown_to_html
 from .xhtml import xhtml_body
 
@@ -43,14 +44,19 @@ def read_text(path: Path) -> str:
         raise SourceError("not valid UTF-8", name, line, hint="save the file as UTF-8") from None
 
 
-def read_chapter(entry: ChapterEntry, index: int) -> Chapter:
-    """Parse one chapter file into a chapter with local links and image sources left as written."""
+def read_chapter(entry: ChapterEntry, index: int, language: str = "en", root: Path | None = None) -> Chapter:
+    """Parse one chapter file into a chapter with local links and image sources left as written.
+
+    ``language`` (the book's) picks the quotation marks and call-out titles; ``root`` (the
+    book folder) bounds the files an include may read.
+    """
     name = display_path(entry.path)
     text = read_text(entry.path)
     suffix = entry.path.suffix.lower()
     front_matter: dict = {}
     if suffix in MARKDOWN_SUFFIXES:
-        html, front_matter = markdown_to_html(text, name)
+        text = expand_includes(text, entry.path, root or entry.path.parent, name)
+        html, front_matter = markdown_to_html(text, name, language)
     elif suffix in HTML_SUFFIXES:
         html = xhtml_body(text, name)
     else:
