@@ -16,6 +16,7 @@ from .model import Asset, Book
 from .resources import display_path
 from .sources import read_chapter
 from .transforms import apply_transforms
+from .transforms.formats import for_format
 from .transforms.links import IMAGE_TYPES
 
 FORMATS = ("epub", "pdf")
@@ -104,6 +105,7 @@ def build(
 
 
 def _render(fmt: str, book: Book, reporter: Reporter) -> bytes:
+    book = for_format(book, fmt)
     if fmt == "epub":
         from .render.epub import render_epub
 

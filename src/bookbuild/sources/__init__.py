@@ -87,6 +87,7 @@ def read_chapter(entry: ChapterEntry, index: int, language: str = "en", root: Pa
         headings=headings,
         footnotes=footnotes,
         title_id=headings[0].id,
+        kind=entry.kind,
     )
 
 
@@ -99,6 +100,7 @@ def _heading_ids(wrapper: etree._Element) -> tuple[Heading, ...]:
     for node in iter_elements(wrapper):
         if node.tag not in HEADING_TAGS and node.get("id"):
             taken.add(node.get("id").casefold())
+    _promote_headings(wrapper)
     headings = []
     for node in iter_elements(wrapper):
         if node.tag in HEADING_TAGS:
@@ -107,6 +109,17 @@ def _heading_ids(wrapper: etree._Element) -> tuple[Heading, ...]:
             node.set("id", unique(wanted, taken))
             headings.append(Heading(int(node.tag[1]), text, node.get("id")))
     return tuple(headings)
+
+
+def _promote_headings(wrapper: etree._Element) -> None:
+    """A chapter whose top heading is ``##`` (common in books made for the web) gets its
+    headings raised so that it has an ``h1``: its title, with sections below it."""
+    levels = [int(node.tag[1]) for node in iter_elements(wrapper) if node.tag in HEADING_TAGS]
+    shift = min(levels, default=1) - 1
+    if shift > 0:
+        for node in iter_elements(wrapper):
+            if node.tag in HEADING_TAGS:
+                node.tag = f"h{int(node.tag[1]) - shift}"
 
 
 def _extract_footnotes(wrapper: etree._Element, cid: str) -> tuple[Footnote, ...]:

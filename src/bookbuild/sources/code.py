@@ -76,5 +76,14 @@ def render_fence(self: Any, tokens: list[Token], idx: int, options: Any, env: An
 
 
 def pygments_css() -> str:
-    """The rules for Pygments' classes, scoped to ``pre.highlight`` (pasted into base.css)."""
-    return _formatter().get_style_defs("pre.highlight")
+    """The rules for Pygments' token classes, scoped to ``pre.highlight``.
+
+    base.css holds their output between the PYGMENTS markers (regenerate it with
+    ``python -m bookbuild.sources.code``); Pygments' unscoped rules are left out.
+    """
+    rules = _formatter().get_style_defs("pre.highlight").splitlines()
+    return "\n".join(rule for rule in rules if rule.startswith("pre.highlight .")) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintainer's tool
+    print(pygments_css(), end="")
