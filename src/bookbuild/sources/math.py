@@ -7,6 +7,7 @@ error naming ``file:line``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from markdown_it.token import Token
@@ -17,10 +18,32 @@ MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 
 
 def tex_to_mathml(tex: str, display: bool) -> str:
-    """One formula as a ``<math>`` element (MathML namespace declared on it)."""
+    """One formula as a ``<math>`` element (MathML namespace declared on it).
+
+    latex2mathml is lenient: it closes unbalanced braces and passes unknown commands
+    through as text. Both would put TeX in front of the reader, so both are refused here.
+    """
     from latex2mathml.converter import convert
 
-    return convert(tex.strip(), display="block" if display else "inline")
+    _check_braces(tex)
+    mathml = convert(tex.strip(), display="block" if display else "inline")
+    leaked = _LEAKED_COMMAND.search(mathml)
+    if leaked:
+        raise ValueError(f"unknown command {leaked.group(0)}")
+    return mathml
+
+
+_LEAKED_COMMAND = re.compile(r"\\[A-Za-z]+")
+
+
+def _check_braces(tex: str) -> None:
+    depth = 0
+    for char in re.sub(r"\\[{}\\]", "", tex):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            raise ValueError("a '}' closes nothing")
+    if depth:
+        raise ValueError("a '{' is never closed")
 
 
 def convert_math(state: Any) -> None:
