@@ -135,6 +135,15 @@ def test_parts_and_matter_in_the_epub(tour: dict) -> None:
     assert landmarks.find(".//x:a[@epub:type='bodymatter']", X).get("href") == "ch03.xhtml"
 
 
+def test_numbered_chapters_and_appendices_show_their_label(tour: dict) -> None:
+    heading = chapter_titled(tour, "Text and Typography").find(".//x:h1", X)
+    assert heading.find("x:span[@class='chapter-label']", X).text == "Chapter 1"
+    appendix = chapter_titled(tour, "Syntax Summary").find(".//x:h1", X)
+    assert "".join(appendix.itertext()) == "Appendix A Syntax Summary"
+    assert chapter_titled(tour, "Preface").find(".//x:h1/x:span", X) is None  # front matter: unnumbered
+    assert re.search(r"CHAPTER 1\s+Text and Typography", tour["text"])  # CSS sets the label in capitals
+
+
 def test_pdf_part_pages_and_roman_front_matter(tour: dict) -> None:
     pages = [pdftotext(tour["pdf"], n, n).split() for n in range(1, 6)]
     assert pages[2][-1] == "iii" and pages[2][0] == "Dedication"

@@ -37,6 +37,7 @@ def number_things(book: Book) -> Book:
     for chapter in book.chapters:
         _chapter_labels(chapter, words, labels)
         wrapper = parse_fragment(chapter.body)
+        _label_title(wrapper, chapter, words)
         for node in wrapper.iter("figure", "table", "div"):
             kind = _numbered_kind(node)
             if kind is None:
@@ -61,6 +62,21 @@ def _chapter_labels(chapter: Chapter, words: dict[str, str], labels: dict[str, s
         labels[chapter.title_id] = f"{word} {chapter.number}"
     else:
         labels[chapter.title_id] = chapter.title
+
+
+def _label_title(wrapper: etree._Element, chapter: Chapter, words: dict[str, str]) -> None:
+    """A numbered chapter's heading starts with its label, so "Chapter 2" can be found by eye."""
+    if chapter.number is None:
+        return
+    heading = next((h for h in wrapper.iter("h1") if h.get("id") == chapter.title_id), None)
+    if heading is None:
+        return
+    word = words["appendix"] if chapter.kind == "appendix" else words["chapter"]
+    span = etree.Element("span", {"class": "chapter-label"})
+    span.text = f"{word} {chapter.number}"
+    span.tail = " " + (heading.text or "")
+    heading.text = None
+    heading.insert(0, span)
 
 
 def _numbered_kind(node: etree._Element) -> str | None:
