@@ -28,7 +28,7 @@ def root(tmp_path: Path, text: str, **kwargs) -> etree._Element:
 
 @pytest.mark.parametrize(("language", "expected"), [
     ("en", "“Hi” ‘you’"), ("en-GB", "“Hi” ‘you’"), ("fr", "«\u00a0Hi\u00a0» ‹\u00a0you\u00a0›"),
-    ("de", "„Hi“ ‚you‘"), ("ja", "「Hi」 『you』"),
+    ("de", "„Hi“ ‚you‘"), ("ja", "「Hi」 『you』"), ("zh-Hant", "「Hi」 『you』"), ("zh-Hans", "“Hi” ‘you’"),
 ])
 def test_quotes_follow_the_book_language(tmp_path: Path, language: str, expected: str) -> None:
     body = root(tmp_path, "# T\n\n\"Hi\" 'you'\n", language=language)

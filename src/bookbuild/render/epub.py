@@ -81,16 +81,9 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
     nav = _document("nav", "nav.xhtml", nav_xhtml, properties=["nav"])
     package.add_item(nav)
 
-    chapter_items = []
-    for position, chapter in enumerate(book.chapters):
-        if book.starts_part(position):
-            chapter_items.append(_part_document(chapter.part, context))
-            package.add_item(chapter_items[-1])
-        xhtml = render_template("epub/chapter.xhtml", chapter=chapter, **context)
-        properties = ["mathml"] if "<math" in chapter.body or any("<math" in n.body for n in chapter.footnotes) else []
-        item = _document(chapter.id, chapter_file(chapter), _finish_document(xhtml, chapter, book), properties)
+    chapter_items = _chapter_documents(book, context)
+    for item in chapter_items:
         package.add_item(item)
-        chapter_items.append(item)
     for asset in book.assets:
         package.add_item(epub.EpubItem(uid=_item_id(asset.href), file_name=asset.href,
                                        media_type=asset.media_type, content=asset.source.read_bytes()))
@@ -120,6 +113,19 @@ def _stylesheets(book: Book, package: epub.EpubBook) -> list[str]:
                                        content=path.read_bytes()))
         hrefs.append(href)
     return hrefs
+
+
+def _chapter_documents(book: Book, context: dict) -> list[epub.EpubItem]:
+    """The chapters in reading order, each part's title page before its first chapter."""
+    items = []
+    for position, chapter in enumerate(book.chapters):
+        if book.starts_part(position):
+            items.append(_part_document(chapter.part, context))
+        xhtml = render_template("epub/chapter.xhtml", chapter=chapter, **context)
+        has_math = "<math" in chapter.body or any("<math" in note.body for note in chapter.footnotes)
+        items.append(_document(chapter.id, chapter_file(chapter), _finish_document(xhtml, chapter, book),
+                               ["mathml"] if has_math else []))
+    return items
 
 
 def _part_document(part: Part, context: dict) -> epub.EpubItem:

@@ -50,8 +50,15 @@ QUOTES = {
 
 
 def quotes_for(language: str) -> str | list[str]:
-    """The curly quotes of a BCP 47 language (``en-GB`` -> en); English ones by default."""
-    return QUOTES.get(language.split("-")[0].lower(), QUOTES["en"])
+    """The curly quotes of a BCP 47 language (``en-GB`` -> en); English ones by default.
+
+    Chinese: corner brackets in Traditional script (zh, zh-Hant, zh-TW, zh-HK), the
+    English-shaped marks Simplified Chinese uses (zh-Hans, zh-CN, zh-SG).
+    """
+    subtags = language.lower().split("-")
+    if subtags[0] == "zh" and ({"hans", "cn", "sg"} & set(subtags[1:])):
+        return QUOTES["en"]
+    return QUOTES.get(subtags[0], QUOTES["en"])
 
 
 @cache
