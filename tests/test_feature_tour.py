@@ -144,6 +144,20 @@ def test_numbered_chapters_and_appendices_show_their_label(tour: dict) -> None:
     assert re.search(r"CHAPTER 1\s+Text and Typography", tour["text"])  # CSS sets the label in capitals
 
 
+def test_pdf_outline_nests_chapters_under_their_parts(tour: dict) -> None:
+    from pypdf import PdfReader
+
+    def walk(items: list) -> list:
+        return [walk(item) if isinstance(item, list) else item.title for item in items]
+
+    assert walk(PdfReader(tour["pdf"]).outline) == [
+        "Dedication", "Preface", "Part One: Writing",
+        ["Text and Typography", ["Smart typography", "Footnotes", "Lists", "Tables", "Call-outs"],
+         "Figures and Cross-references", "Code"],
+        "Part Two: Structure", ["Mathematics", "An HTML Chapter"],
+        "Syntax Summary", "Glossary", "Colophon"]
+
+
 def test_pdf_part_pages_and_roman_front_matter(tour: dict) -> None:
     pages = [pdftotext(tour["pdf"], n, n).split() for n in range(1, 6)]
     assert pages[2][-1] == "iii" and pages[2][0] == "Dedication"
