@@ -131,3 +131,21 @@ def test_only_epub_and_only_pdf_blocks(tmp_path: Path) -> None:
     assert "only-" not in etree.tostring(epub_documents(results["epub"])["ch01.xhtml"], encoding="unicode")
     printed = pdftotext(results["pdf"])
     assert "Printed words." in printed and "Reflowable words." not in printed and "Both." in printed
+
+
+def test_structure_numbers_chapters_and_appendices_and_splits_parts() -> None:
+    from bookbuild.manifest import BookMeta, ChapterEntry, Manifest
+    from bookbuild.model import Book, Chapter
+    from bookbuild.transforms.structure import assign_structure
+
+    layout = [("preface", None), ("chapter", "A"), ("chapter", "A"), ("chapter", "B"), ("chapter", None),
+              ("chapter", "A"), ("appendix", None), ("appendix", None), ("colophon", None)]
+    entries = tuple(ChapterEntry(Path(f"{n}.md"), kind=kind, part=part) for n, (kind, part) in enumerate(layout))
+    manifest = Manifest(path=Path("/b/book.toml"), meta=BookMeta("T", ("A",), "en", "id"), chapters=entries)
+    chapters = tuple(Chapter(index=n, id=f"ch{n:02d}", source=e.path, title="t", body="", kind=e.kind)
+                     for n, e in enumerate(entries))
+    result = assign_structure(Book(manifest=manifest, chapters=chapters)).chapters
+    assert [c.part.id if c.part else None for c in result] == [
+        None, "part01", "part01", "part02", None, "part03", None, None, None]
+    assert [c.number for c in result] == [None, "1", "2", "3", "4", "5", "A", "B", None]
+    assert [c.matter for c in result] == ["front"] + ["body"] * 5 + ["back"] * 3

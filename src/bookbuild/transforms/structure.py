@@ -14,17 +14,20 @@ from ..model import Book, Part
 
 def assign_structure(book: Book) -> Book:
     """Set each chapter's part, matter and number."""
-    parts: dict[str, Part] = {}
+    parts: list[Part] = []
     chapters = []
     numbered = appendices = 0
     body_started = not any(chapter.kind == "chapter" for chapter in book.chapters)
     for chapter, entry in zip(book.chapters, book.manifest.chapters):
         part = None
         if entry.part is not None:
-            part = parts.get(entry.part)
-            if part is None or chapters and chapters[-1].part != part:
+            # Consecutive chapters of one part share it; a title written again later is a new part.
+            previous = chapters[-1].part if chapters else None
+            if previous is not None and previous.title == entry.part:
+                part = previous
+            else:
                 part = Part(id=f"part{len(parts) + 1:02d}", number=len(parts) + 1, title=entry.part)
-                parts[entry.part] = part
+                parts.append(part)
         number = None
         if chapter.kind == "chapter":
             body_started, numbered = True, numbered + 1
