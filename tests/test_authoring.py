@@ -138,6 +138,16 @@ def test_includes_whole_lines_and_anchors(tmp_path: Path) -> None:
     assert codes == ["one\ntwo\nthree\n", "two\nthree\n", "two\n", "one\n"]
 
 
+def test_lines_after_an_include_are_the_lines_the_author_wrote(tmp_path: Path) -> None:
+    (tmp_path / "five.txt").write_text("1\n2\n3\n4\n5\n")
+    text = "# T\n\n```\n{{#include five.txt}}\n```\n\nAfter.\n\n```\n{{#include five.txt:2:3}}\n```\n\nEnd.\n"
+    body = root(tmp_path, text)
+    assert [p.get("data-bb-line") for p in body.findall("p")] == ["7", "13"]
+    assert [pre.get("data-bb-line") for pre in body.findall("pre")] == ["3", "9"]
+    with pytest.raises(SourceError, match=r"chap.md:13: error: .*never closed"):
+        chapter(tmp_path, text.replace("End.", "$\\frac{1$"))
+
+
 @pytest.mark.parametrize(("directive", "message"), [
     ("{{#include ../outside.rs}}", "outside the book folder"),
     ("{{#include nope.rs}}", "not found"),

@@ -15,8 +15,8 @@ from ..manifest import ChapterEntry
 from ..model import Chapter, Footnote, Heading
 from ..resources import display_path
 from ..slugs import id_slug, unique
-from ..xhtml import html_to_fragment, inner_xhtml, iter_elements, serialize_fragment, source_line, text_of
-from .includes import expand_includes
+from ..xhtml import LINE_ATTR, html_to_fragment, inner_xhtml, iter_elements, serialize_fragment, source_line, text_of
+from .includes import LineMap, expand_includes
 from .markdown import markdown_to_html
 from .xhtml import xhtml_body
 
@@ -54,9 +54,17 @@ def read_chapter(entry: ChapterEntry, index: int, language: str = "en", root: Pa
     text = read_text(entry.path)
     suffix = entry.path.suffix.lower()
     front_matter: dict = {}
+    lines = LineMap()
     if suffix in MARKDOWN_SUFFIXES:
-        text = expand_includes(text, entry.path, root or entry.path.parent, name)
-        html, front_matter = markdown_to_html(text, name, language)
+        text, lines = expand_includes(text, entry.path, root or entry.path.parent, name)
+        try:
+            html, front_matter = markdown_to_html(text, name, language)
+        except SourceError as exc:
+            location = exc.diagnostic.location
+            if location.line:
+                raise SourceError(exc.diagnostic.message, name, lines.original(location.line), location.col,
+                                  exc.diagnostic.hint) from None
+            raise
     elif suffix in HTML_SUFFIXES:
         html = xhtml_body(text, name)
     else:
@@ -67,6 +75,8 @@ def read_chapter(entry: ChapterEntry, index: int, language: str = "en", root: Pa
         )
     cid = chapter_id(index)
     wrapper = html_to_fragment(html)
+    if lines.regions:
+        _map_source_lines(wrapper, lines)
     footnotes = _extract_footnotes(wrapper, cid)
     headings = _heading_ids(wrapper)
     title = entry.title or _string(front_matter.get("title")) or (headings[0].text if headings else None)
@@ -89,6 +99,14 @@ def read_chapter(entry: ChapterEntry, index: int, language: str = "en", root: Pa
         title_id=headings[0].id,
         kind=entry.kind,
     )
+
+
+def _map_source_lines(wrapper: etree._Element, lines: LineMap) -> None:
+    """Source lines of the expanded text -> lines of the chapter file as the author wrote it."""
+    for node in iter_elements(wrapper):
+        value = node.get(LINE_ATTR)
+        if value and value.isdigit():
+            node.set(LINE_ATTR, str(lines.original(int(value))))
 
 
 def _string(value: object) -> str | None:

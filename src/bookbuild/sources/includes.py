@@ -18,12 +18,33 @@ _DIRECTIVE = re.compile(r"\{\{#(include|rustdoc_include)\s+([^}\s]+)\s*\}\}")
 _ANCHOR = re.compile(r"\bANCHOR(_END)?:\s*([\w\-]+)")
 
 
-def expand_includes(text: str, chapter: Path, root: Path, file: str) -> str:
+class LineMap:
+    """Maps a line of the expanded text back to the chapter file: warnings name the line the
+    author wrote (an included region maps to its directive's line)."""
+
+    def __init__(self) -> None:
+        self.regions: list[tuple[int, int, int]] = []  # (first, last expanded line, directive line)
+
+    def original(self, line: int) -> int:
+        shift = 0
+        for first, last, directive in self.regions:
+            if line < first:
+                break
+            if line <= last:
+                return directive
+            shift = last - directive
+        return line - shift
+
+
+def expand_includes(text: str, chapter: Path, root: Path, file: str) -> tuple[str, LineMap]:
     """The chapter text with every include directive replaced by the lines it names."""
+    lines = LineMap()
     if "{{#" not in text:
-        return text
+        return text, lines
+    added = 0
 
     def replace(match: re.Match[str]) -> str:
+        nonlocal added
         line = text.count("\n", 0, match.start()) + 1
         path, _, selector = match.group(2).partition(":")
         source = resolve_in_book(root, chapter.parent, path, what="include", file=file, line=line,
@@ -32,9 +53,13 @@ def expand_includes(text: str, chapter: Path, root: Path, file: str) -> str:
             content = source.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise SourceError(f"include '{path}' cannot be read as UTF-8 text: {exc}", file, line) from None
-        return _select(content, selector, file, line, path)
+        included = _select(content, selector, file, line, path)
+        extra = included.count("\n")
+        lines.regions.append((line + added, line + added + extra, line))
+        added += extra
+        return included
 
-    return _DIRECTIVE.sub(replace, text)
+    return _DIRECTIVE.sub(replace, text), lines
 
 
 def _select(content: str, selector: str, file: str, line: int, path: str) -> str:

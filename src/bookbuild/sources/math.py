@@ -67,7 +67,7 @@ def _convert(tex: str, display: bool, file: str | None, where: list[int] | None)
         return tex_to_mathml(tex, display)
     except Exception as exc:  # latex2mathml raises many kinds for bad TeX
         raise SourceError(f"formula '{tex.strip()[:40]}' is not valid TeX: {exc}", file, line,
-                          hint="check braces and command names; see the math section of the README") from None
+                          hint="check braces and command names; see Math in docs/authoring.md") from None
 
 
 def render_inline_math(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
