@@ -8,6 +8,7 @@ error naming ``file:line``.
 from __future__ import annotations
 
 import re
+from html import escape
 from typing import Any
 
 from markdown_it.token import Token
@@ -78,5 +79,5 @@ def render_block_math(self: Any, tokens: list[Token], idx: int, options: Any, en
     token = tokens[idx]
     line = token.attrGet("data-bb-line")
     attrs = f' data-bb-line="{line}"' if line else ""
-    ident = f' id="{token.info}"' if token.type == "math_block_label" and token.info else ""
+    ident = f' id="{escape(token.info, quote=True)}"' if token.type == "math_block_label" and token.info else ""
     return f'<div class="math-display"{ident}{attrs}>{token.meta["mathml"]}</div>\n'
