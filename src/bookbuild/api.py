@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OutputError, Reporter
+from .errors import BookError, OutputError, Reporter
 from .manifest import Manifest, load_manifest
 from .model import Asset, Book
 from .resources import display_path
 from .sources import read_chapter
 from .transforms import apply_transforms
+from .transforms.formats import for_format
 from .transforms.links import IMAGE_TYPES
 
 FORMATS = ("epub", "pdf")
@@ -26,6 +27,7 @@ class BuildOptions:
     """Command-line overrides of the manifest."""
 
     page_size: str | None = None
+    strict: bool = False  # warnings are errors: nothing is written if there is one
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ class BuildResult:
 
 def load_book(manifest: Manifest, reporter: Reporter) -> Book:
     """Read every chapter once and run the transforms: the one model all renderers share."""
-    chapters = tuple(read_chapter(entry, index) for index, entry in enumerate(manifest.chapters, start=1))
+    chapters = tuple(read_chapter(entry, index, manifest.meta.language, manifest.root)
+                     for index, entry in enumerate(manifest.chapters, start=1))
     cover = None
     if manifest.cover is not None:
         suffix = manifest.cover.suffix.lower()
@@ -93,16 +96,27 @@ def build(
     for target in targets.values():
         _check_target(target, manifest)
     book = load_book(manifest, reporter)
+    _check_strict(options, reporter)
     results = []
     for fmt, target in targets.items():
         started = time.perf_counter()
         data = _render(fmt, book, reporter)
+        _check_strict(options, reporter)
         write_atomically(target, data)
         results.append(BuildResult(fmt, target, len(data), time.perf_counter() - started))
     return results
 
 
+def _check_strict(options: BuildOptions, reporter: Reporter) -> None:
+    """With ``strict``, any warning so far stops the build before an output is written."""
+    count = len(reporter.warnings)
+    if options.strict and count:
+        raise BookError(f"{count} warning{'s' if count != 1 else ''} treated as errors (--strict)",
+                        hint="fix them, or build without --strict")
+
+
 def _render(fmt: str, book: Book, reporter: Reporter) -> bytes:
+    book = for_format(book, fmt)
     if fmt == "epub":
         from .render.epub import render_epub
 

@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 the book could not be built, 2 usage error (click's own
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,12 +31,21 @@ def _print_diagnostic(diagnostic: Diagnostic) -> None:
     click.echo(diagnostic.format(), err=True)
 
 
+def _print_as_error(diagnostic: Diagnostic) -> None:
+    """--strict: a warning is reported as the error it now is."""
+    click.echo(dataclasses.replace(diagnostic, severity="error").format(), err=True)
+
+
+STRICT_OPTION = click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
+
+
 def _run(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs: object) -> None:
     from .api import BuildOptions, build
 
     debug = ctx.obj.get("debug", False) if ctx.obj else False
-    options = BuildOptions(page_size=kwargs.pop("page_size", None))  # type: ignore[arg-type]
-    reporter = Reporter(sink=_print_diagnostic)
+    strict = bool(kwargs.pop("strict", False))
+    options = BuildOptions(page_size=kwargs.pop("page_size", None), strict=strict)  # type: ignore[arg-type]
+    reporter = Reporter(sink=_print_as_error if strict else _print_diagnostic)
     try:
         results = build(book, formats, options=options, reporter=reporter, **kwargs)  # type: ignore[arg-type]
     except BookError as exc:
@@ -68,32 +78,36 @@ def main(ctx: click.Context, debug: bool) -> None:
 @main.command()
 @BOOK_ARGUMENT
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="The EPUB file to write.")
+@STRICT_OPTION
 @click.pass_context
-def epub(ctx: click.Context, book: Path | None, output: Path | None) -> None:
+def epub(ctx: click.Context, book: Path | None, output: Path | None, strict: bool) -> None:
     """Build the EPUB 3 e-book."""
-    _run(ctx, book, ["epub"], output=output)
+    _run(ctx, book, ["epub"], output=output, strict=strict)
 
 
 @main.command()
 @BOOK_ARGUMENT
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="The PDF file to write.")
 @click.option("--page-size", help="A4, Letter, A5, B5, 6x9in, or a size such as '210mm 297mm'.")
+@STRICT_OPTION
 @click.pass_context
-def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: str | None) -> None:
+def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: str | None, strict: bool) -> None:
     """Build the print PDF."""
-    _run(ctx, book, ["pdf"], output=output, page_size=page_size)
+    _run(ctx, book, ["pdf"], output=output, page_size=page_size, strict=strict)
 
 
 @main.command()
 @BOOK_ARGUMENT
 @click.option("--output-dir", type=click.Path(path_type=Path), help="Folder for the outputs (default dist/).")
 @click.option("--page-size", help="Page size of the PDF (see bookbuild pdf --help).")
+@STRICT_OPTION
 @click.pass_context
-def build(ctx: click.Context, book: Path | None, output_dir: Path | None, page_size: str | None) -> None:
+def build(ctx: click.Context, book: Path | None, output_dir: Path | None, page_size: str | None,
+          strict: bool) -> None:
     """Build every format: EPUB and PDF."""
     from .api import FORMATS
 
-    _run(ctx, book, list(FORMATS), output_dir=output_dir, page_size=page_size)
+    _run(ctx, book, list(FORMATS), output_dir=output_dir, page_size=page_size, strict=strict)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -48,12 +48,22 @@ class BookMeta:
     subjects: tuple[str, ...] = ()
 
 
+# What a chapter file can be besides a numbered chapter (EPUB structural semantics and
+# DPUB-ARIA roles share these names). Front matter kinds before the first chapter are
+# unnumbered and roman-paged in the PDF; every kind but "chapter" is unnumbered.
+FRONT_KINDS = ("dedication", "epigraph", "foreword", "preface", "acknowledgments", "introduction", "prologue")
+BACK_KINDS = ("afterword", "epilogue", "appendix", "glossary", "bibliography", "colophon", "acknowledgments")
+CHAPTER_KINDS = ("chapter", *FRONT_KINDS, *(kind for kind in BACK_KINDS if kind not in FRONT_KINDS))
+
+
 @dataclass(frozen=True)
 class ChapterEntry:
-    """One entry of ``chapters``: the resolved file and an optional title override."""
+    """One entry of ``chapters``: the resolved file, an optional title, its kind and part."""
 
     path: Path
     title: str | None = None
+    kind: str = "chapter"
+    part: str | None = None
 
 
 @dataclass(frozen=True)
@@ -245,26 +255,7 @@ def _chapters(source: _Source, reader: _TableReader, book: dict[str, Any]) -> tu
                            hint='list the chapter files in reading order: chapters = ["chapters/01.md"]')
     if not isinstance(entries, list) or not entries:
         raise source.error("[book] chapters: expected a non-empty list of files", "book", "chapters")
-    chapters = []
-    for entry in entries:
-        if isinstance(entry, str):
-            chapters.append(ChapterEntry(reader.file(entry, "chapters", what="chapter")))
-        elif isinstance(entry, dict):
-            name = entry.get("file")
-            if not isinstance(name, str):
-                raise source.error("[book] chapters: a table entry needs file = \"...\"", "book", "chapters")
-            title = entry.get("title")
-            if title is not None and not isinstance(title, str):
-                raise source.error(f"[book] chapters: title of '{name}' must be a string", "book",
-                                   needle=name)
-            unknown = set(entry) - {"file", "title"}
-            if unknown:
-                raise source.error(f"[book] chapters: unknown key '{sorted(unknown)[0]}' in entry for '{name}'",
-                                   "book", needle=name)
-            chapters.append(ChapterEntry(reader.file(name, "chapters", what="chapter"), title))
-        else:
-            raise source.error(f"[book] chapters: entries are file names or tables, not {_type_name(entry)}",
-                               "book", "chapters")
+    chapters = _chapter_entries(source, reader, entries, part=None)
     seen: set[Path] = set()
     for chapter in chapters:
         if chapter.path in seen:
@@ -272,6 +263,61 @@ def _chapters(source: _Source, reader: _TableReader, book: dict[str, Any]) -> tu
                                needle=chapter.path.name)
         seen.add(chapter.path)
     return tuple(chapters)
+
+
+def _chapter_entries(source: _Source, reader: _TableReader, entries: list[Any],
+                     part: str | None) -> list[ChapterEntry]:
+    chapters = []
+    for entry in entries:
+        if isinstance(entry, str):
+            chapters.append(ChapterEntry(reader.file(entry, "chapters", what="chapter"), part=part))
+        elif isinstance(entry, dict) and "part" in entry:
+            chapters += _part_entries(source, reader, entry, part)
+        elif isinstance(entry, dict):
+            chapters.append(_chapter_table(source, reader, entry, part))
+        else:
+            raise source.error(f"[book] chapters: entries are file names or tables, not {_type_name(entry)}",
+                               "book", "chapters")
+    return chapters
+
+
+def _part_entries(source: _Source, reader: _TableReader, entry: dict[str, Any],
+                  outer: str | None) -> list[ChapterEntry]:
+    """``{ part = "Part One", chapters = [...] }``: the chapters of one part (parts do not nest)."""
+    title = entry["part"]
+    if not isinstance(title, str) or not title.strip():
+        raise source.error("[book] chapters: part = \"...\" must be a non-empty title", "book", "chapters")
+    if outer is not None:
+        raise source.error(f"[book] chapters: part '{title}' is inside part '{outer}'; parts do not nest",
+                           "book", needle=title)
+    unknown = set(entry) - {"part", "chapters"}
+    if unknown:
+        raise source.error(f"[book] chapters: unknown key '{sorted(unknown)[0]}' in part '{title}'",
+                           "book", needle=title)
+    inner = entry.get("chapters")
+    if not isinstance(inner, list) or not inner:
+        raise source.error(f"[book] chapters: part '{title}' needs chapters = [...] with at least one file",
+                           "book", needle=title)
+    return _chapter_entries(source, reader, inner, part=title)
+
+
+def _chapter_table(source: _Source, reader: _TableReader, entry: dict[str, Any],
+                   part: str | None) -> ChapterEntry:
+    name = entry.get("file")
+    if not isinstance(name, str):
+        raise source.error("[book] chapters: a table entry needs file = \"...\"", "book", "chapters")
+    title = entry.get("title")
+    if title is not None and not isinstance(title, str):
+        raise source.error(f"[book] chapters: title of '{name}' must be a string", "book", needle=name)
+    unknown = set(entry) - {"file", "title", "kind"}
+    if unknown:
+        raise source.error(f"[book] chapters: unknown key '{sorted(unknown)[0]}' in entry for '{name}'",
+                           "book", needle=name)
+    kind = entry.get("kind", "chapter")
+    if kind not in CHAPTER_KINDS:
+        raise source.error(f"[book] chapters: unknown kind '{kind}' for '{name}'", "book", needle=name,
+                           hint=f"one of {', '.join(CHAPTER_KINDS)}")
+    return ChapterEntry(reader.file(name, "chapters", what="chapter"), title, kind=kind, part=part)
 
 
 class _TableReader:

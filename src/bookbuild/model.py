@@ -42,6 +42,15 @@ class Asset:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A part of the book: a title page before its first chapter, a level in the contents."""
+
+    id: str
+    number: int
+    title: str
+
+
+@dataclass(frozen=True)
 class Chapter:
     """One chapter: parsed once, rendered by every format."""
 
@@ -55,10 +64,19 @@ class Chapter:
     anchors: tuple[tuple[str, str], ...] = ()  # (id as written in the source, id in the book)
     images: tuple[str, ...] = ()  # asset hrefs this chapter shows
     title_id: str = ""
+    kind: str = "chapter"  # or a front/back matter kind: manifest.CHAPTER_KINDS
+    part: Part | None = None
+    matter: str = "body"  # "front", "body" or "back" (transforms/structure.py)
+    number: str | None = None  # "3" for a chapter, "A" for an appendix, None when unnumbered
 
     @property
     def file_stem(self) -> str:
         return self.source.stem
+
+    @property
+    def role(self) -> str:
+        """The DPUB-ARIA role of the chapter's section (``doc-chapter``, ``doc-preface``...)."""
+        return f"doc-{self.kind}"
 
     def replace(self, **changes: object) -> Chapter:
         return replace(self, **changes)
@@ -74,6 +92,7 @@ class Book:
     cover: Asset | None = None
     source_mtime: float = 0.0
     id_owner: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+    labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # id -> "Figure 3"
 
     @property
     def meta(self):  # noqa: ANN201 - BookMeta, re-exported for renderers' convenience
@@ -83,6 +102,11 @@ class Book:
         """The chapter holding a book-global id, for renderers that split files."""
         index = self.id_owner.get(anchor)
         return self.chapters[index] if index is not None else None
+
+    def starts_part(self, position: int) -> bool:
+        """True when the chapter at ``position`` (0-based) is the first of its part."""
+        part = self.chapters[position].part
+        return part is not None and (position == 0 or self.chapters[position - 1].part != part)
 
     def replace(self, **changes: object) -> Book:
         return replace(self, **changes)

@@ -17,7 +17,8 @@ from ebooklib import epub
 from lxml import etree
 
 from ..errors import Reporter
-from ..model import Book, Chapter
+from ..manifest import CHAPTER_KINDS
+from ..model import Book, Chapter, Part
 from ..resources import stylesheet
 from .templates import render_template
 
@@ -31,6 +32,8 @@ ROLE_TO_EPUB_TYPE = {
     "doc-footnote": "footnote",
     "doc-toc": "toc",
     "doc-part": "part",
+    "doc-tip": "tip",
+    **{f"doc-{kind}": kind for kind in CHAPTER_KINDS},
 }
 SHARED_SHEETS = ("base.css", "epub.css")
 
@@ -68,21 +71,19 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
 
     title_page = _document("titlepage", "titlepage.xhtml", render_template("epub/titlepage.xhtml", **context))
     package.add_item(title_page)
-    toc = tuple(_toc_entry(chapter) for chapter in book.chapters)
+    toc = _toc(book)
+    body_start = next((c for c in book.chapters if c.matter == "body"), book.chapters[0])
     landmarks = (
         {"type": "toc", "href": "nav.xhtml#toc", "title": "Contents"},
-        {"type": "bodymatter", "href": chapter_file(book.chapters[0]), "title": "Start of content"},
+        {"type": "bodymatter", "href": chapter_file(body_start), "title": "Start of content"},
     )
     nav_xhtml = render_template("epub/nav.xhtml", toc=toc, landmarks=landmarks, contents_title="Contents", **context)
     nav = _document("nav", "nav.xhtml", nav_xhtml, properties=["nav"])
     package.add_item(nav)
 
-    chapter_items = []
-    for chapter in book.chapters:
-        xhtml = render_template("epub/chapter.xhtml", chapter=chapter, **context)
-        item = _document(chapter.id, chapter_file(chapter), _finish_document(xhtml, chapter, book))
+    chapter_items = _chapter_documents(book, context)
+    for item in chapter_items:
         package.add_item(item)
-        chapter_items.append(item)
     for asset in book.assets:
         package.add_item(epub.EpubItem(uid=_item_id(asset.href), file_name=asset.href,
                                        media_type=asset.media_type, content=asset.source.read_bytes()))
@@ -112,6 +113,40 @@ def _stylesheets(book: Book, package: epub.EpubBook) -> list[str]:
                                        content=path.read_bytes()))
         hrefs.append(href)
     return hrefs
+
+
+def _chapter_documents(book: Book, context: dict) -> list[epub.EpubItem]:
+    """The chapters in reading order, each part's title page before its first chapter."""
+    items = []
+    for position, chapter in enumerate(book.chapters):
+        if book.starts_part(position):
+            items.append(_part_document(chapter.part, context))
+        xhtml = render_template("epub/chapter.xhtml", chapter=chapter, **context)
+        has_math = "<math" in chapter.body or any("<math" in note.body for note in chapter.footnotes)
+        items.append(_document(chapter.id, chapter_file(chapter), _finish_document(xhtml, chapter, book),
+                               ["mathml"] if has_math else []))
+    return items
+
+
+def _part_document(part: Part, context: dict) -> epub.EpubItem:
+    """A part's title page: its own document, so reading systems start it on a new screen."""
+    xhtml = render_template("epub/part.xhtml", part=part, **context)
+    return _document(part.id, f"{part.id}.xhtml", xhtml)
+
+
+def _toc(book: Book) -> tuple[TocEntry, ...]:
+    """Chapters in reading order; those of a part nested under the part's entry."""
+    entries: list[TocEntry] = []
+    for position, chapter in enumerate(book.chapters):
+        if chapter.part is None:
+            entries.append(_toc_entry(chapter))
+        elif book.starts_part(position):
+            entries.append(TocEntry(chapter.part.title, f"{chapter.part.id}.xhtml#{chapter.part.id}"))
+            entries[-1] = TocEntry(entries[-1].title, entries[-1].href, (_toc_entry(chapter),))
+        else:
+            last = entries[-1]
+            entries[-1] = TocEntry(last.title, last.href, (*last.children, _toc_entry(chapter)))
+    return tuple(entries)
 
 
 def _toc_entry(chapter: Chapter) -> TocEntry:

@@ -16,6 +16,7 @@ from ..errors import Reporter
 from ..model import Book, Chapter, Footnote
 from ..resources import styles_dir, stylesheet
 from ..xhtml import parse_fragment
+from .math_svg import math_to_svg
 from .templates import render_template
 
 SHARED_SHEETS = ("base.css", "print.css")
@@ -30,18 +31,27 @@ def render_pdf(book: Book, reporter: Reporter) -> bytes:
     from weasyprint import CSS, HTML
 
     fetcher = _fetcher_class()(book)
+    chapters = [chapter.replace(body=_pdf_body(chapter)) for chapter in book.chapters]
     html = render_template(
         "pdf/book.html",
         lang=book.meta.language,
         meta=book.meta,
         contents_title="Contents",
-        chapters=[chapter.replace(body=_pdf_body(chapter)) for chapter in book.chapters],
+        chapters=chapters,
+        body_start=_body_start(book),
     )
     sheets = [CSS(filename=str(stylesheet(name)), url_fetcher=fetcher) for name in SHARED_SHEETS]
     sheets.append(CSS(string=options_sheet(book), url_fetcher=fetcher))
     sheets += [CSS(filename=str(path), url_fetcher=fetcher) for path in book.manifest.styles]
     document = HTML(string=html, base_url=ASSET_ROOT, url_fetcher=fetcher)
     return document.write_pdf(stylesheets=sheets, pdf_tags=True)
+
+
+def _body_start(book: Book) -> str:
+    """The id of the section where arabic page 1 falls: the first body chapter, or its part page."""
+    position = next((n for n, c in enumerate(book.chapters) if c.matter == "body"), 0)
+    chapter = book.chapters[position]
+    return chapter.part.id if book.starts_part(position) else chapter.id
 
 
 def options_sheet(book: Book) -> str:
@@ -66,6 +76,7 @@ def _pdf_body(chapter: Chapter) -> str:
             continue
         placed.add(note_id)
         ref.getparent().replace(ref, _footnote_span(note, ref.tail))
+    math_to_svg(wrapper)
     html = (wrapper.text or "").replace("&", "&amp;").replace("<", "&lt;")
     return html + "".join(etree.tostring(child, encoding="unicode", method="html") for child in wrapper)
 

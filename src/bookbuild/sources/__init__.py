@@ -15,7 +15,8 @@ from ..manifest import ChapterEntry
 from ..model import Chapter, Footnote, Heading
 from ..resources import display_path
 from ..slugs import id_slug, unique
-from ..xhtml import html_to_fragment, inner_xhtml, iter_elements, serialize_fragment, source_line, text_of
+from ..xhtml import LINE_ATTR, html_to_fragment, inner_xhtml, iter_elements, serialize_fragment, source_line, text_of
+from .includes import LineMap, expand_includes
 from .markdown import markdown_to_html
 from .xhtml import xhtml_body
 
@@ -43,14 +44,27 @@ def read_text(path: Path) -> str:
         raise SourceError("not valid UTF-8", name, line, hint="save the file as UTF-8") from None
 
 
-def read_chapter(entry: ChapterEntry, index: int) -> Chapter:
-    """Parse one chapter file into a chapter with local links and image sources left as written."""
+def read_chapter(entry: ChapterEntry, index: int, language: str = "en", root: Path | None = None) -> Chapter:
+    """Parse one chapter file into a chapter with local links and image sources left as written.
+
+    ``language`` (the book's) picks the quotation marks and call-out titles; ``root`` (the
+    book folder) bounds the files an include may read.
+    """
     name = display_path(entry.path)
     text = read_text(entry.path)
     suffix = entry.path.suffix.lower()
     front_matter: dict = {}
+    lines = LineMap()
     if suffix in MARKDOWN_SUFFIXES:
-        html, front_matter = markdown_to_html(text, name)
+        text, lines = expand_includes(text, entry.path, root or entry.path.parent, name)
+        try:
+            html, front_matter = markdown_to_html(text, name, language)
+        except SourceError as exc:
+            location = exc.diagnostic.location
+            if location.line:
+                raise SourceError(exc.diagnostic.message, name, lines.original(location.line), location.col,
+                                  exc.diagnostic.hint) from None
+            raise
     elif suffix in HTML_SUFFIXES:
         html = xhtml_body(text, name)
     else:
@@ -61,6 +75,8 @@ def read_chapter(entry: ChapterEntry, index: int) -> Chapter:
         )
     cid = chapter_id(index)
     wrapper = html_to_fragment(html)
+    if lines.regions:
+        _map_source_lines(wrapper, lines)
     footnotes = _extract_footnotes(wrapper, cid)
     headings = _heading_ids(wrapper)
     title = entry.title or _string(front_matter.get("title")) or (headings[0].text if headings else None)
@@ -81,7 +97,16 @@ def read_chapter(entry: ChapterEntry, index: int) -> Chapter:
         headings=headings,
         footnotes=footnotes,
         title_id=headings[0].id,
+        kind=entry.kind,
     )
+
+
+def _map_source_lines(wrapper: etree._Element, lines: LineMap) -> None:
+    """Source lines of the expanded text -> lines of the chapter file as the author wrote it."""
+    for node in iter_elements(wrapper):
+        value = node.get(LINE_ATTR)
+        if value and value.isdigit():
+            node.set(LINE_ATTR, str(lines.original(int(value))))
 
 
 def _string(value: object) -> str | None:
@@ -93,6 +118,7 @@ def _heading_ids(wrapper: etree._Element) -> tuple[Heading, ...]:
     for node in iter_elements(wrapper):
         if node.tag not in HEADING_TAGS and node.get("id"):
             taken.add(node.get("id").casefold())
+    _promote_headings(wrapper)
     headings = []
     for node in iter_elements(wrapper):
         if node.tag in HEADING_TAGS:
@@ -101,6 +127,17 @@ def _heading_ids(wrapper: etree._Element) -> tuple[Heading, ...]:
             node.set("id", unique(wanted, taken))
             headings.append(Heading(int(node.tag[1]), text, node.get("id")))
     return tuple(headings)
+
+
+def _promote_headings(wrapper: etree._Element) -> None:
+    """A chapter whose top heading is ``##`` (common in books made for the web) gets its
+    headings raised so that it has an ``h1``: its title, with sections below it."""
+    levels = [int(node.tag[1]) for node in iter_elements(wrapper) if node.tag in HEADING_TAGS]
+    shift = min(levels, default=1) - 1
+    if shift > 0:
+        for node in iter_elements(wrapper):
+            if node.tag in HEADING_TAGS:
+                node.tag = f"h{int(node.tag[1]) - shift}"
 
 
 def _extract_footnotes(wrapper: etree._Element, cid: str) -> tuple[Footnote, ...]:

@@ -1,8 +1,9 @@
 """Markdown chapters -> XHTML fragments, through markdown-it-py and mdit-py-plugins.
 
-CommonMark plus GFM tables and strikethrough, footnotes, front matter, attributes,
-definition lists and task lists. Every block element carries its source line in
-``data-bb-line`` so later stages can name ``file:line`` in their warnings.
+CommonMark plus GFM tables, strikethrough and alerts, footnotes, front matter, attributes,
+definition lists, task lists, fenced divs, TeX math and smart typography (curly quotes of
+the book's language, dashes, ellipses; never inside code). Every block element carries
+its source line in ``data-bb-line`` so later stages can name ``file:line`` in warnings.
 """
 
 from __future__ import annotations
@@ -16,31 +17,68 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from ..errors import SourceError
 from ..xhtml import LINE_ATTR
+from .blocks import use_blocks
+from .code import render_fence
+from .math import convert_math, render_block_math, render_inline_math
 
 # `# Heading {#id .class}`: pandoc's and kramdown's heading attributes.
 _HEADING_ATTRS = re.compile(r"\s*\{([^{}]*)\}\s*$")
 _ATTR_TOKEN = re.compile(r"""#([\w:.\-]+)|\.([\w\-]+)|([\w\-]+)=("[^"]*"|'[^']*'|\S+)""")
 
 
+# Quotation marks per language: double open/close, single open/close (markdown-it's order).
+QUOTES = {
+    "en": "“”‘’",
+    "fr": ["«\u00a0", "\u00a0»", "‹\u00a0", "\u00a0›"],
+    "de": "„“‚‘",
+    "es": "«»“”",
+    "it": "«»“”",
+    "pt": "«»“”",
+    "ru": "«»„“",
+    "pl": "„”‚’",
+    "nl": "“”‘’",
+    "ja": "「」『』",
+    "zh": "「」『』",
+}
+
+
+def quotes_for(language: str) -> str | list[str]:
+    """The curly quotes of a BCP 47 language (``en-GB`` -> en); English ones by default.
+
+    Chinese: corner brackets in Traditional script (zh, zh-Hant, zh-TW, zh-HK), the
+    English-shaped marks Simplified Chinese uses (zh-Hans, zh-CN, zh-SG).
+    """
+    subtags = language.lower().split("-")
+    if subtags[0] == "zh" and ({"hans", "cn", "sg"} & set(subtags[1:])):
+        return QUOTES["en"]
+    return QUOTES.get(subtags[0], QUOTES["en"])
+
+
 @cache
-def _parser() -> MarkdownIt:
+def _parser(language: str = "en") -> MarkdownIt:
+    options = {"html": True, "typographer": True, "alerts": True, "quotes": quotes_for(language)}
     md = (
-        MarkdownIt("commonmark", {"html": True})
-        .enable(["table", "strikethrough"])
+        MarkdownIt("commonmark", options)
+        .enable(["table", "strikethrough", "replacements", "smartquotes"])
         .use(front_matter_plugin)
         .use(footnote_plugin)
         .use(attrs_plugin)
         .use(attrs_block_plugin)
         .use(deflist_plugin)
         .use(tasklists_plugin)
+        .use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
     )
-    md.core.ruler.push("bookbuild_heading_attrs", _heading_attrs)
+    use_blocks(md)
+    md.core.ruler.push("bookbuild_math", convert_math)
+    # Before smartquotes, so that {key="value"} still has straight quotes.
+    md.core.ruler.before("smartquotes", "bookbuild_heading_attrs", _heading_attrs)
     md.core.ruler.push("bookbuild_source_lines", _source_lines)
     md.add_render_rule("footnote_ref", _render_footnote_ref)
     md.add_render_rule("footnote_block_open", lambda *a: '<div data-bb-footnotes="">')
@@ -48,13 +86,19 @@ def _parser() -> MarkdownIt:
     md.add_render_rule("footnote_open", _render_footnote_open)
     md.add_render_rule("footnote_close", lambda *a: "</div>")
     md.add_render_rule("footnote_anchor", lambda *a: "")
+    md.add_render_rule("fence", render_fence)
+    md.add_render_rule("code_block", render_fence)
+    md.add_render_rule("math_inline", render_inline_math)
+    md.add_render_rule("math_inline_double", render_inline_math)
+    md.add_render_rule("math_block", render_block_math)
+    md.add_render_rule("math_block_label", render_block_math)
     return md
 
 
-def markdown_to_html(text: str, file: str) -> tuple[str, dict[str, Any]]:
+def markdown_to_html(text: str, file: str, language: str = "en") -> tuple[str, dict[str, Any]]:
     """Render one chapter's Markdown to HTML; also return its front matter as a dict."""
-    md = _parser()
-    env: dict[str, Any] = {}
+    md = _parser(language)
+    env: dict[str, Any] = {"file": file, "language": language}
     tokens = md.parse(text, env)
     front_matter: dict[str, Any] = {}
     for token in tokens:

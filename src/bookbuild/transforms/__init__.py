@@ -7,14 +7,21 @@ import dataclasses
 from ..errors import Reporter
 from ..model import Book
 from ..xhtml import parse_fragment, serialize_fragment, strip_line_numbers
+from .crossrefs import fill_cross_references
 from .ids import unique_ids
 from .links import resolve_links
+from .numbering import number_things
+from .structure import assign_structure
 
 
 def apply_transforms(book: Book, reporter: Reporter) -> Book:
-    """Run every stage: book-wide ids, then links and images, then drop bookkeeping."""
+    """Run every stage: parts and matter, book-wide ids, numbers and labels, links and
+    images, cross-reference texts, then drop bookkeeping."""
+    book = assign_structure(book)
     book = unique_ids(book)
+    book = number_things(book)
     book = resolve_links(book, reporter)
+    book = fill_cross_references(book, reporter)
     return finish(book)
 
 

@@ -14,6 +14,7 @@ def unique_ids(book: Book) -> Book:
     ``02-next.md#intro`` finds the right target whatever renaming happened.
     """
     taken = {chapter.id.casefold() for chapter in book.chapters}
+    taken |= {chapter.part.id.casefold() for chapter in book.chapters if chapter.part is not None}
     for chapter in book.chapters:
         for note in chapter.footnotes:
             taken.add(note.id.casefold())

@@ -7,12 +7,13 @@ keeps its text and the image its alternative text, so the book still builds.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from lxml import etree
 
 from ..errors import BookError, Reporter
-from ..model import Asset, Book, Chapter
+from ..model import Asset, Book, Chapter, Footnote
 from ..resources import display_path, is_external, resolve_in_book, split_reference
 from ..slugs import file_slug
 from ..xhtml import parse_fragment, serialize_fragment, source_line
@@ -58,7 +59,9 @@ def resolve_links(book: Book, reporter: Reporter) -> Book:
             asset = _resolve_image(image, chapter, book.manifest.root, assets, reporter)
             if asset is not None:
                 images.append(asset.href)
-        chapters.append(chapter.replace(body=serialize_fragment(wrapper), images=tuple(images)))
+        footnotes = tuple(_resolve_note_links(note, chapter, by_path, reporter) for note in chapter.footnotes)
+        chapters.append(chapter.replace(body=serialize_fragment(wrapper), images=tuple(images),
+                                        footnotes=footnotes))
     return book.replace(chapters=tuple(chapters), assets=tuple(assets.by_source.values()))
 
 
@@ -73,7 +76,7 @@ def _resolve_link(link: etree._Element, chapter: Chapter, by_path: dict[Path, Ch
     path, fragment = split_reference(href)
     target = chapter
     if path:
-        target = by_path.get((chapter.source.parent / path).resolve())
+        target = _chapter_at(chapter.source.parent / path, by_path)
         if target is None:
             reporter.warn(f"link target '{href}' is not a chapter of this book", *where,
                           hint="link to a chapter file listed in book.toml, relative to this file")
@@ -89,6 +92,27 @@ def _resolve_link(link: etree._Element, chapter: Chapter, by_path: dict[Path, Ch
         _unwrap(link)
         return
     link.set("href", f"#{book_id}")
+
+
+def _resolve_note_links(note: Footnote, chapter: Chapter, by_path: dict[Path, Chapter],
+                        reporter: Reporter) -> Footnote:
+    """Links inside a footnote resolve like the chapter's own (the note's text is the chapter's)."""
+    if "<a" not in note.body:
+        return note
+    wrapper = parse_fragment(note.body)
+    for link in list(wrapper.iter("a")):
+        _resolve_link(link, chapter, by_path, reporter)
+    return dataclasses.replace(note, body=serialize_fragment(wrapper))
+
+
+def _chapter_at(path: Path, by_path: dict[Path, Chapter]) -> Chapter | None:
+    """The chapter at ``path``; ``other.html`` finds ``other.md`` (links of books made for the web)."""
+    resolved = path.resolve()
+    target = by_path.get(resolved)
+    if target is None and resolved.suffix.lower() in (".html", ".htm", ".xhtml"):
+        for suffix in (".md", ".markdown"):
+            target = target or by_path.get(resolved.with_suffix(suffix))
+    return target
 
 
 def _resolve_image(image: etree._Element, chapter: Chapter, root: Path, assets: _Assets,

@@ -1,0 +1,89 @@
+"""Fenced code -> ``<pre class="highlight"><code>`` with Pygments' CSS classes (no inline styles).
+
+The classes are styled once, in base.css, so both formats show the same colours. The
+language is the first word of the info string (``rust,ignore`` -> rust, as mdBook writes
+it) or the first class of an attribute block (``{.python linenos}``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from html import escape
+from typing import Any
+
+from markdown_it.token import Token
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from .blocks import parse_attrs
+
+PYGMENTS_STYLE = "default"
+_FIRST_WORD = re.compile(r"[^\s,{}]+")
+
+
+def fence_options(info: str) -> tuple[str, bool]:
+    """The language and whether line numbers were asked for, from a fence's info string."""
+    info = info.strip()
+    if info.startswith("{"):
+        _ident, classes, others = parse_attrs(info.strip("{}"))
+        words = info.strip("{}").split()
+        return (classes[0] if classes else ""), "linenos" in words or "linenos" in others
+    match = _FIRST_WORD.match(info)
+    return (match.group(0) if match else ""), bool(re.search(r"\blinenos\b", info))
+
+
+@cache
+def _lexer(language: str) -> Any:
+    try:
+        return get_lexer_by_name(language, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+@cache
+def _formatter() -> HtmlFormatter:
+    return HtmlFormatter(nowrap=True, style=PYGMENTS_STYLE)
+
+
+def highlight(code: str, language: str, linenos: bool = False) -> str:
+    """The code as escaped HTML lines, tokens wrapped in Pygments' ``<span class>``."""
+    from pygments import highlight as pygmentize
+
+    lexer = _lexer(language.lower()) if language else None
+    html = pygmentize(code, lexer, _formatter()) if lexer is not None else escape(code, quote=False)
+    if linenos:
+        lines = html.rstrip("\n").split("\n")
+        width = len(str(len(lines)))
+        html = "".join(
+            f'<span class="linenos" aria-hidden="true">{n:>{width}}</span>{line}\n'
+            for n, line in enumerate(lines, start=1)
+        )
+    return html
+
+
+def render_fence(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    """markdown-it render rule for ``fence`` and ``code_block``."""
+    token = tokens[idx]
+    language, linenos = fence_options(token.info) if token.type == "fence" else ("", False)
+    classes = ["highlight"] + (["linenos"] if linenos else [])
+    line = token.attrGet("data-bb-line")
+    attrs = f' data-bb-line="{line}"' if line else ""
+    code_class = f' class="language-{escape(language, quote=True)}"' if language else ""
+    return (f'<pre class="{" ".join(classes)}"{attrs}><code{code_class}>'
+            f"{highlight(token.content, language, linenos)}</code></pre>\n")
+
+
+def pygments_css() -> str:
+    """The rules for Pygments' token classes, scoped to ``pre.highlight``.
+
+    base.css holds their output between the PYGMENTS markers (regenerate it with
+    ``python -m bookbuild.sources.code``); Pygments' unscoped rules are left out.
+    """
+    rules = _formatter().get_style_defs("pre.highlight").splitlines()
+    return "\n".join(rule for rule in rules if rule.startswith("pre.highlight .")) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintainer's tool
+    print(pygments_css(), end="")

@@ -1,0 +1,103 @@
+"""Number figures, tables and labelled equations through the book; name every target.
+
+The number is written into the caption as text (``Figure 3.``), the same in every format,
+and ``Book.labels`` maps each book-wide id to what an empty cross-reference link shows:
+"Figure 3", "Table 1", "Equation 2", "Chapter 4", "Appendix A", or a heading's text.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ..model import Book, Chapter
+from ..xhtml import parse_fragment, serialize_fragment, text_of
+
+# The words of the labels per language; other languages fall back to English.
+WORDS = {
+    "en": {"figure": "Figure", "table": "Table", "equation": "Equation", "chapter": "Chapter",
+           "appendix": "Appendix", "part": "Part"},
+    "fr": {"figure": "Figure", "table": "Tableau", "equation": "Équation", "chapter": "Chapitre",
+           "appendix": "Annexe", "part": "Partie"},
+    "de": {"figure": "Abbildung", "table": "Tabelle", "equation": "Gleichung", "chapter": "Kapitel",
+           "appendix": "Anhang", "part": "Teil"},
+}
+
+
+def words_for(language: str) -> dict[str, str]:
+    """The label words of a BCP 47 language."""
+    return WORDS.get(language.split("-")[0].lower(), WORDS["en"])
+
+
+def number_things(book: Book) -> Book:
+    """Number captions and fill ``Book.labels``."""
+    words = words_for(book.meta.language)
+    counters = {"figure": 0, "table": 0, "equation": 0}
+    labels: dict[str, str] = {}
+    chapters = []
+    for chapter in book.chapters:
+        _chapter_labels(chapter, words, labels)
+        wrapper = parse_fragment(chapter.body)
+        _label_title(wrapper, chapter, words)
+        for node in wrapper.iter("figure", "table", "div"):
+            kind = _numbered_kind(node)
+            if kind is None:
+                continue
+            counters[kind] += 1
+            label = f"{words[kind]} {counters[kind]}"
+            _write_number(node, kind, label, counters[kind])
+            if node.get("id"):
+                labels[node.get("id")] = label
+        chapters.append(chapter.replace(body=serialize_fragment(wrapper)))
+    for chapter in book.chapters:
+        if chapter.part is not None:
+            labels.setdefault(chapter.part.id, f"{words['part']} {chapter.part.number}")
+    return book.replace(chapters=tuple(chapters), labels=labels)
+
+
+def _chapter_labels(chapter: Chapter, words: dict[str, str], labels: dict[str, str]) -> None:
+    for heading in chapter.headings:
+        labels[heading.id] = heading.text
+    if chapter.number is not None:
+        word = words["appendix"] if chapter.kind == "appendix" else words["chapter"]
+        labels[chapter.title_id] = f"{word} {chapter.number}"
+    else:
+        labels[chapter.title_id] = chapter.title
+
+
+def _label_title(wrapper: etree._Element, chapter: Chapter, words: dict[str, str]) -> None:
+    """A numbered chapter's heading starts with its label, so "Chapter 2" can be found by eye."""
+    if chapter.number is None:
+        return
+    heading = next((h for h in wrapper.iter("h1") if h.get("id") == chapter.title_id), None)
+    if heading is None:
+        return
+    word = words["appendix"] if chapter.kind == "appendix" else words["chapter"]
+    span = etree.Element("span", {"class": "chapter-label"})
+    span.text = f"{word} {chapter.number}"
+    span.tail = " " + (heading.text or "")
+    heading.text = None
+    heading.insert(0, span)
+
+
+def _numbered_kind(node: etree._Element) -> str | None:
+    if node.tag == "figure" and node.find("figcaption") is not None and text_of(node.find("figcaption")):
+        return "figure"
+    if node.tag == "table" and node.find("caption") is not None:
+        return "table"
+    if node.tag == "div" and "math-display" in (node.get("class") or "").split() and node.get("id"):
+        return "equation"
+    return None
+
+
+def _write_number(node: etree._Element, kind: str, label: str, number: int) -> None:
+    span = etree.Element("span", {"class": f"{kind}-number"})
+    if kind == "equation":
+        span.text = f"({number})"
+        node.insert(0, span)  # first, so that float: right sets it on the formula's line
+        span.tail, node.text = node.text, None
+        return
+    caption = node.find("figcaption") if kind == "figure" else node.find("caption")
+    span.text = f"{label}."
+    span.tail = " " + (caption.text or "")
+    caption.text = None
+    caption.insert(0, span)
