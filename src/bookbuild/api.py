@@ -26,6 +26,8 @@ class BuildOptions:
     """Command-line overrides of the manifest."""
 
     page_size: str | None = None
+    chapters: str | None = None  # PDF: print only these chapters ("2-3", "1,4", file stems)
+    handout: bool = False  # PDF: compact single-sided handout layout
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,15 @@ def load_book(manifest: Manifest, reporter: Reporter) -> Book:
 
 def apply_options(manifest: Manifest, options: BuildOptions) -> Manifest:
     """The manifest with command-line overrides applied."""
+    overrides: dict[str, object] = {}
     if options.page_size:
-        manifest = dataclasses.replace(manifest, pdf=dataclasses.replace(manifest.pdf, page_size=options.page_size))
+        overrides["page_size"] = options.page_size
+    if options.chapters is not None:
+        overrides["chapters"] = options.chapters
+    if options.handout:
+        overrides["handout"] = True
+    if overrides:
+        manifest = dataclasses.replace(manifest, pdf=dataclasses.replace(manifest.pdf, **overrides))
     return manifest
 
 

@@ -34,7 +34,11 @@ def _run(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs
     from .api import BuildOptions, build
 
     debug = ctx.obj.get("debug", False) if ctx.obj else False
-    options = BuildOptions(page_size=kwargs.pop("page_size", None))  # type: ignore[arg-type]
+    options = BuildOptions(
+        page_size=kwargs.pop("page_size", None),  # type: ignore[arg-type]
+        chapters=kwargs.pop("chapters", None),  # type: ignore[arg-type]
+        handout=bool(kwargs.pop("handout", False)),
+    )
     reporter = Reporter(sink=_print_diagnostic)
     try:
         results = build(book, formats, options=options, reporter=reporter, **kwargs)  # type: ignore[arg-type]
@@ -78,10 +82,14 @@ def epub(ctx: click.Context, book: Path | None, output: Path | None) -> None:
 @BOOK_ARGUMENT
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="The PDF file to write.")
 @click.option("--page-size", help="A4, Letter, A5, B5, 6x9in, or a size such as '210mm 297mm'.")
+@click.option("--chapters", metavar="LIST",
+              help="Only these chapters, by number or file stem: 2-3, 1,4, 02-next.")
+@click.option("--handout", is_flag=True, help="Compact single-sided layout with no blank pages.")
 @click.pass_context
-def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: str | None) -> None:
-    """Build the print PDF."""
-    _run(ctx, book, ["pdf"], output=output, page_size=page_size)
+def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: str | None,
+        chapters: str | None, handout: bool) -> None:
+    """Build the print PDF (or a handout of some chapters)."""
+    _run(ctx, book, ["pdf"], output=output, page_size=page_size, chapters=chapters, handout=handout)
 
 
 @main.command()

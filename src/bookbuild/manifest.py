@@ -56,11 +56,34 @@ class ChapterEntry:
     title: str | None = None
 
 
+# The PDF variants WeasyPrint knows (weasyprint.pdf.VARIANTS); listed here so that the
+# manifest is checked at the door without importing WeasyPrint (house rule 7).
+PDF_VARIANTS = (
+    "pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u",
+    "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/a-4e", "pdf/a-4f", "pdf/ua-1", "pdf/ua-2",
+)
+_CSS_LENGTH = re.compile(r"^(0|\d+(\.\d+)?(mm|cm|in|pt|pc|px|q))$", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class PdfOptions:
-    """The ``[pdf]`` table."""
+    """The ``[pdf]`` table, plus the PDF-only command-line choices (chapters, handout).
+
+    Lengths are CSS lengths ("20mm", "0.75in"); ``margin_inner`` is the binding side.
+    """
 
     page_size: str = "A4"
+    margin_top: str = "20mm"
+    margin_bottom: str = "22mm"
+    margin_inner: str = "22mm"
+    margin_outer: str = "16mm"
+    two_sided: bool = True
+    variant: str | None = None
+    crop_marks: bool = False
+    bleed: str | None = None
+    page_references: bool = True  # cross-references to other chapters say "see page N"
+    chapters: str | None = None  # a selection such as "2-3" or "1,intro": only these chapters
+    handout: bool = False  # compact single-sided layout without blank pages
 
     @property
     def page_size_css(self) -> str:
@@ -151,7 +174,10 @@ _BOOK_KEYS = {
     "description", "rights", "subjects", "cover", "chapters", "styles",
 }
 _TABLES = {"book", "pdf", "epub"}
-_PDF_KEYS = {"page_size"}
+_PDF_KEYS = {
+    "page_size", "margin_top", "margin_bottom", "margin_inner", "margin_outer", "two_sided",
+    "variant", "crop_marks", "bleed", "page_references",
+}
 _EPUB_KEYS: set[str] = set()
 
 
@@ -216,10 +242,33 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
     chapters = _chapters(source, reader, book)
 
     pdf_table = _table(source, data, "pdf", _PDF_KEYS, reporter)
-    pdf_reader = _TableReader(source, "pdf", pdf_table)
-    pdf = PdfOptions(page_size=pdf_reader.string("page_size") or "A4")
+    pdf = _pdf_options(_TableReader(source, "pdf", pdf_table))
     _table(source, data, "epub", _EPUB_KEYS, reporter)
     return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf)
+
+
+def _pdf_options(reader: _TableReader) -> PdfOptions:
+    """The ``[pdf]`` table: every key typed and checked, defaults from :class:`PdfOptions`."""
+    values: dict[str, Any] = {}
+    for key in ("page_size", "margin_top", "margin_bottom", "margin_inner", "margin_outer", "bleed"):
+        value = reader.string(key)
+        if value is None:
+            continue
+        if key != "page_size" and not _CSS_LENGTH.match(value.strip()):
+            raise reader.source.error(f"[pdf] {key}: '{value}' is not a length", "pdf", key,
+                                      hint="write a number and a unit, such as 20mm, 0.75in or 12pt")
+        values[key] = value.strip()
+    for key in ("two_sided", "crop_marks", "page_references"):
+        flag = reader.boolean(key)
+        if flag is not None:
+            values[key] = flag
+    variant = reader.string("variant")
+    if variant is not None:
+        if variant.strip().lower() not in PDF_VARIANTS:
+            raise reader.source.error(f"[pdf] variant: unknown PDF variant '{variant}'", "pdf", "variant",
+                                      hint="for example pdf/ua-1 or pdf/a-3b")
+        values["variant"] = variant.strip().lower()
+    return PdfOptions(**values)
 
 
 def default_identifier(title: str, authors: list[str] | tuple[str, ...]) -> str:
@@ -307,6 +356,12 @@ class _TableReader:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self._fail(key, "a list of strings", value)
         return value
+
+    def boolean(self, key: str) -> bool | None:
+        value = self.values.get(key)
+        if value is None or isinstance(value, bool):
+            return value
+        raise self._fail(key, "true or false", value)
 
     def date(self, key: str) -> str | None:
         value = self.values.get(key)
