@@ -101,9 +101,9 @@ def flat(text: str) -> str:
     return " ".join(re.sub(r"[-\u2010]\n\s*", "", text).split())
 
 
-def footnote_calls(book: Book) -> list[tuple[str, str, str]]:
-    """(chapter title, the word carrying the call followed by the note number, the note's
-    first words) for the first call of every footnote of the book."""
+def footnote_calls(book: Book) -> list[tuple[str, re.Pattern[str], str]]:
+    """(chapter title, a pattern for the word carrying the call and the call's number, the
+    note's marker and first words) for the first call of every footnote of the book."""
     found = []
     for chapter in book.chapters:
         wrapper = parse_fragment(chapter.body)
@@ -111,7 +111,8 @@ def footnote_calls(book: Book) -> list[tuple[str, str, str]]:
             ref = next(a for a in wrapper.iter("a") if a.get("href") == f"#{note.id}")
             before = _text_before(ref)
             note_text = text_of(etree.fromstring(f"<div>{note.body}</div>"))
-            found.append((chapter.title, f"{before.split()[-1]}{note.number}", " ".join(note_text.split()[:5])))
+            call = re.compile(re.escape(before.split()[-1]) + rf" ?{note.number}\b")
+            found.append((chapter.title, call, f"{note.number}. " + " ".join(note_text.split()[:5])))
     return found
 
 

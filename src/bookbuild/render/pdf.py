@@ -14,7 +14,7 @@ from lxml import etree
 
 from ..errors import Reporter
 from ..model import Book, Chapter, Footnote
-from ..resources import styles_dir, stylesheet
+from ..resources import display_path, styles_dir, stylesheet
 from ..xhtml import parse_fragment
 from .pdf_layout import page_sheet, print_layout, select_chapters
 from .templates import render_template
@@ -38,7 +38,7 @@ def render_pdf(book: Book, reporter: Reporter) -> bytes:
     options = book.manifest.pdf
     layout = print_layout(options)
     options_css = page_sheet(options, layout, book.meta.language)
-    chapters = select_chapters(book.chapters, options.chapters)
+    chapters = select_chapters(book.chapters, options.chapters, display_path(book.manifest.path))
     printed = {chapter.id for chapter in chapters}
     fetcher = _fetcher_class()(book)
     html = render_template(

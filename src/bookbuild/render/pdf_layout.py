@@ -107,34 +107,36 @@ def page_sheet(options: PdfOptions, layout: PrintLayout, language: str) -> str:
     return "\n".join(rules) + "\n"
 
 
-def select_chapters(chapters: tuple[Chapter, ...], selection: str | None) -> tuple[Chapter, ...]:
+def select_chapters(chapters: tuple[Chapter, ...], selection: str | None,
+                    manifest: str | None = None) -> tuple[Chapter, ...]:
     """The chapters a ``--chapters`` selection names, in book order.
 
     A selection is a comma-separated list of chapter numbers (1-based), ranges of numbers
     (``2-4``) and file stems (``02-next``); a stem wins over a range that looks the same.
+    Errors point at ``manifest``, where the chapters are listed.
     """
     if selection is None:
         return chapters
     by_stem = {chapter.file_stem.casefold(): chapter.index for chapter in chapters}
     wanted: set[int] = set()
     for part in selection.split(","):
-        wanted.update(_selected_numbers(part.strip(), by_stem, len(chapters)))
+        wanted.update(_selected_numbers(part.strip(), by_stem, len(chapters), manifest))
     return tuple(chapter for chapter in chapters if chapter.index in wanted)
 
 
-def _selected_numbers(part: str, by_stem: dict[str, int], count: int) -> range | set[int]:
+def _selected_numbers(part: str, by_stem: dict[str, int], count: int, manifest: str | None) -> range | set[int]:
     hint = f"name chapters 1-{count} by number, range (2-3) or file stem ({next(iter(by_stem))})"
     if not part:
-        raise BookError("--chapters: empty chapter selection", hint=hint)
+        raise BookError("--chapters: empty chapter selection", manifest, hint=hint)
     if part.casefold() in by_stem:
         return {by_stem[part.casefold()]}
     match = re.fullmatch(r"(\d+)\s*-\s*(\d+)|(\d+)", part)
     if match is None:
-        raise BookError(f"--chapters: no chapter file named '{part}'", hint=hint)
+        raise BookError(f"--chapters: no chapter file named '{part}'", manifest, hint=hint)
     first, last = (int(match.group(1)), int(match.group(2))) if match.group(3) is None else (
         int(match.group(3)), int(match.group(3)))
     if first > last:
-        raise BookError(f"--chapters: range '{part}' runs backwards", hint=hint)
+        raise BookError(f"--chapters: range '{part}' runs backwards", manifest, hint=hint)
     if first < 1 or last > count:
-        raise BookError(f"--chapters: '{part}' is outside the book's chapters 1-{count}", hint=hint)
+        raise BookError(f"--chapters: '{part}' is outside the book's chapters 1-{count}", manifest, hint=hint)
     return range(first, last + 1)
