@@ -122,3 +122,11 @@ def test_cli_chapters_and_handout(tmp_path: Path) -> None:
         "little/book.toml: error: --chapters: '7' is outside the book's chapters 1-3 "
         "(hint: name chapters 1-3 by number, range (2-3) or file stem (01-one))"]
     assert (tmp_path / "h.pdf").read_bytes() == before
+
+
+def test_selection_and_handout_get_their_own_default_names(tmp_path: Path) -> None:
+    book = _book(tmp_path)
+    result = run(["pdf", str(book), "--chapters", "2-3", "--handout"], tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("dist/little-book-chapters-2-3-handout.pdf")
+    assert not (tmp_path / "dist" / "little-book.pdf").exists()

@@ -114,6 +114,15 @@ def test_running_heads_book_title_left_chapter_title_right(pdfs: dict) -> None:
     assert checked >= 8
 
 
+def test_no_heading_stranded_at_the_foot_of_a_page(pdfs: dict) -> None:
+    for name in ("book", "handout", "letter"):
+        pages = pages_text(pdfs[name])
+        for mark in bookmarks(PdfReader(pdfs[name])):
+            page_lines = lines(pages[mark.page_index])
+            after = page_lines[page_lines.index(mark.title) + 1:]
+            assert len(after) >= 3, (name, mark.title, after)  # text follows, not just the folio
+
+
 def test_margins_are_mirrored(pdfs: dict) -> None:
     """Body text starts at the inner margin (20 mm) on right pages, the outer (14 mm) on left."""
     boxes = pdf_word_boxes(pdfs["book"])

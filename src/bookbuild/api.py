@@ -14,6 +14,7 @@ from .errors import OutputError, Reporter
 from .manifest import Manifest, load_manifest
 from .model import Asset, Book
 from .resources import display_path
+from .slugs import file_slug
 from .sources import read_chapter
 from .transforms import apply_transforms
 from .transforms.links import IMAGE_TYPES
@@ -71,8 +72,17 @@ def apply_options(manifest: Manifest, options: BuildOptions) -> Manifest:
 
 
 def default_output(manifest: Manifest, fmt: str, output_dir: Path | None = None) -> Path:
-    """``dist/<slug>.<format>`` in the working folder, unless told otherwise."""
-    return (output_dir or Path("dist")) / f"{manifest.slug}.{fmt}"
+    """``dist/<slug>.<format>`` in the working folder, unless told otherwise.
+
+    A PDF of some chapters or a handout gets its own name (``<slug>-chapters-2-3.pdf``,
+    ``<slug>-handout.pdf``) so that it never replaces the whole book's PDF.
+    """
+    name = manifest.slug
+    if fmt == "pdf" and manifest.pdf.chapters:
+        name += "-chapters-" + file_slug(manifest.pdf.chapters, default="selection")
+    if fmt == "pdf" and manifest.pdf.handout:
+        name += "-handout"
+    return (output_dir or Path("dist")) / f"{name}.{fmt}"
 
 
 def build(
