@@ -58,7 +58,7 @@ def test_page_size_presets_and_lengths(size: str, css: str) -> None:
     assert page_size_css(size) == css
 
 
-@pytest.mark.parametrize("size", ["A9", "210 297", "1in; } body { color: red", ""])
+@pytest.mark.parametrize("size", ["A9", "210 297", "1in; } body { color: red", "", "A4 sideways"])
 def test_bad_page_size_is_refused(size: str) -> None:
     with pytest.raises(BookError, match="neither a preset nor a width and height"):
         page_size_css(size)
@@ -98,6 +98,7 @@ def test_pdf_table_is_read_and_checked(tmp_path: Path) -> None:
     ('two_sided = "yes"', ":8: error: [pdf] two_sided: expected true or false, got a string"),
     ('variant = "pdf/x-9"', ":8: error: [pdf] variant: unknown PDF variant 'pdf/x-9'"),
     ("bleed = 3", ":8: error: [pdf] bleed: expected a string, got an integer"),
+    ('page_size = "A9"', ":8: error: [pdf] page_size: 'A9' is neither a preset nor a width and height"),
 ])
 def test_bad_pdf_keys_name_their_line(tmp_path: Path, line: str, message: str) -> None:
     with pytest.raises(ManifestError) as error:

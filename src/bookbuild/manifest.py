@@ -62,7 +62,23 @@ PDF_VARIANTS = (
     "pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u",
     "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/a-4e", "pdf/a-4f", "pdf/ua-1", "pdf/ua-2",
 )
-_CSS_LENGTH = re.compile(r"^(0|\d+(\.\d+)?(mm|cm|in|pt|pc|px|q))$", re.IGNORECASE)
+_LENGTH = r"\d+(\.\d+)?(mm|cm|in|pt|pc|px|q)"
+_CSS_LENGTH = re.compile(rf"^(0|{_LENGTH})$", re.IGNORECASE)
+_PAGE_LENGTHS = re.compile(rf"^{_LENGTH}(\s+{_LENGTH})?$", re.IGNORECASE)
+
+
+def page_size_value(page_size: str) -> str | None:
+    """The CSS ``size`` for a preset (``A4``, ``letter landscape``) or one or two lengths;
+    None for anything else, which the layout engine would silently ignore."""
+    words = page_size.split()
+    if words and words[0].lower() in PAGE_SIZES and len(words) <= 2:
+        width, height = PAGE_SIZES[words[0].lower()].split()
+        orientation = words[1].lower() if len(words) == 2 else "portrait"
+        if orientation in ("portrait", "landscape"):
+            return f"{height} {width}" if orientation == "landscape" else f"{width} {height}"
+        return None
+    text = " ".join(words)
+    return text if _PAGE_LENGTHS.match(text) else None
 
 
 @dataclass(frozen=True)
@@ -88,7 +104,7 @@ class PdfOptions:
     @property
     def page_size_css(self) -> str:
         """The ``size`` value for ``@page``: a preset's dimensions or the user's own."""
-        return PAGE_SIZES.get(self.page_size.strip().lower(), self.page_size)
+        return page_size_value(self.page_size) or self.page_size
 
 
 @dataclass(frozen=True)
@@ -254,6 +270,10 @@ def _pdf_options(reader: _TableReader) -> PdfOptions:
         value = reader.string(key)
         if value is None:
             continue
+        if key == "page_size" and page_size_value(value) is None:
+            raise reader.source.error(f"[pdf] page_size: '{value}' is neither a preset nor a width and height",
+                                      "pdf", key, hint="use A4, Letter, A5, B5, 6x9in, or lengths such as "
+                                      "'210mm 297mm'")
         if key != "page_size" and not _CSS_LENGTH.match(value.strip()):
             raise reader.source.error(f"[pdf] {key}: '{value}' is not a length", "pdf", key,
                                       hint="write a number and a unit, such as 20mm, 0.75in or 12pt")

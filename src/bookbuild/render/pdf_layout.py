@@ -12,12 +12,9 @@ import re
 from dataclasses import dataclass
 
 from ..errors import BookError
-from ..manifest import PAGE_SIZES, PdfOptions
+from ..manifest import PdfOptions, page_size_value
 from ..model import Chapter
 
-_LENGTH = r"\d+(\.\d+)?(mm|cm|in|pt|pc|px|q)"
-_PAGE_SIZE = re.compile(rf"^{_LENGTH}(\s+{_LENGTH})?$", re.IGNORECASE)
-_PRESET_ORIENTATION = re.compile(r"^(\w+)\s+(portrait|landscape)$", re.IGNORECASE)
 
 # Compact margins of a handout: the book's margins are for binding, a handout is stapled.
 HANDOUT_MARGINS = ("14mm", "16mm", "16mm", "16mm")  # top, outer (right), bottom, inner (left)
@@ -63,25 +60,13 @@ def print_layout(options: PdfOptions) -> PrintLayout:
 
 
 def page_size_css(page_size: str) -> str:
-    """The ``size`` value of ``@page`` for a preset (``A4``, ``letter landscape``) or two lengths.
-
-    Anything else is refused here rather than silently ignored by the layout engine.
-    """
-    text = " ".join(page_size.split())
-    orientation = ""
-    match = _PRESET_ORIENTATION.match(text)
-    if match and match.group(1).lower() in PAGE_SIZES:
-        text, orientation = match.group(1), match.group(2).lower()
-    preset = PAGE_SIZES.get(text.lower())
-    if preset is not None:
-        if orientation == "landscape":
-            width, height = preset.split()
-            return f"{height} {width}"
-        return preset
-    if _PAGE_SIZE.match(text):
-        return text
-    raise BookError(f"page size '{page_size}' is neither a preset nor a width and height",
-                    hint="use A4, Letter, A5, B5, 6x9in, or lengths such as '210mm 297mm'")
+    """The ``size`` value of ``@page``; a size that is neither a preset nor lengths (it may
+    come from the command line) is refused here rather than silently ignored by the layout."""
+    value = page_size_value(page_size)
+    if value is None:
+        raise BookError(f"page size '{page_size}' is neither a preset nor a width and height",
+                        hint="use A4, Letter, A5, B5, 6x9in, or lengths such as '210mm 297mm'")
+    return value
 
 
 def page_sheet(options: PdfOptions, layout: PrintLayout, language: str) -> str:
