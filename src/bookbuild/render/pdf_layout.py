@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import BookError
-from ..manifest import PdfOptions, page_size_value
+from ..pdf_options import PdfOptions, page_size_value
 from ..model import Chapter
 
 
