@@ -159,10 +159,13 @@ def test_pdf_outline_nests_chapters_under_their_parts(tour: dict) -> None:
 
 
 def test_pdf_part_pages_and_roman_front_matter(tour: dict) -> None:
-    pages = [pdftotext(tour["pdf"], n, n).split() for n in range(1, 6)]
-    assert pages[2][-1] == "iii" and pages[2][0] == "Dedication"
-    assert pages[3][-1] == "iv" and pages[3][0] == "Preface"
-    assert pages[4] == ["Part", "One:", "Writing"]  # a part page alone, unnumbered
+    pages = [pdftotext(tour["pdf"], n, n).split() for n in range(1, 13)]
+    opening = {words[0]: (n, words) for n, words in reversed(list(enumerate(pages))) if words}
+    dedication, preface = opening["Dedication"], opening["Preface"]
+    # front matter is roman-paged (two-sided: each opens on a recto, odd page numbers)
+    assert dedication[1][-1] == "vii" and preface[1][-1] == "ix"
+    part_page = next(words for words in pages if words[:2] == ["Part", "One:"])
+    assert part_page == ["Part", "One:", "Writing"]  # a part page alone, unnumbered
     text = tour["text"]
     assert "This paragraph is only in the PDF." in text and "only in the EPUB" not in text
     epub_text = "".join(chapter_titled(tour, "Figures and Cross-references").itertext())

@@ -78,10 +78,10 @@ def test_bad_manifest_is_one_line_with_file_and_line(tmp_path: Path, manifest: s
 
 def test_unknown_keys_warn_with_line(tmp_path: Path) -> None:
     reporter = Reporter()
-    load_manifest(make(tmp_path, GOOD + 'colour = "blue"\n\n[pdf]\npage_size = "A5"\nbleed = "3mm"\n'), reporter)
+    load_manifest(make(tmp_path, GOOD + 'colour = "blue"\n\n[pdf]\npage_size = "A5"\npaper_colour = "cream"\n'), reporter)
     messages = [d.format() for d in reporter.warnings]
     assert any(":6: warning: [book] unknown key 'colour'" in m for m in messages), messages
-    assert any(":10: warning: [pdf] unknown key 'bleed'" in m for m in messages), messages
+    assert any(":10: warning: [pdf] unknown key 'paper_colour'" in m for m in messages), messages
 
 
 def test_page_size_presets_and_custom(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -73,10 +75,22 @@ def qpdf_check(pdf: Path) -> subprocess.CompletedProcess:
     return subprocess.run([require("qpdf"), "--check", str(pdf)], capture_output=True, text=True)
 
 
-def pdftotext(pdf: Path, first: int | None = None, last: int | None = None) -> str:
-    args = [require("pdftotext"), "-layout"]
+def pdftotext(pdf: Path, first: int | None = None, last: int | None = None, layout: bool = True) -> str:
+    args = [require("pdftotext")] + (["-layout"] if layout else [])
     if first:
         args += ["-f", str(first)]
     if last:
         args += ["-l", str(last)]
     return subprocess.run([*args, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def pdf_word_boxes(pdf: Path) -> list[tuple[float, float, list[tuple[str, float, float]]]]:
+    """Per page: (width, height, [(word, x_min, x_max)]) from ``pdftotext -bbox``."""
+    out = subprocess.run([require("pdftotext"), "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    pages = []
+    for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', out, re.DOTALL):
+        words = [(html.unescape(m.group(3)), float(m.group(1)), float(m.group(2))) for m in re.finditer(
+            r'<word xMin="([\d.-]+)" yMin="[\d.-]+" xMax="([\d.-]+)" yMax="[\d.-]+">(.*?)</word>', page.group(3))]
+        pages.append((float(page.group(1)), float(page.group(2)), words))
+    return pages

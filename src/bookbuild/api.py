@@ -14,6 +14,7 @@ from .errors import BookError, OutputError, Reporter
 from .manifest import Manifest, load_manifest
 from .model import Asset, Book
 from .resources import display_path
+from .slugs import file_slug
 from .sources import read_chapter
 from .transforms import apply_transforms
 from .transforms.formats import for_format
@@ -28,6 +29,8 @@ class BuildOptions:
 
     page_size: str | None = None
     strict: bool = False  # warnings are errors: nothing is written if there is one
+    chapters: str | None = None  # PDF: print only these chapters ("2-3", "1,4", file stems)
+    handout: bool = False  # PDF: compact single-sided handout layout
 
 
 @dataclass(frozen=True)
@@ -59,14 +62,30 @@ def load_book(manifest: Manifest, reporter: Reporter) -> Book:
 
 def apply_options(manifest: Manifest, options: BuildOptions) -> Manifest:
     """The manifest with command-line overrides applied."""
+    overrides: dict[str, object] = {}
     if options.page_size:
-        manifest = dataclasses.replace(manifest, pdf=dataclasses.replace(manifest.pdf, page_size=options.page_size))
+        overrides["page_size"] = options.page_size
+    if options.chapters is not None:
+        overrides["chapters"] = options.chapters
+    if options.handout:
+        overrides["handout"] = True
+    if overrides:
+        manifest = dataclasses.replace(manifest, pdf=dataclasses.replace(manifest.pdf, **overrides))
     return manifest
 
 
 def default_output(manifest: Manifest, fmt: str, output_dir: Path | None = None) -> Path:
-    """``dist/<slug>.<format>`` in the working folder, unless told otherwise."""
-    return (output_dir or Path("dist")) / f"{manifest.slug}.{fmt}"
+    """``dist/<slug>.<format>`` in the working folder, unless told otherwise.
+
+    A PDF of some chapters or a handout gets its own name (``<slug>-chapters-2-3.pdf``,
+    ``<slug>-handout.pdf``) so that it never replaces the whole book's PDF.
+    """
+    name = manifest.slug
+    if fmt == "pdf" and manifest.pdf.chapters:
+        name += "-chapters-" + file_slug(manifest.pdf.chapters, default="selection")
+    if fmt == "pdf" and manifest.pdf.handout:
+        name += "-handout"
+    return (output_dir or Path("dist")) / f"{name}.{fmt}"
 
 
 def build(

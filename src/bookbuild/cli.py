@@ -44,7 +44,12 @@ def _run(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs
 
     debug = ctx.obj.get("debug", False) if ctx.obj else False
     strict = bool(kwargs.pop("strict", False))
-    options = BuildOptions(page_size=kwargs.pop("page_size", None), strict=strict)  # type: ignore[arg-type]
+    options = BuildOptions(
+        page_size=kwargs.pop("page_size", None),  # type: ignore[arg-type]
+        strict=strict,
+        chapters=kwargs.pop("chapters", None),  # type: ignore[arg-type]
+        handout=bool(kwargs.pop("handout", False)),
+    )
     reporter = Reporter(sink=_print_as_error if strict else _print_diagnostic)
     try:
         results = build(book, formats, options=options, reporter=reporter, **kwargs)  # type: ignore[arg-type]
@@ -89,11 +94,16 @@ def epub(ctx: click.Context, book: Path | None, output: Path | None, strict: boo
 @BOOK_ARGUMENT
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="The PDF file to write.")
 @click.option("--page-size", help="A4, Letter, A5, B5, 6x9in, or a size such as '210mm 297mm'.")
+@click.option("--chapters", metavar="LIST",
+              help="Only these chapters, by number or file stem: 2-3, 1,4, 02-next.")
+@click.option("--handout", is_flag=True, help="Compact single-sided layout with no blank pages.")
 @STRICT_OPTION
 @click.pass_context
-def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: str | None, strict: bool) -> None:
-    """Build the print PDF."""
-    _run(ctx, book, ["pdf"], output=output, page_size=page_size, strict=strict)
+def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: str | None,
+        chapters: str | None, handout: bool, strict: bool) -> None:
+    """Build the print PDF (or a handout of some chapters)."""
+    _run(ctx, book, ["pdf"], output=output, page_size=page_size, chapters=chapters, handout=handout,
+         strict=strict)
 
 
 @main.command()

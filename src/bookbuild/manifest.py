@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ManifestError, Reporter
+from .pdf_options import PDF_KEYS, PdfOptions, read_pdf_options
+from .pdf_options import PAGE_SIZES, PDF_VARIANTS, page_size_value  # noqa: F401 - re-exported
 from .resources import display_path, resolve_in_book
 from .slugs import file_slug
 
@@ -21,15 +23,6 @@ MANIFEST_NAME = "book.toml"
 
 # BCP 47, loosely: a primary language subtag and optional subtags (en, en-GB, zh-Hans-CN, ...).
 _BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$|^[A-Za-z]{4,8}(-[A-Za-z0-9]{1,8})*$")
-
-PAGE_SIZES = {
-    "a4": "210mm 297mm",
-    "letter": "8.5in 11in",
-    "a5": "148mm 210mm",
-    "b5": "176mm 250mm",
-    "trade": "6in 9in",
-    "6x9in": "6in 9in",
-}
 
 
 @dataclass(frozen=True)
@@ -64,18 +57,6 @@ class ChapterEntry:
     title: str | None = None
     kind: str = "chapter"
     part: str | None = None
-
-
-@dataclass(frozen=True)
-class PdfOptions:
-    """The ``[pdf]`` table."""
-
-    page_size: str = "A4"
-
-    @property
-    def page_size_css(self) -> str:
-        """The ``size`` value for ``@page``: a preset's dimensions or the user's own."""
-        return PAGE_SIZES.get(self.page_size.strip().lower(), self.page_size)
 
 
 @dataclass(frozen=True)
@@ -161,7 +142,6 @@ _BOOK_KEYS = {
     "description", "rights", "subjects", "cover", "chapters", "styles",
 }
 _TABLES = {"book", "pdf", "epub"}
-_PDF_KEYS = {"page_size"}
 _EPUB_KEYS: set[str] = set()
 
 
@@ -225,9 +205,8 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
     styles = tuple(reader.file(name, "styles", what="stylesheet") for name in reader.string_list("styles"))
     chapters = _chapters(source, reader, book)
 
-    pdf_table = _table(source, data, "pdf", _PDF_KEYS, reporter)
-    pdf_reader = _TableReader(source, "pdf", pdf_table)
-    pdf = PdfOptions(page_size=pdf_reader.string("page_size") or "A4")
+    pdf_table = _table(source, data, "pdf", PDF_KEYS, reporter)
+    pdf = read_pdf_options(_TableReader(source, "pdf", pdf_table))
     _table(source, data, "epub", _EPUB_KEYS, reporter)
     return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf)
 
@@ -353,6 +332,12 @@ class _TableReader:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self._fail(key, "a list of strings", value)
         return value
+
+    def boolean(self, key: str) -> bool | None:
+        value = self.values.get(key)
+        if value is None or isinstance(value, bool):
+            return value
+        raise self._fail(key, "true or false", value)
 
     def date(self, key: str) -> str | None:
         value = self.values.get(key)

@@ -14,12 +14,14 @@ from lxml import etree
 
 from ..errors import Reporter
 from ..model import Book, Chapter, Footnote
-from ..resources import styles_dir, stylesheet
+from ..resources import display_path, styles_dir, stylesheet
 from ..xhtml import parse_fragment
 from .math_svg import math_to_svg
+from .pdf_layout import page_sheet, print_layout, select_chapters
 from .templates import render_template
 
 SHARED_SHEETS = ("base.css", "print.css")
+HANDOUT_SHEET = "handout.css"
 # Documents refer to assets by their internal href; this virtual root maps them back.
 ASSET_ROOT = "file:///bookbuild-assets/"
 
@@ -27,39 +29,49 @@ logger = logging.getLogger(__name__)
 
 
 def render_pdf(book: Book, reporter: Reporter) -> bytes:
-    """The PDF as bytes: tagged, with bookmarks, metadata and the book's language."""
+    """The PDF as bytes: tagged, with bookmarks, metadata and the book's language.
+
+    ``[pdf]`` options (and the command line's ``--chapters``/``--handout``) choose the
+    layout; ``variant`` (PDF/UA, PDF/A) is handed to WeasyPrint as it is.
+    """
     from weasyprint import CSS, HTML
 
+    options = book.manifest.pdf
+    layout = print_layout(options)
+    options_css = page_sheet(options, layout, book.meta.language)
+    chapters = select_chapters(book.chapters, options.chapters, display_path(book.manifest.path))
+    printed = {chapter.id for chapter in chapters}
     fetcher = _fetcher_class()(book)
-    chapters = [chapter.replace(body=_pdf_body(chapter)) for chapter in book.chapters]
     html = render_template(
         "pdf/book.html",
         lang=book.meta.language,
         meta=book.meta,
+        layout_classes=layout.html_classes,
+        furniture=layout.furniture,
+        show_identifier=not book.meta.identifier.startswith("urn:uuid:"),
         contents_title="Contents",
-        chapters=chapters,
-        body_start=_body_start(book),
+        chapters=[chapter.replace(body=_pdf_body(chapter, book, printed)) for chapter in chapters],
+        body_start=_body_start(chapters),
     )
-    sheets = [CSS(filename=str(stylesheet(name)), url_fetcher=fetcher) for name in SHARED_SHEETS]
-    sheets.append(CSS(string=options_sheet(book), url_fetcher=fetcher))
+    names = SHARED_SHEETS + ((HANDOUT_SHEET,) if layout.handout else ())
+    sheets = [CSS(filename=str(stylesheet(name)), url_fetcher=fetcher) for name in names]
+    sheets.append(CSS(string=options_css, url_fetcher=fetcher))
     sheets += [CSS(filename=str(path), url_fetcher=fetcher) for path in book.manifest.styles]
     document = HTML(string=html, base_url=ASSET_ROOT, url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=sheets, pdf_tags=True)
+    return document.write_pdf(stylesheets=sheets, pdf_tags=True, pdf_variant=options.variant)
 
 
-def _body_start(book: Book) -> str:
-    """The id of the section where arabic page 1 falls: the first body chapter, or its part page."""
-    position = next((n for n, c in enumerate(book.chapters) if c.matter == "body"), 0)
-    chapter = book.chapters[position]
-    return chapter.part.id if book.starts_part(position) else chapter.id
+def _body_start(printed: list[Chapter]) -> str:
+    """The id of the section where arabic page 1 falls: the first printed body chapter, or the
+    part page printed just before it (the template prints a part page before a part's first
+    printed chapter)."""
+    position = next((n for n, c in enumerate(printed) if c.matter == "body"), 0)
+    chapter = printed[position]
+    opens_part = chapter.part is not None and (position == 0 or printed[position - 1].part != chapter.part)
+    return chapter.part.id if opens_part else chapter.id
 
 
-def options_sheet(book: Book) -> str:
-    """The [pdf] options as CSS (house rule 5: CSS is the design, Python passes values)."""
-    return f"@page {{ size: {book.manifest.pdf.page_size_css}; }}\n"
-
-
-def _pdf_body(chapter: Chapter) -> str:
+def _pdf_body(chapter: Chapter, book: Book, printed: set[str]) -> str:
     """The chapter body as HTML, each footnote moved to its first call (``float: footnote``)."""
     wrapper = parse_fragment(chapter.body)
     notes = {note.id: note for note in chapter.footnotes}
@@ -77,8 +89,46 @@ def _pdf_body(chapter: Chapter) -> str:
         placed.add(note_id)
         ref.getparent().replace(ref, _footnote_span(note, ref.tail))
     math_to_svg(wrapper)
+    _mark_cross_references(wrapper, chapter, book, printed)
     html = (wrapper.text or "").replace("&", "&amp;").replace("<", "&lt;")
     return html + "".join(etree.tostring(child, encoding="unicode", method="html") for child in wrapper)
+
+
+def _mark_cross_references(wrapper: etree._Element, chapter: Chapter, book: Book, printed: set[str]) -> None:
+    """Class ``xref`` on links to other chapters (print.css adds "see page N"); links to
+    chapters left out of a ``--chapters`` selection keep their text and lose the link."""
+    for link in list(wrapper.iter("a")):
+        href = link.get("href") or ""
+        if not href.startswith("#") or link.get("role") == "doc-noteref":
+            continue
+        target = book.chapter_of(href[1:])
+        if target is None or target.id == chapter.id:
+            continue
+        if target.id not in printed:
+            _unwrap(link)
+            continue
+        link.set("class", " ".join(filter(None, (link.get("class"), "xref"))))
+
+
+def _unwrap(element: etree._Element) -> None:
+    """Replace an element by its content (text, children, tail) in its parent."""
+    parent = element.getparent()
+    index = parent.index(element)
+    previous = element.getprevious()
+    leading = element.text or ""
+    if previous is not None:
+        previous.tail = (previous.tail or "") + leading
+    else:
+        parent.text = (parent.text or "") + leading
+    children = list(element)
+    for offset, child in enumerate(children):
+        parent.insert(index + offset, child)
+    last = children[-1] if children else (previous if previous is not None else None)
+    if last is not None:
+        last.tail = (last.tail or "") + (element.tail or "")
+    else:
+        parent.text = (parent.text or "") + (element.tail or "")
+    parent.remove(element)
 
 
 def _footnote_span(note: Footnote, tail: str | None) -> etree._Element:

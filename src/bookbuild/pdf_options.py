@@ -1,0 +1,106 @@
+"""The ``[pdf]`` table of book.toml: page setup and print options, with their defaults.
+
+Split from manifest.py (which reads the table through this module) to keep both small;
+nothing here imports WeasyPrint, so the manifest is checked at the door (house rule 3).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .manifest import _TableReader
+
+PAGE_SIZES = {
+    "a4": "210mm 297mm",
+    "letter": "8.5in 11in",
+    "a5": "148mm 210mm",
+    "b5": "176mm 250mm",
+    "trade": "6in 9in",
+    "6x9in": "6in 9in",
+}
+
+PDF_KEYS = {
+    "page_size", "margin_top", "margin_bottom", "margin_inner", "margin_outer", "two_sided",
+    "variant", "crop_marks", "bleed", "page_references",
+}
+
+# The PDF variants WeasyPrint knows (weasyprint.pdf.VARIANTS); listed here so that the
+# manifest is checked at the door without importing WeasyPrint (house rule 7).
+PDF_VARIANTS = (
+    "pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u",
+    "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/a-4e", "pdf/a-4f", "pdf/ua-1", "pdf/ua-2",
+)
+_LENGTH = r"\d+(\.\d+)?(mm|cm|in|pt|pc|px|q)"
+_CSS_LENGTH = re.compile(rf"^(0|{_LENGTH})$", re.IGNORECASE)
+_PAGE_LENGTHS = re.compile(rf"^{_LENGTH}(\s+{_LENGTH})?$", re.IGNORECASE)
+
+
+def page_size_value(page_size: str) -> str | None:
+    """The CSS ``size`` for a preset (``A4``, ``letter landscape``) or one or two lengths;
+    None for anything else, which the layout engine would silently ignore."""
+    words = page_size.split()
+    if words and words[0].lower() in PAGE_SIZES and len(words) <= 2:
+        width, height = PAGE_SIZES[words[0].lower()].split()
+        orientation = words[1].lower() if len(words) == 2 else "portrait"
+        if orientation in ("portrait", "landscape"):
+            return f"{height} {width}" if orientation == "landscape" else f"{width} {height}"
+        return None
+    text = " ".join(words)
+    return text if _PAGE_LENGTHS.match(text) else None
+
+
+@dataclass(frozen=True)
+class PdfOptions:
+    """The ``[pdf]`` table, plus the PDF-only command-line choices (chapters, handout).
+
+    Lengths are CSS lengths ("20mm", "0.75in"); ``margin_inner`` is the binding side.
+    """
+
+    page_size: str = "A4"
+    margin_top: str = "20mm"
+    margin_bottom: str = "22mm"
+    margin_inner: str = "22mm"
+    margin_outer: str = "16mm"
+    two_sided: bool = True
+    variant: str | None = None
+    crop_marks: bool = False
+    bleed: str | None = None
+    page_references: bool = True  # cross-references to other chapters say "see page N"
+    chapters: str | None = None  # a selection such as "2-3" or "1,intro": only these chapters
+    handout: bool = False  # compact single-sided layout without blank pages
+
+    @property
+    def page_size_css(self) -> str:
+        """The ``size`` value for ``@page``: a preset's dimensions or the user's own."""
+        return page_size_value(self.page_size) or self.page_size
+
+
+def read_pdf_options(reader: _TableReader) -> PdfOptions:
+    """The ``[pdf]`` table: every key typed and checked, defaults from :class:`PdfOptions`."""
+    values: dict[str, Any] = {}
+    for key in ("page_size", "margin_top", "margin_bottom", "margin_inner", "margin_outer", "bleed"):
+        value = reader.string(key)
+        if value is None:
+            continue
+        if key == "page_size" and page_size_value(value) is None:
+            raise reader.source.error(f"[pdf] page_size: '{value}' is neither a preset nor a width and height",
+                                      "pdf", key, hint="use A4, Letter, A5, B5, 6x9in, or lengths such as "
+                                      "'210mm 297mm'")
+        if key != "page_size" and not _CSS_LENGTH.match(value.strip()):
+            raise reader.source.error(f"[pdf] {key}: '{value}' is not a length", "pdf", key,
+                                      hint="write a number and a unit, such as 20mm, 0.75in or 12pt")
+        values[key] = value.strip()
+    for key in ("two_sided", "crop_marks", "page_references"):
+        flag = reader.boolean(key)
+        if flag is not None:
+            values[key] = flag
+    variant = reader.string("variant")
+    if variant is not None:
+        if variant.strip().lower() not in PDF_VARIANTS:
+            raise reader.source.error(f"[pdf] variant: unknown PDF variant '{variant}'", "pdf", "variant",
+                                      hint="for example pdf/ua-1 or pdf/a-3b")
+        values["variant"] = variant.strip().lower()
+    return PdfOptions(**values)

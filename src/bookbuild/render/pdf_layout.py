@@ -1,0 +1,127 @@
+"""What the ``[pdf]`` options mean for the printed page, as data and as a small CSS sheet.
+
+print.css is the design (house rule 5); this module only turns option values into CSS
+(page size, mirrored margins, bleed, crop marks, the words of "see page N") and decides
+which pages of furniture a layout has and which chapters a ``--chapters`` selection keeps.
+No WeasyPrint here: it is plain data, cheap to test.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import BookError
+from ..pdf_options import PdfOptions, page_size_value
+from ..model import Chapter
+
+
+# Compact margins of a handout: the book's margins are for binding, a handout is stapled.
+HANDOUT_MARGINS = ("14mm", "16mm", "16mm", "16mm")  # top, outer (right), bottom, inner (left)
+
+# "see page N" in the book's language (primary subtag); English for the rest.
+SEE_PAGE = {
+    "en": "see page", "fr": "voir page", "de": "siehe Seite", "es": "véase la página",
+    "it": "vedi pagina", "pt": "ver página", "nl": "zie pagina",
+}
+
+
+@dataclass(frozen=True)
+class PrintLayout:
+    """The shape of one PDF: which furniture pages it has and how pages are paired."""
+
+    two_sided: bool
+    handout: bool
+    half_title: bool
+    copyright: bool
+
+    @property
+    def html_classes(self) -> str:
+        """Classes on ``<html>``: print.css keys element rules (breaks, title blocks) on them."""
+        classes = ["two-sided" if self.two_sided else "one-sided"]
+        if self.handout:
+            classes.append("handout")
+        return " ".join(classes)
+
+    @property
+    def furniture(self) -> dict[str, bool]:
+        return {"half_title": self.half_title, "copyright": self.copyright}
+
+
+def print_layout(options: PdfOptions) -> PrintLayout:
+    """A whole book gets half-title and copyright pages; a handout or selection does not."""
+    whole_book = not options.handout and not options.chapters
+    return PrintLayout(
+        two_sided=options.two_sided and not options.handout,
+        handout=options.handout,
+        half_title=whole_book,
+        copyright=whole_book,
+    )
+
+
+def page_size_css(page_size: str) -> str:
+    """The ``size`` value of ``@page``; a size that is neither a preset nor lengths (it may
+    come from the command line) is refused here rather than silently ignored by the layout."""
+    value = page_size_value(page_size)
+    if value is None:
+        raise BookError(f"page size '{page_size}' is neither a preset nor a width and height",
+                        hint="use A4, Letter, A5, B5, 6x9in, or lengths such as '210mm 297mm'")
+    return value
+
+
+def page_sheet(options: PdfOptions, layout: PrintLayout, language: str) -> str:
+    """The option values as CSS: size, margins (mirrored when two-sided), bleed, marks."""
+    size = page_size_css(options.page_size)
+    if layout.handout:
+        top, outer, bottom, inner = HANDOUT_MARGINS
+    else:
+        top, outer, bottom, inner = (options.margin_top, options.margin_outer,
+                                     options.margin_bottom, options.margin_inner)
+    rules = [f"@page {{ size: {size}; margin: {top} {outer} {bottom} {inner}; }}"]
+    if layout.two_sided:
+        # Right-hand (recto) pages are bound on their left, left-hand pages on their right.
+        rules.append(f"@page :right {{ margin-left: {inner}; margin-right: {outer}; }}")
+        rules.append(f"@page :left {{ margin-left: {outer}; margin-right: {inner}; }}")
+    if options.crop_marks or options.bleed:
+        marks = "marks: crop cross; " if options.crop_marks else ""
+        bleed = options.bleed or "3mm"
+        rules.append(f"@page {{ {marks}bleed: {bleed}; }}")
+    if options.page_references:
+        words = SEE_PAGE.get(language.split("-")[0].lower(), SEE_PAGE["en"])
+        rules.append(f'a.xref::after {{ content: " ({words} " target-counter(attr(href url), page) ")"; }}')
+    return "\n".join(rules) + "\n"
+
+
+def select_chapters(chapters: tuple[Chapter, ...], selection: str | None,
+                    manifest: str | None = None) -> tuple[Chapter, ...]:
+    """The chapters a ``--chapters`` selection names, in book order.
+
+    A selection is a comma-separated list of chapter numbers (1-based), ranges of numbers
+    (``2-4``) and file stems (``02-next``); a stem wins over a range that looks the same.
+    Errors point at ``manifest``, where the chapters are listed.
+    """
+    if selection is None:
+        return chapters
+    by_stem = {chapter.file_stem.casefold(): chapter.index for chapter in chapters}
+    wanted: set[int] = set()
+    for part in selection.split(","):
+        wanted.update(_selected_numbers(part.strip(), by_stem, len(chapters), manifest))
+    return tuple(chapter for chapter in chapters if chapter.index in wanted)
+
+
+def _selected_numbers(part: str, by_stem: dict[str, int], count: int, manifest: str | None) -> range | set[int]:
+    hint = f"name chapters 1-{count} by number, range (2-3) or file stem ({next(iter(by_stem))})"
+    if not part:
+        raise BookError("--chapters: empty chapter selection", manifest, hint=hint)
+    if part.casefold() in by_stem:
+        return {by_stem[part.casefold()]}
+    match = re.fullmatch(r"(\d+)\s*-\s*(\d+)|(\d+)", part)
+    if match is None:
+        raise BookError(f"--chapters: no chapter file named '{part}'", manifest, hint=hint)
+    first, last = (int(match.group(1)), int(match.group(2))) if match.group(3) is None else (
+        int(match.group(3)), int(match.group(3)))
+    if first > last:
+        raise BookError(f"--chapters: range '{part}' runs backwards", manifest, hint=hint)
+    if first < 1 or last > count:
+        raise BookError(f"--chapters: '{part}' is outside the book's chapters 1-{count}", manifest, hint=hint)
+    return range(first, last + 1)
