@@ -48,6 +48,7 @@ def _parser() -> MarkdownIt:
     md.add_render_rule("footnote_open", _render_footnote_open)
     md.add_render_rule("footnote_close", lambda *a: "</div>")
     md.add_render_rule("footnote_anchor", lambda *a: "")
+    md.add_render_rule("image", _render_image)
     return md
 
 
@@ -112,6 +113,18 @@ def _render_footnote_ref(self: Any, tokens: list[Token], idx: int, options: Any,
     number = meta["id"] + 1
     ref_id = f"fnref-{number}" + (f"-{meta['subId'] + 1}" if meta.get("subId") else "")
     return f'<a href="#fn-{number}" id="{ref_id}" role="doc-noteref" class="noteref">{number}</a>'
+
+
+def _render_image(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    """``![](x.png)`` has no alternative text (warned later); ``{.decorative}`` says none is needed."""
+    token = tokens[idx]
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    decorative = "decorative" in (token.attrGet("class") or "").split()
+    if alt or decorative:
+        token.attrSet("alt", alt)
+    elif token.attrGet("alt") is not None:
+        token.attrs.pop("alt")
+    return self.renderToken(tokens, idx, options, env)
 
 
 def _render_footnote_open(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:

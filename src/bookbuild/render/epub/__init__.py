@@ -1,0 +1,220 @@
+"""Book -> EPUB 3 through ebooklib.
+
+ebooklib writes the package (OPF metadata, manifest, spine, NCX); the documents are ours,
+rendered from jinja2 templates, so their markup is exactly what the shared CSS expects.
+Front matter (cover, title page, copyright page), accessibility metadata and the page list
+come from the modules beside this one; archive.py re-packs the zip so that unchanged
+sources give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+from ebooklib import epub
+from lxml import etree
+
+from ...errors import Reporter
+from ...model import Book, Chapter
+from ...resources import stylesheet
+from ..cover import cover_alt_text, generate_cover
+from ..templates import render_template
+from .accessibility import accessibility_metadata, book_facts
+from .archive import modified_time, repack
+from .pagelist import PageBreak, insert_page_breaks, page_breaks
+
+OPS_NS = "http://www.idpf.org/2007/ops"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+EPUB_TYPE = f"{{{OPS_NS}}}type"
+# DPUB-ARIA roles and the EPUB structural semantics they correspond to.
+ROLE_TO_EPUB_TYPE = {
+    "doc-chapter": "chapter",
+    "doc-noteref": "noteref",
+    "doc-footnote": "footnote",
+    "doc-toc": "toc",
+    "doc-part": "part",
+    "doc-pagebreak": "pagebreak",
+}
+SHARED_SHEETS = ("base.css", "epub.css")
+DOCUMENT = "application/xhtml+xml"
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    title: str
+    href: str
+    children: tuple[TocEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The cover image as packed: the author's, or one drawn from the metadata."""
+
+    href: str
+    media_type: str
+    content: bytes
+    alt: str
+
+
+def chapter_file(chapter: Chapter) -> str:
+    """The generated internal name of a chapter's XHTML file."""
+    return f"{chapter.id}.xhtml"
+
+
+def render_epub(book: Book, reporter: Reporter) -> bytes:
+    """The EPUB as bytes; byte-identical for unchanged sources."""
+    modified = modified_time(book.source_mtime)
+    breaks = page_breaks(book) if book.manifest.epub.page_list else {}
+    facts = book_facts(book, has_page_list=bool(breaks))
+    package = _package(book, accessibility_metadata(facts, book.manifest.epub.accessibility_summary), bool(breaks))
+    context = {"lang": book.meta.language, "meta": book.meta, "stylesheets": _stylesheets(book, package)}
+
+    front = []
+    cover = _cover(book)
+    if cover is not None:
+        package.add_item(_image(cover.href, cover.media_type, cover.content, properties=["cover-image"]))
+        package.add_metadata(None, "meta", "", {"name": "cover", "content": _item_id(cover.href)})
+        front.append(_document("cover", "cover.xhtml", render_template(
+            "epub/cover.xhtml", cover_href=cover.href, cover_alt=cover.alt, **context)))
+    front.append(_document("titlepage", "titlepage.xhtml", render_template("epub/titlepage.xhtml", **context)))
+    front.append(_document("copyright", "copyright.xhtml", render_template(
+        "epub/copyright.xhtml", copyright_title="Copyright", **_identifier(book.meta.identifier), **context)))
+
+    toc = tuple(_toc_entry(chapter) for chapter in book.chapters)
+    landmarks = _landmarks(book, cover is not None)
+    page_list = [{"href": f"{chapter_file(c)}#{b.id}", "label": b.label}
+                 for c in book.chapters for b in breaks.get(c.id, ())]
+    nav = _document("nav", "nav.xhtml", render_template(
+        "epub/nav.xhtml", toc=toc, landmarks=landmarks, page_list=page_list, contents_title="Contents", **context),
+        properties=["nav"])
+
+    chapter_items = []
+    for chapter in book.chapters:
+        xhtml = render_template("epub/chapter.xhtml", chapter=chapter, **context)
+        chapter_items.append(_document(chapter.id, chapter_file(chapter),
+                                       _finish_document(xhtml, chapter, book, breaks.get(chapter.id, ()))))
+    for item in (*front, nav, *chapter_items):
+        package.add_item(item)
+    for asset in book.assets:
+        package.add_item(_image(asset.href, asset.media_type, asset.source.read_bytes()))
+
+    package.toc = [epub.Link(entry.href, entry.title, f"toc-{n}") for n, entry in enumerate(toc, start=1)]
+    package.add_item(epub.EpubNcx())
+    package.spine = [*front, nav, *chapter_items]
+
+    return repack(_zip(package, modified), modified, book.meta.language)
+
+
+def _zip(package: epub.EpubBook, modified: dt.datetime) -> bytes:
+    """ebooklib's zip, before re-packing."""
+    raw = io.BytesIO()
+    epub.write_epub(raw, package, {"mtime": modified, "epub2_guide": False, "raise_exceptions": True})
+    return raw.getvalue()
+
+
+def _package(book: Book, accessibility: list[tuple[str, str]], has_page_list: bool) -> epub.EpubBook:
+    """Dublin Core and accessibility metadata; ebooklib adds ``dcterms:modified``."""
+    meta = book.meta
+    package = epub.EpubBook()
+    package.set_identifier(meta.identifier)
+    package.set_title(meta.title)
+    package.set_language(meta.language)
+    for number, author in enumerate(meta.authors, start=1):
+        package.add_author(author, uid=f"creator-{number}")
+    for name in ("date", "publisher", "description", "rights"):
+        value = getattr(meta, name)
+        if value:
+            package.add_metadata("DC", name, value)
+    for subject in meta.subjects:
+        package.add_metadata("DC", "subject", subject)
+    for prop, value in accessibility:
+        package.add_metadata(None, "meta", value, {"property": prop})
+    if has_page_list:
+        source = f"the PDF edition built by bookbuild from the same sources ({book.manifest.pdf.page_size})"
+        package.add_metadata(None, "meta", source, {"property": "a11y:pageBreakSource"})
+    return package
+
+
+def _cover(book: Book) -> Cover | None:
+    """The manifest's cover image, else a generated one unless ``[epub] generate_cover = false``."""
+    if book.cover is not None:
+        return Cover(book.cover.href, book.cover.media_type, book.cover.source.read_bytes(),
+                     f"Cover of {book.meta.title}")
+    if not book.manifest.epub.generate_cover:
+        return None
+    return Cover("images/cover.png", "image/png", generate_cover(book.meta), cover_alt_text(book.meta))
+
+
+def _landmarks(book: Book, has_cover: bool) -> list[dict[str, str]]:
+    landmarks = [{"type": "cover", "href": "cover.xhtml", "title": "Cover"}] if has_cover else []
+    landmarks += [
+        {"type": "titlepage", "href": "titlepage.xhtml", "title": "Title page"},
+        {"type": "toc", "href": "nav.xhtml#toc", "title": "Contents"},
+        {"type": "bodymatter", "href": chapter_file(book.chapters[0]), "title": "Start of content"},
+        {"type": "copyright-page", "href": "copyright.xhtml", "title": "Copyright"},
+    ]
+    return landmarks
+
+
+def _identifier(identifier: str) -> dict[str, str]:
+    """How the copyright page names the identifier: ISBN, DOI or the identifier itself."""
+    for scheme, label in (("urn:isbn:", "ISBN"), ("isbn:", "ISBN"), ("doi:", "DOI"), ("urn:doi:", "DOI")):
+        if identifier.lower().startswith(scheme):
+            return {"identifier_label": label, "identifier": identifier[len(scheme):]}
+    return {"identifier_label": "Identifier", "identifier": identifier}
+
+
+def _document(uid: str, file_name: str, content: str, properties: list[str] | None = None) -> epub.EpubItem:
+    item = epub.EpubItem(uid=uid, file_name=file_name, media_type=DOCUMENT, content=content.encode("utf-8"))
+    item.properties = properties or []
+    return item
+
+
+def _image(href: str, media_type: str, content: bytes, properties: list[str] | None = None) -> epub.EpubItem:
+    item = epub.EpubItem(uid=_item_id(href), file_name=href, media_type=media_type, content=content)
+    item.properties = properties or []
+    return item
+
+
+def _stylesheets(book: Book, package: epub.EpubBook) -> list[str]:
+    hrefs = []
+    files = [(f"styles/{name}", stylesheet(name)) for name in SHARED_SHEETS]
+    files += [(f"styles/book-{n}.css", path) for n, path in enumerate(book.manifest.styles, start=1)]
+    for href, path in files:
+        package.add_item(epub.EpubItem(uid=_item_id(href), file_name=href, media_type="text/css",
+                                       content=path.read_bytes()))
+        hrefs.append(href)
+    return hrefs
+
+
+def _toc_entry(chapter: Chapter) -> TocEntry:
+    file = chapter_file(chapter)
+    children = tuple(
+        TocEntry(h.text, f"{file}#{h.id}") for h in chapter.headings if h.level == 2
+    )
+    return TocEntry(chapter.title, f"{file}#{chapter.title_id}", children)
+
+
+def _finish_document(xhtml: str, chapter: Chapter, book: Book, breaks: tuple[PageBreak, ...]) -> str:
+    """Add page-break markers, ``epub:type`` for ARIA roles, and point ``#id`` links at their files."""
+    root = etree.fromstring(xhtml.encode("utf-8"))
+    if breaks:
+        insert_page_breaks(root, breaks)
+    for node in root.iter(f"{{{XHTML_NS}}}*"):
+        epub_type = ROLE_TO_EPUB_TYPE.get(node.get("role", ""))
+        if epub_type:
+            node.set(EPUB_TYPE, epub_type)
+        if node.tag == f"{{{XHTML_NS}}}a":
+            href = node.get("href", "")
+            if href.startswith("#"):
+                owner = book.chapter_of(href[1:])
+                if owner is not None and owner.id != chapter.id:
+                    node.set("href", chapter_file(owner) + href)
+    body = etree.tostring(root, encoding="unicode", doctype="<!DOCTYPE html>")
+    return f'<?xml version="1.0" encoding="utf-8"?>\n{body}\n'
+
+
+def _item_id(href: str) -> str:
+    return "item-" + "".join(c if c.isalnum() else "-" for c in href)
