@@ -17,7 +17,7 @@ import pytest
 from conftest import FEATURES_BOOK, ROOT, SAMPLE_BOOK, write_book
 from lxml import etree
 from PIL import Image
-from validators import ace_missing, run_ace, run_epubcheck
+from validators import ace_missing, pdfinfo, pdftotext, run_ace, run_epubcheck
 
 from bookbuild.api import build
 from bookbuild.errors import ManifestError, Reporter
@@ -40,8 +40,9 @@ def epubs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     books = {}
     for name, path in BOOKS.items():
         reporter = Reporter()
-        (result,) = build(path, ["epub"], output=out / f"{name}.epub", reporter=reporter)
-        books[name] = {"epub": result.path, "warnings": reporter.warnings}
+        formats = ["epub", "pdf"] if name == "accessible" else ["epub"]
+        results = build(path, formats, output_dir=out / name, reporter=reporter)
+        books[name] = {r.format: r.path for r in results} | {"warnings": reporter.warnings}
     return books
 
 
@@ -212,3 +213,26 @@ def test_pandoc_reads_the_epub(epubs: dict) -> None:
     pypandoc = pytest.importorskip("pypandoc", reason="pypandoc-binary is in the [test] extras")
     text = pypandoc.convert_file(str(epubs["features"]["epub"]), "plain", format="epub")
     assert "Tables and lists" in text and "A second note." in text and "Apple" in text
+
+
+def test_page_list_points_where_the_pdf_pages_begin(epubs: dict) -> None:
+    epub, pdf = epubs["accessible"]["epub"], epubs["accessible"]["pdf"]
+    nav = read(epub, "nav.xhtml")
+    entries = [(a.text, a.get("href")) for a in nav.iterfind(".//x:nav[@epub:type='page-list']//x:a", NS)]
+    assert [label for label, _ in entries] == ["1", "2", "3", "4", "5", "6"]
+    assert meta(epub, "pageBreakSource") == ["urn:isbn:9780000000002 (PDF edition, page size A4)"]
+    assert {"pageBreakMarkers", "pageNavigation"} <= set(meta(epub, "schema:accessibilityFeature"))
+    pages = {}
+    for number in range(1, int(pdfinfo(pdf)["Pages"]) + 1):
+        text = pdftotext(pdf, number, number).split()
+        pages[text[-1]] = " ".join(text[:-1])  # the page number is the last thing on a page
+    mid_paragraph = 0
+    for label, href in entries:
+        file, anchor = href.split("#")
+        marker = read(epub, file).find(f".//*[@id='{anchor}']", NS)
+        assert marker.get("role") == "doc-pagebreak" and marker.get("aria-label") == label
+        following = " ".join("".join(marker.xpath("following::text()")).split()[:5])
+        # The running head ("A long walk") may come first on the PDF page.
+        assert following in pages[label][:120], (label, following, pages[label][:120])
+        mid_paragraph += etree.QName(marker.getparent()).localname == "p"
+    assert mid_paragraph >= 2

@@ -27,6 +27,11 @@ logger = logging.getLogger(__name__)
 
 def render_pdf(book: Book, reporter: Reporter) -> bytes:
     """The PDF as bytes: tagged, with bookmarks, metadata and the book's language."""
+    return layout_pdf(book, reporter).write_pdf(pdf_tags=True)
+
+
+def layout_pdf(book: Book, reporter: Reporter):  # noqa: ANN201 - weasyprint.Document, imported lazily
+    """The laid-out WeasyPrint document, before writing; the EPUB page list reads its pages."""
     from weasyprint import CSS, HTML
 
     fetcher = _fetcher_class()(book)
@@ -41,7 +46,7 @@ def render_pdf(book: Book, reporter: Reporter) -> bytes:
     sheets.append(CSS(string=options_sheet(book), url_fetcher=fetcher))
     sheets += [CSS(filename=str(path), url_fetcher=fetcher) for path in book.manifest.styles]
     document = HTML(string=html, base_url=ASSET_ROOT, url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=sheets, pdf_tags=True)
+    return document.render(stylesheets=sheets, pdf_tags=True)
 
 
 def options_sheet(book: Book) -> str:

@@ -132,8 +132,9 @@ def _package(book: Book, accessibility: list[tuple[str, str]], has_page_list: bo
     for prop, value in accessibility:
         package.add_metadata(None, "meta", value, {"property": prop})
     if has_page_list:
-        source = f"the PDF edition built by bookbuild from the same sources ({book.manifest.pdf.page_size})"
-        package.add_metadata(None, "meta", source, {"property": "a11y:pageBreakSource"})
+        # The PDF has no identifier of its own: name the edition by the book's and its page size.
+        source = f"{meta.identifier} (PDF edition, page size {book.manifest.pdf.page_size})"
+        package.add_metadata(None, "meta", source, {"property": "pageBreakSource"})
     return package
 
 
