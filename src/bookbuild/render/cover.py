@@ -22,8 +22,8 @@ WIDTH, HEIGHT = 1600, 2560
 MARGIN = 160
 BACKGROUND = (31, 45, 61)      # deep blue-grey
 BAND = (196, 160, 82)          # muted gold rule
-INK = (250, 247, 240)          # warm white: contrast 13.6:1 on the background
-SOFT_INK = (214, 205, 186)     # subtitle and authors: contrast 9.6:1
+INK = (250, 247, 240)          # warm white: contrast 13.1:1 on the background
+SOFT_INK = (214, 205, 186)     # subtitle and authors: contrast 8.9:1
 # Fonts tried when fontconfig is absent: Debian's fonts-noto-core and fonts-dejavu-core.
 FALLBACK_FONTS = {
     "bold": ("/usr/share/fonts/truetype/noto/NotoSerif-Bold.ttf",
@@ -117,9 +117,17 @@ def _font_file(weight: str, language: str) -> str | None:
     fc_match = shutil.which("fc-match")
     if fc_match:
         style = "Bold" if weight == "bold" else "Regular"
-        pattern = f"serif:style={style}:lang={language.split('-')[0].lower()}"
+        pattern = f"serif:style={style}:lang={_fontconfig_lang(language)}"
         found = subprocess.run([fc_match, "--format=%{file}", pattern], capture_output=True, text=True,
                                check=False).stdout.strip()
         if found and Path(found).is_file() and found.lower().endswith((".ttf", ".otf", ".ttc")):
             return found
     return next((name for name in FALLBACK_FONTS[weight] if Path(name).is_file()), None)
+
+
+def _fontconfig_lang(language: str) -> str:
+    """fontconfig's name for a BCP 47 tag: it knows Chinese only as zh-cn, zh-tw, zh-hk."""
+    tag = language.lower()
+    if tag.startswith("zh"):
+        return "zh-tw" if any(part in tag.split("-") for part in ("hant", "tw", "hk", "mo")) else "zh-cn"
+    return tag.split("-")[0]
