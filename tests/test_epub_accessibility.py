@@ -160,6 +160,12 @@ def test_cover_from_manifest_or_none(tmp_path: Path) -> None:
     assert [i.get("href") for i in items] == ["images/cover.png"]
     with zipfile.ZipFile(given) as archive:
         assert Image.open(io.BytesIO(archive.read("EPUB/images/cover.png"))).size == (16, 24)
+    odd, reporter = epub_of(tmp_path / "odd", MANIFEST.replace('chapters', 'cover = "front.bmp"\nchapters'),
+                            {"c.md": "# C\n"}, **{"front.bmp": b"BM"})
+    assert [w.message for w in reporter.warnings] == [
+        "cover 'front.bmp' is not a JPEG, PNG, GIF, WebP or SVG image: not used"]
+    assert "EPUB/images/cover.png" in zipfile.ZipFile(odd).namelist()
+    assert "EPUB/images/cover.bmp" not in zipfile.ZipFile(odd).namelist()
     none, _ = epub_of(tmp_path / "none", MANIFEST + "[epub]\ngenerate_cover = false\n", {"c.md": "# C\n"})
     assert read(none, "content.opf").find(".//opf:item[@properties='cover-image']", NS) is None
     assert "EPUB/cover.xhtml" not in zipfile.ZipFile(none).namelist()
@@ -200,6 +206,7 @@ def test_calibre_reads_the_text_and_converts_to_azw3(epubs: dict, book: str, tmp
     epub = epubs[book]["epub"]
     subprocess.run([convert, str(epub), str(tmp_path / "book.txt")], check=True, capture_output=True, timeout=300)
     text = (tmp_path / "book.txt").read_text(encoding="utf-8")
+    assert "Landmarks" not in text  # the hidden navs stay hidden in converters too
     for chapter in read(epub, "nav.xhtml").iterfind(".//x:nav[@epub:type='toc']/x:ol/x:li/x:a", NS):
         assert chapter.text in text
     last_words = " ".join("".join(read(epub, "ch03.xhtml").find(".//x:section", NS).itertext()).split()[-6:])

@@ -100,8 +100,6 @@ def ace_missing() -> str | None:
         return "node is not installed (scripts/test.sh installs nodejs and npm)"
     if chromium() is None:
         return "chromium is not installed (scripts/test.sh installs it)"
-    if not ace_cli().is_file():
-        return f"@daisy/ace-cli is not installed in {ACE_HOME} (scripts/test.sh installs it)"
     return None
 
 
@@ -118,6 +116,8 @@ def run_ace(epub: Path, tmp: Path) -> AceReport:
 
     Ace's own Puppeteer runner starts Chromium with --no-sandbox, so it also runs as root.
     """
+    if not ace_cli().is_file():
+        raise RuntimeError(f"@daisy/ace-cli is not installed in {ACE_HOME}: run scripts/test.sh, which installs it")
     out = tmp / f"{epub.stem}.ace"
     env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": chromium() or "", "PUPPETEER_SKIP_DOWNLOAD": "1"}
     done = subprocess.run([str(ace_cli()), "--force", "--silent", "--outdir", str(out), str(epub)],

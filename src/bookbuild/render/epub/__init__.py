@@ -18,7 +18,7 @@ from lxml import etree
 
 from ...errors import Reporter
 from ...model import Book, Chapter
-from ...resources import stylesheet
+from ...resources import display_path, stylesheet
 from ..cover import cover_alt_text, generate_cover
 from ..templates import render_template
 from .accessibility import accessibility_metadata, book_facts
@@ -39,6 +39,8 @@ ROLE_TO_EPUB_TYPE = {
 }
 SHARED_SHEETS = ("base.css", "epub.css")
 DOCUMENT = "application/xhtml+xml"
+# Core media types an EPUB reading system must show (EPUB 3.3, 3.2).
+COVER_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/svg+xml"})
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
     context = {"lang": book.meta.language, "meta": book.meta, "stylesheets": _stylesheets(book, package)}
 
     front = []
-    cover = _cover(book)
+    cover = _cover(book, reporter)
     if cover is not None:
         package.add_item(_image(cover.href, cover.media_type, cover.content, properties=["cover-image"]))
         package.add_metadata(None, "meta", "", {"name": "cover", "content": _item_id(cover.href)})
@@ -138,9 +140,12 @@ def _package(book: Book, accessibility: list[tuple[str, str]], has_page_list: bo
     return package
 
 
-def _cover(book: Book) -> Cover | None:
+def _cover(book: Book, reporter: Reporter) -> Cover | None:
     """The manifest's cover image, else a generated one unless ``[epub] generate_cover = false``."""
-    if book.cover is not None:
+    if book.cover is not None and book.cover.media_type not in COVER_TYPES:
+        reporter.warn(f"cover '{book.cover.source.name}' is not a JPEG, PNG, GIF, WebP or SVG image: not used",
+                      display_path(book.manifest.path), hint="convert it to JPEG or PNG")
+    if book.cover is not None and book.cover.media_type in COVER_TYPES:
         return Cover(book.cover.href, book.cover.media_type, book.cover.source.read_bytes(),
                      f"Cover of {book.meta.title}")
     if not book.manifest.epub.generate_cover:
