@@ -84,19 +84,17 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
     front.append(_document("copyright", "copyright.xhtml", render_template(
         "epub/copyright.xhtml", copyright_title="Copyright", **_identifier(book.meta.identifier), **context)))
 
-    toc = tuple(_toc_entry(chapter) for chapter in book.chapters)
-    landmarks = _landmarks(book, cover is not None)
-    page_list = [{"href": f"{chapter_file(c)}#{b.id}", "label": b.label}
-                 for c in book.chapters for b in breaks.get(c.id, ())]
-    nav = _document("nav", "nav.xhtml", render_template(
-        "epub/nav.xhtml", toc=toc, landmarks=landmarks, page_list=page_list, contents_title="Contents", **context),
-        properties=["nav"])
-
-    chapter_items = []
+    chapter_items, page_list = [], []
     for chapter in book.chapters:
         xhtml = render_template("epub/chapter.xhtml", chapter=chapter, **context)
-        chapter_items.append(_document(chapter.id, chapter_file(chapter),
-                                       _finish_document(xhtml, chapter, book, breaks.get(chapter.id, ()))))
+        finished, page_ids = _finish_document(xhtml, chapter, book, breaks.get(chapter.id, ()))
+        chapter_items.append(_document(chapter.id, chapter_file(chapter), finished))
+        page_list += [{"href": f"{chapter_file(chapter)}#{page_id}", "label": label} for label, page_id in page_ids]
+
+    toc = tuple(_toc_entry(chapter) for chapter in book.chapters)
+    nav = _document("nav", "nav.xhtml", render_template(
+        "epub/nav.xhtml", toc=toc, landmarks=_landmarks(book, cover is not None), page_list=page_list,
+        contents_title="Contents", **context), properties=["nav"])
     for item in (*front, nav, *chapter_items):
         package.add_item(item)
     for asset in book.assets:
@@ -203,11 +201,14 @@ def _toc_entry(chapter: Chapter) -> TocEntry:
     return TocEntry(chapter.title, f"{file}#{chapter.title_id}", children)
 
 
-def _finish_document(xhtml: str, chapter: Chapter, book: Book, breaks: tuple[PageBreak, ...]) -> str:
-    """Add page-break markers, ``epub:type`` for ARIA roles, and point ``#id`` links at their files."""
+def _finish_document(xhtml: str, chapter: Chapter, book: Book,
+                     breaks: tuple[PageBreak, ...]) -> tuple[str, list[tuple[str, str]]]:
+    """Add page-break markers, ``epub:type`` for ARIA roles, and point ``#id`` links at their files.
+
+    Also returns the (label, id) of each page-break marker, for the page list.
+    """
     root = etree.fromstring(xhtml.encode("utf-8"))
-    if breaks:
-        insert_page_breaks(root, breaks)
+    page_ids = insert_page_breaks(root, breaks) if breaks else []
     for node in root.iter(f"{{{XHTML_NS}}}*"):
         epub_type = ROLE_TO_EPUB_TYPE.get(node.get("role", ""))
         if epub_type:
@@ -219,7 +220,7 @@ def _finish_document(xhtml: str, chapter: Chapter, book: Book, breaks: tuple[Pag
                 if owner is not None and owner.id != chapter.id:
                     node.set("href", chapter_file(owner) + href)
     body = etree.tostring(root, encoding="unicode", doctype="<!DOCTYPE html>")
-    return f'<?xml version="1.0" encoding="utf-8"?>\n{body}\n'
+    return f'<?xml version="1.0" encoding="utf-8"?>\n{body}\n', page_ids
 
 
 def _item_id(href: str) -> str:

@@ -24,12 +24,14 @@ from lxml import etree
 
 from ...errors import Reporter
 from ...model import Book
+from ...slugs import unique
 from ...xhtml import BLOCK_TAGS
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 OPS_NS = "http://www.idpf.org/2007/ops"
 # Containers where a marker may stand between blocks; elsewhere it goes inside the block.
 FLOW_PARENTS = frozenset("section div blockquote aside figure li dd td th".split())
+NO_PHRASING = frozenset("ul ol dl table thead tbody tfoot tr colgroup hr img".split())
 PAGE_NUMBER = re.compile(r"^(\d+|[ivxlcdm]+|[IVXLCDM]+)$")
 SKIPPED_CLASSES = frozenset({"footnote", "noteref-again"})
 
@@ -81,17 +83,25 @@ def pdf_page_starts(document: Any) -> dict[str, tuple[PageBreak, ...]]:
     return {chapter: tuple(found) for chapter, found in starts.items()}
 
 
-def insert_page_breaks(section_root: etree._Element, breaks: tuple[PageBreak, ...]) -> None:
-    """Put a ``<span role="doc-pagebreak">`` where each page begins, in an EPUB chapter document."""
-    section = section_root.find(f".//{{{XHTML_NS}}}section")
+def insert_page_breaks(document: etree._Element, breaks: tuple[PageBreak, ...]) -> list[tuple[str, str]]:
+    """Put a ``<span role="doc-pagebreak">`` where each page begins in an EPUB chapter document.
+
+    Returns (label, id) per marker; ids avoid every id the document already has.
+    """
+    section = document.find(f".//{{{XHTML_NS}}}section")
     if section is None:
-        return
+        return []
+    taken = {node.get("id").casefold() for node in document.iter() if isinstance(node.tag, str) and node.get("id")}
+    placed = []
     # Find every block before inserting anything: a marker shifts its siblings' indices.
     for page, block in [(page, _block_at(section, page.path)) for page in breaks]:
+        marker_id = unique(page.id, taken)
         marker = etree.Element(f"{{{XHTML_NS}}}span", {
-            "id": page.id, "role": "doc-pagebreak", f"{{{OPS_NS}}}type": "pagebreak", "aria-label": page.label})
+            "id": marker_id, "role": "doc-pagebreak", f"{{{OPS_NS}}}type": "pagebreak", "aria-label": page.label})
         if page.chars == 0 or not _insert_in_text(block, marker, page.chars):
             _insert_before(block, marker)
+        placed.append((page.label, marker_id))
+    return placed
 
 
 def _block_at(section: etree._Element, path: tuple[int, ...]) -> etree._Element:
@@ -206,10 +216,17 @@ def _split_slot(owner: etree._Element, attr: str, text: str, cut: int, marker: e
 
 
 def _insert_before(block: etree._Element, marker: etree._Element) -> None:
-    parent = block.getparent()
-    if parent is not None and etree.QName(parent).localname in FLOW_PARENTS:
-        block.addprevious(marker)
-        marker.tail = "\n"
-    else:
-        marker.tail, block.text = block.text, None
-        block.insert(0, marker)
+    """Before the block where phrasing content may stand, else at the start of the nearest
+    element that accepts it (never directly in ``ul``, ``table``, ``tr``, ``hr`` ...)."""
+    node = block
+    while node is not None:
+        parent = node.getparent()
+        if parent is not None and etree.QName(parent).localname in FLOW_PARENTS:
+            node.addprevious(marker)
+            marker.tail = "\n"
+            return
+        if etree.QName(node).localname not in NO_PHRASING:
+            marker.tail, node.text = node.text, None
+            node.insert(0, marker)
+            return
+        node = parent
