@@ -73,16 +73,7 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
     package = _package(book, accessibility_metadata(facts, book.manifest.epub.accessibility_summary), bool(breaks))
     context = {"lang": book.meta.language, "meta": book.meta, "stylesheets": _stylesheets(book, package)}
 
-    front = []
-    cover = _cover(book, reporter)
-    if cover is not None:
-        package.add_item(_image(cover.href, cover.media_type, cover.content, properties=["cover-image"]))
-        package.add_metadata(None, "meta", "", {"name": "cover", "content": _item_id(cover.href)})
-        front.append(_document("cover", "cover.xhtml", render_template(
-            "epub/cover.xhtml", cover_href=cover.href, cover_alt=cover.alt, **context)))
-    front.append(_document("titlepage", "titlepage.xhtml", render_template("epub/titlepage.xhtml", **context)))
-    front.append(_document("copyright", "copyright.xhtml", render_template(
-        "epub/copyright.xhtml", copyright_title="Copyright", **_identifier(book.meta.identifier), **context)))
+    front, has_cover = _front_matter(book, package, context, reporter)
 
     chapter_items, page_list = [], []
     for chapter in book.chapters:
@@ -93,7 +84,7 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
 
     toc = tuple(_toc_entry(chapter) for chapter in book.chapters)
     nav = _document("nav", "nav.xhtml", render_template(
-        "epub/nav.xhtml", toc=toc, landmarks=_landmarks(book, cover is not None), page_list=page_list,
+        "epub/nav.xhtml", toc=toc, landmarks=_landmarks(book, has_cover), page_list=page_list,
         contents_title="Contents", **context), properties=["nav"])
     for item in (*front, nav, *chapter_items):
         package.add_item(item)
@@ -105,6 +96,22 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
     package.spine = [*front, nav, *chapter_items]
 
     return repack(_zip(package, modified), modified, book.meta.language)
+
+
+def _front_matter(book: Book, package: epub.EpubBook, context: dict,
+                  reporter: Reporter) -> tuple[list[epub.EpubItem], bool]:
+    """Cover page (with its image), title page and copyright page, in reading order."""
+    front = []
+    cover = _cover(book, reporter)
+    if cover is not None:
+        package.add_item(_image(cover.href, cover.media_type, cover.content, properties=["cover-image"]))
+        package.add_metadata(None, "meta", "", {"name": "cover", "content": _item_id(cover.href)})
+        front.append(_document("cover", "cover.xhtml", render_template(
+            "epub/cover.xhtml", cover_href=cover.href, cover_alt=cover.alt, **context)))
+    front.append(_document("titlepage", "titlepage.xhtml", render_template("epub/titlepage.xhtml", **context)))
+    front.append(_document("copyright", "copyright.xhtml", render_template(
+        "epub/copyright.xhtml", copyright_title="Copyright", **_identifier(book.meta.identifier), **context)))
+    return front, cover is not None
 
 
 def _zip(package: epub.EpubBook, modified: dt.datetime) -> bytes:
