@@ -91,7 +91,7 @@ def generated_summary(facts: BookFacts) -> str:
              " and its text can be resized and restyled."]
     if facts.images:
         if facts.images_without_alt:
-            parts.append(f"{facts.images_without_alt} of its {facts.images} images lack a text description.")
+            parts.append(f"Images without a text description: {facts.images_without_alt} of {facts.images}.")
         else:
             parts.append("Every image has a text description or is marked as decorative.")
     if facts.has_mathml:
