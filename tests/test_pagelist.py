@@ -26,7 +26,7 @@ def markers(root: etree._Element) -> str:
 
 def test_markers_go_before_blocks_at_word_starts_and_never_into_tables() -> None:
     root = etree.fromstring(CHAPTER)
-    placed = insert_page_breaks(root, (
+    placed = insert_page_breaks(root, "ch01", (
         PageBreak("2", (0,)),          # before the heading, whose id is already page-2
         PageBreak("3", (1,), 8),       # 8 non-space characters in: "One two th|ree" -> before "three"
         PageBreak("4", (1,), 16),      # inside "five" (15 to 18) -> before it

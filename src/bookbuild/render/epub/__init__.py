@@ -73,19 +73,26 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
     package = _package(book, accessibility_metadata(facts, book.manifest.epub.accessibility_summary), bool(breaks))
     context = {"lang": book.meta.language, "meta": book.meta, "stylesheets": _stylesheets(book, package)}
 
-    front, has_cover = _front_matter(book, package, context, reporter)
+    front, has_cover, title_pages = _front_matter(book, package, context, breaks, reporter)
 
-    chapter_items, page_list = [], []
+    chapter_items, chapter_pages = [], []
     for chapter in book.chapters:
         xhtml = render_template("epub/chapter.xhtml", chapter=chapter, **context)
         finished, page_ids = _finish_document(xhtml, chapter, book, breaks.get(chapter.id, ()))
         chapter_items.append(_document(chapter.id, chapter_file(chapter), finished))
-        page_list += [{"href": f"{chapter_file(chapter)}#{page_id}", "label": label} for label, page_id in page_ids]
+        chapter_pages += [(chapter_file(chapter), label, page_id) for label, page_id in page_ids]
 
     toc = tuple(_toc_entry(chapter) for chapter in book.chapters)
-    nav = _document("nav", "nav.xhtml", render_template(
-        "epub/nav.xhtml", toc=toc, landmarks=_landmarks(book, has_cover), page_list=page_list,
-        contents_title="Contents", **context), properties=["nav"])
+    nav_context = {"toc": toc, "landmarks": _landmarks(book, has_cover), "contents_title": "Contents", **context}
+    # The contents' own page markers belong in the page list too: place them once to learn
+    # their ids, then render the nav with the full list and place them again (same ids).
+    _, toc_ids = _with_page_breaks(render_template("epub/nav.xhtml", page_list=[], **nav_context),
+                                   "toc", breaks.get("toc", ()))
+    pages = title_pages + [("nav.xhtml", label, page_id) for label, page_id in toc_ids] + chapter_pages
+    page_list = [{"href": f"{file}#{page_id}", "label": label} for file, label, page_id in pages]
+    nav_xhtml, _ = _with_page_breaks(render_template("epub/nav.xhtml", page_list=page_list, **nav_context),
+                                     "toc", breaks.get("toc", ()))
+    nav = _document("nav", "nav.xhtml", nav_xhtml, properties=["nav"])
     for item in (*front, nav, *chapter_items):
         package.add_item(item)
     for asset in book.assets:
@@ -98,9 +105,12 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
     return repack(_zip(package, modified), modified, book.meta.language)
 
 
-def _front_matter(book: Book, package: epub.EpubBook, context: dict,
-                  reporter: Reporter) -> tuple[list[epub.EpubItem], bool]:
-    """Cover page (with its image), title page and copyright page, in reading order."""
+def _front_matter(book: Book, package: epub.EpubBook, context: dict, breaks: dict[str, tuple[PageBreak, ...]],
+                  reporter: Reporter) -> tuple[list[epub.EpubItem], bool, list[tuple[str, str, str]]]:
+    """Cover page (with its image), title page and copyright page, in reading order.
+
+    Also returns whether there is a cover, and the title page's page-list entries (file, label, id).
+    """
     front = []
     cover = _cover(book, reporter)
     if cover is not None:
@@ -108,10 +118,22 @@ def _front_matter(book: Book, package: epub.EpubBook, context: dict,
         package.add_metadata(None, "meta", "", {"name": "cover", "content": _item_id(cover.href)})
         front.append(_document("cover", "cover.xhtml", render_template(
             "epub/cover.xhtml", cover_href=cover.href, cover_alt=cover.alt, **context)))
-    front.append(_document("titlepage", "titlepage.xhtml", render_template("epub/titlepage.xhtml", **context)))
+    title_xhtml, title_ids = _with_page_breaks(render_template("epub/titlepage.xhtml", **context),
+                                               "titlepage", breaks.get("titlepage", ()))
+    front.append(_document("titlepage", "titlepage.xhtml", title_xhtml))
     front.append(_document("copyright", "copyright.xhtml", render_template(
         "epub/copyright.xhtml", copyright_title="Copyright", **_identifier(book.meta.identifier), **context)))
-    return front, cover is not None
+    return front, cover is not None, [("titlepage.xhtml", label, page_id) for label, page_id in title_ids]
+
+
+def _with_page_breaks(xhtml: str, container_id: str,
+                      breaks: tuple[PageBreak, ...]) -> tuple[str, list[tuple[str, str]]]:
+    """A front-matter document with its page-break markers, and their (label, id)."""
+    if not breaks:
+        return xhtml, []
+    root = etree.fromstring(xhtml.encode("utf-8"))
+    page_ids = insert_page_breaks(root, container_id, breaks)
+    return _serialize(root), page_ids
 
 
 def _zip(package: epub.EpubBook, modified: dt.datetime) -> bytes:
@@ -215,7 +237,7 @@ def _finish_document(xhtml: str, chapter: Chapter, book: Book,
     Also returns the (label, id) of each page-break marker, for the page list.
     """
     root = etree.fromstring(xhtml.encode("utf-8"))
-    page_ids = insert_page_breaks(root, breaks) if breaks else []
+    page_ids = insert_page_breaks(root, chapter.id, breaks) if breaks else []
     for node in root.iter(f"{{{XHTML_NS}}}*"):
         epub_type = ROLE_TO_EPUB_TYPE.get(node.get("role", ""))
         if epub_type:
@@ -226,8 +248,12 @@ def _finish_document(xhtml: str, chapter: Chapter, book: Book,
                 owner = book.chapter_of(href[1:])
                 if owner is not None and owner.id != chapter.id:
                     node.set("href", chapter_file(owner) + href)
+    return _serialize(root), page_ids
+
+
+def _serialize(root: etree._Element) -> str:
     body = etree.tostring(root, encoding="unicode", doctype="<!DOCTYPE html>")
-    return f'<?xml version="1.0" encoding="utf-8"?>\n{body}\n', page_ids
+    return f'<?xml version="1.0" encoding="utf-8"?>\n{body}\n'
 
 
 def _item_id(href: str) -> str:

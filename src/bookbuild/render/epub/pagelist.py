@@ -4,7 +4,8 @@ A student with the EPUB and a teacher with the printed PDF should mean the same 
 "page 12". The PDF is laid out (not written) from the same book; for each page, the first
 piece of chapter text on it is found in WeasyPrint's boxes and recorded as a position that
 survives the change of format: the path of child-element indices from the chapter's
-``<section>`` to the innermost block (``p``, ``li``, ``td``, ...) and the count of
+``<section>`` (or the title page's section, or the contents' ``<nav>``: the EPUB has the
+same containers with the same ids) to the innermost block (``p``, ``li``, ``td``, ...) and the count of
 non-space characters of that block laid out on earlier pages. Non-space characters are
 counted because whitespace collapses and lines split differently in the two formats; the
 EPUB marker is then placed at the start of the word holding that character. Footnote text
@@ -32,6 +33,7 @@ OPS_NS = "http://www.idpf.org/2007/ops"
 # Containers where a marker may stand between blocks; elsewhere it goes inside the block.
 FLOW_PARENTS = frozenset("section div blockquote aside figure li dd td th".split())
 NO_PHRASING = frozenset("ul ol dl table thead tbody tfoot tr colgroup hr img".split())
+FRONT_CONTAINERS = frozenset({"titlepage", "toc"})
 PAGE_NUMBER = re.compile(r"^(\d+|[ivxlcdm]+|[IVXLCDM]+)$")
 SKIPPED_CLASSES = frozenset({"footnote", "noteref-again"})
 
@@ -50,17 +52,18 @@ class PageBreak:
 
 
 def page_breaks(book: Book) -> dict[str, tuple[PageBreak, ...]]:
-    """Lay the book out as its PDF and return, per chapter id, where each page begins."""
+    """Lay the book out as its PDF and return, per container id, where each page begins."""
     from ..pdf import layout_pdf
 
     return pdf_page_starts(layout_pdf(book, Reporter()))
 
 
 def pdf_page_starts(document: Any) -> dict[str, tuple[PageBreak, ...]]:
-    """Per chapter id, the start of every page of a rendered WeasyPrint ``Document``.
+    """Per container id, the start of every page of a rendered WeasyPrint ``Document``.
 
-    Chapters are the ``<section id="chNN" class="chapter">`` elements of the PDF's HTML;
-    pages that begin outside a chapter (title page, contents) get no entry.
+    Containers are the chapters (``<section id="chNN" class="chapter">``), the title page
+    (``id="titlepage"``) and the contents (``id="toc"``) of the PDF's HTML; a page that
+    begins elsewhere (a blank page) gets no entry.
     """
     root = _root_element(document)
     parents = {child: parent for parent in root.iter() for child in parent}
@@ -83,12 +86,13 @@ def pdf_page_starts(document: Any) -> dict[str, tuple[PageBreak, ...]]:
     return {chapter: tuple(found) for chapter, found in starts.items()}
 
 
-def insert_page_breaks(document: etree._Element, breaks: tuple[PageBreak, ...]) -> list[tuple[str, str]]:
-    """Put a ``<span role="doc-pagebreak">`` where each page begins in an EPUB chapter document.
+def insert_page_breaks(document: etree._Element, container_id: str,
+                       breaks: tuple[PageBreak, ...]) -> list[tuple[str, str]]:
+    """Put a ``<span role="doc-pagebreak">`` where each page begins in an EPUB document.
 
     Returns (label, id) per marker; ids avoid every id the document already has.
     """
-    section = document.find(f".//{{{XHTML_NS}}}section")
+    section = next((node for node in document.iter() if node.get("id") == container_id), None)
     if section is None:
         return []
     taken = {node.get("id").casefold() for node in document.iter() if isinstance(node.tag, str) and node.get("id")}
@@ -136,7 +140,7 @@ def _place(box: Any, parents: dict[Any, Any]) -> tuple[str, Any, tuple[int, ...]
         classes = set((node.get("class") or "").split())
         if classes & SKIPPED_CLASSES or node.get("role") == "doc-noteref":
             return None
-        if node.tag == "section" and "chapter" in classes and node.get("id"):
+        if _is_container(node, classes):
             if block is None:
                 return None
             return node.get("id"), block, _path(block, node, parents)
@@ -144,6 +148,12 @@ def _place(box: Any, parents: dict[Any, Any]) -> tuple[str, Any, tuple[int, ...]
             block = node
         node = parents.get(node)
     return None
+
+
+def _is_container(node: Any, classes: set[str]) -> bool:
+    if node.tag == "section" and "chapter" in classes and node.get("id"):
+        return True
+    return node.get("id") in FRONT_CONTAINERS
 
 
 def _path(block: Any, section: Any, parents: dict[Any, Any]) -> tuple[int, ...]:
