@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh Debian/Ubuntu machine, then run it.
 #   System packages (apt-get, only those missing, only as root): Java for EPUBCheck,
-#   poppler-utils and qpdf for PDF checks, fonts the test books use.
+#   poppler-utils and qpdf for PDF checks, fonts the test books use; calibre (ebook-convert),
+#   chromium, nodejs and npm for the EPUB readers and Ace by DAISY.
+#   npm: @daisy/ace-cli into $BOOKBUILD_VALIDATORS (default ~/.cache/bookbuild-validators).
 #   Python: a venv (.venv-test, or $VENV) with bookbuild and its [test] extras.
 # Usage: scripts/test.sh [pytest arguments...]
 set -euo pipefail
@@ -11,8 +13,12 @@ need=()
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v pdffonts >/dev/null 2>&1 || need+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
-fc-list 2>/dev/null | grep -q "NotoSerif-Regular" || need+=(fonts-noto-core)
-fc-list 2>/dev/null | grep -q "DejaVuSans.ttf" || need+=(fonts-dejavu-core)
+fc-list 2>/dev/null | grep "NotoSerif-Regular" >/dev/null || need+=(fonts-noto-core)
+fc-list 2>/dev/null | grep "DejaVuSans.ttf" >/dev/null || need+=(fonts-dejavu-core)
+command -v ebook-convert >/dev/null 2>&1 || need+=(calibre)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing system packages: ${need[*]}"
@@ -23,6 +29,15 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+
+# Ace by DAISY drives the Debian chromium (its Puppeteer runner passes --no-sandbox itself).
+ACE_HOME=${BOOKBUILD_VALIDATORS:-$HOME/.cache/bookbuild-validators}
+if [ ! -x "$ACE_HOME/node_modules/.bin/ace-cli" ]; then
+  echo "installing @daisy/ace-cli into $ACE_HOME"
+  mkdir -p "$ACE_HOME"
+  (cd "$ACE_HOME" && PUPPETEER_SKIP_DOWNLOAD=1 npm install --silent --no-audit --no-fund @daisy/ace-cli >/dev/null)
+fi
+export PUPPETEER_EXECUTABLE_PATH=${PUPPETEER_EXECUTABLE_PATH:-$(command -v chromium)}
 
 VENV=${VENV:-.venv-test}
 PYTHON=${PYTHON:-python3}

@@ -45,7 +45,7 @@ def test_sample_metadata_spine_and_nav(built: dict) -> None:
     assert opf.findtext(".//dc:identifier", namespaces=NS).startswith("urn:uuid:")
     manifest = {item.get("id"): item.get("href") for item in opf.iterfind(".//opf:item", NS)}
     spine = [manifest[ref.get("idref")] for ref in opf.iterfind(".//opf:itemref", NS)]
-    assert spine == ["titlepage.xhtml", "nav.xhtml", "ch01.xhtml", "ch02.xhtml", "ch03.xhtml", "ch04.xhtml"]
+    assert spine == ["cover.xhtml", "titlepage.xhtml", "copyright.xhtml", "nav.xhtml", "ch01.xhtml", "ch02.xhtml", "ch03.xhtml", "ch04.xhtml"]
     nav = document(epub, "nav.xhtml")
     toc = nav.find(".//x:nav[@epub:type='toc']", NS)
     titles = [a.text for a in toc.iterfind("x:ol/x:li/x:a", NS)]

@@ -116,7 +116,8 @@ def test_parts_and_matter_in_the_epub(tour: dict) -> None:
     opf = etree.fromstring(tour["files"]["content.opf"])
     hrefs = {item.get("id"): item.get("href") for item in opf.iterfind(".//opf:item", X)}
     spine = [hrefs[ref.get("idref")] for ref in opf.iterfind(".//opf:itemref", X)]
-    assert spine[:5] == ["titlepage.xhtml", "nav.xhtml", "ch01.xhtml", "ch02.xhtml", "part01.xhtml"]
+    assert spine[:7] == ["cover.xhtml", "titlepage.xhtml", "copyright.xhtml", "nav.xhtml", "ch01.xhtml",
+                         "ch02.xhtml", "part01.xhtml"]
     assert spine.index("part02.xhtml") == spine.index("ch05.xhtml") + 1
     part = doc(tour, "part01.xhtml").find(".//x:section", X)
     assert part.get(EPUB_TYPE) == "part" and "".join(part.itertext()).strip() == "Part One: Writing"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -94,3 +95,54 @@ def pdf_word_boxes(pdf: Path) -> list[tuple[float, float, list[tuple[str, float,
             r'<word xMin="([\d.-]+)" yMin="[\d.-]+" xMax="([\d.-]+)" yMax="[\d.-]+">(.*?)</word>', page.group(3))]
         pages.append((float(page.group(1)), float(page.group(2)), words))
     return pages
+ACE_HOME = Path(os.environ.get("BOOKBUILD_VALIDATORS", Path.home() / ".cache" / "bookbuild-validators"))
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+
+
+@dataclass
+class AceReport:
+    outcome: str
+    violations: list[str]
+    metadata: dict
+
+
+def ace_missing() -> str | None:
+    """Why Ace cannot run here (the reason a test skips with), or None when it can."""
+    if shutil.which("node") is None:
+        return "node is not installed (scripts/test.sh installs nodejs and npm)"
+    if chromium() is None:
+        return "chromium is not installed (scripts/test.sh installs it)"
+    return None
+
+
+def ace_cli() -> Path:
+    return ACE_HOME / "node_modules" / ".bin" / "ace-cli"
+
+
+def chromium() -> str | None:
+    return next((path for name in CHROMIUM_NAMES if (path := shutil.which(name))), None)
+
+
+def run_ace(epub: Path, tmp: Path) -> AceReport:
+    """Ace by DAISY's verdict: every violation of any impact, as 'impact rule: message at file'.
+
+    Ace's own Puppeteer runner starts Chromium with --no-sandbox, so it also runs as root.
+    """
+    if not ace_cli().is_file():
+        raise RuntimeError(f"@daisy/ace-cli is not installed in {ACE_HOME}: run scripts/test.sh, which installs it")
+    out = tmp / f"{epub.stem}.ace"
+    env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": chromium() or "", "PUPPETEER_SKIP_DOWNLOAD": "1"}
+    done = subprocess.run([str(ace_cli()), "--force", "--silent", "--outdir", str(out), str(epub)],
+                          capture_output=True, text=True, timeout=600, env=env)
+    report_file = out / "report.json"
+    if not report_file.is_file():
+        raise RuntimeError(f"Ace failed ({done.returncode}): {done.stderr[-2000:]}")
+    data = json.loads(report_file.read_text(encoding="utf-8"))
+    violations = []
+    for document in data.get("assertions", []):
+        for assertion in document.get("assertions", []):
+            test = assertion["earl:test"]
+            violations.append(f"{test['earl:impact']} {test['dct:title']}: "
+                              f"{assertion['earl:result']['dct:description'][:300]} "
+                              f"at {document['earl:testSubject']['url']}")
+    return AceReport(data["earl:result"]["earl:outcome"], violations, data.get("a11y-metadata", {}))

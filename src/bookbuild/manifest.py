@@ -61,7 +61,17 @@ class ChapterEntry:
 
 @dataclass(frozen=True)
 class EpubOptions:
-    """The ``[epub]`` table (filled in by later work)."""
+    """The ``[epub]`` table.
+
+    ``generate_cover``: draw a typographic cover when ``[book] cover`` is not given, so the
+    book has a face in every library view. ``accessibility_summary``: replaces the generated
+    ``schema:accessibilitySummary``. ``page_list``: lay the book out as the PDF would and
+    record its page breaks in the EPUB (costs one PDF layout per EPUB build).
+    """
+
+    generate_cover: bool = True
+    accessibility_summary: str | None = None
+    page_list: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,7 +152,7 @@ _BOOK_KEYS = {
     "description", "rights", "subjects", "cover", "chapters", "styles",
 }
 _TABLES = {"book", "pdf", "epub"}
-_EPUB_KEYS: set[str] = set()
+_EPUB_KEYS = {"generate_cover", "accessibility_summary", "page_list"}
 
 
 def load_manifest(location: str | Path | None = None, reporter: Reporter | None = None) -> Manifest:
@@ -207,8 +217,13 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
 
     pdf_table = _table(source, data, "pdf", PDF_KEYS, reporter)
     pdf = read_pdf_options(_TableReader(source, "pdf", pdf_table))
-    _table(source, data, "epub", _EPUB_KEYS, reporter)
-    return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf)
+    epub_reader = _TableReader(source, "epub", _table(source, data, "epub", _EPUB_KEYS, reporter))
+    epub = EpubOptions(
+        generate_cover=epub_reader.boolean("generate_cover", default=True),
+        accessibility_summary=epub_reader.string("accessibility_summary"),
+        page_list=epub_reader.boolean("page_list", default=False),
+    )
+    return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf, epub=epub)
 
 
 def default_identifier(title: str, authors: list[str] | tuple[str, ...]) -> str:
@@ -333,11 +348,13 @@ class _TableReader:
             raise self._fail(key, "a list of strings", value)
         return value
 
-    def boolean(self, key: str) -> bool | None:
+    def boolean(self, key: str, default: bool | None = None) -> bool | None:
         value = self.values.get(key)
-        if value is None or isinstance(value, bool):
-            return value
-        raise self._fail(key, "true or false", value)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self._fail(key, "true or false", value)
+        return value
 
     def date(self, key: str) -> str | None:
         value = self.values.get(key)

@@ -34,6 +34,12 @@ def render_pdf(book: Book, reporter: Reporter) -> bytes:
     ``[pdf]`` options (and the command line's ``--chapters``/``--handout``) choose the
     layout; ``variant`` (PDF/UA, PDF/A) is handed to WeasyPrint as it is.
     """
+    variant = book.manifest.pdf.variant
+    return layout_pdf(book, reporter).write_pdf(pdf_tags=True, pdf_variant=variant)
+
+
+def layout_pdf(book: Book, reporter: Reporter):  # noqa: ANN201 - weasyprint.Document, imported lazily
+    """The laid-out WeasyPrint document, before writing; the EPUB page list reads its pages."""
     from weasyprint import CSS, HTML
 
     options = book.manifest.pdf
@@ -58,7 +64,7 @@ def render_pdf(book: Book, reporter: Reporter) -> bytes:
     sheets.append(CSS(string=options_css, url_fetcher=fetcher))
     sheets += [CSS(filename=str(path), url_fetcher=fetcher) for path in book.manifest.styles]
     document = HTML(string=html, base_url=ASSET_ROOT, url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=sheets, pdf_tags=True, pdf_variant=options.variant)
+    return document.render(stylesheets=sheets, pdf_tags=True, pdf_variant=options.variant)
 
 
 def _body_start(printed: list[Chapter]) -> str:

@@ -145,12 +145,21 @@ def _figures(state: Any) -> None:
 
 
 def _render_image(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
-    """An image; in a figure, followed by its caption (the alt text unless ``{alt="..."}``)."""
+    """An image; in a figure, followed by its caption (the alt text unless ``{alt="..."}``).
+
+    ``![](x.png)`` has no alternative text (warned later); ``{.decorative}`` says none is needed.
+    """
     token = tokens[idx]
     caption_text = self.renderInlineAsText(token.children or [], options, env)
     alt = token.attrGet("alt")
     attrs = dict(token.attrs)
-    attrs["alt"] = str(alt) if alt else caption_text
+    decorative = "decorative" in str(attrs.get("class") or "").split()
+    # markdown-it always sets alt=""; a non-empty one came from ``{alt="..."}``.
+    if alt or caption_text or decorative:
+        attrs["alt"] = str(alt) if alt else ("" if decorative else caption_text)
+    else:
+        # ``![](x.png)``: no alternative text; the image resolver warns with file:line.
+        attrs.pop("alt", None)
     html = "<img" + "".join(f' {k}="{escape(str(v), quote=True)}"' for k, v in attrs.items()) + " />"
     if token.meta.get("figure"):
         html += f"<figcaption>{self.renderInline(token.children or [], options, env)}</figcaption>"

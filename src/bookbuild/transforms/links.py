@@ -137,11 +137,26 @@ def _resolve_image(image: etree._Element, chapter: Chapter, root: Path, assets: 
         return None
     asset = assets.add(source, "images")
     image.set("src", asset.href)
+    _check_alt(image, src, where, reporter)
+    return asset
+
+
+def _check_alt(image: etree._Element, src: str, where: tuple[str, int | None], reporter: Reporter) -> None:
+    """Warn about an image without alternative text; mark a declared decorative one.
+
+    Decorative means ``![](x.png){.decorative}`` in Markdown or ``alt=""`` in HTML; it gets
+    ``role="presentation"`` so renderers (and the EPUB's accessibility metadata) can tell it
+    from an image whose description was forgotten, which keeps a bare ``alt=""``.
+    """
+    classes = (image.get("class") or "").split()
+    if "decorative" in classes:
+        image.set("alt", "")
     if image.get("alt") is None:
         reporter.warn(f"image '{src}' has no alternative text", *where,
-                      hint='describe it: ![what it shows](...), or write alt="" if it is decorative')
+                      hint="describe it: ![what it shows](...), or mark it ![](...){.decorative}")
         image.set("alt", "")
-    return asset
+    elif image.get("alt") == "" and image.get("role") is None:
+        image.set("role", "presentation")
 
 
 def _unwrap(link: etree._Element) -> None:

@@ -1,0 +1,301 @@
+"""Book -> EPUB 3 through ebooklib.
+
+ebooklib writes the package (OPF metadata, manifest, spine, NCX); the documents are ours,
+rendered from jinja2 templates, so their markup is exactly what the shared CSS expects.
+Front matter (cover, title page, copyright page), accessibility metadata and the page list
+come from the modules beside this one; archive.py re-packs the zip so that unchanged
+sources give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+from ebooklib import epub
+from lxml import etree
+
+from ...errors import Reporter
+from ...manifest import CHAPTER_KINDS
+from ...model import Book, Chapter, Part
+from ...resources import display_path, stylesheet
+from ..cover import cover_alt_text, generate_cover
+from ..templates import render_template
+from .accessibility import accessibility_metadata, book_facts
+from .archive import modified_time, repack
+from .pagelist import PageBreak, insert_page_breaks, page_breaks
+
+OPS_NS = "http://www.idpf.org/2007/ops"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+EPUB_TYPE = f"{{{OPS_NS}}}type"
+# DPUB-ARIA roles and the EPUB structural semantics they correspond to.
+ROLE_TO_EPUB_TYPE = {
+    "doc-chapter": "chapter",
+    "doc-noteref": "noteref",
+    "doc-footnote": "footnote",
+    "doc-toc": "toc",
+    "doc-part": "part",
+    "doc-pagebreak": "pagebreak",
+    "doc-tip": "tip",
+    **{f"doc-{kind}": kind for kind in CHAPTER_KINDS},
+}
+SHARED_SHEETS = ("base.css", "epub.css")
+DOCUMENT = "application/xhtml+xml"
+# Core media types an EPUB reading system must show (EPUB 3.3, 3.2).
+COVER_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/svg+xml"})
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    title: str
+    href: str
+    children: tuple[TocEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The cover image as packed: the author's, or one drawn from the metadata."""
+
+    href: str
+    media_type: str
+    content: bytes
+    alt: str
+
+
+def chapter_file(chapter: Chapter) -> str:
+    """The generated internal name of a chapter's XHTML file."""
+    return f"{chapter.id}.xhtml"
+
+
+def render_epub(book: Book, reporter: Reporter) -> bytes:
+    """The EPUB as bytes; byte-identical for unchanged sources."""
+    modified = modified_time(book.source_mtime)
+    breaks = page_breaks(book) if book.manifest.epub.page_list else {}
+    facts = book_facts(book, has_page_list=bool(breaks))
+    package = _package(book, accessibility_metadata(facts, book.manifest.epub.accessibility_summary), bool(breaks))
+    context = {"lang": book.meta.language, "meta": book.meta, "stylesheets": _stylesheets(book, package)}
+
+    front, has_cover, title_pages = _front_matter(book, package, context, breaks, reporter)
+
+    chapter_items, chapter_pages = _chapter_documents(book, context, breaks)
+    toc = _toc(book)
+    nav_context = {"toc": toc, "landmarks": _landmarks(book, has_cover), "contents_title": "Contents", **context}
+    # The contents' own page markers belong in the page list too: place them once to learn
+    # their ids, then render the nav with the full list and place them again (same ids).
+    _, toc_ids = _with_page_breaks(render_template("epub/nav.xhtml", page_list=[], **nav_context),
+                                   "toc", breaks.get("toc", ()))
+    pages = title_pages + [("nav.xhtml", label, page_id) for label, page_id in toc_ids] + chapter_pages
+    page_list = [{"href": f"{file}#{page_id}", "label": label} for file, label, page_id in pages]
+    nav_xhtml, _ = _with_page_breaks(render_template("epub/nav.xhtml", page_list=page_list, **nav_context),
+                                     "toc", breaks.get("toc", ()))
+    nav = _document("nav", "nav.xhtml", nav_xhtml, properties=["nav"])
+    for item in (*front, nav, *chapter_items):
+        package.add_item(item)
+    for asset in book.assets:
+        package.add_item(_image(asset.href, asset.media_type, asset.source.read_bytes()))
+
+    package.toc = [epub.Link(entry.href, entry.title, f"toc-{n}") for n, entry in enumerate(toc, start=1)]
+    package.add_item(epub.EpubNcx())
+    package.spine = [*front, nav, *chapter_items]
+
+    return repack(_zip(package, modified), modified, book.meta.language)
+
+
+def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageBreak, ...]]
+                       ) -> tuple[list[epub.EpubItem], list[tuple[str, str, str]]]:
+    """The chapters in reading order, each part's title page before its first chapter.
+
+    Also returns the chapters' page-list entries (file, label, id).
+    """
+    items, pages = [], []
+    for position, chapter in enumerate(book.chapters):
+        if book.starts_part(position):
+            items.append(_part_document(chapter.part, context))
+        xhtml = render_template("epub/chapter.xhtml", chapter=chapter, **context)
+        finished, page_ids = _finish_document(xhtml, chapter, book, breaks.get(chapter.id, ()))
+        has_math = "<math" in chapter.body or any("<math" in note.body for note in chapter.footnotes)
+        items.append(_document(chapter.id, chapter_file(chapter), finished, ["mathml"] if has_math else []))
+        pages += [(chapter_file(chapter), label, page_id) for label, page_id in page_ids]
+    return items, pages
+
+
+def _part_document(part: Part, context: dict) -> epub.EpubItem:
+    """A part's title page: its own document, so reading systems start it on a new screen."""
+    xhtml = render_template("epub/part.xhtml", part=part, **context)
+    return _document(part.id, f"{part.id}.xhtml", xhtml)
+
+
+def _toc(book: Book) -> tuple[TocEntry, ...]:
+    """Chapters in reading order; those of a part nested under the part's entry."""
+    entries: list[TocEntry] = []
+    for position, chapter in enumerate(book.chapters):
+        if chapter.part is None:
+            entries.append(_toc_entry(chapter))
+        elif book.starts_part(position):
+            part = chapter.part
+            entries.append(TocEntry(part.title, f"{part.id}.xhtml#{part.id}", (_toc_entry(chapter),)))
+        else:
+            last = entries[-1]
+            entries[-1] = TocEntry(last.title, last.href, (*last.children, _toc_entry(chapter)))
+    return tuple(entries)
+
+
+def _front_matter(book: Book, package: epub.EpubBook, context: dict, breaks: dict[str, tuple[PageBreak, ...]],
+                  reporter: Reporter) -> tuple[list[epub.EpubItem], bool, list[tuple[str, str, str]]]:
+    """Cover page (with its image), title page and copyright page, in reading order.
+
+    Also returns whether there is a cover, and the title page's page-list entries (file, label, id).
+    """
+    front = []
+    cover = _cover(book, reporter)
+    if cover is not None:
+        package.add_item(_image(cover.href, cover.media_type, cover.content, properties=["cover-image"]))
+        package.add_metadata(None, "meta", "", {"name": "cover", "content": _item_id(cover.href)})
+        front.append(_document("cover", "cover.xhtml", render_template(
+            "epub/cover.xhtml", cover_href=cover.href, cover_alt=cover.alt, **context)))
+    title_xhtml, title_ids = _with_page_breaks(render_template("epub/titlepage.xhtml", **context),
+                                               "titlepage", breaks.get("titlepage", ()))
+    front.append(_document("titlepage", "titlepage.xhtml", title_xhtml))
+    front.append(_document("copyright", "copyright.xhtml", render_template(
+        "epub/copyright.xhtml", copyright_title="Copyright", **_identifier(book.meta.identifier), **context)))
+    return front, cover is not None, [("titlepage.xhtml", label, page_id) for label, page_id in title_ids]
+
+
+def _with_page_breaks(xhtml: str, container_id: str,
+                      breaks: tuple[PageBreak, ...]) -> tuple[str, list[tuple[str, str]]]:
+    """A front-matter document with its page-break markers, and their (label, id)."""
+    if not breaks:
+        return xhtml, []
+    root = etree.fromstring(xhtml.encode("utf-8"))
+    page_ids = insert_page_breaks(root, container_id, breaks)
+    return _serialize(root), page_ids
+
+
+def _zip(package: epub.EpubBook, modified: dt.datetime) -> bytes:
+    """ebooklib's zip, before re-packing."""
+    raw = io.BytesIO()
+    epub.write_epub(raw, package, {"mtime": modified, "epub2_guide": False, "raise_exceptions": True})
+    return raw.getvalue()
+
+
+def _package(book: Book, accessibility: list[tuple[str, str]], has_page_list: bool) -> epub.EpubBook:
+    """Dublin Core and accessibility metadata; ebooklib adds ``dcterms:modified``."""
+    meta = book.meta
+    package = epub.EpubBook()
+    package.set_identifier(meta.identifier)
+    package.set_title(meta.title)
+    package.set_language(meta.language)
+    for number, author in enumerate(meta.authors, start=1):
+        package.add_author(author, uid=f"creator-{number}")
+    for name in ("date", "publisher", "description", "rights"):
+        value = getattr(meta, name)
+        if value:
+            package.add_metadata("DC", name, value)
+    for subject in meta.subjects:
+        package.add_metadata("DC", "subject", subject)
+    for prop, value in accessibility:
+        package.add_metadata(None, "meta", value, {"property": prop})
+    if has_page_list:
+        # The PDF has no identifier of its own: name the edition by the book's and its page size.
+        source = f"{meta.identifier} (PDF edition, page size {book.manifest.pdf.page_size})"
+        package.add_metadata(None, "meta", source, {"property": "pageBreakSource"})
+    return package
+
+
+def _cover(book: Book, reporter: Reporter) -> Cover | None:
+    """The manifest's cover image, else a generated one unless ``[epub] generate_cover = false``."""
+    if book.cover is not None and book.cover.media_type not in COVER_TYPES:
+        reporter.warn(f"cover '{book.cover.source.name}' is not a JPEG, PNG, GIF, WebP or SVG image: not used",
+                      display_path(book.manifest.path), hint="convert it to JPEG or PNG")
+    if book.cover is not None and book.cover.media_type in COVER_TYPES:
+        return Cover(book.cover.href, book.cover.media_type, book.cover.source.read_bytes(),
+                     f"Cover of {book.meta.title}")
+    if not book.manifest.epub.generate_cover:
+        return None
+    return Cover("images/cover.png", "image/png", generate_cover(book.meta), cover_alt_text(book.meta))
+
+
+def _landmarks(book: Book, has_cover: bool) -> list[dict[str, str]]:
+    landmarks = [{"type": "cover", "href": "cover.xhtml", "title": "Cover"}] if has_cover else []
+    landmarks += [
+        {"type": "titlepage", "href": "titlepage.xhtml", "title": "Title page"},
+        {"type": "toc", "href": "nav.xhtml#toc", "title": "Contents"},
+        {"type": "bodymatter", "href": chapter_file(_body_start(book)), "title": "Start of content"},
+        {"type": "copyright-page", "href": "copyright.xhtml", "title": "Copyright"},
+    ]
+    return landmarks
+
+
+def _body_start(book: Book) -> Chapter:
+    """The first chapter of the body matter (front matter such as a preface comes before it)."""
+    return next((chapter for chapter in book.chapters if chapter.matter == "body"), book.chapters[0])
+
+
+def _identifier(identifier: str) -> dict[str, str]:
+    """How the copyright page names the identifier: ISBN, DOI or the identifier itself."""
+    for scheme, label in (("urn:isbn:", "ISBN"), ("isbn:", "ISBN"), ("doi:", "DOI"), ("urn:doi:", "DOI")):
+        if identifier.lower().startswith(scheme):
+            return {"identifier_label": label, "identifier": identifier[len(scheme):]}
+    return {"identifier_label": "Identifier", "identifier": identifier}
+
+
+def _document(uid: str, file_name: str, content: str, properties: list[str] | None = None) -> epub.EpubItem:
+    item = epub.EpubItem(uid=uid, file_name=file_name, media_type=DOCUMENT, content=content.encode("utf-8"))
+    item.properties = properties or []
+    return item
+
+
+def _image(href: str, media_type: str, content: bytes, properties: list[str] | None = None) -> epub.EpubItem:
+    item = epub.EpubItem(uid=_item_id(href), file_name=href, media_type=media_type, content=content)
+    item.properties = properties or []
+    return item
+
+
+def _stylesheets(book: Book, package: epub.EpubBook) -> list[str]:
+    hrefs = []
+    files = [(f"styles/{name}", stylesheet(name)) for name in SHARED_SHEETS]
+    files += [(f"styles/book-{n}.css", path) for n, path in enumerate(book.manifest.styles, start=1)]
+    for href, path in files:
+        package.add_item(epub.EpubItem(uid=_item_id(href), file_name=href, media_type="text/css",
+                                       content=path.read_bytes()))
+        hrefs.append(href)
+    return hrefs
+
+
+def _toc_entry(chapter: Chapter) -> TocEntry:
+    file = chapter_file(chapter)
+    children = tuple(
+        TocEntry(h.text, f"{file}#{h.id}") for h in chapter.headings if h.level == 2
+    )
+    return TocEntry(chapter.title, f"{file}#{chapter.title_id}", children)
+
+
+def _finish_document(xhtml: str, chapter: Chapter, book: Book,
+                     breaks: tuple[PageBreak, ...]) -> tuple[str, list[tuple[str, str]]]:
+    """Add page-break markers, ``epub:type`` for ARIA roles, and point ``#id`` links at their files.
+
+    Also returns the (label, id) of each page-break marker, for the page list.
+    """
+    root = etree.fromstring(xhtml.encode("utf-8"))
+    page_ids = insert_page_breaks(root, chapter.id, breaks) if breaks else []
+    for node in root.iter(f"{{{XHTML_NS}}}*"):
+        epub_type = ROLE_TO_EPUB_TYPE.get(node.get("role", ""))
+        if epub_type:
+            node.set(EPUB_TYPE, epub_type)
+        if node.tag == f"{{{XHTML_NS}}}a":
+            href = node.get("href", "")
+            if href.startswith("#"):
+                owner = book.chapter_of(href[1:])
+                if owner is not None and owner.id != chapter.id:
+                    node.set("href", chapter_file(owner) + href)
+    return _serialize(root), page_ids
+
+
+def _serialize(root: etree._Element) -> str:
+    body = etree.tostring(root, encoding="unicode", doctype="<!DOCTYPE html>")
+    return f'<?xml version="1.0" encoding="utf-8"?>\n{body}\n'
+
+
+def _item_id(href: str) -> str:
+    return "item-" + "".join(c if c.isalnum() else "-" for c in href)
