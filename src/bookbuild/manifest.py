@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ManifestError, Reporter
+from .languages import LanguageFacts, language_facts
 from .resources import display_path, resolve_in_book
 from .slugs import file_slug
 
@@ -72,6 +73,9 @@ class PdfOptions:
 class EpubOptions:
     """The ``[epub]`` table (filled in by later work)."""
 
+    writing_mode: str = "horizontal-tb"  # or "vertical-rl" (EPUB only; the PDF stays horizontal)
+    subset_fonts: bool = False  # subset [book] fonts to the book's characters with fontTools
+
 
 @dataclass(frozen=True)
 class Manifest:
@@ -84,6 +88,13 @@ class Manifest:
     styles: tuple[Path, ...] = ()
     pdf: PdfOptions = field(default_factory=PdfOptions)
     epub: EpubOptions = field(default_factory=EpubOptions)
+    direction: str | None = None  # [book] direction: overrides the language's direction
+    fonts: tuple[Path, ...] = ()  # [book] fonts: font files embedded in the EPUB, used in the PDF
+
+    @property
+    def language(self) -> LanguageFacts:
+        """Direction, hyphenation, quotation marks and labels of the book's language."""
+        return language_facts(self.meta.language, self.direction)
 
     @property
     def root(self) -> Path:
@@ -148,11 +159,14 @@ class _Source:
 
 _BOOK_KEYS = {
     "title", "subtitle", "authors", "language", "identifier", "date", "publisher",
-    "description", "rights", "subjects", "cover", "chapters", "styles",
+    "description", "rights", "subjects", "cover", "chapters", "styles", "direction", "fonts",
 }
 _TABLES = {"book", "pdf", "epub"}
 _PDF_KEYS = {"page_size"}
-_EPUB_KEYS: set[str] = set()
+_EPUB_KEYS: set[str] = {"writing_mode", "subset_fonts"}
+DIRECTIONS = ("ltr", "rtl")
+WRITING_MODES = ("horizontal-tb", "vertical-rl")
+FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 
 
 def load_manifest(location: str | Path | None = None, reporter: Reporter | None = None) -> Manifest:
@@ -218,8 +232,18 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
     pdf_table = _table(source, data, "pdf", _PDF_KEYS, reporter)
     pdf_reader = _TableReader(source, "pdf", pdf_table)
     pdf = PdfOptions(page_size=pdf_reader.string("page_size") or "A4")
-    _table(source, data, "epub", _EPUB_KEYS, reporter)
-    return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf)
+    epub_table = _table(source, data, "epub", _EPUB_KEYS, reporter)
+    direction = reader.choice("direction", DIRECTIONS)
+    fonts = tuple(reader.file(name, "fonts", what="font") for name in reader.string_list("fonts"))
+    for name, font in zip(reader.string_list("fonts"), fonts):
+        if font.suffix.lower() not in FONT_SUFFIXES:
+            raise source.error(f"[book] fonts: '{name}' is not a font file", "book", needle=name,
+                               hint="name .ttf, .otf, .woff or .woff2 files")
+    epub_reader = _TableReader(source, "epub", epub_table)
+    epub_options = EpubOptions(writing_mode=epub_reader.choice("writing_mode", WRITING_MODES) or "horizontal-tb",
+                               subset_fonts=epub_reader.boolean("subset_fonts"))
+    return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf,
+                    epub=epub_options, direction=direction, fonts=fonts)
 
 
 def default_identifier(title: str, authors: list[str] | tuple[str, ...]) -> str:
@@ -306,6 +330,19 @@ class _TableReader:
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self._fail(key, "a list of strings", value)
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> str | None:
+        value = self.string(key)
+        if value is not None and value not in choices:
+            raise self.source.error(f"[{self.table}] {key}: '{value}' is not one of {', '.join(choices)}",
+                                    self.table, key)
+        return value
+
+    def boolean(self, key: str) -> bool:
+        value = self.values.get(key, False)
+        if not isinstance(value, bool):
+            raise self._fail(key, "true or false", value)
         return value
 
     def date(self, key: str) -> str | None:

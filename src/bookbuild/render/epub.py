@@ -17,8 +17,10 @@ from ebooklib import epub
 from lxml import etree
 
 from ..errors import Reporter
+from ..fonts import font_content
 from ..model import Book, Chapter
 from ..resources import stylesheet
+from .scripts import epub_options_sheet, page_progression
 from .templates import render_template
 
 OPS_NS = "http://www.idpf.org/2007/ops"
@@ -64,7 +66,10 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
         package.add_metadata("DC", "subject", subject)
 
     sheets = _stylesheets(book, package)
-    context = {"lang": meta.language, "meta": meta, "stylesheets": sheets}
+    language = book.manifest.language
+    context = {"lang": meta.language, "direction": language.direction, "meta": meta, "stylesheets": sheets}
+    if page_progression(book):
+        package.set_direction(page_progression(book))
 
     title_page = _document("titlepage", "titlepage.xhtml", render_template("epub/titlepage.xhtml", **context))
     package.add_item(title_page)
@@ -73,7 +78,8 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
         {"type": "toc", "href": "nav.xhtml#toc", "title": "Contents"},
         {"type": "bodymatter", "href": chapter_file(book.chapters[0]), "title": "Start of content"},
     )
-    nav_xhtml = render_template("epub/nav.xhtml", toc=toc, landmarks=landmarks, contents_title="Contents", **context)
+    nav_xhtml = render_template("epub/nav.xhtml", toc=toc, landmarks=landmarks,
+                                contents_title=language.label("contents"), **context)
     nav = _document("nav", "nav.xhtml", nav_xhtml, properties=["nav"])
     package.add_item(nav)
 
@@ -85,7 +91,8 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
         chapter_items.append(item)
     for asset in book.assets:
         package.add_item(epub.EpubItem(uid=_item_id(asset.href), file_name=asset.href,
-                                       media_type=asset.media_type, content=asset.source.read_bytes()))
+                                       media_type=asset.media_type, content=font_content(asset, book)
+                                       if asset.href.startswith("fonts/") else asset.source.read_bytes()))
 
     package.toc = [epub.Link(entry.href, entry.title, f"toc-{n}") for n, entry in enumerate(toc, start=1)]
     package.add_item(epub.EpubNcx())
@@ -105,11 +112,14 @@ def _document(uid: str, file_name: str, content: str, properties: list[str] | No
 
 def _stylesheets(book: Book, package: epub.EpubBook) -> list[str]:
     hrefs = []
-    files = [(f"styles/{name}", stylesheet(name)) for name in SHARED_SHEETS]
-    files += [(f"styles/book-{n}.css", path) for n, path in enumerate(book.manifest.styles, start=1)]
-    for href, path in files:
+    files = [(f"styles/{name}", stylesheet(name).read_bytes()) for name in SHARED_SHEETS]
+    options = epub_options_sheet(book)
+    if options:
+        files.append(("styles/options.css", options.encode("utf-8")))
+    files += [(f"styles/book-{n}.css", path.read_bytes()) for n, path in enumerate(book.manifest.styles, start=1)]
+    for href, content in files:
         package.add_item(epub.EpubItem(uid=_item_id(href), file_name=href, media_type="text/css",
-                                       content=path.read_bytes()))
+                                       content=content))
         hrefs.append(href)
     return hrefs
 

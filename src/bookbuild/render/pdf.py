@@ -13,9 +13,11 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 
 from ..errors import Reporter
+from ..fontcheck import collect_missing_glyphs, report_missing_glyphs
 from ..model import Book, Chapter, Footnote
 from ..resources import styles_dir, stylesheet
 from ..xhtml import parse_fragment
+from .scripts import pdf_options_sheet
 from .templates import render_template
 
 SHARED_SHEETS = ("base.css", "print.css")
@@ -33,20 +35,24 @@ def render_pdf(book: Book, reporter: Reporter) -> bytes:
     html = render_template(
         "pdf/book.html",
         lang=book.meta.language,
+        direction=book.manifest.language.direction,
         meta=book.meta,
-        contents_title="Contents",
+        contents_title=book.manifest.language.label("contents"),
         chapters=[chapter.replace(body=_pdf_body(chapter)) for chapter in book.chapters],
     )
     sheets = [CSS(filename=str(stylesheet(name)), url_fetcher=fetcher) for name in SHARED_SHEETS]
     sheets.append(CSS(string=options_sheet(book), url_fetcher=fetcher))
     sheets += [CSS(filename=str(path), url_fetcher=fetcher) for path in book.manifest.styles]
     document = HTML(string=html, base_url=ASSET_ROOT, url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=sheets, pdf_tags=True)
+    with collect_missing_glyphs() as missing:
+        data = document.write_pdf(stylesheets=sheets, pdf_tags=True)
+    report_missing_glyphs(missing, book, reporter)
+    return data
 
 
 def options_sheet(book: Book) -> str:
     """The [pdf] options as CSS (house rule 5: CSS is the design, Python passes values)."""
-    return f"@page {{ size: {book.manifest.pdf.page_size_css}; }}\n"
+    return f"@page {{ size: {book.manifest.pdf.page_size_css}; }}\n" + pdf_options_sheet(book, ASSET_ROOT)
 
 
 def _pdf_body(chapter: Chapter) -> str:

@@ -7,6 +7,7 @@ import dataclasses
 from ..errors import Reporter
 from ..model import Book
 from ..xhtml import parse_fragment, serialize_fragment, strip_line_numbers
+from .bidi import isolate_ltr_runs
 from .ids import unique_ids
 from .links import resolve_links
 
@@ -15,6 +16,7 @@ def apply_transforms(book: Book, reporter: Reporter) -> Book:
     """Run every stage: book-wide ids, then links and images, then drop bookkeeping."""
     book = unique_ids(book)
     book = resolve_links(book, reporter)
+    book = isolate_ltr_runs(book)
     return finish(book)
 
 
