@@ -20,22 +20,21 @@ from .model import Book
 from .resources import display_path
 
 WEASYPRINT_LOGGER = "weasyprint"
+CJK_SCRIPTS = {"Hira": "Hani", "Kana": "Hani", "Hang": "Hani", "Bopo": "Hani"}
+# Full-width punctuation and CJK compatibility forms: common to no script, set by CJK fonts.
+CJK_FORMS = ((0x3000, 0x303F), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
 NOTDEF_MESSAGE = ".notdef glyph rendered"
 
-# ISO 15924 script -> (Debian/Ubuntu package, macOS Homebrew cask) with open fonts for it.
+# ISO 15924 script -> (Debian/Ubuntu package, open font family to install on macOS) for it.
 FONT_PACKAGES: dict[str, tuple[str, str]] = {
-    "Hani": ("fonts-noto-cjk", "font-noto-sans-cjk"),
-    "Hira": ("fonts-noto-cjk", "font-noto-sans-cjk"),
-    "Kana": ("fonts-noto-cjk", "font-noto-sans-cjk"),
-    "Hang": ("fonts-noto-cjk", "font-noto-sans-cjk"),
-    "Bopo": ("fonts-noto-cjk", "font-noto-sans-cjk"),
-    "Arab": ("fonts-noto-core", "font-noto-naskh-arabic"),
-    "Hebr": ("fonts-noto-core", "font-noto-sans-hebrew"),
-    "Deva": ("fonts-noto-core", "font-noto-sans-devanagari"),
-    "Thai": ("fonts-noto-core", "font-noto-sans-thai"),
-    "Zsye": ("fonts-noto-color-emoji", "font-noto-color-emoji"),
+    "Hani": ("fonts-noto-cjk", "Noto Sans CJK / Noto Serif CJK"),
+    "Arab": ("fonts-noto-core", "Noto Naskh Arabic"),
+    "Hebr": ("fonts-noto-core", "Noto Serif Hebrew"),
+    "Deva": ("fonts-noto-core", "Noto Serif Devanagari"),
+    "Thai": ("fonts-noto-core", "Noto Serif Thai"),
+    "Zsye": ("fonts-noto-color-emoji", "Noto Color Emoji"),
 }
-DEFAULT_PACKAGES = ("fonts-noto-core fonts-noto-extra", "font-noto-sans")
+DEFAULT_PACKAGES = ("fonts-noto-core fonts-noto-extra", "the Noto font for the script")
 
 
 @dataclass
@@ -69,16 +68,27 @@ def collect_missing_glyphs() -> Iterator[MissingGlyphs]:
 
 
 def script_of(character: str) -> str:
-    """The ISO 15924 code of a character's script (``Hani``, ``Arab``, ``Zyyy`` for common)."""
+    """The ISO 15924 code of the script a character belongs to (``Hani``, ``Arab``, ...).
+
+    Shared characters (CJK punctuation, Arabic comma) count for the script that uses them,
+    and kana and hangul count as CJK (``Hani``): one CJK font package provides them all,
+    so a missing CJK font is one warning; ``Zyyy`` (common) is what no script claims.
+    """
     from fontTools import unicodedata
 
-    return unicodedata.script(character)
+    script = unicodedata.script(character)
+    if script not in ("Zyyy", "Zinh"):
+        return CJK_SCRIPTS.get(script, script)
+    extensions = {CJK_SCRIPTS.get(s, s) for s in unicodedata.script_extension(character)} - {"Zyyy", "Zinh"}
+    if "Hani" in extensions or any(low <= ord(character) <= high for low, high in CJK_FORMS):
+        return "Hani"
+    return sorted(extensions)[0] if extensions else script
 
 
 def script_name(code: str) -> str:
     from fontTools import unicodedata
 
-    return {"Hani": "Han (Chinese characters)", "Zsye": "emoji"}.get(code) or unicodedata.script_name(code)
+    return {"Hani": "CJK (Chinese, Japanese or Korean)", "Zsye": "emoji"}.get(code) or unicodedata.script_name(code)
 
 
 def missing_glyph_diagnostics(missing: MissingGlyphs, book: Book) -> list[Diagnostic]:
@@ -101,15 +111,15 @@ def missing_glyph_diagnostics(missing: MissingGlyphs, book: Book) -> list[Diagno
             if found is not None:
                 where, example = chapter.source, found
                 break
-        debian, brew = FONT_PACKAGES.get(script, DEFAULT_PACKAGES)
-        count = f"{len(characters)} character{'s' if len(characters) != 1 else ''}"
+        debian, family = FONT_PACKAGES.get(script, DEFAULT_PACKAGES)
+        count = f"{len(characters)} characters print" if len(characters) != 1 else "1 character prints"
         diagnostics.append(Diagnostic(
             "warning",
-            f"no installed font has {script_name(script)} glyphs: {count} print as empty boxes in the PDF, "
+            f"no installed font has {script_name(script)} glyphs: {count} as empty boxes in the PDF, "
             f"e.g. '{example}' U+{ord(example):04X}",
             Location(display_path(where) if where else display_path(book.manifest.path)),
             hint=f"install a font for the script: apt-get install {debian} (Debian/Ubuntu), "
-                 f"brew install --cask {brew} (macOS), or name one in [book] fonts",
+                 f"on macOS {family} from fonts.google.com/noto, or name a font file in [book] fonts",
         ))
     return diagnostics
 

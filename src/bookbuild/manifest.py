@@ -237,7 +237,7 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
     fonts = tuple(reader.file(name, "fonts", what="font") for name in reader.string_list("fonts"))
     for name, font in zip(reader.string_list("fonts"), fonts):
         if font.suffix.lower() not in FONT_SUFFIXES:
-            raise source.error(f"[book] fonts: '{name}' is not a font file", "book", needle=name,
+            raise source.error(f"[book] fonts: '{name}' is not a font file", "book", "fonts",
                                hint="name .ttf, .otf, .woff or .woff2 files")
     epub_reader = _TableReader(source, "epub", epub_table)
     epub_options = EpubOptions(writing_mode=epub_reader.choice("writing_mode", WRITING_MODES) or "horizontal-tb",

@@ -17,7 +17,7 @@ from ..fontcheck import collect_missing_glyphs, report_missing_glyphs
 from ..model import Book, Chapter, Footnote
 from ..resources import styles_dir, stylesheet
 from ..xhtml import parse_fragment
-from .scripts import pdf_options_sheet
+from .scripts import isolate_inline_runs, pdf_options_sheet
 from .templates import render_template
 
 SHARED_SHEETS = ("base.css", "print.css")
@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 def render_pdf(book: Book, reporter: Reporter) -> bytes:
     """The PDF as bytes: tagged, with bookmarks, metadata and the book's language."""
     from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
 
     fetcher = _fetcher_class()(book)
     html = render_template(
@@ -40,12 +41,13 @@ def render_pdf(book: Book, reporter: Reporter) -> bytes:
         contents_title=book.manifest.language.label("contents"),
         chapters=[chapter.replace(body=_pdf_body(chapter)) for chapter in book.chapters],
     )
-    sheets = [CSS(filename=str(stylesheet(name)), url_fetcher=fetcher) for name in SHARED_SHEETS]
-    sheets.append(CSS(string=options_sheet(book), url_fetcher=fetcher))
-    sheets += [CSS(filename=str(path), url_fetcher=fetcher) for path in book.manifest.styles]
+    fonts = FontConfiguration()  # without it WeasyPrint ignores @font-face ([book] fonts, the book's CSS)
+    sheets = [CSS(filename=str(stylesheet(name)), url_fetcher=fetcher, font_config=fonts) for name in SHARED_SHEETS]
+    sheets.append(CSS(string=options_sheet(book), url_fetcher=fetcher, font_config=fonts))
+    sheets += [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts) for path in book.manifest.styles]
     document = HTML(string=html, base_url=ASSET_ROOT, url_fetcher=fetcher)
     with collect_missing_glyphs() as missing:
-        data = document.write_pdf(stylesheets=sheets, pdf_tags=True)
+        data = document.write_pdf(stylesheets=sheets, pdf_tags=True, font_config=fonts)
     report_missing_glyphs(missing, book, reporter)
     return data
 
@@ -58,6 +60,7 @@ def options_sheet(book: Book) -> str:
 def _pdf_body(chapter: Chapter) -> str:
     """The chapter body as HTML, each footnote moved to its first call (``float: footnote``)."""
     wrapper = parse_fragment(chapter.body)
+    isolate_inline_runs(wrapper)
     notes = {note.id: note for note in chapter.footnotes}
     placed: set[str] = set()
     for ref in list(wrapper.iter("a")):

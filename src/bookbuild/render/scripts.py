@@ -5,8 +5,11 @@ House rule 5: the design is CSS; these few rules carry manifest options into it.
 
 from __future__ import annotations
 
+from lxml import etree
+
 from ..fonts import font_sheet
 from ..model import Book
+from ..xhtml import BLOCK_TAGS
 
 # EPUB 3 reading systems read the prefixed property (EPUB 3.0.1 CSS profile); newer ones the
 # standard one. WeasyPrint has no vertical layout, so the PDF never gets these rules.
@@ -36,3 +39,25 @@ def page_progression(book: Book) -> str | None:
     if book.manifest.language.is_rtl or book.manifest.epub.writing_mode == "vertical-rl":
         return "rtl"
     return None
+
+
+ISOLATES = {"ltr": "\u2066", "rtl": "\u2067"}  # LEFT-TO-RIGHT / RIGHT-TO-LEFT ISOLATE
+POP_ISOLATE = "\u2069"
+
+
+def isolate_inline_runs(wrapper: etree._Element) -> None:
+    """Wrap inline ``[dir]`` elements in Unicode isolates, in place, for WeasyPrint.
+
+    HTML defines ``dir`` as ``unicode-bidi: isolate``; WeasyPrint does not implement
+    ``unicode-bidi``, but Pango's bidi algorithm honours the isolate characters, which
+    draw nothing. Without them ``x = f(1);`` in a Persian sentence may be reordered.
+    """
+    for node in wrapper.iter():
+        mark = ISOLATES.get(node.get("dir", "")) if isinstance(node.tag, str) else None
+        if mark is None or node.tag in BLOCK_TAGS:
+            continue
+        node.text = mark + (node.text or "")
+        if len(node):
+            node[-1].tail = (node[-1].tail or "") + POP_ISOLATE
+        else:
+            node.text += POP_ISOLATE
