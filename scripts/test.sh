@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh Debian/Ubuntu machine, then run it.
 #   System packages (apt-get, only those missing, only as root): Java for EPUBCheck,
-#   poppler-utils and qpdf for PDF checks, fonts the test books use.
+#   poppler-utils and qpdf for PDF checks, fonts the test books use (Noto core and CJK).
 #   Python: a venv (.venv-test, or $VENV) with bookbuild and its [test] extras.
 # Usage: scripts/test.sh [pytest arguments...]
 set -euo pipefail
@@ -13,6 +13,9 @@ command -v pdffonts >/dev/null 2>&1 || need+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
 fc-list 2>/dev/null | grep -q "NotoSerif-Regular" || need+=(fonts-noto-core)
 fc-list 2>/dev/null | grep -q "DejaVuSans.ttf" || need+=(fonts-dejavu-core)
+# The Chinese and Japanese test books need Noto CJK; Arabic and Hebrew come with fonts-noto-core.
+fc-list 2>/dev/null | grep -q "NotoSerifCJK" || need+=(fonts-noto-cjk)
+command -v fc-match >/dev/null 2>&1 || need+=(fontconfig)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing system packages: ${need[*]}"
