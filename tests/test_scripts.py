@@ -251,3 +251,26 @@ def test_book_fonts_are_embedded_subset_and_used_in_the_pdf(script_books: dict) 
     assert all(ord(c) in cmap for c in "ספר טוב קוראים לאט"), "the subset keeps the book's letters"
     assert ord("ץ") not in cmap, "and drops letters the book does not use"
     assert any(row["name"].endswith("+Book-Hebrew") for row in pdffonts(results["pdf"])), "the PDF uses the file"
+
+
+@pytest.mark.parametrize("name", ["zh", "ja"])
+def test_cjk_lines_never_start_with_closing_or_end_with_opening_punctuation(script_books: dict, name: str) -> None:
+    """Kinsoku (UAX #14): 。，、」） do not begin a line, 「（“ do not end one."""
+    lines = [line.strip() for line in pdftotext(script_books[name]["pdf"]).splitlines() if line.strip()]
+    assert len(lines) > 20
+    assert [line for line in lines if line[0] in "。，、；：？！）」』”"] == []
+    assert [line for line in lines if line[-1] in "（「『“"] == []
+
+
+@pytest.mark.parametrize("name", ["zh", "ja"])
+def test_no_justification_gaps_around_latin_words_in_cjk_text(script_books: dict, name: str) -> None:
+    """WeasyPrint would put a justified line's slack into its few spaces (英語の   Markdown):
+    measure the gaps between words on a line with poppler's word boxes."""
+    out = subprocess.run(["pdftotext", "-bbox", "-f", "3", str(script_books[name]["pdf"]), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    words = [(float(y), float(x0), float(x1), text) for x0, y, x1, text in
+             re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', out)]
+    gaps = [(a[3], b[3], round(b[1] - a[2], 1)) for a, b in zip(words, words[1:])
+            if abs(a[0] - b[0]) < 1 and b[1] - a[2] > 7 and not {a[3][-1], b[3][0]} & {"\u3000", "章"}]
+    assert len(words) > 20
+    assert gaps == []
