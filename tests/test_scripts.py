@@ -274,3 +274,24 @@ def test_no_justification_gaps_around_latin_words_in_cjk_text(script_books: dict
             if abs(a[0] - b[0]) < 1 and b[1] - a[2] > 7 and not {a[3][-1], b[3][0]} & {"\u3000", "章"}]
     assert len(words) > 20
     assert gaps == []
+
+
+@pytest.mark.parametrize("name, first_side", [("he", "left"), ("zh", "right")])
+def test_rtl_books_start_on_a_left_hand_page(tmp_path: Path, name: str, first_side: str) -> None:
+    """Recto is the left-hand page in a right-to-left book, so :left/:right margins and running
+    heads of print.css mirror by themselves."""
+    book = tmp_path / name
+    shutil.copytree(BOOKS / name, book)
+    (book / "sides.css").write_text('@page :left { @top-left { content: "SIDE-left"; } }\n'
+                                    '@page :right { @top-left { content: "SIDE-right"; } }\n', encoding="utf-8")
+    manifest = (book / "book.toml").read_text(encoding="utf-8").replace("chapters = [", 'styles = ["sides.css"]\nchapters = [')
+    (book / "book.toml").write_text(manifest, encoding="utf-8")
+    pdf = build(book, ["pdf"], output_dir=tmp_path / "out")[0].path
+    sides = [re.search(r"SIDE-(\w+)", pdftotext(pdf, n, n)).group(1) for n in (1, 2)]
+    assert sides == [first_side, {"left": "right", "right": "left"}[first_side]]
+
+
+def test_subset_font_is_deterministic(script_books: dict, tmp_path: Path) -> None:
+    """fontTools stamps the save time into the font's head table unless told not to."""
+    again = build(script_books["he-fonts"]["source"], ["epub"], output_dir=tmp_path)[0].path
+    assert again.read_bytes() == script_books["he-fonts"]["epub"].read_bytes()

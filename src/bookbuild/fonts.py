@@ -85,7 +85,7 @@ def font_content(asset: Asset, book: Book) -> bytes:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    font = TTFont(io.BytesIO(data))
+    font = TTFont(io.BytesIO(data), recalcTimestamp=False)  # same input, same bytes (house rule 6)
     options = subset.Options()
     options.layout_features = ["*"]  # keep shaping (Arabic joining, CJK vertical forms, ligatures)
     options.name_IDs = ["*"]

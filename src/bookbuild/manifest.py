@@ -232,18 +232,23 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
     pdf_table = _table(source, data, "pdf", _PDF_KEYS, reporter)
     pdf_reader = _TableReader(source, "pdf", pdf_table)
     pdf = PdfOptions(page_size=pdf_reader.string("page_size") or "A4")
-    epub_table = _table(source, data, "epub", _EPUB_KEYS, reporter)
-    direction = reader.choice("direction", DIRECTIONS)
-    fonts = tuple(reader.file(name, "fonts", what="font") for name in reader.string_list("fonts"))
-    for name, font in zip(reader.string_list("fonts"), fonts):
-        if font.suffix.lower() not in FONT_SUFFIXES:
-            raise source.error(f"[book] fonts: '{name}' is not a font file", "book", "fonts",
-                               hint="name .ttf, .otf, .woff or .woff2 files")
-    epub_reader = _TableReader(source, "epub", epub_table)
+    epub_reader = _TableReader(source, "epub", _table(source, data, "epub", _EPUB_KEYS, reporter))
     epub_options = EpubOptions(writing_mode=epub_reader.choice("writing_mode", WRITING_MODES) or "horizontal-tb",
                                subset_fonts=epub_reader.boolean("subset_fonts"))
     return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf,
-                    epub=epub_options, direction=direction, fonts=fonts)
+                    epub=epub_options, direction=reader.choice("direction", DIRECTIONS), fonts=_fonts(source, reader))
+
+
+def _fonts(source: _Source, reader: _TableReader) -> tuple[Path, ...]:
+    """``[book] fonts``: font files inside the book folder, by suffix (the renderers need the format)."""
+    fonts = []
+    for name in reader.string_list("fonts"):
+        font = reader.file(name, "fonts", what="font")
+        if font.suffix.lower() not in FONT_SUFFIXES:
+            raise source.error(f"[book] fonts: '{name}' is not a font file", "book", "fonts",
+                               hint="name .ttf, .otf, .woff or .woff2 files")
+        fonts.append(font)
+    return tuple(fonts)
 
 
 def default_identifier(title: str, authors: list[str] | tuple[str, ...]) -> str:
