@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh Debian/Ubuntu machine, then run it.
 #   System packages (apt-get, only those missing, only as root): Java for EPUBCheck,
-#   poppler-utils and qpdf for PDF checks, fonts the test books use; calibre (ebook-convert),
+#   poppler-utils and qpdf for PDF checks, fonts the test books use (Noto core and CJK); calibre (ebook-convert),
 #   chromium, nodejs and npm for the EPUB readers and Ace by DAISY.
 #   npm: @daisy/ace-cli into $BOOKBUILD_VALIDATORS (default ~/.cache/bookbuild-validators).
 #   Python: a venv (.venv-test, or $VENV) with bookbuild and its [test] extras.
@@ -19,6 +19,9 @@ command -v ebook-convert >/dev/null 2>&1 || need+=(calibre)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# The Chinese and Japanese test books need Noto CJK; Arabic and Hebrew come with fonts-noto-core.
+fc-list 2>/dev/null | grep "NotoSerifCJK" >/dev/null || need+=(fonts-noto-cjk)
+command -v fc-match >/dev/null 2>&1 || need+=(fontconfig)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing system packages: ${need[*]}"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BookError, OutputError, Reporter
+from .fonts import font_assets
 from .manifest import Manifest, load_manifest
 from .model import Asset, Book
 from .resources import display_path
@@ -54,6 +55,7 @@ def load_book(manifest: Manifest, reporter: Reporter) -> Book:
                       media_type=IMAGE_TYPES.get(suffix, "application/octet-stream"))
     book = Book(manifest=manifest, chapters=chapters, cover=cover)
     book = apply_transforms(book, reporter)
+    book = book.replace(assets=book.assets + font_assets(manifest))
     sources = [manifest.path, *manifest.styles, *(c.source for c in book.chapters), *(a.source for a in book.assets)]
     if cover is not None:
         sources.append(cover.source)

@@ -16,6 +16,7 @@ from typing import Any
 from .errors import ManifestError, Reporter
 from .pdf_options import PDF_KEYS, PdfOptions, read_pdf_options
 from .pdf_options import PAGE_SIZES, PDF_VARIANTS, page_size_value  # noqa: F401 - re-exported
+from .languages import LanguageFacts, language_facts
 from .resources import display_path, resolve_in_book
 from .slugs import file_slug
 
@@ -72,6 +73,8 @@ class EpubOptions:
     generate_cover: bool = True
     accessibility_summary: str | None = None
     page_list: bool = False
+    writing_mode: str = "horizontal-tb"  # or "vertical-rl" (EPUB only; the PDF stays horizontal)
+    subset_fonts: bool = False  # subset [book] fonts to the book's characters with fontTools
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,13 @@ class Manifest:
     styles: tuple[Path, ...] = ()
     pdf: PdfOptions = field(default_factory=PdfOptions)
     epub: EpubOptions = field(default_factory=EpubOptions)
+    direction: str | None = None  # [book] direction: overrides the language's direction
+    fonts: tuple[Path, ...] = ()  # [book] fonts: font files embedded in the EPUB, used in the PDF
+
+    @property
+    def language(self) -> LanguageFacts:
+        """Direction, hyphenation, quotation marks and labels of the book's language."""
+        return language_facts(self.meta.language, self.direction)
 
     @property
     def root(self) -> Path:
@@ -149,10 +159,13 @@ class _Source:
 
 _BOOK_KEYS = {
     "title", "subtitle", "authors", "language", "identifier", "date", "publisher",
-    "description", "rights", "subjects", "cover", "chapters", "styles",
+    "description", "rights", "subjects", "cover", "chapters", "styles", "direction", "fonts",
 }
 _TABLES = {"book", "pdf", "epub"}
-_EPUB_KEYS = {"generate_cover", "accessibility_summary", "page_list"}
+_EPUB_KEYS = {"generate_cover", "accessibility_summary", "page_list", "writing_mode", "subset_fonts"}
+DIRECTIONS = ("ltr", "rtl")
+WRITING_MODES = ("horizontal-tb", "vertical-rl")
+FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 
 
 def load_manifest(location: str | Path | None = None, reporter: Reporter | None = None) -> Manifest:
@@ -222,8 +235,23 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
         generate_cover=epub_reader.boolean("generate_cover", default=True),
         accessibility_summary=epub_reader.string("accessibility_summary"),
         page_list=epub_reader.boolean("page_list", default=False),
+        writing_mode=epub_reader.choice("writing_mode", WRITING_MODES) or "horizontal-tb",
+        subset_fonts=epub_reader.boolean("subset_fonts", default=False),
     )
-    return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf, epub=epub)
+    return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf, epub=epub,
+                    direction=reader.choice("direction", DIRECTIONS), fonts=_fonts(source, reader))
+
+
+def _fonts(source: _Source, reader: _TableReader) -> tuple[Path, ...]:
+    """``[book] fonts``: font files inside the book folder, by suffix (the renderers need the format)."""
+    fonts = []
+    for name in reader.string_list("fonts"):
+        font = reader.file(name, "fonts", what="font")
+        if font.suffix.lower() not in FONT_SUFFIXES:
+            raise source.error(f"[book] fonts: '{name}' is not a font file", "book", "fonts",
+                               hint="name .ttf, .otf, .woff or .woff2 files")
+        fonts.append(font)
+    return tuple(fonts)
 
 
 def default_identifier(title: str, authors: list[str] | tuple[str, ...]) -> str:
@@ -346,6 +374,13 @@ class _TableReader:
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self._fail(key, "a list of strings", value)
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> str | None:
+        value = self.string(key)
+        if value is not None and value not in choices:
+            raise self.source.error(f"[{self.table}] {key}: '{value}' is not one of {', '.join(choices)}",
+                                    self.table, key)
         return value
 
     def boolean(self, key: str, default: bool | None = None) -> bool | None:

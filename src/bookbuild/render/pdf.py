@@ -13,11 +13,13 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 
 from ..errors import Reporter
+from ..fontcheck import collect_missing_glyphs, report_missing_glyphs
 from ..model import Book, Chapter, Footnote
 from ..resources import display_path, styles_dir, stylesheet
 from ..xhtml import parse_fragment
 from .math_svg import math_to_svg
 from .pdf_layout import page_sheet, print_layout, select_chapters
+from .scripts import isolate_inline_runs, pdf_options_sheet
 from .templates import render_template
 
 SHARED_SHEETS = ("base.css", "print.css")
@@ -35,36 +37,43 @@ def render_pdf(book: Book, reporter: Reporter) -> bytes:
     layout; ``variant`` (PDF/UA, PDF/A) is handed to WeasyPrint as it is.
     """
     variant = book.manifest.pdf.variant
-    return layout_pdf(book, reporter).write_pdf(pdf_tags=True, pdf_variant=variant)
+    with collect_missing_glyphs() as missing:
+        data = layout_pdf(book, reporter).write_pdf(pdf_tags=True, pdf_variant=variant)
+    report_missing_glyphs(missing, book, reporter)
+    return data
 
 
 def layout_pdf(book: Book, reporter: Reporter):  # noqa: ANN201 - weasyprint.Document, imported lazily
     """The laid-out WeasyPrint document, before writing; the EPUB page list reads its pages."""
     from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.text.fonts import FontConfiguration
 
     options = book.manifest.pdf
     layout = print_layout(options)
-    options_css = page_sheet(options, layout, book.meta.language)
+    options_css = page_sheet(options, layout, book.meta.language) + pdf_options_sheet(book, ASSET_ROOT)
     chapters = select_chapters(book.chapters, options.chapters, display_path(book.manifest.path))
     printed = {chapter.id for chapter in chapters}
     fetcher = _fetcher_class()(book)
     html = render_template(
         "pdf/book.html",
         lang=book.meta.language,
+        direction=book.manifest.language.direction,
         meta=book.meta,
         layout_classes=layout.html_classes,
         furniture=layout.furniture,
         show_identifier=not book.meta.identifier.startswith("urn:uuid:"),
-        contents_title="Contents",
+        contents_title=book.manifest.language.label("contents"),
         chapters=[chapter.replace(body=_pdf_body(chapter, book, printed)) for chapter in chapters],
         body_start=_body_start(chapters),
     )
     names = SHARED_SHEETS + ((HANDOUT_SHEET,) if layout.handout else ())
-    sheets = [CSS(filename=str(stylesheet(name)), url_fetcher=fetcher) for name in names]
-    sheets.append(CSS(string=options_css, url_fetcher=fetcher))
-    sheets += [CSS(filename=str(path), url_fetcher=fetcher) for path in book.manifest.styles]
+    fonts = FontConfiguration()  # without it WeasyPrint ignores @font-face ([book] fonts, the book's CSS)
+    sheets = [CSS(filename=str(stylesheet(name)), url_fetcher=fetcher, font_config=fonts) for name in names]
+    sheets.append(CSS(string=options_css, url_fetcher=fetcher, font_config=fonts))
+    sheets += [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts) for path in book.manifest.styles]
     document = HTML(string=html, base_url=ASSET_ROOT, url_fetcher=fetcher)
-    return document.render(stylesheets=sheets, pdf_tags=True, pdf_variant=options.variant)
+    return document.render(stylesheets=sheets, font_config=fonts, pdf_tags=True, pdf_variant=options.variant)
 
 
 def _body_start(printed: list[Chapter]) -> str:
@@ -80,6 +89,7 @@ def _body_start(printed: list[Chapter]) -> str:
 def _pdf_body(chapter: Chapter, book: Book, printed: set[str]) -> str:
     """The chapter body as HTML, each footnote moved to its first call (``float: footnote``)."""
     wrapper = parse_fragment(chapter.body)
+    isolate_inline_runs(wrapper)
     notes = {note.id: note for note in chapter.footnotes}
     placed: set[str] = set()
     for ref in list(wrapper.iter("a")):

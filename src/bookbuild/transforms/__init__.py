@@ -8,6 +8,7 @@ from ..errors import Reporter
 from ..model import Book
 from ..xhtml import parse_fragment, serialize_fragment, strip_line_numbers
 from .crossrefs import fill_cross_references
+from .bidi import isolate_ltr_runs
 from .ids import unique_ids
 from .links import resolve_links
 from .numbering import number_things
@@ -22,6 +23,7 @@ def apply_transforms(book: Book, reporter: Reporter) -> Book:
     book = number_things(book)
     book = resolve_links(book, reporter)
     book = fill_cross_references(book, reporter)
+    book = isolate_ltr_runs(book)
     return finish(book)
 
 

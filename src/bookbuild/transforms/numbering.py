@@ -12,19 +12,37 @@ from lxml import etree
 from ..model import Book, Chapter
 from ..xhtml import parse_fragment, serialize_fragment, text_of
 
-# The words of the labels per language; other languages fall back to English.
+# The labels per language, as templates of the number; other languages fall back to English.
 WORDS = {
-    "en": {"figure": "Figure", "table": "Table", "equation": "Equation", "chapter": "Chapter",
-           "appendix": "Appendix", "part": "Part"},
-    "fr": {"figure": "Figure", "table": "Tableau", "equation": "Équation", "chapter": "Chapitre",
-           "appendix": "Annexe", "part": "Partie"},
-    "de": {"figure": "Abbildung", "table": "Tabelle", "equation": "Gleichung", "chapter": "Kapitel",
-           "appendix": "Anhang", "part": "Teil"},
+    "en": {"figure": "Figure {}", "table": "Table {}", "equation": "Equation {}", "chapter": "Chapter {}",
+           "appendix": "Appendix {}", "part": "Part {}"},
+    "fr": {"figure": "Figure {}", "table": "Tableau {}", "equation": "Équation {}", "chapter": "Chapitre {}",
+           "appendix": "Annexe {}", "part": "Partie {}"},
+    "de": {"figure": "Abbildung {}", "table": "Tabelle {}", "equation": "Gleichung {}", "chapter": "Kapitel {}",
+           "appendix": "Anhang {}", "part": "Teil {}"},
+    "es": {"figure": "Figura {}", "table": "Tabla {}", "equation": "Ecuación {}", "chapter": "Capítulo {}",
+           "appendix": "Apéndice {}", "part": "Parte {}"},
+    "it": {"figure": "Figura {}", "table": "Tabella {}", "equation": "Equazione {}", "chapter": "Capitolo {}",
+           "appendix": "Appendice {}", "part": "Parte {}"},
+    "pt": {"figure": "Figura {}", "table": "Tabela {}", "equation": "Equação {}", "chapter": "Capítulo {}",
+           "appendix": "Apêndice {}", "part": "Parte {}"},
+    "nl": {"figure": "Figuur {}", "table": "Tabel {}", "equation": "Vergelijking {}", "chapter": "Hoofdstuk {}",
+           "appendix": "Bijlage {}", "part": "Deel {}"},
+    "zh": {"figure": "图{}", "table": "表{}", "equation": "式{}", "chapter": "第{}章",
+           "appendix": "附录{}", "part": "第{}部分"},
+    "ja": {"figure": "図{}", "table": "表{}", "equation": "式{}", "chapter": "第{}章",
+           "appendix": "付録{}", "part": "第{}部"},
+    "ar": {"figure": "الشكل {}", "table": "الجدول {}", "equation": "المعادلة {}", "chapter": "الفصل {}",
+           "appendix": "الملحق {}", "part": "الجزء {}"},
+    "fa": {"figure": "شکل {}", "table": "جدول {}", "equation": "معادله {}", "chapter": "فصل {}",
+           "appendix": "پیوست {}", "part": "بخش {}"},
+    "he": {"figure": "איור {}", "table": "טבלה {}", "equation": "משוואה {}", "chapter": "פרק {}",
+           "appendix": "נספח {}", "part": "חלק {}"},
 }
 
 
 def words_for(language: str) -> dict[str, str]:
-    """The label words of a BCP 47 language."""
+    """The label templates of a BCP 47 language (``words["chapter"].format(2)``)."""
     return WORDS.get(language.split("-")[0].lower(), WORDS["en"])
 
 
@@ -43,14 +61,14 @@ def number_things(book: Book) -> Book:
             if kind is None:
                 continue
             counters[kind] += 1
-            label = f"{words[kind]} {counters[kind]}"
+            label = words[kind].format(counters[kind])
             _write_number(node, kind, label, counters[kind])
             if node.get("id"):
                 labels[node.get("id")] = label
         chapters.append(chapter.replace(body=serialize_fragment(wrapper)))
     for chapter in book.chapters:
         if chapter.part is not None:
-            labels.setdefault(chapter.part.id, f"{words['part']} {chapter.part.number}")
+            labels.setdefault(chapter.part.id, words["part"].format(chapter.part.number))
     return book.replace(chapters=tuple(chapters), labels=labels)
 
 
@@ -59,7 +77,7 @@ def _chapter_labels(chapter: Chapter, words: dict[str, str], labels: dict[str, s
         labels[heading.id] = heading.text
     if chapter.number is not None:
         word = words["appendix"] if chapter.kind == "appendix" else words["chapter"]
-        labels[chapter.title_id] = f"{word} {chapter.number}"
+        labels[chapter.title_id] = word.format(chapter.number)
     else:
         labels[chapter.title_id] = chapter.title
 
@@ -73,7 +91,7 @@ def _label_title(wrapper: etree._Element, chapter: Chapter, words: dict[str, str
         return
     word = words["appendix"] if chapter.kind == "appendix" else words["chapter"]
     span = etree.Element("span", {"class": "chapter-label"})
-    span.text = f"{word} {chapter.number}"
+    span.text = word.format(chapter.number)
     span.tail = " " + (heading.text or "")
     heading.text = None
     heading.insert(0, span)

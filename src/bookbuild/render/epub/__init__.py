@@ -17,10 +17,12 @@ from ebooklib import epub
 from lxml import etree
 
 from ...errors import Reporter
+from ...fonts import font_content
 from ...manifest import CHAPTER_KINDS
 from ...model import Book, Chapter, Part
 from ...resources import display_path, stylesheet
 from ..cover import cover_alt_text, generate_cover
+from ..scripts import epub_options_sheet, page_progression
 from ..templates import render_template
 from .accessibility import accessibility_metadata, book_facts
 from .archive import modified_time, repack
@@ -74,13 +76,17 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
     breaks = page_breaks(book) if book.manifest.epub.page_list else {}
     facts = book_facts(book, has_page_list=bool(breaks))
     package = _package(book, accessibility_metadata(facts, book.manifest.epub.accessibility_summary), bool(breaks))
-    context = {"lang": book.meta.language, "meta": book.meta, "stylesheets": _stylesheets(book, package)}
+    language = book.manifest.language
+    context = {"lang": book.meta.language, "direction": language.direction, "meta": book.meta,
+               "stylesheets": _stylesheets(book, package)}
+    if page_progression(book):
+        package.set_direction(page_progression(book))
 
     front, has_cover, title_pages = _front_matter(book, package, context, breaks, reporter)
 
     chapter_items, chapter_pages = _chapter_documents(book, context, breaks)
     toc = _toc(book)
-    nav_context = {"toc": toc, "landmarks": _landmarks(book, has_cover), "contents_title": "Contents", **context}
+    nav_context = {"toc": toc, "landmarks": _landmarks(book, has_cover), "contents_title": language.label("contents"), **context}
     # The contents' own page markers belong in the page list too: place them once to learn
     # their ids, then render the nav with the full list and place them again (same ids).
     _, toc_ids = _with_page_breaks(render_template("epub/nav.xhtml", page_list=[], **nav_context),
@@ -93,7 +99,8 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
     for item in (*front, nav, *chapter_items):
         package.add_item(item)
     for asset in book.assets:
-        package.add_item(_image(asset.href, asset.media_type, asset.source.read_bytes()))
+        content = font_content(asset, book) if asset.href.startswith("fonts/") else asset.source.read_bytes()
+        package.add_item(_image(asset.href, asset.media_type, content))
 
     package.toc = [epub.Link(entry.href, entry.title, f"toc-{n}") for n, entry in enumerate(toc, start=1)]
     package.add_item(epub.EpubNcx())
@@ -254,11 +261,14 @@ def _image(href: str, media_type: str, content: bytes, properties: list[str] | N
 
 def _stylesheets(book: Book, package: epub.EpubBook) -> list[str]:
     hrefs = []
-    files = [(f"styles/{name}", stylesheet(name)) for name in SHARED_SHEETS]
-    files += [(f"styles/book-{n}.css", path) for n, path in enumerate(book.manifest.styles, start=1)]
-    for href, path in files:
+    files = [(f"styles/{name}", stylesheet(name).read_bytes()) for name in SHARED_SHEETS]
+    options = epub_options_sheet(book)
+    if options:
+        files.append(("styles/options.css", options.encode("utf-8")))
+    files += [(f"styles/book-{n}.css", path.read_bytes()) for n, path in enumerate(book.manifest.styles, start=1)]
+    for href, content in files:
         package.add_item(epub.EpubItem(uid=_item_id(href), file_name=href, media_type="text/css",
-                                       content=path.read_bytes()))
+                                       content=content))
         hrefs.append(href)
     return hrefs
 

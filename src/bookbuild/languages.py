@@ -1,0 +1,115 @@
+"""What the book's language means for layout: direction, hyphenation, quotation marks, labels.
+
+One place answers "how is a book in this BCP 47 tag set?", so renderers and the typography
+stage never guess from the tag themselves. The facts follow CLDR and common publishing
+practice; the tables are deliberately small and easy to extend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Languages written right to left in their default script (CLDR likely subtags).
+RTL_LANGUAGES = frozenset({
+    "ar", "arc", "ckb", "dv", "fa", "he", "iw", "ji", "ks", "ps", "sd", "syr", "ug", "ur", "yi",
+})
+# Scripts written right to left, for tags that name the script (az-Arab, pa-Arab, ...).
+RTL_SCRIPTS = frozenset({"arab", "hebr", "syrc", "thaa", "nkoo", "adlm", "rohg", "mand", "samr"})
+# Scripts and languages that are not hyphenated: CJK breaks between characters, Arabic and
+# Hebrew justify without hyphens, Thai and Lao break at dictionary word boundaries.
+NO_HYPHENATION = frozenset({"zh", "ja", "ko", "th", "lo", "km", "my", *RTL_LANGUAGES})
+CJK_LANGUAGES = frozenset({"zh", "ja", "ko"})
+TRADITIONAL_CHINESE_REGIONS = frozenset({"tw", "hk", "mo"})
+
+
+@dataclass(frozen=True)
+class Quotes:
+    """Primary and secondary (nested) quotation marks."""
+
+    open: str
+    close: str
+    inner_open: str
+    inner_close: str
+
+
+ENGLISH_QUOTES = Quotes("\u201c", "\u201d", "\u2018", "\u2019")
+# CLDR delimiters; French and Russian guillemets, German low-high quotes, CJK corner brackets.
+QUOTES: dict[str, Quotes] = {
+    "en": ENGLISH_QUOTES,
+    "zh-hans": ENGLISH_QUOTES,
+    "zh-hant": Quotes("\u300c", "\u300d", "\u300e", "\u300f"),
+    "ja": Quotes("\u300c", "\u300d", "\u300e", "\u300f"),
+    "ko": ENGLISH_QUOTES,
+    "ar": Quotes("\u00ab", "\u00bb", "\u2039", "\u203a"),
+    "fa": Quotes("\u00ab", "\u00bb", "\u2039", "\u203a"),
+    "ur": Quotes("\u201d", "\u201c", "\u2019", "\u2018"),
+    "he": Quotes("\u201d", "\u201d", "\u2019", "\u2019"),
+    "fr": Quotes("\u00ab\u00a0", "\u00a0\u00bb", "\u201c", "\u201d"),
+    "de": Quotes("\u201e", "\u201c", "\u201a", "\u2018"),
+    "es": Quotes("\u00ab", "\u00bb", "\u201c", "\u201d"),
+    "it": Quotes("\u00ab", "\u00bb", "\u201c", "\u201d"),
+    "pt": Quotes("\u201c", "\u201d", "\u2018", "\u2019"),
+    "ru": Quotes("\u00ab", "\u00bb", "\u201e", "\u201c"),
+    "pl": Quotes("\u201e", "\u201d", "\u00ab", "\u00bb"),
+    "nl": ENGLISH_QUOTES,
+}
+
+# Labels the renderers write themselves (the reader sees them in the contents and landmarks).
+LABELS: dict[str, dict[str, str]] = {
+    "contents": {
+        "en": "Contents", "zh-hans": "目录", "zh-hant": "目錄", "ja": "目次", "ko": "차례",
+        "ar": "المحتويات", "fa": "فهرست مطالب", "he": "תוכן העניינים", "ur": "فہرست",
+        "fr": "Table des matières", "de": "Inhalt", "es": "Índice", "it": "Indice",
+        "pt": "Sumário", "ru": "Содержание", "pl": "Spis treści", "nl": "Inhoud",
+    },
+}
+
+
+@dataclass(frozen=True)
+class LanguageFacts:
+    """How text in one language is laid out; built by :func:`language_facts`."""
+
+    tag: str
+    primary: str
+    script: str | None
+    direction: str
+    hyphenate: bool
+    quotes: Quotes
+
+    @property
+    def is_rtl(self) -> bool:
+        return self.direction == "rtl"
+
+    @property
+    def is_cjk(self) -> bool:
+        return self.primary in CJK_LANGUAGES
+
+    def label(self, name: str) -> str:
+        """A localised label (``contents``), English when the language has none."""
+        table = LABELS[name]
+        return table.get(self.variant) or table.get(self.primary) or table["en"]
+
+    @property
+    def variant(self) -> str:
+        """The key of the tables: the primary subtag, or ``zh-hans``/``zh-hant`` for Chinese."""
+        if self.primary != "zh":
+            return self.primary
+        return "zh-hant" if self.script == "hant" else "zh-hans"
+
+
+def language_facts(tag: str, direction: str | None = None) -> LanguageFacts:
+    """The layout facts for a BCP 47 tag; ``direction`` (``[book] direction``) overrides."""
+    subtags = tag.lower().replace("_", "-").split("-")
+    primary = subtags[0]
+    script = next((s for s in subtags[1:] if len(s) == 4 and s.isalpha()), None)
+    if primary == "zh" and script is None:
+        regions = {s for s in subtags[1:] if len(s) == 2}
+        script = "hant" if regions & TRADITIONAL_CHINESE_REGIONS else "hans"
+    if direction is None:
+        rtl = script in RTL_SCRIPTS if script else primary in RTL_LANGUAGES
+        direction = "rtl" if rtl else "ltr"
+    facts = LanguageFacts(tag=tag, primary=primary, script=script, direction=direction,
+                          hyphenate=primary not in NO_HYPHENATION and script not in RTL_SCRIPTS,
+                          quotes=ENGLISH_QUOTES)
+    quotes = QUOTES.get(facts.variant) or QUOTES.get(primary, ENGLISH_QUOTES)
+    return LanguageFacts(**{**facts.__dict__, "quotes": quotes})

@@ -1,0 +1,81 @@
+"""Language facts from BCP 47 tags, and the manifest keys that go with them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bookbuild.errors import ManifestError
+from bookbuild.languages import language_facts
+from bookbuild.manifest import load_manifest
+from conftest import write_book
+
+
+@pytest.mark.parametrize("tag, direction", [
+    ("ar", "rtl"), ("fa-IR", "rtl"), ("he", "rtl"), ("ur", "rtl"), ("yi", "rtl"),
+    ("en", "ltr"), ("zh-CN", "ltr"), ("ja", "ltr"), ("az-Arab", "rtl"), ("pa-Arab-PK", "rtl"),
+    ("ku-Latn", "ltr"), ("sr-Cyrl", "ltr"),
+])
+def test_direction_follows_language_and_script(tag: str, direction: str) -> None:
+    assert language_facts(tag).direction == direction
+
+
+def test_manifest_direction_overrides_the_language() -> None:
+    assert language_facts("ar", "ltr").direction == "ltr"
+    assert language_facts("en", "rtl").is_rtl
+
+
+@pytest.mark.parametrize("tag, hyphenate", [
+    ("en", True), ("de-DE", True), ("zh-Hans", False), ("ja", False), ("ko", False),
+    ("ar", False), ("he", False), ("th", False),
+])
+def test_hyphenation_is_off_where_the_script_is_not_hyphenated(tag: str, hyphenate: bool) -> None:
+    assert language_facts(tag).hyphenate is hyphenate
+
+
+def test_quotes_and_labels_follow_the_language_and_chinese_script() -> None:
+    assert language_facts("ja").quotes.open == "「"
+    assert language_facts("zh-TW").quotes.open == "「"
+    assert language_facts("zh-Hant").label("contents") == "目錄"
+    assert language_facts("zh-CN").quotes.open == "\u201c"
+    assert language_facts("zh-CN").label("contents") == "目录"
+    assert language_facts("de").quotes.open == "\u201e"
+    assert language_facts("fa").label("contents") == "فهرست مطالب"
+    assert language_facts("xx").label("contents") == "Contents"
+    assert language_facts("tlh").quotes.open == "\u201c"
+
+
+MANIFEST = """[book]
+title = "T"
+authors = ["A"]
+language = "en"
+chapters = ["01.md"]
+{extra}
+"""
+
+
+def test_bad_direction_writing_mode_and_font_are_errors_with_their_line(tmp_path: Path) -> None:
+    cases = {
+        'direction = "up"': ("[book] direction: 'up' is not one of ltr, rtl", 6),
+        '[epub]\nwriting_mode = "sideways"': ("[epub] writing_mode: 'sideways' is not one of", 7),
+        '[epub]\nsubset_fonts = "yes"': ("[epub] subset_fonts: expected true or false", 7),
+        'fonts = ["01.md"]': ("[book] fonts: '01.md' is not a font file", 6),
+        'fonts = ["missing.ttf"]': ("[book] fonts: font 'missing.ttf' not found", 6),
+    }
+    for number, (extra, (message, line)) in enumerate(cases.items()):
+        book = write_book(tmp_path / str(number), MANIFEST.format(extra=extra), {"01.md": "# One\n"})
+        with pytest.raises(ManifestError) as raised:
+            load_manifest(book)
+        assert message in str(raised.value), str(raised.value)
+        assert raised.value.diagnostic.location.line == line, str(raised.value)
+
+
+def test_manifest_reads_direction_fonts_and_epub_options(tmp_path: Path) -> None:
+    book = write_book(tmp_path, MANIFEST.format(
+        extra='direction = "rtl"\nfonts = ["f/x.ttf"]\n[epub]\nwriting_mode = "vertical-rl"\nsubset_fonts = true'),
+        {"01.md": "# One\n", "f/x.ttf": ""})
+    manifest = load_manifest(book)
+    assert manifest.language.direction == "rtl"
+    assert manifest.fonts == ((tmp_path / "f" / "x.ttf").resolve(),)
+    assert manifest.epub.writing_mode == "vertical-rl" and manifest.epub.subset_fonts
