@@ -16,6 +16,8 @@ from .errors import BookError, Diagnostic, Reporter
 from .resources import display_path
 
 BOOK_ARGUMENT = click.argument("book", required=False, type=click.Path(path_type=Path))
+ALLOW_REMOTE = click.option("--allow-remote", is_flag=True,
+                            help="Fetch http(s) images and CSS resources (public hosts only; off by default).")
 
 
 def _human_size(size: int) -> str:
@@ -34,7 +36,8 @@ def _run(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs
     from .api import BuildOptions, build
 
     debug = ctx.obj.get("debug", False) if ctx.obj else False
-    options = BuildOptions(page_size=kwargs.pop("page_size", None))  # type: ignore[arg-type]
+    options = BuildOptions(page_size=kwargs.pop("page_size", None),  # type: ignore[arg-type]
+                           allow_remote=bool(kwargs.pop("allow_remote", False)))
     reporter = Reporter(sink=_print_diagnostic)
     try:
         results = build(book, formats, options=options, reporter=reporter, **kwargs)  # type: ignore[arg-type]
@@ -68,32 +71,37 @@ def main(ctx: click.Context, debug: bool) -> None:
 @main.command()
 @BOOK_ARGUMENT
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="The EPUB file to write.")
+@ALLOW_REMOTE
 @click.pass_context
-def epub(ctx: click.Context, book: Path | None, output: Path | None) -> None:
+def epub(ctx: click.Context, book: Path | None, output: Path | None, allow_remote: bool) -> None:
     """Build the EPUB 3 e-book."""
-    _run(ctx, book, ["epub"], output=output)
+    _run(ctx, book, ["epub"], output=output, allow_remote=allow_remote)
 
 
 @main.command()
 @BOOK_ARGUMENT
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="The PDF file to write.")
 @click.option("--page-size", help="A4, Letter, A5, B5, 6x9in, or a size such as '210mm 297mm'.")
+@ALLOW_REMOTE
 @click.pass_context
-def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: str | None) -> None:
+def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: str | None,
+        allow_remote: bool) -> None:
     """Build the print PDF."""
-    _run(ctx, book, ["pdf"], output=output, page_size=page_size)
+    _run(ctx, book, ["pdf"], output=output, page_size=page_size, allow_remote=allow_remote)
 
 
 @main.command()
 @BOOK_ARGUMENT
 @click.option("--output-dir", type=click.Path(path_type=Path), help="Folder for the outputs (default dist/).")
 @click.option("--page-size", help="Page size of the PDF (see bookbuild pdf --help).")
+@ALLOW_REMOTE
 @click.pass_context
-def build(ctx: click.Context, book: Path | None, output_dir: Path | None, page_size: str | None) -> None:
+def build(ctx: click.Context, book: Path | None, output_dir: Path | None, page_size: str | None,
+          allow_remote: bool) -> None:
     """Build every format: EPUB and PDF."""
     from .api import FORMATS
 
-    _run(ctx, book, list(FORMATS), output_dir=output_dir, page_size=page_size)
+    _run(ctx, book, list(FORMATS), output_dir=output_dir, page_size=page_size, allow_remote=allow_remote)
 
 
 if __name__ == "__main__":  # pragma: no cover

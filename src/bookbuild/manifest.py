@@ -84,6 +84,7 @@ class Manifest:
     styles: tuple[Path, ...] = ()
     pdf: PdfOptions = field(default_factory=PdfOptions)
     epub: EpubOptions = field(default_factory=EpubOptions)
+    allow_remote: bool = False  # [build] allow_remote: fetch http(s) images and CSS resources
 
     @property
     def root(self) -> Path:
@@ -150,9 +151,10 @@ _BOOK_KEYS = {
     "title", "subtitle", "authors", "language", "identifier", "date", "publisher",
     "description", "rights", "subjects", "cover", "chapters", "styles",
 }
-_TABLES = {"book", "pdf", "epub"}
+_TABLES = {"book", "pdf", "epub", "build"}
 _PDF_KEYS = {"page_size"}
 _EPUB_KEYS: set[str] = set()
+_BUILD_KEYS = {"allow_remote"}
 
 
 def load_manifest(location: str | Path | None = None, reporter: Reporter | None = None) -> Manifest:
@@ -219,7 +221,11 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
     pdf_reader = _TableReader(source, "pdf", pdf_table)
     pdf = PdfOptions(page_size=pdf_reader.string("page_size") or "A4")
     _table(source, data, "epub", _EPUB_KEYS, reporter)
-    return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf)
+    allow_remote = _table(source, data, "build", _BUILD_KEYS, reporter).get("allow_remote", False)
+    if not isinstance(allow_remote, bool):
+        raise source.error("[build] allow_remote: expected true or false", "build", "allow_remote")
+    return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf,
+                    allow_remote=allow_remote)
 
 
 def default_identifier(title: str, authors: list[str] | tuple[str, ...]) -> str:

@@ -85,7 +85,7 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
         chapter_items.append(item)
     for asset in book.assets:
         package.add_item(epub.EpubItem(uid=_item_id(asset.href), file_name=asset.href,
-                                       media_type=asset.media_type, content=asset.source.read_bytes()))
+                                       media_type=asset.media_type, content=asset.read_bytes()))
 
     package.toc = [epub.Link(entry.href, entry.title, f"toc-{n}") for n, entry in enumerate(toc, start=1)]
     package.add_item(epub.EpubNcx())

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..errors import SourceError
+from ..errors import Reporter, SourceError
 from ..manifest import ChapterEntry
 from ..model import Chapter, Footnote, Heading
 from ..resources import display_path
 from ..slugs import id_slug, unique
-from ..xhtml import html_to_fragment, inner_xhtml, iter_elements, serialize_fragment, source_line, text_of
+from ..xhtml import XML_ILLEGAL, html_to_fragment, inner_xhtml, iter_elements, serialize_fragment, source_line, text_of
 from .markdown import markdown_to_html
 from .xhtml import xhtml_body
 
@@ -29,24 +29,56 @@ def chapter_id(index: int) -> str:
     return f"ch{index:02d}"
 
 
-def read_text(path: Path) -> str:
-    """A source file as text: UTF-8 (a BOM is dropped); invalid bytes name their line."""
+MAX_SOURCE_BYTES = 32 * 1024 * 1024
+MAX_LINE_CHARS = 1_000_000  # a longer line is not prose; laying it out would take minutes
+
+
+def read_text(path: Path, reporter: Reporter | None = None) -> str:
+    """A source file as text: UTF-8 (a BOM is dropped); invalid bytes name their line.
+
+    Characters XML cannot hold (C0 controls other than tab and newline, U+FFFE/U+FFFF) are
+    removed with a warning; absurdly large files and lines fail cleanly instead of hanging
+    the layout later.
+    """
     name = display_path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            raise SourceError(f"file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MB", name,
+                              hint="split it into several chapters")
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror}", name) from None
     try:
-        return raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise SourceError("not valid UTF-8", name, line, hint="save the file as UTF-8") from None
+    return _hygiene(text, name, reporter)
 
 
-def read_chapter(entry: ChapterEntry, index: int) -> Chapter:
-    """Parse one chapter file into a chapter with local links and image sources left as written."""
+def _hygiene(text: str, name: str, reporter: Reporter | None) -> str:
+    start = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise SourceError(f"line is longer than {MAX_LINE_CHARS:,} characters", name, number,
+                              hint="break it into paragraphs")
+    match = XML_ILLEGAL.search(text)
+    if match is None:
+        return text
+    line = text.count("\n", start, match.start()) + 1
+    if reporter is not None:
+        reporter.warn(f"control character U+{ord(match.group()):04X} removed (XML cannot hold it)", name, line)
+    return XML_ILLEGAL.sub("", text)
+
+
+def read_chapter(entry: ChapterEntry, index: int, reporter: Reporter | None = None) -> Chapter:
+    """Parse one chapter file into a chapter with local links and image sources left as written.
+
+    Raw HTML is cleaned to an allow-list here; what is removed is reported through ``reporter``.
+    """
     name = display_path(entry.path)
-    text = read_text(entry.path)
+    text = read_text(entry.path, reporter)
     suffix = entry.path.suffix.lower()
     front_matter: dict = {}
     if suffix in MARKDOWN_SUFFIXES:
@@ -60,7 +92,7 @@ def read_chapter(entry: ChapterEntry, index: int) -> Chapter:
             hint="chapters are Markdown (.md) or HTML (.html, .xhtml)",
         )
     cid = chapter_id(index)
-    wrapper = html_to_fragment(html)
+    wrapper = html_to_fragment(html, reporter, name)
     footnotes = _extract_footnotes(wrapper, cid)
     headings = _heading_ids(wrapper)
     title = entry.title or _string(front_matter.get("title")) or (headings[0].text if headings else None)

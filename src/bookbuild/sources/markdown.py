@@ -21,7 +21,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from ..errors import SourceError
-from ..xhtml import LINE_ATTR
+from ..xhtml import LINE_ATTR, line_marker
 
 # `# Heading {#id .class}`: pandoc's and kramdown's heading attributes.
 _HEADING_ATTRS = re.compile(r"\s*\{([^{}]*)\}\s*$")
@@ -48,6 +48,7 @@ def _parser() -> MarkdownIt:
     md.add_render_rule("footnote_open", _render_footnote_open)
     md.add_render_rule("footnote_close", lambda *a: "</div>")
     md.add_render_rule("footnote_anchor", lambda *a: "")
+    md.add_render_rule("html_block", _render_html_block)
     return md
 
 
@@ -105,6 +106,12 @@ def _source_lines(state: Any) -> None:
     for token in state.tokens:
         if token.map and token.nesting >= 0 and token.type != "inline":
             token.attrSet(LINE_ATTR, str(token.map[0] + 1))
+
+
+def _render_html_block(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    """Raw HTML as written, after a marker with its source line (for the cleaner's warnings)."""
+    token = tokens[idx]
+    return (line_marker(token.map[0] + 1) if token.map else "") + token.content
 
 
 def _render_footnote_ref(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
