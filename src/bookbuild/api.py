@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OutputError, Reporter
+from .errors import BookError, OutputError, Reporter, SourceError
+from .images import check_image
 from .manifest import Manifest, load_manifest
 from .model import Asset, Book
 from .resources import display_path
@@ -46,15 +47,27 @@ def load_book(manifest: Manifest, reporter: Reporter) -> Book:
     chapters = tuple(read_chapter(entry, index, reporter) for index, entry in enumerate(manifest.chapters, start=1))
     cover = None
     if manifest.cover is not None:
-        suffix = manifest.cover.suffix.lower()
-        cover = Asset(href=f"images/cover{suffix}", source=manifest.cover,
-                      media_type=IMAGE_TYPES.get(suffix, "application/octet-stream"))
+        cover = _cover(manifest)
     book = Book(manifest=manifest, chapters=chapters, cover=cover)
     book = apply_transforms(book, reporter)
-    sources = [manifest.path, *manifest.styles, *(c.source for c in book.chapters), *(a.source for a in book.assets if a.data is None)]
+    sources = [manifest.path, *manifest.styles, *(c.source for c in book.chapters), *(a.source for a in book.assets if a.source.is_absolute())]
     if cover is not None:
         sources.append(cover.source)
     return book.replace(source_mtime=max(path.stat().st_mtime for path in sources))
+
+
+def _cover(manifest: Manifest) -> Asset:
+    """The cover image, checked like every image; a bad cover stops the build (it was asked for)."""
+    path = manifest.cover
+    suffix = path.suffix.lower()
+    if suffix not in IMAGE_TYPES:
+        raise SourceError("cover image is not PNG, JPEG, GIF, SVG or WebP", display_path(manifest.path))
+    try:
+        data = check_image(path.read_bytes(), suffix)
+    except BookError as exc:
+        raise SourceError(f"cover image '{display_path(path)}' {exc.diagnostic.message}",
+                          display_path(manifest.path), hint=exc.diagnostic.hint) from None
+    return Asset(href=f"images/cover{suffix}", source=path, media_type=IMAGE_TYPES[suffix], data=data)
 
 
 def apply_options(manifest: Manifest, options: BuildOptions) -> Manifest:
@@ -99,7 +112,7 @@ def build(
         _check_target(target, manifest)
     book = load_book(manifest, reporter)
     for target in targets.values():
-        _check_target(target, manifest, tuple(a.source for a in book.assets if a.data is None))
+        _check_target(target, manifest, tuple(a.source for a in book.assets if a.source.is_absolute()))
     results = []
     for fmt, target in targets.items():
         started = time.perf_counter()
