@@ -14,7 +14,7 @@ import re
 import warnings
 
 from lxml import etree
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from .errors import BookError
 
@@ -47,6 +47,15 @@ def check_image(data: bytes, suffix: str) -> bytes:
 
 
 def _check_raster(data: bytes, expected: str) -> None:
+    # WeasyPrint sets Pillow's global LOAD_TRUNCATED_IMAGES on import; a check must not inherit it.
+    previous, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+    try:
+        _decode(data, expected)
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
+def _decode(data: bytes, expected: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:

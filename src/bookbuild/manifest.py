@@ -126,6 +126,7 @@ class _Source:
     def line_of(self, table: str | None, key: str | None = None, needle: str | None = None) -> int | None:
         current: str | None = None
         first_in_table: int | None = None
+        key_line: int | None = None
         for number, raw in enumerate(self.lines, start=1):
             line = raw.strip()
             header = re.match(r"^\[\s*([^\]\s]+)\s*\]", line)
@@ -138,9 +139,11 @@ class _Source:
                 continue
             if needle is not None and needle in raw:
                 return number
-            if needle is None and key is not None and re.match(rf"^{re.escape(key)}\s*=", line):
-                return number
-        return first_in_table
+            if key is not None and key_line is None and re.match(rf"^{re.escape(key)}\s*=", line):
+                if needle is None:
+                    return number
+                key_line = number  # the needle may be written escaped: fall back to the key's line
+        return key_line or first_in_table
 
     def error(self, message: str, table: str | None, key: str | None = None,
               needle: str | None = None, hint: str | None = None) -> ManifestError:
