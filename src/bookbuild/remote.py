@@ -91,7 +91,7 @@ def _get(scheme: str, host: str, port: int, address: str, url: str, max_bytes: i
         response = connection.getresponse()
         length = response.getheader("Content-Length")
         if length and length.isdigit() and int(length) > max_bytes:
-            raise BookError(f"'{url[:200]}' is larger than {max_bytes // (1024 * 1024)} MB: not fetched")
+            raise BookError(f"'{url[:200]}' is larger than {max_bytes:,} bytes: not fetched")
         data = _read_capped(response, url, max_bytes, time.monotonic() + timeout)
         media_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
         return response.status, response.getheader("Location"), media_type, data
@@ -108,7 +108,7 @@ def _read_capped(response: http.client.HTTPResponse, url: str, max_bytes: int, d
     while chunk := response.read(64 * 1024):
         size += len(chunk)
         if size > max_bytes:
-            raise BookError(f"'{url[:200]}' is larger than {max_bytes // (1024 * 1024)} MB: not fetched")
+            raise BookError(f"'{url[:200]}' is larger than {max_bytes:,} bytes: not fetched")
         if time.monotonic() > deadline:
             raise BookError(f"'{url[:200]}' took too long to fetch")
         chunks.append(chunk)

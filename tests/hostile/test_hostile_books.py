@@ -14,6 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from PIL import Image
+
+from bookbuild.errors import BookError
+from validators import pdftotext
 
 from .conftest import (
     CANARY_SIZE,
@@ -272,6 +276,8 @@ CASES = [
     Case("metadata-markup-and-template", raw({"book.toml": manifest().replace(
         'title = "Hostile"', 'title = "Hostile"\nsubtitle = "<script>alert(1)</script> {{ 7*7 }} {% raw %}"'),
         "one.md": "# One\n"}), 0, r"^(?!.*error)", absent=("<script>alert", "<p class=\"book-subtitle\">49")),
+    Case("bom-and-crlf", raw({"book.toml": manifest(), "one.md": "\ufeff# One\r\n\r\nText.\r\n".encode()}), 0,
+         r"^(?!.*(error|warning))", absent=("\ufeff", "\r")),
     # Limits.
     Case("limit-2mb-line", simple("# One\n\n" + "word " * 420_000 + "\n"), 1,
          r"book/one\.md:3: error: line is longer than 1,000,000 characters", seconds=30),
@@ -383,6 +389,35 @@ def test_metadata_is_escaped_in_every_document(workspace: Workspace) -> None:
     assert "Hostile &lt;b&gt;bold&lt;/b&gt; &amp; {{ 7*7 }}" in title_page
     assert "{% if true %}yes{% endif %}" in title_page
     assert "<b>bold</b>" not in title_page and "49" not in title_page
+    result = ws.run(["pdf", "book", "-o", "out/x.pdf"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(pdftotext(ws.out / "x.pdf").split())
+    assert "Hostile <b>bold</b> & {{ 7*7 }}" in text and "{% if true %}yes{% endif %}" in text
+
+
+def test_allow_remote_fetches_through_the_checked_path(workspace: Workspace, monkeypatch) -> None:
+    """With --allow-remote and the address check stubbed to accept the test server (standing
+    in for a public host), the image is fetched once, checked and packed under a generated name;
+    without the flag nothing is fetched."""
+    import zipfile
+
+    from bookbuild import remote
+
+    ws = workspace
+    simple(f"# One\n\n![remote]({ws.url}/pic.png)\n")(ws)
+    monkeypatch.setattr(remote, "public_address", lambda host, port: "127.0.0.1")
+    result = ws.run(["epub", "book", "-o", "out/x.epub"])
+    assert result.exit_code == 0 and "not fetched" in result.output
+    assert server_requests() == []
+    result = ws.run(["epub", "book", "-o", "out/x.epub", "--allow-remote"])
+    assert result.exit_code == 0, result.output
+    assert server_requests() == ["/pic.png"]
+    archive = zipfile.ZipFile(ws.out / "x.epub")
+    images = [n for n in archive.namelist() if n.endswith(".png")]
+    assert len(images) == 1 and images[0].endswith("images/001-pic.png")
+    assert Image.open(io.BytesIO(archive.read(images[0]))).size == CANARY_SIZE
+    with pytest.raises(BookError, match="larger than"):
+        remote.fetch_remote(f"{ws.url}/big.png", max_bytes=10)
 
 
 def test_canary_detector_sees_a_leak(workspace: Workspace, tmp_path) -> None:
