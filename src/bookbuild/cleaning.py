@@ -131,6 +131,8 @@ def clean_fragment(wrapper: etree._Element, reporter: Reporter | None = None, fi
         if tag == "img" and not node.get("src"):
             _image_to_alt(node)
             continue
+        if tag == "a" and node.get("href") is None:  # a link whose URL was removed is plain text now
+            node.tag = "span"
         stack.extend(children)
 
 
@@ -144,7 +146,8 @@ def _clean_attributes(node: etree._Element, tag: str, warn) -> None:  # noqa: AN
             or lower.startswith(("aria-", "data-")) or lower == "xml:lang"
         )
         if lower == "xml:lang":
-            node.attrib.setdefault("lang", value)
+            if "lang" not in node.attrib:
+                node.set("lang", value)
             keep = False
         elif lower.startswith("on"):
             warn(f"event handler '{name}' removed from <{tag}>", node)

@@ -26,6 +26,7 @@ PIECES = [
     "&#0;", "&#xD800;", "&#x1F600;", "<p onclick=x>", "<x:y>", "<a:b c:d='1'>", "<h1 id='1 2'>", "\x00", "\x0b",
     "\ufffe", "\u2028", "<br/>", "</br>", "<input type=checkbox checked>", "<style>", "<iframe>", "<object>",
     "<body>", "</body>", "<html>", "<li>", "<ul>", "<ol start=x>", "<td colspan=999999999>", "<a rel=attachment>",
+    "<p xml:lang='fr' lang='de'>", "<span xml:lang=en>", "<a name=x>", "<img alt=x src='data:image/png;base64,AA'>",
 ]
 TEXT = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=8)), max_size=40).map("".join)
 FOLDER = Path(tempfile.mkdtemp(prefix="bookbuild-fuzz-"))

@@ -441,3 +441,35 @@ def test_local_server_records_requests(workspace: Workspace) -> None:
     with urllib.request.urlopen(f"{workspace.url}/probe.png", timeout=5) as response:
         assert response.status == 200
     assert server_requests() == ["/probe.png"]
+
+
+@pytest.mark.slow
+def test_cleaned_hostile_book_is_a_valid_epub_and_pdf(workspace: Workspace, tmp_path) -> None:
+    """Everything the cleaner, resolver and image checks drop or rewrite, in one book:
+    EPUBCheck 0/0/0 and a PDF with all fonts embedded that qpdf accepts."""
+    from validators import pdffonts, qpdf_check, run_epubcheck
+
+    ws = workspace
+    html_chapter = ('<html><head><script>x()</script></head><body>\n<h1 onclick="x()">Two</h1>\n'
+                    '<p>A <a href="javascript:alert(1)">link</a> <a rel="attachment" href="x.txt">file</a></p>\n'
+                    '<form><input type="text"/></form><object data="x"></object><svg><circle r="1"/></svg>\n'
+                    + "<div>" * 200 + "deep" + "</div>" * 200 + '\n<p style="background:url(http://x/)">s</p>'
+                    '<custom-tag>kept</custom-tag><p xml:lang="fr">bonjour</p></body></html>\n')
+    files = {
+        "book.toml": manifest('"one.md", "two.html"'),
+        "one.md": (f"# One\n\nText <span onmouseover='x()'>span</span>\x07.\n\n<script>alert(1)</script>\n\n"
+                   f"![svg](x.svg) ![bad](photo.jpg) ![out](../secret/canary.png) ![remote]({ws.url}/r.png)\n\n"
+                   f"<iframe src='x'></iframe>\n\n- [x] done\n- [ ] open\n"),
+        "two.html": html_chapter,
+        "x.svg": _svg_scripted(ws),
+        "photo.jpg": png_bytes(),
+    }
+    raw(files)(ws)
+    result = ws.run(["build", "book", "--output-dir", "out"])
+    assert result.exit_code == 0, result.output
+    assert len([line for line in result.output.splitlines() if ": warning: " in line]) >= 12, result.output
+    report = run_epubcheck(ws.out / "hostile.epub", tmp_path)
+    assert report.problems == [], report.problems
+    assert all(font["emb"] == "yes" for font in pdffonts(ws.out / "hostile.pdf"))
+    assert qpdf_check(ws.out / "hostile.pdf").returncode == 0
+    assert server_requests() == []
