@@ -84,9 +84,9 @@ def _check_reference(url: str, path: Path, name: str, line: int | None, manifest
             reporter.warn(f"remote resource '{url[:200]}' not fetched", name, line,
                           hint="copy it into the book folder, or build with --allow-remote")
         return
+    written = url if url.lower().startswith("file:") else split_reference(url)[0]
     try:
-        resolve_in_book(manifest.root, path.parent, split_reference(url)[0] if not url.lower().startswith("file:")
-                        else url, what="stylesheet resource", file=name, line=line)
+        resolve_in_book(manifest.root, path.parent, written, what="stylesheet resource", file=name, line=line)
     except BookError as exc:
         reporter.warn(exc.diagnostic.message + ": not loaded", name, line, hint=exc.diagnostic.hint)
 

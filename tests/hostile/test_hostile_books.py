@@ -224,7 +224,7 @@ CASES = [
                                               "p { font-family: X; }\n"), 0,
          r"book/s\.css:3: warning: stylesheet resource '../secret/canary.txt' is outside the book folder"),
     Case("css-huge-value", styled(lambda ws: "p {\n  letter-spacing: 1e9px;\n}\n"), 1, r"book/s\.css:2: error: CSS value '1e9px' is out of range"),
-    Case("page-size-injection", simple("# One\n", extra=f'[pdf]\npage_size = "A4; }} @import url(x.css); {{"\n'), 1,
+    Case("page-size-injection", simple("# One\n", extra='[pdf]\npage_size = "A4; } @import url(x.css); {"\n'), 1,
          r"book/book\.toml: error: \[pdf\] page_size: .* is not a page size"),
     # Raw HTML cleaned.
     Case("html-script", simple("# One\n\nText.\n\n<script>\nalert(1)\n</script>\n"), 0,
@@ -248,7 +248,7 @@ CASES = [
     Case("html-inline-svg", lambda ws: simple(
         f'# One\n\n<svg><image href="file://{ws.secret}/canary.png"/></svg>\n')(ws), 0,
          r"book/one\.md:3: warning: <svg> removed"),
-    Case("html-style-element", simple(f"# One\n\n<style>@import url(../secret/canary.css);</style>\n"), 0,
+    Case("html-style-element", simple("# One\n\n<style>@import url(../secret/canary.css);</style>\n"), 0,
          r"book/one\.md:3: warning: <style> removed"),
     Case("html-style-attribute-url", lambda ws: simple(
         f'# One\n\n<p style="background: url({ws.url}/s.png)">x</p>\n')(ws), 0,

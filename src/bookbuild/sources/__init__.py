@@ -58,7 +58,6 @@ def read_text(path: Path, reporter: Reporter | None = None) -> str:
 
 
 def _hygiene(text: str, name: str, reporter: Reporter | None) -> str:
-    start = 0
     for number, line in enumerate(text.split("\n"), start=1):
         if len(line) > MAX_LINE_CHARS:
             raise SourceError(f"line is longer than {MAX_LINE_CHARS:,} characters", name, number,
@@ -66,7 +65,7 @@ def _hygiene(text: str, name: str, reporter: Reporter | None) -> str:
     match = XML_ILLEGAL.search(text)
     if match is None:
         return text
-    line = text.count("\n", start, match.start()) + 1
+    line = text.count("\n", 0, match.start()) + 1
     if reporter is not None:
         reporter.warn(f"control character U+{ord(match.group()):04X} removed (XML cannot hold it)", name, line)
     return XML_ILLEGAL.sub("", text)
