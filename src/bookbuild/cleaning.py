@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .errors import Reporter
+from .stylesheets import style_attribute_problem
 
 MAX_DEPTH = 48  # WeasyPrint failed at ~120 nested blocks; real books stay below 10
 
@@ -53,6 +54,12 @@ TAG_ATTRIBUTES = {
     "input": {"type", "checked", "disabled"},
 }
 URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
+# Integer attributes and the range a book needs; WeasyPrint hung on <col span="1000000000">.
+INTEGER_ATTRIBUTES = {
+    "colspan": (1, 1000), "rowspan": (0, 1000), "span": (1, 1000),
+    "start": (-1_000_000, 1_000_000), "value": (-1_000_000, 1_000_000),
+    "width": (0, 10_000), "height": (0, 10_000),
+}
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]+")
@@ -156,9 +163,15 @@ def _clean_attributes(node: etree._Element, tag: str, warn) -> None:  # noqa: AN
         elif keep and lower in URL_ATTRIBUTES and not _safe_url(value):
             warn(f"unsafe URL '{_printable(value)[:80]}' removed from <{tag} {lower}>", node)
             keep = False
+        elif keep and lower in INTEGER_ATTRIBUTES and not _in_range(value, *INTEGER_ATTRIBUTES[lower]):
+            warn(f"{lower}=\"{_printable(value)[:20]}\" out of range, removed from <{tag}>", node)
+            keep = False
         elif keep and lower == "style" and _RISKY_STYLE.search(value):
             warn(f"style attribute with url(), expression() or escapes removed from <{tag}>", node,
                  hint="put styling in the book's stylesheet")
+            keep = False
+        elif keep and lower == "style" and (huge := style_attribute_problem(value)) is not None:
+            warn(f"style attribute with out-of-range value '{huge[:40]}' removed from <{tag}>", node)
             keep = False
         elif not keep:
             warn(f"attribute '{_printable(name)}' removed from <{tag}>", node)
@@ -166,6 +179,12 @@ def _clean_attributes(node: etree._Element, tag: str, warn) -> None:  # noqa: AN
             del node.attrib[name]
     if tag == "input":
         node.set("disabled", "disabled")
+
+
+def _in_range(value: str, low: int, high: int) -> bool:
+    text = value.strip()
+    digits = text[1:] if text[:1] in "+-" else text
+    return digits.isdigit() and len(digits) < 10 and low <= int(text) <= high
 
 
 def _safe_url(value: str) -> bool:

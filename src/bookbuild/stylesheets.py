@@ -23,6 +23,8 @@ MAX_DIMENSION = 10_000  # in any unit: 10,000 mm is ten metres, 10,000 em is no 
 MAX_PERCENTAGE = 10_000
 MAX_NUMBER = 1_000_000
 MAX_CSS_BYTES = 2 * 1024 * 1024
+MAX_NESTING = 32
+_RULE_BLOCKS = frozenset({"media", "supports", "layer", "container", "document", "scope", "starting-style"})
 _PAGE_SIZE = re.compile(r"^[A-Za-z0-9.\s-]{1,60}$")
 
 
@@ -34,22 +36,34 @@ def check_stylesheets(manifest: Manifest, reporter: Reporter) -> None:
         if len(data) > MAX_CSS_BYTES:
             raise SourceError(f"stylesheet is larger than {MAX_CSS_BYTES // (1024 * 1024)} MB", name)
         rules = tinycss2.parse_stylesheet_bytes(data, skip_comments=True, skip_whitespace=True)[0]
-        for node in _walk(rules):
+        for node in _walk(rules, name):
             _check_node(node, path, name, manifest, reporter)
     _check_page_size(manifest)
 
 
-def _walk(nodes: list) -> list:
-    """Every token below ``nodes``, iteratively (deeply nested blocks must not recurse)."""
-    found, stack = [], list(reversed(nodes))
+def _walk(nodes: list, name: str | None = None) -> list:
+    """Every token below ``nodes``, iteratively, refusing blocks nested deeper than
+    :data:`MAX_NESTING` (WeasyPrint processes nested rules and functions recursively)."""
+    found, stack = [], [(node, 1) for node in reversed(nodes)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise SourceError(f"CSS nested deeper than {MAX_NESTING} levels", name,
+                              getattr(node, "source_line", None))
         found.append(node)
         for attribute in ("prelude", "content", "arguments"):
             children = getattr(node, attribute, None)
             if isinstance(children, list):
-                stack.extend(reversed(children))
+                nested = _nested_rules(node, attribute, children)
+                stack.extend((child, depth + 1) for child in reversed(nested))
     return found
+
+
+def _nested_rules(node: object, attribute: str, children: list) -> list:
+    """The content of an at-rule block holds rules: parse it so nesting is seen and checked."""
+    if isinstance(node, ast.AtRule) and attribute == "content" and node.lower_at_keyword in _RULE_BLOCKS:
+        return tinycss2.parse_rule_list(children, skip_comments=True, skip_whitespace=True)
+    return children
 
 
 def _check_node(node: object, path: Path, name: str, manifest: Manifest, reporter: Reporter) -> None:
@@ -60,12 +74,34 @@ def _check_node(node: object, path: Path, name: str, manifest: Manifest, reporte
         strings = [t.value for t in node.prelude if isinstance(t, ast.StringToken)]
         for value in strings:
             _check_reference(value, path, name, line, manifest, reporter)
-    elif isinstance(node, ast.DimensionToken) and abs(node.value) > MAX_DIMENSION:
-        raise _out_of_range(node.representation + node.unit, name, line)
-    elif isinstance(node, ast.PercentageToken) and abs(node.value) > MAX_PERCENTAGE:
-        raise _out_of_range(node.representation + "%", name, line)
-    elif isinstance(node, ast.NumberToken) and abs(node.value) > MAX_NUMBER:
-        raise _out_of_range(node.representation, name, line)
+    else:
+        value = out_of_range(node)
+        if value is not None:
+            raise _out_of_range(value, name, line)
+
+
+def out_of_range(node: object) -> str | None:
+    """The token as written if it is a number no layout can honour, else None."""
+    if isinstance(node, ast.DimensionToken) and abs(node.value) > MAX_DIMENSION:
+        return node.representation + node.unit
+    if isinstance(node, ast.PercentageToken) and abs(node.value) > MAX_PERCENTAGE:
+        return node.representation + "%"
+    if isinstance(node, ast.NumberToken) and abs(node.value) > MAX_NUMBER:
+        return node.representation
+    return None
+
+
+def style_attribute_problem(style: str) -> str | None:
+    """The first out-of-range value in a ``style`` attribute, for the HTML cleaner."""
+    try:
+        nodes = _walk(tinycss2.parse_component_value_list(style, skip_comments=True))
+    except SourceError:
+        return f"nested deeper than {MAX_NESTING} levels"
+    for node in nodes:
+        value = out_of_range(node)
+        if value is not None:
+            return value
+    return None
 
 
 def _url_of(node: object) -> str:

@@ -288,6 +288,18 @@ CASES = [
          seconds=60),
     Case("limit-nested-lists", simple("# One\n\n" + "".join("  " * i + "- item\n" for i in range(1000))), 0,
          r"^(?!.*error)", seconds=60),
+    Case("limit-huge-table-spans", simple(
+        '# One\n\n<table><colgroup><col span="1000000000"></colgroup><tr><td colspan="999999999" '
+        'rowspan="999999999">x</td></tr></table>\n\n<ol start="99999999999999999999"><li>a</li></ol>\n'), 0,
+         r'book/one\.md:3: warning: span="1000000000" out of range, removed from <col>', seconds=30),
+    Case("limit-huge-style-attribute", simple('# One\n\n<p style="letter-spacing: 1e9px">x</p>\n'), 0,
+         r"book/one\.md:3: warning: style attribute with out-of-range value '1e9px' removed", seconds=30),
+    Case("limit-css-nesting", styled(lambda ws: "\n" + "@media print { " * 5000 + "p { color: red }" + " }" * 5000), 1,
+         r"book/s\.css:2: error: CSS nested deeper than 32 levels", seconds=30),
+    Case("limit-css-calc-nesting", styled(lambda ws: "p { width: " + "calc(" * 3000 + "1px" + ")" * 3000 + "; }\n"), 1,
+         r"book/s\.css:1: error: CSS nested deeper than 32 levels", seconds=30),
+    Case("limit-body-tag-flood", raw({"book.toml": manifest('"one.html"'), "one.html": "<h1>One</h1>\n" + "<body " * 150_000}),
+         0, r"^(?!.*error)", seconds=30),
     # Output safety.
     Case("output-symlink-not-followed", _output_symlink, 0, r"^(?!.*error)"),
     Case("output-is-folder", _output_folder, 1, r"error: output 'out/hostile\.epub' is a folder"),

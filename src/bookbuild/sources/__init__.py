@@ -29,7 +29,7 @@ def chapter_id(index: int) -> str:
     return f"ch{index:02d}"
 
 
-MAX_SOURCE_BYTES = 32 * 1024 * 1024
+MAX_SOURCE_BYTES = 10 * 1024 * 1024  # a whole novel is about 1 MB
 MAX_LINE_CHARS = 1_000_000  # a longer line is not prose; laying it out would take minutes
 
 
