@@ -142,3 +142,61 @@ def _check_page_size(manifest: Manifest) -> None:
     for token in tinycss2.parse_component_value_list(value):
         if isinstance(token, ast.DimensionToken) and abs(token.value) > MAX_DIMENSION:
             raise SourceError(f"[pdf] page_size: '{value}' is out of range", name)
+
+
+def epub_stylesheet(path: Path, manifest: Manifest) -> bytes:
+    """The author's stylesheet as packed into the EPUB, without the references the build
+    refused (outside the book, ``file:``, remote): an EPUB must not point outside its
+    container (EPUBCheck RSC-006, RSC-030), and a reading system must not be sent there."""
+    rules = tinycss2.parse_stylesheet_bytes(path.read_bytes(), skip_comments=False)[0]
+    return tinycss2.serialize(_kept_rules(rules, path, manifest)).encode("utf-8")
+
+
+def _kept_rules(rules: list, path: Path, manifest: Manifest) -> list:
+    kept = []
+    for rule in rules:
+        if isinstance(rule, ast.AtRule) and rule.lower_at_keyword == "import":
+            if all(_reference_ok(url, path, manifest) for url in _urls_in(rule.prelude, strings=True)):
+                kept.append(rule)
+            continue
+        if isinstance(rule, (ast.QualifiedRule, ast.AtRule)) and rule.content is not None:
+            if isinstance(rule, ast.AtRule) and rule.lower_at_keyword in _RULE_BLOCKS:
+                rule.content = _kept_rules(tinycss2.parse_rule_list(rule.content), path, manifest)
+            else:
+                rule.content = _kept_declarations(rule.content, path, manifest)
+        kept.append(rule)
+    return kept
+
+
+def _kept_declarations(content: list, path: Path, manifest: Manifest) -> list:
+    kept: list = []
+    for item in tinycss2.parse_blocks_contents(content, skip_whitespace=True):
+        if isinstance(item, ast.Declaration) and not all(
+                _reference_ok(url, path, manifest) for url in _urls_in(_walk(item.value))):
+            continue
+        if isinstance(item, ast.ParseError):
+            continue
+        kept.append(item)
+    return kept
+
+
+def _urls_in(nodes: list, strings: bool = False) -> list[str]:
+    found = []
+    for node in nodes:
+        if isinstance(node, ast.URLToken) or (isinstance(node, ast.FunctionBlock) and node.lower_name == "url"):
+            found.append(_url_of(node))
+        elif strings and isinstance(node, ast.StringToken):
+            found.append(node.value)
+    return found
+
+
+def _reference_ok(url: str, path: Path, manifest: Manifest) -> bool:
+    if not url or url.startswith("#") or url.lower().startswith("data:"):
+        return True
+    if is_external(url):
+        return False
+    try:
+        resolve_in_book(manifest.root, path.parent, split_reference(url)[0], what="stylesheet resource")
+    except BookError:
+        return False
+    return True

@@ -468,7 +468,11 @@ def test_cleaned_hostile_book_is_a_valid_epub_and_pdf(workspace: Workspace, tmp_
                     + "<div>" * 200 + "deep" + "</div>" * 200 + '\n<p style="background:url(http://x/)">s</p>'
                     '<custom-tag>kept</custom-tag><p xml:lang="fr">bonjour</p></body></html>\n')
     files = {
-        "book.toml": manifest('"one.md", "two.html"'),
+        "book.toml": manifest('"one.md", "two.html"', extra='styles = ["s.css"]\n'),
+        "s.css": (f"@import url(file://{ws.secret / 'canary.css'});\n"
+                  f"p {{ background: url({ws.url}/bg.png); color: #222; }}\n"
+                  "@media print { h1 { background: url(../secret/canary.png); margin: 0 } }\n"
+                  "@font-face { font-family: X; src: url(/etc/fonts/x.ttf); }\n"),
         "one.md": (f"# One\n\nText <span onmouseover='x()'>span</span>\x07.\n\n<script>alert(1)</script>\n\n"
                    f"![svg](x.svg) ![bad](photo.jpg) ![out](../secret/canary.png) ![remote]({ws.url}/r.png)\n\n"
                    f"<iframe src='x'></iframe>\n\n- [x] done\n- [ ] open\n"),
@@ -479,7 +483,11 @@ def test_cleaned_hostile_book_is_a_valid_epub_and_pdf(workspace: Workspace, tmp_
     raw(files)(ws)
     result = ws.run(["build", "book", "--output-dir", "out"])
     assert result.exit_code == 0, result.output
-    assert len([line for line in result.output.splitlines() if ": warning: " in line]) >= 12, result.output
+    assert len([line for line in result.output.splitlines() if ": warning: " in line]) >= 16, result.output
+    import zipfile
+
+    css = zipfile.ZipFile(ws.out / "hostile.epub").read("EPUB/styles/book-1.css").decode()
+    assert "url(" not in css and "file:" not in css and "color: #222" in css and "@import" not in css
     report = run_epubcheck(ws.out / "hostile.epub", tmp_path)
     assert report.problems == [], report.problems
     assert all(font["emb"] == "yes" for font in pdffonts(ws.out / "hostile.pdf"))

@@ -19,6 +19,7 @@ from lxml import etree
 from ..errors import Reporter
 from ..model import Book, Chapter
 from ..resources import stylesheet
+from ..stylesheets import epub_stylesheet
 from .templates import render_template
 
 OPS_NS = "http://www.idpf.org/2007/ops"
@@ -108,8 +109,10 @@ def _stylesheets(book: Book, package: epub.EpubBook) -> list[str]:
     files = [(f"styles/{name}", stylesheet(name)) for name in SHARED_SHEETS]
     files += [(f"styles/book-{n}.css", path) for n, path in enumerate(book.manifest.styles, start=1)]
     for href, path in files:
+        # The author's sheets lose references the build refused (outside the book, remote).
+        content = epub_stylesheet(path, book.manifest) if path in book.manifest.styles else path.read_bytes()
         package.add_item(epub.EpubItem(uid=_item_id(href), file_name=href, media_type="text/css",
-                                       content=path.read_bytes()))
+                                       content=content))
         hrefs.append(href)
     return hrefs
 
