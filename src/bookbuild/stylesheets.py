@@ -28,17 +28,38 @@ _RULE_BLOCKS = frozenset({"media", "supports", "layer", "container", "document",
 _PAGE_SIZE = re.compile(r"^[A-Za-z0-9.\s-]{1,60}$")
 
 
+MAX_STYLESHEETS = 100
+
+
 def check_stylesheets(manifest: Manifest, reporter: Reporter) -> None:
-    """Warn about references that will not be loaded; fail on values no layout can honour."""
-    for path in manifest.styles:
-        name = display_path(path)
-        data = path.read_bytes()
-        if len(data) > MAX_CSS_BYTES:
-            raise SourceError(f"stylesheet is larger than {MAX_CSS_BYTES // (1024 * 1024)} MB", name)
-        rules = tinycss2.parse_stylesheet_bytes(data, skip_comments=True, skip_whitespace=True)[0]
-        for node in _walk(rules, name):
-            _check_node(node, path, name, manifest, reporter)
+    """Warn about references that will not be loaded; fail on values no layout can honour.
+
+    Sheets the author's sheets ``@import`` from inside the book are checked too, since
+    WeasyPrint will load them.
+    """
+    queue, seen = list(manifest.styles), set(manifest.styles)
+    while queue:
+        path = queue.pop(0)
+        for imported in _check_sheet(path, manifest, reporter):
+            if imported not in seen and len(seen) < MAX_STYLESHEETS:
+                seen.add(imported)
+                queue.append(imported)
     _check_page_size(manifest)
+
+
+def _check_sheet(path: Path, manifest: Manifest, reporter: Reporter) -> list[Path]:
+    """Check one sheet; return the in-book sheets it imports."""
+    name = display_path(path)
+    data = path.read_bytes()
+    if len(data) > MAX_CSS_BYTES:
+        raise SourceError(f"stylesheet is larger than {MAX_CSS_BYTES // (1024 * 1024)} MB", name)
+    rules = tinycss2.parse_stylesheet_bytes(data, skip_comments=True, skip_whitespace=True)[0]
+    imports = []
+    for node in _walk(rules, name):
+        target = _check_node(node, path, name, manifest, reporter)
+        if target is not None:
+            imports.append(target)
+    return imports
 
 
 def _walk(nodes: list, name: str | None = None) -> list:
@@ -66,18 +87,19 @@ def _nested_rules(node: object, attribute: str, children: list) -> list:
     return children
 
 
-def _check_node(node: object, path: Path, name: str, manifest: Manifest, reporter: Reporter) -> None:
+def _check_node(node: object, path: Path, name: str, manifest: Manifest, reporter: Reporter) -> Path | None:
+    """Check one token or rule; an ``@import`` of a sheet inside the book returns that sheet."""
     line = getattr(node, "source_line", None)
-    if isinstance(node, ast.URLToken) or (isinstance(node, ast.FunctionBlock) and node.lower_name == "url"):
+    if isinstance(node, ast.AtRule) and node.lower_at_keyword == "import":
+        for value in _urls_in(node.prelude, strings=True):
+            return _check_reference(value, path, name, line, manifest, reporter)
+    elif isinstance(node, ast.URLToken) or (isinstance(node, ast.FunctionBlock) and node.lower_name == "url"):
         _check_reference(_url_of(node), path, name, line, manifest, reporter)
-    elif isinstance(node, ast.AtRule) and node.lower_at_keyword == "import":
-        strings = [t.value for t in node.prelude if isinstance(t, ast.StringToken)]
-        for value in strings:
-            _check_reference(value, path, name, line, manifest, reporter)
     else:
         value = out_of_range(node)
         if value is not None:
             raise _out_of_range(value, name, line)
+    return None
 
 
 def out_of_range(node: object) -> str | None:
@@ -112,19 +134,22 @@ def _url_of(node: object) -> str:
 
 
 def _check_reference(url: str, path: Path, name: str, line: int | None, manifest: Manifest,
-                     reporter: Reporter) -> None:
+                     reporter: Reporter) -> Path | None:
+    """The in-book file ``url`` names, or None (with a warning when it will not be loaded)."""
     if not url or url.startswith("#") or url.lower().startswith("data:"):
-        return
+        return None
     if is_external(url) and not url.lower().startswith("file:"):
         if not manifest.allow_remote:
             reporter.warn(f"remote resource '{url[:200]}' not fetched", name, line,
                           hint="copy it into the book folder, or build with --allow-remote")
-        return
+        return None
     written = url if url.lower().startswith("file:") else split_reference(url)[0]
     try:
-        resolve_in_book(manifest.root, path.parent, written, what="stylesheet resource", file=name, line=line)
+        return resolve_in_book(manifest.root, path.parent, written, what="stylesheet resource", file=name,
+                               line=line)
     except BookError as exc:
         reporter.warn(exc.diagnostic.message + ": not loaded", name, line, hint=exc.diagnostic.hint)
+        return None
 
 
 def _out_of_range(value: str, name: str, line: int | None) -> SourceError:

@@ -223,6 +223,12 @@ CASES = [
     Case("css-font-outside", styled(lambda ws: "@font-face {\n  font-family: X;\n  src: url(../secret/canary.txt);\n}\n"
                                               "p { font-family: X; }\n"), 0,
          r"book/s\.css:3: warning: stylesheet resource '../secret/canary.txt' is outside the book folder"),
+    Case("css-import-chain-outside", lambda ws: (styled(lambda ws: '@import "inner.css";\n')(ws),
+                                                 ws.write("inner.css", "@import url(../secret/canary.css);\n")), 0,
+         r"book/inner\.css:1: warning: stylesheet resource '../secret/canary.css' is outside the book folder"),
+    Case("css-import-chain-huge", lambda ws: (styled(lambda ws: '@import url("inner.css");\n')(ws),
+                                              ws.write("inner.css", "p {\n  word-spacing: -5e8px;\n}\n")), 1,
+         r"book/inner\.css:2: error: CSS value '-5e8px' is out of range"),
     Case("css-huge-value", styled(lambda ws: "p {\n  letter-spacing: 1e9px;\n}\n"), 1, r"book/s\.css:2: error: CSS value '1e9px' is out of range"),
     Case("page-size-injection", simple("# One\n", extra='[pdf]\npage_size = "A4; } @import url(x.css); {"\n'), 1,
          r"book/book\.toml: error: \[pdf\] page_size: .* is not a page size"),

@@ -119,6 +119,8 @@ def _fetcher_class() -> type:
                     return URLFetcherResponse(resource.url, resource.data, {"Content-Type": resource.media_type})
             except BookError as exc:
                 raise ValueError(f"refused to fetch {url}: {exc.diagnostic.message}") from None
-            raise ValueError(f"refused to fetch {url}: remote resources are off (--allow-remote)")
+            reason = "remote resources are off (--allow-remote)" if scheme in ("http", "https") else "unsupported URL"
+            # stylesheets.check_stylesheets already warned the author at file:line; WeasyPrint logs this.
+            raise ValueError(f"refused to fetch {url}: {reason}")
 
     return BookURLFetcher
