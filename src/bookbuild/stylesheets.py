@@ -173,31 +173,36 @@ def epub_stylesheet(path: Path, manifest: Manifest) -> bytes:
     """The author's stylesheet as packed into the EPUB, without the references the build
     refused (outside the book, ``file:``, remote): an EPUB must not point outside its
     container (EPUBCheck RSC-006, RSC-030), and a reading system must not be sent there."""
-    rules = tinycss2.parse_stylesheet_bytes(path.read_bytes(), skip_comments=False)[0]
-    return tinycss2.serialize(_kept_rules(rules, path, manifest)).encode("utf-8")
+    data = path.read_bytes()
+    rules = tinycss2.parse_stylesheet_bytes(data, skip_comments=False)[0]
+    kept = _kept_rules(rules, path, manifest, dropped := [])
+    return tinycss2.serialize(kept).encode("utf-8") if dropped else data  # untouched sheets stay as written
 
 
-def _kept_rules(rules: list, path: Path, manifest: Manifest) -> list:
+def _kept_rules(rules: list, path: Path, manifest: Manifest, dropped: list) -> list:
     kept = []
     for rule in rules:
         if isinstance(rule, ast.AtRule) and rule.lower_at_keyword == "import":
             if all(_reference_ok(url, path, manifest) for url in _urls_in(rule.prelude, strings=True)):
                 kept.append(rule)
+            else:
+                dropped.append(rule)
             continue
         if isinstance(rule, (ast.QualifiedRule, ast.AtRule)) and rule.content is not None:
             if isinstance(rule, ast.AtRule) and rule.lower_at_keyword in _RULE_BLOCKS:
-                rule.content = _kept_rules(tinycss2.parse_rule_list(rule.content), path, manifest)
+                rule.content = _kept_rules(tinycss2.parse_rule_list(rule.content), path, manifest, dropped)
             else:
-                rule.content = _kept_declarations(rule.content, path, manifest)
+                rule.content = _kept_declarations(rule.content, path, manifest, dropped)
         kept.append(rule)
     return kept
 
 
-def _kept_declarations(content: list, path: Path, manifest: Manifest) -> list:
+def _kept_declarations(content: list, path: Path, manifest: Manifest, dropped: list) -> list:
     kept: list = []
     for item in tinycss2.parse_blocks_contents(content, skip_whitespace=True):
         if isinstance(item, ast.Declaration) and not all(
                 _reference_ok(url, path, manifest) for url in _urls_in(_walk(item.value))):
+            dropped.append(item)
             continue
         if isinstance(item, ast.ParseError):
             continue
