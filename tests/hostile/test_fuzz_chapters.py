@@ -1,9 +1,11 @@
-"""Random Markdown and HTML into the chapter reader and the transforms: the result is always
+"""Random Markdown and HTML into the chapter reader, the transforms and the EPUB writer: always
 well-formed XHTML holding no active content, and the only exception ever raised is BookError."""
 
 from __future__ import annotations
 
+import io
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from lxml import etree
 from bookbuild.errors import BookError, Reporter
 from bookbuild.manifest import load_manifest
 from bookbuild.model import Book
+from bookbuild.render.epub import render_epub
 from bookbuild.sources import read_chapter
 from bookbuild.transforms import apply_transforms
 
@@ -42,8 +45,13 @@ def _check(text: str, name: str) -> None:
         entry = next(e for e in manifest.chapters if e.path.name == name)
         chapter = read_chapter(entry, 1, reporter)
         book = apply_transforms(Book(manifest=manifest, chapters=(chapter,)), reporter)
+        epub = render_epub(book, reporter)
     except BookError:
         return
+    with zipfile.ZipFile(io.BytesIO(epub)) as archive:
+        for entry in archive.namelist():
+            if entry.endswith(".xhtml"):
+                etree.fromstring(archive.read(entry))  # every EPUB document is well-formed XML
     for chapter in book.chapters:
         for body in (chapter.body, *(note.body for note in chapter.footnotes)):
             root = etree.fromstring(f"<div>{body}</div>")  # raises if not well-formed
