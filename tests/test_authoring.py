@@ -19,7 +19,7 @@ M = f"{{{MATHML_NS}}}"
 def chapter(tmp_path: Path, text: str, name: str = "chap.md", language: str = "en"):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    return read_chapter(ChapterEntry(path), 1, language, tmp_path)
+    return read_chapter(ChapterEntry(path), 1, language=language, root=tmp_path)
 
 
 def root(tmp_path: Path, text: str, **kwargs) -> etree._Element:

@@ -10,13 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BookError, OutputError, Reporter
+from .errors import BookError, OutputError, Reporter, SourceError
 from .fonts import font_assets
+from .images import check_image
 from .manifest import Manifest, load_manifest
 from .model import Asset, Book
 from .resources import display_path
 from .slugs import file_slug
 from .sources import read_chapter
+from .stylesheets import check_stylesheets
 from .transforms import apply_transforms
 from .transforms.formats import for_format
 from .transforms.links import IMAGE_TYPES
@@ -32,6 +34,7 @@ class BuildOptions:
     strict: bool = False  # warnings are errors: nothing is written if there is one
     chapters: str | None = None  # PDF: print only these chapters ("2-3", "1,4", file stems)
     handout: bool = False  # PDF: compact single-sided handout layout
+    allow_remote: bool = False  # --allow-remote: fetch http(s) resources (public hosts only)
 
 
 @dataclass(frozen=True)
@@ -46,20 +49,35 @@ class BuildResult:
 
 def load_book(manifest: Manifest, reporter: Reporter) -> Book:
     """Read every chapter once and run the transforms: the one model all renderers share."""
-    chapters = tuple(read_chapter(entry, index, manifest.meta.language, manifest.root)
+    check_stylesheets(manifest, reporter)
+    chapters = tuple(read_chapter(entry, index, reporter, manifest.meta.language, manifest.root)
                      for index, entry in enumerate(manifest.chapters, start=1))
     cover = None
     if manifest.cover is not None:
-        suffix = manifest.cover.suffix.lower()
-        cover = Asset(href=f"images/cover{suffix}", source=manifest.cover,
-                      media_type=IMAGE_TYPES.get(suffix, "application/octet-stream"))
+        cover = _cover(manifest)
     book = Book(manifest=manifest, chapters=chapters, cover=cover)
     book = apply_transforms(book, reporter)
     book = book.replace(assets=book.assets + font_assets(manifest))
-    sources = [manifest.path, *manifest.styles, *(c.source for c in book.chapters), *(a.source for a in book.assets)]
+    sources = [manifest.path, *manifest.styles, *(c.source for c in book.chapters),
+               *(a.source for a in book.assets if a.source.is_absolute())]
     if cover is not None:
         sources.append(cover.source)
     return book.replace(source_mtime=max(path.stat().st_mtime for path in sources))
+
+
+def _cover(manifest: Manifest) -> Asset:
+    """The cover image, checked like every image; a bad cover stops the build (it was asked for)."""
+    path = manifest.cover
+    suffix = path.suffix.lower()
+    if suffix not in IMAGE_TYPES:
+        # Not a type an EPUB may use as its cover: the EPUB renderer warns and draws one instead.
+        return Asset(href=f"images/cover{suffix}", source=path, media_type="application/octet-stream")
+    try:
+        data = check_image(path.read_bytes(), suffix)
+    except BookError as exc:
+        raise SourceError(f"cover image '{display_path(path)}' {exc.diagnostic.message}",
+                          display_path(manifest.path), hint=exc.diagnostic.hint) from None
+    return Asset(href=f"images/cover{suffix}", source=path, media_type=IMAGE_TYPES[suffix], data=data)
 
 
 def apply_options(manifest: Manifest, options: BuildOptions) -> Manifest:
@@ -73,6 +91,8 @@ def apply_options(manifest: Manifest, options: BuildOptions) -> Manifest:
         overrides["handout"] = True
     if overrides:
         manifest = dataclasses.replace(manifest, pdf=dataclasses.replace(manifest.pdf, **overrides))
+    if options.allow_remote:
+        manifest = dataclasses.replace(manifest, allow_remote=True)
     return manifest
 
 
@@ -117,6 +137,8 @@ def build(
     for target in targets.values():
         _check_target(target, manifest)
     book = load_book(manifest, reporter)
+    for target in targets.values():
+        _check_target(target, manifest, tuple(a.source for a in book.assets if a.source.is_absolute()))
     _check_strict(options, reporter)
     results = []
     for fmt, target in targets.items():
@@ -149,19 +171,38 @@ def _render(fmt: str, book: Book, reporter: Reporter) -> bytes:
     raise OutputError(f"unknown format '{fmt}'", hint=f"choose one of {', '.join(FORMATS)}")
 
 
-def _check_target(target: Path, manifest: Manifest) -> None:
+def _check_target(target: Path, manifest: Manifest, assets: tuple[Path, ...] = ()) -> None:
+    """Refuse an output that is a folder, a special file, or (even through a symlink) an input."""
+    name = display_path(target)
     if target.is_dir():
-        raise OutputError(f"output '{display_path(target)}' is a folder", hint="name a file, e.g. -o out/book.epub")
-    inputs = {manifest.path.resolve(), *(c.path.resolve() for c in manifest.chapters), *manifest.styles}
-    if target.resolve() in inputs:
-        raise OutputError(f"output '{display_path(target)}' would overwrite a source file of the book")
+        raise OutputError(f"output '{name}' is a folder", hint="name a file, e.g. -o out/book.epub")
+    if target.exists() and not target.is_symlink() and not target.is_file():
+        raise OutputError(f"output '{name}' is a device or special file", hint="name a regular file")
+    inputs = {manifest.path.resolve(), *(c.path.resolve() for c in manifest.chapters), *manifest.styles, *assets}
+    if manifest.cover is not None:
+        inputs.add(manifest.cover)
+    if target.resolve() in inputs or (target.exists() and any(_same_file(target, path) for path in inputs)):
+        raise OutputError(f"output '{name}' would overwrite a source file of the book",
+                          hint="write the outputs outside the book's files, e.g. to dist/")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """True when both names are the same file (hard links, case-insensitive file systems)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def write_atomically(target: Path, data: bytes) -> None:
-    """Write next to the target, then rename over it: readers never see half a file."""
+    """Write next to the target, then rename over it: readers never see half a file.
+
+    A symlink at ``target`` is replaced by the new file, never written through (``os.replace``
+    renames over the link itself), so an output cannot overwrite the file a link points to.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.is_symlink():
-        target.unlink()
+    if target.is_dir() and not target.is_symlink():
+        raise OutputError(f"output '{display_path(target)}' is a folder", hint="name a file")
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
         with os.fdopen(handle, "wb") as stream:

@@ -17,6 +17,8 @@ from .errors import BookError, Diagnostic, Reporter
 from .resources import display_path
 
 BOOK_ARGUMENT = click.argument("book", required=False, type=click.Path(path_type=Path))
+ALLOW_REMOTE = click.option("--allow-remote", is_flag=True,
+                            help="Fetch http(s) images and CSS resources (public hosts only; off by default).")
 
 
 def _human_size(size: int) -> str:
@@ -49,6 +51,7 @@ def _run(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs
         strict=strict,
         chapters=kwargs.pop("chapters", None),  # type: ignore[arg-type]
         handout=bool(kwargs.pop("handout", False)),
+        allow_remote=bool(kwargs.pop("allow_remote", False)),
     )
     reporter = Reporter(sink=_print_as_error if strict else _print_diagnostic)
     try:
@@ -84,10 +87,11 @@ def main(ctx: click.Context, debug: bool) -> None:
 @BOOK_ARGUMENT
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="The EPUB file to write.")
 @STRICT_OPTION
+@ALLOW_REMOTE
 @click.pass_context
-def epub(ctx: click.Context, book: Path | None, output: Path | None, strict: bool) -> None:
+def epub(ctx: click.Context, book: Path | None, output: Path | None, strict: bool, allow_remote: bool) -> None:
     """Build the EPUB 3 e-book."""
-    _run(ctx, book, ["epub"], output=output, strict=strict)
+    _run(ctx, book, ["epub"], output=output, strict=strict, allow_remote=allow_remote)
 
 
 @main.command()
@@ -98,12 +102,13 @@ def epub(ctx: click.Context, book: Path | None, output: Path | None, strict: boo
               help="Only these chapters, by number or file stem: 2-3, 1,4, 02-next.")
 @click.option("--handout", is_flag=True, help="Compact single-sided layout with no blank pages.")
 @STRICT_OPTION
+@ALLOW_REMOTE
 @click.pass_context
 def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: str | None,
-        chapters: str | None, handout: bool, strict: bool) -> None:
+        chapters: str | None, handout: bool, strict: bool, allow_remote: bool) -> None:
     """Build the print PDF (or a handout of some chapters)."""
     _run(ctx, book, ["pdf"], output=output, page_size=page_size, chapters=chapters, handout=handout,
-         strict=strict)
+         strict=strict, allow_remote=allow_remote)
 
 
 @main.command()
@@ -111,13 +116,15 @@ def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: s
 @click.option("--output-dir", type=click.Path(path_type=Path), help="Folder for the outputs (default dist/).")
 @click.option("--page-size", help="Page size of the PDF (see bookbuild pdf --help).")
 @STRICT_OPTION
+@ALLOW_REMOTE
 @click.pass_context
 def build(ctx: click.Context, book: Path | None, output_dir: Path | None, page_size: str | None,
-          strict: bool) -> None:
+          strict: bool, allow_remote: bool) -> None:
     """Build every format: EPUB and PDF."""
     from .api import FORMATS
 
-    _run(ctx, book, list(FORMATS), output_dir=output_dir, page_size=page_size, strict=strict)
+    _run(ctx, book, list(FORMATS), output_dir=output_dir, page_size=page_size, strict=strict,
+         allow_remote=allow_remote)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -88,6 +88,7 @@ class Manifest:
     styles: tuple[Path, ...] = ()
     pdf: PdfOptions = field(default_factory=PdfOptions)
     epub: EpubOptions = field(default_factory=EpubOptions)
+    allow_remote: bool = False  # [build] allow_remote: fetch http(s) images and CSS resources
     direction: str | None = None  # [book] direction: overrides the language's direction
     fonts: tuple[Path, ...] = ()  # [book] fonts: font files embedded in the EPUB, used in the PDF
 
@@ -136,6 +137,7 @@ class _Source:
     def line_of(self, table: str | None, key: str | None = None, needle: str | None = None) -> int | None:
         current: str | None = None
         first_in_table: int | None = None
+        key_line: int | None = None
         for number, raw in enumerate(self.lines, start=1):
             line = raw.strip()
             header = re.match(r"^\[\s*([^\]\s]+)\s*\]", line)
@@ -148,9 +150,11 @@ class _Source:
                 continue
             if needle is not None and needle in raw:
                 return number
-            if needle is None and key is not None and re.match(rf"^{re.escape(key)}\s*=", line):
-                return number
-        return first_in_table
+            if key is not None and key_line is None and re.match(rf"^{re.escape(key)}\s*=", line):
+                if needle is None:
+                    return number
+                key_line = number  # the needle may be written escaped: fall back to the key's line
+        return key_line or first_in_table
 
     def error(self, message: str, table: str | None, key: str | None = None,
               needle: str | None = None, hint: str | None = None) -> ManifestError:
@@ -161,11 +165,12 @@ _BOOK_KEYS = {
     "title", "subtitle", "authors", "language", "identifier", "date", "publisher",
     "description", "rights", "subjects", "cover", "chapters", "styles", "direction", "fonts",
 }
-_TABLES = {"book", "pdf", "epub"}
+_TABLES = {"book", "pdf", "epub", "build"}
 _EPUB_KEYS = {"generate_cover", "accessibility_summary", "page_list", "writing_mode", "subset_fonts"}
 DIRECTIONS = ("ltr", "rtl")
 WRITING_MODES = ("horizontal-tb", "vertical-rl")
 FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
+_BUILD_KEYS = {"allow_remote"}
 
 
 def load_manifest(location: str | Path | None = None, reporter: Reporter | None = None) -> Manifest:
@@ -238,8 +243,10 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
         writing_mode=epub_reader.choice("writing_mode", WRITING_MODES) or "horizontal-tb",
         subset_fonts=epub_reader.boolean("subset_fonts", default=False),
     )
+    build_reader = _TableReader(source, "build", _table(source, data, "build", _BUILD_KEYS, reporter))
     return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf, epub=epub,
-                    direction=reader.choice("direction", DIRECTIONS), fonts=_fonts(source, reader))
+                    direction=reader.choice("direction", DIRECTIONS), fonts=_fonts(source, reader),
+                    allow_remote=bool(build_reader.boolean("allow_remote", default=False)))
 
 
 def _fonts(source: _Source, reader: _TableReader) -> tuple[Path, ...]:

@@ -39,6 +39,11 @@ class Asset:
     href: str
     source: Path
     media_type: str
+    data: bytes | None = field(default=None, repr=False)  # fetched remote content (--allow-remote)
+
+    def read_bytes(self) -> bytes:
+        """The content to pack: fetched bytes, else the (already resolved) local file."""
+        return self.data if self.data is not None else self.source.read_bytes()
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,11 @@ here, so that reads stay inside the book folder.
 
 from __future__ import annotations
 
+import os
 import posixpath
+import re
+import stat
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -56,36 +60,102 @@ def resolve_in_book(
     file: str | Path | None = None,
     line: int | None = None,
     error: type[BookError] = BookError,
+    extra_roots: tuple[Path, ...] = (),
 ) -> Path:
     """Resolve ``relative`` (as written by the user) against ``base_dir``, inside ``root``.
 
-    Raises :class:`BookError` naming ``file:line`` when the target is outside the book
-    folder, absolute, missing or not a regular file.
+    This is the one gate every user-written path passes (house rule: contained reads).
+    After symlinks are followed the target must be a regular file below ``root`` (or one of
+    ``extra_roots``, the packaged styles); ``../``, absolute paths, drive letters, ``file:``
+    URLs, NUL bytes, devices, folders and names whose case differs from the file on disk are
+    refused with a :class:`BookError` naming ``file:line``.
     """
-    if not relative:
+    def fail(message: str, hint: str | None = None) -> BookError:
+        return error(f"{what} '{_printable(relative)}' {message}", file, line, hint=hint)
+
+    if not relative or not relative.strip():
         raise error(f"{what}: empty path", file, line)
+    if "\0" in relative or any(ord(c) < 32 for c in relative):
+        raise fail("contains control characters")
+    if relative.lower().startswith("file:"):
+        raise fail("is a file: URL", hint="write paths relative to the file that names them")
     posix = relative.replace("\\", "/")
-    if posix.startswith("/") or (len(posix) > 1 and posix[1] == ":"):
-        raise error(
-            f"{what} '{relative}' is an absolute path",
-            file,
-            line,
-            hint="write paths relative to the file that names them",
-        )
-    root = root.resolve()
-    candidate = (base_dir / posixpath.normpath(posix)).resolve()
-    if not candidate.is_relative_to(root):
-        raise error(
-            f"{what} '{relative}' is outside the book folder",
-            file,
-            line,
-            hint=f"keep every file the book uses inside {root.name}/",
-        )
-    if not candidate.exists():
-        raise error(f"{what} '{relative}' not found", file, line)
-    if not candidate.is_file():
-        raise error(f"{what} '{relative}' is not a regular file", file, line)
+    if posix.startswith("/") or _DRIVE.match(posix):
+        raise fail("is an absolute path", hint="write paths relative to the file that names them")
+    return _contained(base_dir / posixpath.normpath(posix), (root, *extra_roots), fail)
+
+
+def _contained(path: Path, roots: tuple[Path, ...], fail: Callable[..., BookError]) -> Path:
+    """``path`` after symlinks, if it is a regular file below one of ``roots``."""
+    resolved_roots = tuple(r.resolve() for r in roots)
+    candidate = _resolve(path, fail)
+    if not any(candidate.is_relative_to(r) for r in resolved_roots):
+        raise fail("is outside the book folder",
+                   hint=f"keep every file the book uses inside {resolved_roots[0].name}/")
+    try:
+        mode = candidate.stat().st_mode
+    except OSError:
+        raise fail("not found") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a device or special file"
+        raise fail(f"is {kind}, not a regular file")
+    _check_case(path, fail)
     return candidate
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def _resolve(path: Path, fail: Callable[..., BookError]) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):  # symlink loops, names the OS refuses
+        raise fail("cannot be resolved (symlink loop or invalid name)") from None
+
+
+def _check_case(path: Path, fail: Callable[..., BookError]) -> None:
+    """On case-insensitive file systems ``Image.PNG`` finds ``image.png``; a reader on Linux
+    would not, and EPUB names are case-sensitive: insist on the name as it is on disk."""
+    name = path.name
+    if name in ("", ".", ".."):
+        return
+    try:
+        entries = os.listdir(path.parent)
+    except OSError:
+        return
+    if name not in entries and any(e.casefold() == name.casefold() for e in entries):
+        actual = next(e for e in entries if e.casefold() == name.casefold())
+        raise fail(f"differs in case from the file on disk '{actual}'", hint="spell the name exactly as on disk")
+
+
+def _printable(text: str) -> str:
+    """A user-written path safe to put in a one-line message (no control characters)."""
+    clean = "".join(c if c.isprintable() else "?" for c in text)
+    return clean if len(clean) <= 200 else clean[:200] + "..."
+
+
+def resolve_url(
+    root: Path,
+    url: str,
+    *,
+    what: str,
+    extra_roots: tuple[Path, ...] = (),
+) -> Path:
+    """The local file a ``file:`` URL points at, if inside ``root`` or ``extra_roots``.
+
+    WeasyPrint turns relative references into absolute ``file:`` URLs before asking its
+    fetcher; this maps them back through the same checks as :func:`resolve_in_book`.
+    """
+    def fail(message: str, hint: str | None = None) -> BookError:
+        return BookError(f"{what} '{_printable(url)}' {message}", hint=hint)
+
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        raise fail("is not a local file")
+    path = unquote(parts.path)
+    if "\0" in path or any(ord(c) < 32 for c in path):
+        raise fail("contains control characters")
+    return _contained(Path(path), (root, *extra_roots), fail)
 
 
 def display_path(path: Path) -> str:

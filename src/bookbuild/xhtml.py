@@ -13,10 +13,14 @@ from collections.abc import Iterator
 import lxml.html
 from lxml import etree
 
+from .cleaning import LINE_ATTR, clean_fragment, line_marker  # noqa: F401 - line_marker re-exported for the readers
+from .errors import Reporter
+
 # Characters XML 1.0 forbids (C0 controls except tab, newline, carriage return; U+FFFE/FFFF).
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_NCNAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
-LINE_ATTR = "data-bb-line"
+# Our own serialized fragments are parsed with this: no entities, no DTD, no network.
+SAFE_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                                  dtd_validation=False, huge_tree=False)
 
 BLOCK_TAGS = frozenset(
     "p h1 h2 h3 h4 h5 h6 ul ol li dl dt dd table thead tbody tr td th blockquote pre figure "
@@ -24,32 +28,27 @@ BLOCK_TAGS = frozenset(
 )
 
 
-def html_to_fragment(html: str) -> etree._Element:
-    """Parse HTML into a ``<div>`` wrapper of well-formed, namespace-less XHTML elements."""
+def html_to_fragment(html: str, reporter: Reporter | None = None, file: str | None = None) -> etree._Element:
+    """Parse HTML into a ``<div>`` wrapper of well-formed, namespace-less, cleaned XHTML.
+
+    Every raw HTML the book contains passes here, so this is where it is cleaned to the
+    allow-list of :mod:`bookbuild.cleaning`; removals are warnings naming ``file:line``.
+    """
     html = XML_ILLEGAL.sub("", html)
     if not html.strip():
         return etree.Element("div")
-    parsed = lxml.html.fragment_fromstring(html, create_parent="div")
-    for node in list(parsed.iter()):
-        if not isinstance(node.tag, str):  # comments and processing instructions
-            _drop_keep_tail(node)
-            continue
-        if not _NCNAME.match(node.tag):
-            node.drop_tag()
-            continue
-        for name in list(node.attrib):
-            if name == "xml:lang":
-                node.attrib.setdefault("lang", node.attrib[name])
-                del node.attrib[name]
-            elif not _NCNAME.match(name):
-                del node.attrib[name]
+    try:
+        parsed = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):  # nothing but markup lxml gives up on
+        return etree.Element("div")
+    clean_fragment(parsed, reporter, file)
     text = etree.tostring(parsed, encoding="unicode", method="xml")
-    return etree.fromstring(text)
+    return etree.fromstring(text, SAFE_XML_PARSER)
 
 
 def parse_fragment(body: str) -> etree._Element:
     """Parse a model body (well-formed XHTML fragment) into a ``<div>`` wrapper."""
-    return etree.fromstring(f"<div>{body}</div>")
+    return etree.fromstring(f"<div>{body}</div>", SAFE_XML_PARSER)
 
 
 def serialize_fragment(wrapper: etree._Element) -> str:
@@ -91,19 +90,6 @@ def iter_elements(wrapper: etree._Element, tag: str | None = None) -> Iterator[e
     for node in wrapper.iter(tag) if tag else wrapper.iter():
         if node is not wrapper and isinstance(node.tag, str):
             yield node
-
-
-def _drop_keep_tail(node: etree._Element) -> None:
-    parent = node.getparent()
-    if parent is None:
-        return
-    tail = node.tail or ""
-    previous = node.getprevious()
-    if previous is not None:
-        previous.tail = (previous.tail or "") + tail
-    else:
-        parent.text = (parent.text or "") + tail
-    parent.remove(node)
 
 
 def _escape(text: str) -> str:

@@ -7,15 +7,15 @@ print.css; page size and other [pdf] options arrive as a small generated sheet.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from ..errors import Reporter
+from ..errors import BookError, Reporter
 from ..fontcheck import collect_missing_glyphs, report_missing_glyphs
 from ..model import Book, Chapter, Footnote
-from ..resources import display_path, styles_dir, stylesheet
+from ..remote import fetch_remote
+from ..resources import display_path, resolve_url, styles_dir, stylesheet
 from ..xhtml import parse_fragment
 from .math_svg import math_to_svg
 from .pdf_layout import page_sheet, print_layout, select_chapters
@@ -165,14 +165,17 @@ def _fetcher_class() -> type:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class BookURLFetcher(URLFetcher):
-        """Serves the book's assets and stylesheets; refuses everything else (no network)."""
+        """Serves the book's assets and files inside the book folder or the packaged styles,
+        through the one resolver; remote http(s) only with ``allow_remote`` (never to local
+        or private addresses); everything else refused, so WeasyPrint reads nothing else."""
 
         def __init__(self, book: Book) -> None:
-            super().__init__(allowed_protocols=("file", "data"))
+            super().__init__(allowed_protocols=("file", "data", "http", "https"), allow_redirects=False)
             self.assets = {asset.href: asset for asset in book.assets}
             if book.cover is not None:
                 self.assets[book.cover.href] = book.cover
-            self.allowed_roots = (book.manifest.root.resolve(), styles_dir().resolve())
+            self.root = book.manifest.root
+            self.allow_remote = bool(getattr(book.manifest, "allow_remote", False))
 
         def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
             if url.startswith("data:"):
@@ -181,12 +184,20 @@ def _fetcher_class() -> type:
                 asset = self.assets.get(unquote(url[len(ASSET_ROOT):].split("#")[0]))
                 if asset is None:
                     raise ValueError(f"not an asset of this book: {url}")
-                return URLFetcherResponse(url, asset.source.read_bytes(), {"Content-Type": asset.media_type})
-            parts = urlsplit(url)
-            if parts.scheme == "file":
-                path = Path(unquote(parts.path)).resolve()
-                if path.is_file() and any(path.is_relative_to(root) for root in self.allowed_roots):
+                return URLFetcherResponse(url, asset.read_bytes(), {"Content-Type": asset.media_type})
+            scheme = urlsplit(url).scheme.lower()
+            try:
+                if scheme == "file":
+                    path = resolve_url(self.root, url.split("#")[0].split("?")[0], what="resource",
+                                       extra_roots=(styles_dir(),))
                     return URLFetcherResponse(url, path.read_bytes(), {})
-            raise ValueError(f"refused to fetch {url}: outside the book folder")
+                if scheme in ("http", "https") and self.allow_remote:
+                    resource = fetch_remote(url)
+                    return URLFetcherResponse(resource.url, resource.data, {"Content-Type": resource.media_type})
+            except BookError as exc:
+                raise ValueError(f"refused to fetch {url}: {exc.diagnostic.message}") from None
+            reason = "remote resources are off (--allow-remote)" if scheme in ("http", "https") else "unsupported URL"
+            # stylesheets.check_stylesheets already warned the author at file:line; WeasyPrint logs this.
+            raise ValueError(f"refused to fetch {url}: {reason}")
 
     return BookURLFetcher

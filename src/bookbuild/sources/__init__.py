@@ -10,12 +10,14 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..errors import SourceError
+from ..errors import Reporter, SourceError
 from ..manifest import ChapterEntry
 from ..model import Chapter, Footnote, Heading
 from ..resources import display_path
 from ..slugs import id_slug, unique
-from ..xhtml import LINE_ATTR, html_to_fragment, inner_xhtml, iter_elements, serialize_fragment, source_line, text_of
+from ..xhtml import (
+    LINE_ATTR, XML_ILLEGAL, html_to_fragment, inner_xhtml, iter_elements, serialize_fragment, source_line, text_of,
+)
 from .includes import LineMap, expand_includes
 from .markdown import markdown_to_html
 from .xhtml import xhtml_body
@@ -30,28 +32,58 @@ def chapter_id(index: int) -> str:
     return f"ch{index:02d}"
 
 
-def read_text(path: Path) -> str:
-    """A source file as text: UTF-8 (a BOM is dropped); invalid bytes name their line."""
+MAX_SOURCE_BYTES = 10 * 1024 * 1024  # a whole novel is about 1 MB
+MAX_LINE_CHARS = 1_000_000  # a longer line is not prose; laying it out would take minutes
+
+
+def read_text(path: Path, reporter: Reporter | None = None) -> str:
+    """A source file as text: UTF-8 (a BOM is dropped); invalid bytes name their line.
+
+    Characters XML cannot hold (C0 controls other than tab and newline, U+FFFE/U+FFFF) are
+    removed with a warning; absurdly large files and lines fail cleanly instead of hanging
+    the layout later.
+    """
     name = display_path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            raise SourceError(f"file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MB", name,
+                              hint="split it into several chapters")
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror}", name) from None
     try:
-        return raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise SourceError("not valid UTF-8", name, line, hint="save the file as UTF-8") from None
+    return _hygiene(text, name, reporter)
 
 
-def read_chapter(entry: ChapterEntry, index: int, language: str = "en", root: Path | None = None) -> Chapter:
+def _hygiene(text: str, name: str, reporter: Reporter | None) -> str:
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise SourceError(f"line is longer than {MAX_LINE_CHARS:,} characters", name, number,
+                              hint="break it into paragraphs")
+    match = XML_ILLEGAL.search(text)
+    if match is None:
+        return text
+    line = text.count("\n", 0, match.start()) + 1
+    if reporter is not None:
+        reporter.warn(f"control character U+{ord(match.group()):04X} removed (XML cannot hold it)", name, line)
+    return XML_ILLEGAL.sub("", text)
+
+
+def read_chapter(entry: ChapterEntry, index: int, reporter: Reporter | None = None, language: str = "en",
+                 root: Path | None = None) -> Chapter:
     """Parse one chapter file into a chapter with local links and image sources left as written.
 
+    Raw HTML is cleaned to an allow-list here; what is removed is reported through ``reporter``.
     ``language`` (the book's) picks the quotation marks and call-out titles; ``root`` (the
     book folder) bounds the files an include may read.
     """
     name = display_path(entry.path)
-    text = read_text(entry.path)
+    text = read_text(entry.path, reporter)
     suffix = entry.path.suffix.lower()
     front_matter: dict = {}
     lines = LineMap()
@@ -74,7 +106,7 @@ def read_chapter(entry: ChapterEntry, index: int, language: str = "en", root: Pa
             hint="chapters are Markdown (.md) or HTML (.html, .xhtml)",
         )
     cid = chapter_id(index)
-    wrapper = html_to_fragment(html)
+    wrapper = html_to_fragment(html, reporter, name)
     if lines.regions:
         _map_source_lines(wrapper, lines)
     footnotes = _extract_footnotes(wrapper, cid)

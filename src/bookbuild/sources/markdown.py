@@ -23,7 +23,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from ..errors import SourceError
-from ..xhtml import LINE_ATTR
+from ..xhtml import LINE_ATTR, line_marker
 from .blocks import use_blocks
 from .code import render_fence
 from .math import convert_math, render_block_math, render_inline_math
@@ -92,6 +92,7 @@ def _parser(language: str = "en") -> MarkdownIt:
     md.add_render_rule("math_inline_double", render_inline_math)
     md.add_render_rule("math_block", render_block_math)
     md.add_render_rule("math_block_label", render_block_math)
+    md.add_render_rule("html_block", _render_html_block)
     return md
 
 
@@ -149,6 +150,12 @@ def _source_lines(state: Any) -> None:
     for token in state.tokens:
         if token.map and token.nesting >= 0 and token.type != "inline":
             token.attrSet(LINE_ATTR, str(token.map[0] + 1))
+
+
+def _render_html_block(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    """Raw HTML as written, after a marker with its source line (for the cleaner's warnings)."""
+    token = tokens[idx]
+    return (line_marker(token.map[0] + 1) if token.map else "") + token.content
 
 
 def _render_footnote_ref(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:

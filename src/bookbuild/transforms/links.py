@@ -13,7 +13,10 @@ from pathlib import Path
 from lxml import etree
 
 from ..errors import BookError, Reporter
+from ..images import MEDIA_TYPE_SUFFIXES, check_image
+from ..manifest import Manifest
 from ..model import Asset, Book, Chapter, Footnote
+from ..remote import fetch_remote
 from ..resources import display_path, is_external, resolve_in_book, split_reference
 from ..slugs import file_slug
 from ..xhtml import parse_fragment, serialize_fragment, source_line
@@ -34,13 +37,14 @@ class _Assets:
     def __init__(self) -> None:
         self.by_source: dict[Path, Asset] = {}
 
-    def add(self, source: Path, folder: str) -> Asset:
+    def add(self, source: Path, folder: str, data: bytes | None = None, suffix: str | None = None) -> Asset:
+        """The asset for ``source`` (a resolved file, or a remote URL with fetched ``data``)."""
         asset = self.by_source.get(source)
         if asset is None:
             number = len(self.by_source) + 1
-            suffix = source.suffix.lower()
+            suffix = suffix or source.suffix.lower()
             href = f"{folder}/{number:03d}-{file_slug(source.stem, default='file', max_length=40)}{suffix}"
-            asset = Asset(href=href, source=source, media_type=IMAGE_TYPES[suffix])
+            asset = Asset(href=href, source=source, media_type=IMAGE_TYPES[suffix], data=data)
             self.by_source[source] = asset
         return asset
 
@@ -56,7 +60,7 @@ def resolve_links(book: Book, reporter: Reporter) -> Book:
             _resolve_link(link, chapter, by_path, reporter)
         images = []
         for image in list(wrapper.iter("img")):
-            asset = _resolve_image(image, chapter, book.manifest.root, assets, reporter)
+            asset = _resolve_image(image, chapter, book.manifest, assets, reporter)
             if asset is not None:
                 images.append(asset.href)
         footnotes = tuple(_resolve_note_links(note, chapter, by_path, reporter) for note in chapter.footnotes)
@@ -115,27 +119,17 @@ def _chapter_at(path: Path, by_path: dict[Path, Chapter]) -> Chapter | None:
     return target
 
 
-def _resolve_image(image: etree._Element, chapter: Chapter, root: Path, assets: _Assets,
+def _resolve_image(image: etree._Element, chapter: Chapter, manifest: Manifest, assets: _Assets,
                    reporter: Reporter) -> Asset | None:
     src = image.get("src") or ""
     where = (display_path(chapter.source), source_line(image))
     if is_external(src):
-        reporter.warn(f"remote image '{src}' not fetched", *where,
-                      hint="download it into the book folder and link it by a relative path")
+        asset = _remote_image(src, manifest, assets, reporter, where)
+    else:
+        asset = _local_image(src, chapter, manifest.root, assets, reporter, where)
+    if asset is None:
         _replace_with_alt(image)
         return None
-    path, _fragment = split_reference(src)
-    try:
-        source = resolve_in_book(root, chapter.source.parent, path, what="image")
-    except BookError as exc:
-        reporter.warn(exc.diagnostic.message, *where, hint=exc.diagnostic.hint)
-        _replace_with_alt(image)
-        return None
-    if source.suffix.lower() not in IMAGE_TYPES:
-        reporter.warn(f"image '{src}' is not PNG, JPEG, GIF, SVG or WebP", *where)
-        _replace_with_alt(image)
-        return None
-    asset = assets.add(source, "images")
     image.set("src", asset.href)
     _check_alt(image, src, where, reporter)
     return asset
@@ -157,6 +151,55 @@ def _check_alt(image: etree._Element, src: str, where: tuple[str, int | None], r
         image.set("alt", "")
     elif image.get("alt") == "" and image.get("role") is None:
         image.set("role", "presentation")
+
+
+def _local_image(src: str, chapter: Chapter, root: Path, assets: _Assets, reporter: Reporter,
+                 where: tuple[str, int | None]) -> Asset | None:
+    """An image file inside the book, resolved by the one resolver and checked by Pillow."""
+    path, _fragment = split_reference(src)
+    try:
+        source = resolve_in_book(root, chapter.source.parent, path, what="image")
+    except BookError as exc:
+        reporter.warn(exc.diagnostic.message, *where, hint=exc.diagnostic.hint)
+        return None
+    if source.suffix.lower() not in IMAGE_TYPES:
+        reporter.warn(f"image '{src}' is not PNG, JPEG, GIF, SVG or WebP", *where)
+        return None
+    if source in assets.by_source:
+        return assets.by_source[source]
+    try:
+        data = check_image(source.read_bytes(), source.suffix)
+    except BookError as exc:
+        reporter.warn(f"image '{src}' {exc.diagnostic.message}: left out", *where, hint=exc.diagnostic.hint)
+        return None
+    except OSError as exc:
+        reporter.warn(f"image '{src}' cannot be read: {exc.strerror}", *where)
+        return None
+    return assets.add(source, "images", data=data if source.suffix.lower() == ".svg" else None)
+
+
+def _remote_image(src: str, manifest: Manifest, assets: _Assets, reporter: Reporter,
+                  where: tuple[str, int | None]) -> Asset | None:
+    """A remote image: only with ``allow_remote``, fetched under remote.py's rules and checked."""
+    if not manifest.allow_remote:
+        reporter.warn(f"remote image '{src[:200]}' not fetched", *where,
+                      hint="download it into the book folder and link it by a relative path, "
+                           "or build with --allow-remote")
+        return None
+    key = Path(src)
+    if key in assets.by_source:
+        return assets.by_source[key]
+    try:
+        resource = fetch_remote(src)
+        suffix = MEDIA_TYPE_SUFFIXES.get(resource.media_type) or Path(split_reference(src)[0]).suffix.lower()
+        if suffix not in IMAGE_TYPES:
+            raise BookError("is not PNG, JPEG, GIF, SVG or WebP")
+        data = check_image(resource.data, suffix)
+    except BookError as exc:
+        reporter.warn(f"remote image '{src[:200]}': {exc.diagnostic.message}: left out", *where,
+                      hint=exc.diagnostic.hint)
+        return None
+    return assets.add(key, "images", data=data, suffix=suffix)
 
 
 def _unwrap(link: etree._Element) -> None:

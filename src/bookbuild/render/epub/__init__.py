@@ -21,6 +21,7 @@ from ...fonts import font_content
 from ...manifest import CHAPTER_KINDS
 from ...model import Book, Chapter, Part
 from ...resources import display_path, stylesheet
+from ...stylesheets import epub_stylesheet
 from ..cover import cover_alt_text, generate_cover
 from ..scripts import epub_options_sheet, page_progression
 from ..templates import render_template
@@ -99,7 +100,7 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
     for item in (*front, nav, *chapter_items):
         package.add_item(item)
     for asset in book.assets:
-        content = font_content(asset, book) if asset.href.startswith("fonts/") else asset.source.read_bytes()
+        content = font_content(asset, book) if asset.href.startswith("fonts/") else asset.read_bytes()
         package.add_item(_image(asset.href, asset.media_type, content))
 
     package.toc = [epub.Link(entry.href, entry.title, f"toc-{n}") for n, entry in enumerate(toc, start=1)]
@@ -265,7 +266,9 @@ def _stylesheets(book: Book, package: epub.EpubBook) -> list[str]:
     options = epub_options_sheet(book)
     if options:
         files.append(("styles/options.css", options.encode("utf-8")))
-    files += [(f"styles/book-{n}.css", path.read_bytes()) for n, path in enumerate(book.manifest.styles, start=1)]
+    # The author's sheets lose references the build refused (outside the book, remote).
+    files += [(f"styles/book-{n}.css", epub_stylesheet(path, book.manifest))
+              for n, path in enumerate(book.manifest.styles, start=1)]
     for href, content in files:
         package.add_item(epub.EpubItem(uid=_item_id(href), file_name=href, media_type="text/css",
                                        content=content))

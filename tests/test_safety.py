@@ -1,0 +1,167 @@
+"""Unit tests of the safety gates: the resolver, the remote fetcher's address rules, the
+WeasyPrint URL fetcher, atomic writes and the image checks."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bookbuild.api import write_atomically
+from bookbuild.errors import BookError
+from bookbuild.images import check_image, sanitize_svg
+from bookbuild.remote import check_remote_url, fetch_remote, public_address
+from bookbuild.resources import resolve_in_book, resolve_url, styles_dir
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    root = tmp_path / "book"
+    (root / "images").mkdir(parents=True)
+    (root / "images" / "a.png").write_bytes(b"x")
+    (tmp_path / "secret.txt").write_text("secret")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("../secret.txt", "outside the book folder"),
+        ("images/../../secret.txt", "outside the book folder"),
+        ("/etc/passwd", "absolute path"),
+        ("C:/Windows/win.ini", "absolute path"),
+        ("\\\\server\\share\\x.png", "absolute path"),
+        ("file:///etc/passwd", "file: URL"),
+        ("FILE:images/a.png", "file: URL"),
+        ("images/a.png\0.txt", "control characters"),
+        ("images", "is a folder"),
+        ("images/missing.png", "not found"),
+        ("", "empty path"),
+    ],
+)
+def test_resolver_refuses(book: Path, written: str, message: str) -> None:
+    with pytest.raises(BookError, match=message) as info:
+        resolve_in_book(book, book, written, what="image", file="c.md", line=7)
+    assert info.value.diagnostic.location.line == 7
+
+
+def test_resolver_follows_symlinks_before_checking(book: Path, tmp_path: Path) -> None:
+    os.symlink(tmp_path / "secret.txt", book / "images" / "link.png")
+    with pytest.raises(BookError, match="outside the book folder"):
+        resolve_in_book(book, book, "images/link.png", what="image")
+    os.symlink("a.png", book / "images" / "inside.png")
+    assert resolve_in_book(book, book, "images/inside.png", what="image") == (book / "images" / "a.png").resolve()
+
+
+def test_resolve_url_maps_file_urls_through_the_same_checks(book: Path, tmp_path: Path) -> None:
+    assert resolve_url(book, (book / "images" / "a.png").as_uri(), what="x") == (book / "images" / "a.png").resolve()
+    assert resolve_url(book, (styles_dir() / "base.css").as_uri(), what="x", extra_roots=(styles_dir(),)).is_file()
+    for url in ((tmp_path / "secret.txt").as_uri(), "file:///etc/passwd", "file://host/share/x",
+                "http://example.com/x", (book / "images").as_uri(), "file:///dev/zero"):
+        with pytest.raises(BookError):
+            resolve_url(book, url, what="x")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "10.1.2.3", "192.168.0.1", "172.16.5.4",
+                                  "169.254.169.254", "::1", "0.0.0.0", "100.64.0.1", "224.0.0.1", "[::ffff:127.0.0.1]"])
+def test_remote_refuses_internal_addresses(host: str) -> None:
+    with pytest.raises(BookError, match="local or private address"):
+        public_address(host.strip("[]"), 80)
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/x", "file:///etc/passwd", "gopher://x/", "http:///nohost",
+                                 "http://example.com:99999/"])
+def test_remote_refuses_other_schemes(url: str) -> None:
+    with pytest.raises(BookError):
+        check_remote_url(url)
+
+
+def test_fetch_remote_refuses_loopback_before_connecting() -> None:
+    with pytest.raises(BookError, match="local or private address"):
+        fetch_remote("http://127.0.0.1:9/x.png", timeout=1)
+
+
+def test_pdf_fetcher_serves_only_book_files(book: Path, tmp_path: Path) -> None:
+    from bookbuild.manifest import load_manifest
+    from bookbuild.model import Book
+    from bookbuild.render.pdf import _fetcher_class
+
+    (book / "book.toml").write_text('[book]\ntitle = "T"\nauthors = ["A"]\nlanguage = "en"\nchapters = ["c.md"]\n')
+    (book / "c.md").write_text("# C\n")
+    fetcher = _fetcher_class()(Book(manifest=load_manifest(book), chapters=()))
+    assert fetcher.fetch((book / "images" / "a.png").as_uri()).read() == b"x"
+    for url in ((tmp_path / "secret.txt").as_uri(), "http://127.0.0.1:9/x", "https://example.com/x.css",
+                "ftp://example.com/x", (book / "images" / "..%2F..%2Fsecret.txt").as_uri()):
+        with pytest.raises(ValueError, match="refused|disallowed"):
+            fetcher.fetch(url)
+
+
+def test_write_atomically_replaces_a_symlink_instead_of_writing_through_it(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    link = tmp_path / "out" / "book.epub"
+    link.parent.mkdir()
+    os.symlink(victim, link)
+    write_atomically(link, b"new")
+    assert victim.read_text() == "keep me"
+    assert not link.is_symlink() and link.read_bytes() == b"new"
+    assert [p.name for p in link.parent.iterdir()] == ["book.epub"]  # no temporary file left
+
+
+def test_write_atomically_refuses_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "x.epub").mkdir()
+    with pytest.raises(BookError, match="is a folder"):
+        write_atomically(tmp_path / "x.epub", b"data")
+
+
+def _png(size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("L", size).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_image_checks() -> None:
+    assert check_image(_png((4, 4)), ".png")
+    with pytest.raises(BookError, match="really PNG"):
+        check_image(_png((4, 4)), ".gif")
+    with pytest.raises(BookError, match="pixels"):
+        check_image(_png((6000, 6000)), ".png")
+    with pytest.raises(BookError, match="not PNG"):
+        check_image(b"BM....", ".bmp")
+
+
+def test_svg_sanitised() -> None:
+    svg = (b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" onload="x()">'
+           b'<?xml-stylesheet href="file:///etc/x.css"?><script>alert(1)</script>'
+           b'<foreignObject><p>html</p></foreignObject><use xlink:href="#r"/><use href="other.svg#r"/>'
+           b'<a href="javascript:alert(1)"><rect id="r" style="fill:url(http://x/y)" width="1" height="1"/></a>'
+           b'<set attributeName="href" to="javascript:alert(1)"/><style>@import "http://x/y.css";</style></svg>')
+    clean = sanitize_svg(svg).decode()
+    for bad in ("onload", "<script", "foreignObject", "other.svg", "javascript:", "http://x", "xml-stylesheet",
+                "<set", "@import"):
+        assert bad not in clean
+    assert 'xlink:href="#r"' in clean and "<rect" in clean
+    with pytest.raises(BookError, match="not an SVG"):
+        sanitize_svg(b"<html/>")
+
+
+def test_mathml_keeps_presentation_markup_and_loses_the_rest() -> None:
+    from bookbuild.errors import Reporter
+    from bookbuild.xhtml import html_to_fragment, serialize_fragment
+
+    reporter = Reporter()
+    html = ('<p><math><mrow><mi mathvariant="bold" onclick="x()">x</mi>'
+            '<maction actiontype="statusline"><mtext>bad</mtext></maction>'
+            '<mo href="javascript:alert(1)">+</mo><annotation-xml><script>alert(1)</script></annotation-xml>'
+            '</mrow></math></p>')
+    body = serialize_fragment(html_to_fragment(html, reporter, "c.md"))
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML">' in body
+    assert '<mi mathvariant="bold">x</mi>' in body
+    for gone in ("onclick", "maction", "bad", "javascript", "annotation-xml", "script", "alert"):
+        assert gone not in body, gone
+    messages = [d.message for d in reporter.warnings]
+    assert "<maction> removed from a formula" in messages
+    assert "attribute 'href' removed from <mo>" in messages
