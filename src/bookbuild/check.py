@@ -101,7 +101,10 @@ def check_book(book_path: str | Path | None) -> CheckReport:
     if not errors:  # links can only be judged when every chapter could be read
         apply_transforms(Book(manifest=manifest, chapters=tuple(chapters)), reporter)
     check_fonts(manifest, reporter)
+    order = {display_path(p): n for n, p in enumerate(
+        [manifest.path, *(c.path for c in manifest.chapters), *manifest.styles])}
     diagnostics = [_with_column(_classify(d)) for d in reporter.diagnostics] + errors
+    diagnostics.sort(key=lambda d: (order.get(d.location.file or "", -1), d.location.line or 0, d.location.col or 0))
     return CheckReport(display_path(manifest.path), tuple(diagnostics), len(manifest.chapters))
 
 
@@ -139,6 +142,12 @@ def scan_source(entry: ChapterEntry, reporter: Reporter) -> None:
     else:
         return
     lines = text.splitlines()
+    if suffix in MARKDOWN_SUFFIXES:  # in HTML, alt="" is a deliberate "decorative"
+        for image in wrapper.iter("img"):
+            if image.get("alt") is not None and not image.get("alt").strip():  # no alt: links.py says so
+                line, col = _line_of(image, "![", lines)
+                reporter.warn(f"image '{image.get('src', '')}' has no alternative text", name, line, col,
+                              hint="describe it: ![what it shows](...)")
     _duplicate_ids(wrapper, name, lines, reporter)
     _unknown_constructs(wrapper, name, lines, reporter)
 
