@@ -13,6 +13,9 @@ command -v pdffonts >/dev/null 2>&1 || need+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
 fc-list 2>/dev/null | grep -q "NotoSerif-Regular" || need+=(fonts-noto-core)
 fc-list 2>/dev/null | grep -q "DejaVuSans.ttf" || need+=(fonts-dejavu-core)
+# The preview's live-reload test drives Debian's chromium through playwright (never a
+# browser playwright downloads itself).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing system packages: ${need[*]}"

@@ -15,6 +15,6 @@ def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> Result
     old = os.getcwd()
     os.chdir(cwd)
     try:
-        return CliRunner(env=env).invoke(main, args, catch_exceptions=False)
+        return CliRunner(env=env).invoke(main, args, catch_exceptions=False, prog_name="bookbuild")
     finally:
         os.chdir(old)

@@ -335,4 +335,4 @@ def preview(ctx: click.Context, book: Path | None, port: int | None, open_browse
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(main(prog_name="bookbuild"))
