@@ -70,7 +70,7 @@ def test_json_format_for_editors_and_ci(tmp_path: Path) -> None:
     assert report["errors"] == 1 and report["warnings"] == 0 and report["ok"] is False
     assert report["diagnostics"] == [{
         "severity": "error", "file": "b/one.md", "line": 3, "column": 5,
-        "message": "link target 'two.md#nope' not found: no id 'nope' in b/two.md", "hint": None,
+        "message": "link target 'two.md#nope' not found: no id 'nope' in b/two.md", "hint": "its ids: '#two'",
     }]
 
 
@@ -118,3 +118,13 @@ def test_fonts_named_but_not_found(tmp_path: Path) -> None:
     assert "b/book.css:3:12: warning: font file 'fonts/mine.woff2' not found" in out
     assert "b/book.css:6:19: warning: font 'No Such Font Anywhere' is neither declared with @font-face nor installed" in out
     assert "Mine'" not in out.replace("mine.woff2", "") and "DejaVu" not in out
+
+
+def test_a_link_to_a_missing_id_suggests_the_ids_that_exist(tmp_path: Path) -> None:
+    write_book(tmp_path / "b", MANIFEST, {
+        "one.md": "# One\n\n[a](two.md#instalation) and [b](two.md#zzz)\n",
+        "two.md": "# Two\n\n## Installation\n\nA note.[^1]\n\n[^1]: Note.\n",
+    })
+    out = run(["check", "b"], tmp_path).output
+    assert "no id 'instalation' in b/two.md (hint: did you mean '#installation'?)" in out
+    assert "no id 'zzz' in b/two.md (hint: its ids: '#two', '#installation')" in out

@@ -32,9 +32,12 @@ def little_book(tmp_path: Path) -> Path:
 
 
 def test_help_of_every_command_and_version(tmp_path: Path) -> None:
-    for command in ("new", "check", "preview", "build", "epub", "pdf"):
+    commands = ["new", "check", "preview", "build", "epub", "pdf"]
+    for command in commands:
         result = run([command, "--help"], tmp_path)
         assert result.exit_code == 0 and "Usage: bookbuild " + command in result.output
+    listed = run(["--help"], tmp_path).output.split("Commands:")[1].strip().splitlines()
+    assert [line.split()[0] for line in listed] == commands, "in the order an author uses them"
     assert "--stop-after" not in run(["build", "--help"], tmp_path).output
     result = run(["--version"], tmp_path)
     assert result.exit_code == 0 and result.output.strip() == f"bookbuild, version {bookbuild.__version__}"

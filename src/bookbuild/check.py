@@ -9,6 +9,7 @@ raises the problems that make a wrong book (broken links, missing images) to err
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import shutil
 import subprocess
@@ -98,12 +99,14 @@ def check_book(book_path: str | Path | None) -> CheckReport:
             scan_source(entry, reporter)
         except BookError as exc:
             errors.append(exc.diagnostic)
+    anchors: dict[str, list[str]] = {}
     if not errors:  # links can only be judged when every chapter could be read
-        apply_transforms(Book(manifest=manifest, chapters=tuple(chapters)), reporter)
+        book = apply_transforms(Book(manifest=manifest, chapters=tuple(chapters)), reporter)
+        anchors = {display_path(c.source): [written for written, _ in c.anchors] for c in book.chapters}
     check_fonts(manifest, reporter)
     order = {display_path(p): n for n, p in enumerate(
         [manifest.path, *(c.path for c in manifest.chapters), *manifest.styles])}
-    diagnostics = [_with_column(_classify(d)) for d in reporter.diagnostics] + errors
+    diagnostics = [_with_column(_suggest(_classify(d), anchors)) for d in reporter.diagnostics] + errors
     diagnostics.sort(key=lambda d: (order.get(d.location.file or "", -1), d.location.line or 0, d.location.col or 0))
     return CheckReport(display_path(manifest.path), tuple(diagnostics), len(manifest.chapters))
 
@@ -112,6 +115,26 @@ def _classify(diagnostic: Diagnostic) -> Diagnostic:
     if diagnostic.severity == "warning" and any(p.search(diagnostic.message) for p in _ERROR_PATTERNS):
         return dataclasses.replace(diagnostic, severity="error")
     return diagnostic
+
+
+_MISSING_ID = re.compile(r"no id '([^']+)' in (.+)$")
+_NOTE_ID = re.compile(r"^(ch\d+-)?fn(ref)?-\d+")
+
+
+def _suggest(diagnostic: Diagnostic, anchors: dict[str, list[str]]) -> Diagnostic:
+    """For a link to a missing id, name the ids that file does have that look alike."""
+    match = _MISSING_ID.search(diagnostic.message)
+    if not match or diagnostic.hint:
+        return diagnostic
+    known = [a for a in anchors.get(match.group(2), []) if not _NOTE_ID.match(a)]
+    close = difflib.get_close_matches(match.group(1), known, n=3, cutoff=0.5)
+    if close:
+        hint = "did you mean " + " or ".join(f"'#{name}'" for name in close) + "?"
+    elif known:
+        hint = "its ids: " + ", ".join(f"'#{name}'" for name in known[:6]) + (", ..." if len(known) > 6 else "")
+    else:
+        return diagnostic
+    return dataclasses.replace(diagnostic, hint=hint)
 
 
 def _with_column(diagnostic: Diagnostic) -> Diagnostic:

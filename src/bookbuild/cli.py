@@ -144,7 +144,17 @@ def _run(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs
         ctx.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class WorkflowGroup(click.Group):
+    """Lists the commands in the order an author meets them, not alphabetically."""
+
+    ORDER = ("new", "check", "preview", "build", "epub", "pdf")
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        rank = {name: n for n, name in enumerate(self.ORDER)}
+        return sorted(self.commands, key=lambda name: (rank.get(name, len(rank)), name))
+
+
+@click.group(cls=WorkflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bookbuild")
 @click.option("--debug", is_flag=True, help="Show a traceback for internal errors.")
 @output_options

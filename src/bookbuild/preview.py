@@ -108,8 +108,11 @@ class PreviewSite:
         self.title = ""
         self._rendered: dict[str, tuple] = {}
 
-    def rebuild(self) -> bool:
-        """Rebuild what changed; on failure keep the last good pages. True when it built."""
+    def rebuild(self, reason: str = "") -> bool:
+        """Rebuild what changed; on failure keep the last good pages. True when it built.
+
+        ``reason`` (the changed files) starts the one line logged for this rebuild.
+        """
         started = time.perf_counter()
         reporter = Reporter(sink=self.diagnostic_sink)
         self.cache.parsed = []
@@ -118,23 +121,24 @@ class PreviewSite:
             book = load_book(manifest, reporter, read=self.cache.read)
             pages, changed = self._render(book)
         except BookError as exc:
-            return self._failed(str(exc), reporter)
+            return self._failed(str(exc), reporter, reason)
         except Exception as exc:  # a bug of ours must not stop the server
-            return self._failed(f"bookbuild: internal error: {type(exc).__name__}: {exc}", reporter)
+            return self._failed(f"bookbuild: internal error: {type(exc).__name__}: {exc}", reporter, reason)
         with self.lock:
             self.pages, self.files = pages, site_files(book)
             self.title = manifest.meta.title
             self.errors, self.warnings = [], [d.format() for d in reporter.diagnostics]
             self.version += 1
-        parsed = ", ".join(display_path(path) for path in self.cache.parsed) or "no chapter changed"
-        self.log(f"rebuilt in {time.perf_counter() - started:.2f} s: parsed {parsed}; "
-                 f"{len(changed)} chapter page(s) rendered")
+        self.log(f"{reason + ': ' if reason else ''}{'rebuilt' if self.version > 1 else 'built'} in "
+                 f"{time.perf_counter() - started:.2f} s ({len(self.cache.parsed)} chapter(s) parsed, "
+                 f"{len(changed)} chapter page(s) rendered)")
         return True
 
-    def _failed(self, message: str, reporter: Reporter) -> bool:
+    def _failed(self, message: str, reporter: Reporter, reason: str) -> bool:
         with self.lock:
             self.errors = [message]
             self.warnings = [d.format() for d in reporter.diagnostics]
+        self.log(f"{reason + ': ' if reason else ''}not rebuilt; the page shows the error")
         self.log(message)
         return False
 
@@ -243,8 +247,7 @@ def serve(site: PreviewSite, server: ThreadingHTTPServer, root: Path, stop_event
     """Rebuild on every relevant change under ``root`` until ``stop_event`` or Ctrl-C; then stop."""
     try:
         for changed in watch_changes(root, stop_event, ignored):
-            site.log("changed: " + ", ".join(sorted(display_path(path) for path in changed)))
-            site.rebuild()
+            site.rebuild(reason=", ".join(sorted(display_path(path) for path in changed)) + " changed")
     finally:
         server.shutdown()
         server.server_close()
