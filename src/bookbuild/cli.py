@@ -110,8 +110,7 @@ def _progress(ctx: click.Context) -> Iterator[Callable[[str, int, int], None] | 
     try:
         yield update
     finally:
-        if bars:
-            bars[0].render_finish()
+        if bars:  # clear the bar's line: the closing lines say what was made
             click.echo("\r\033[K", nl=False, err=True)
             _bar_active.clear()
 

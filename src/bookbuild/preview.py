@@ -35,13 +35,15 @@ VERSION_MARK = "__BOOKBUILD_VERSION__"
 LIVE_SCRIPT = """(function () {
   var me = document.currentScript, version = me.getAttribute("data-version"), delay = 250, box = null;
   function show(state) {
-    var lines = state.errors.concat(state.warnings);
-    if (!lines.length) { if (box) { box.remove(); box = null; } return; }
+    var lines = state.errors.concat(state.warnings), text = lines.join("\\n");
+    var hidden = !state.errors.length && sessionStorage.getItem("bookbuild-hidden") === text;
+    if (!lines.length || hidden) { if (box) { box.remove(); box = null; } return; }
     if (!box) { box = document.createElement("div"); box.id = "bookbuild-problems";
       box.setAttribute("role", "alert"); document.body.appendChild(box); }
     box.className = state.errors.length ? "errors" : "warnings-only";
+    box.onclick = state.errors.length ? null : function () { sessionStorage.setItem("bookbuild-hidden", text); show(state); };
     var title = state.errors.length ? "The book did not build; this page shows the last good build."
-                                    : state.warnings.length + " warning(s)";
+                                    : state.warnings.length + " warning(s) (click to hide)";
     box.innerHTML = "";
     var strong = document.createElement("strong"); strong.textContent = title;
     box.appendChild(strong); box.appendChild(document.createTextNode("\\n" + lines.join("\\n")));

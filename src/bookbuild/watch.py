@@ -7,6 +7,7 @@ build writing ``dist/`` inside the book folder cannot trigger itself forever.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -37,6 +38,8 @@ def watch_changes(
     """
     import watchfiles
 
+    # watchfiles logs "KeyboardInterrupt caught, stopping watch" on Ctrl-C; we say it ourselves.
+    logging.getLogger("watchfiles").setLevel(logging.ERROR)
     ignored = tuple(folder.resolve() for folder in ignored)
     for batch in watchfiles.watch(
         root,
