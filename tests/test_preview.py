@@ -196,6 +196,16 @@ def test_live_reload_in_headless_chromium(book: Path, browser_page) -> None:
         _seconds_until(page, "document.querySelector('main').innerText.includes('Mended at last.')")
         assert page.query_selector("#bookbuild-problems") is None
         assert server.state()["errors"] == []
+
+        (book / "book.css").write_text("h1 { color: #0b5d1e; }\n", encoding="utf-8")
+        _seconds_until(page, "getComputedStyle(document.querySelector('h1')).color === 'rgb(11, 93, 30)'")
+
+        (book / "one.md").write_text("# One\n\nA [bad link](two.md#nowhere).\n", encoding="utf-8")
+        _seconds_until(page, "(document.getElementById('bookbuild-problems') || {}).innerText?.includes('warning')")
+        assert "no id 'nowhere'" in page.inner_text("#bookbuild-problems")
+        assert "A bad link." in page.inner_text("main"), "a warning does not stop the page from updating"
+        page.click("#bookbuild-problems")
+        assert page.query_selector("#bookbuild-problems") is None
     finally:
         output = server.stop()
     assert "one.md:2: error: front matter is not valid YAML" in output

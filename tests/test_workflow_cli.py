@@ -196,3 +196,13 @@ def test_preview_without_a_book_is_one_line(tmp_path: Path) -> None:
     result = run(["preview"], tmp_path)
     assert result.exit_code == 1
     assert result.output.strip().startswith("bookbuild: error: no book.toml in this folder or in ./book/")
+
+
+def test_only_changes_that_can_matter_to_the_book_are_relevant(tmp_path: Path) -> None:
+    from bookbuild.watch import is_relevant
+
+    dist = tmp_path / "dist"
+    assert is_relevant(tmp_path / "chapters" / "01.md", [dist])
+    assert is_relevant(tmp_path / "images" / "map.png", [dist])
+    for name in ("dist/book.epub", "dist/.book.epub.x.part", "4913", "sedAbC12", ".01.md.swp", "01.md~"):
+        assert not is_relevant(tmp_path / name, [dist]), name

@@ -48,7 +48,7 @@ def _set_level(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 def output_options(command: Callable) -> Callable:
     """``-q``/``-v`` on the group and on every command, so both orders work."""
     command = click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=_set_level,
-                           help="Say more: each step and where the book was found.")(command)
+                           help="Say more: each step of the build.")(command)
     return click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_level,
                         help="Print only errors and warnings.")(command)
 
@@ -218,6 +218,7 @@ def build(ctx: click.Context, book: Path | None, output_dir: Path | None, page_s
             if _level(ctx) >= 0:
                 click.echo("changed: " + ", ".join(sorted(display_path(p) for p in changed)), err=True)
             _build_once(ctx, book, list(FORMATS), output_dir=output_dir, page_size=page_size)
+    click.echo("stopped watching", err=True)
 
 
 def _book_root(ctx: click.Context, book: Path | None) -> Path:
