@@ -78,7 +78,7 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, little_book: Path) -> None:
     """A real pseudo-terminal on stderr: the bar shows, then is cleared for the closing lines."""
     controller, terminal = os.openpty()
     env = {k: v for k, v in os.environ.items() if k != "CI"} | {"COLUMNS": "100"}
-    process = subprocess.Popen([sys.executable, "-m", "bookbuild.cli", "epub", "little"], cwd=tmp_path,
+    process = subprocess.Popen([sys.executable, "-m", "bookbuild.cli", "build", "little"], cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=terminal, env=env)
     os.close(terminal)
     seen, deadline = b"", time.monotonic() + 60
@@ -97,7 +97,9 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, little_book: Path) -> None:
     stdout, _ = process.communicate(timeout=60)
     os.close(controller)
     assert process.returncode == 0
-    assert b"building" in seen and b"3/3" in seen
+    assert b"building" in seen and b"4/4" in seen and b"making the PDF" in seen
+    assert b"PDF: laying out page 1" in seen, "WeasyPrint's pages show in the bar"
+    assert seen.rstrip(b"\r\n").endswith(b"\x1b[K\x1b[?25h"), "bar cleared and cursor shown again"
     assert stdout.decode().startswith("dist/little-book.epub  ")
 
 

@@ -8,7 +8,9 @@ imported inside the commands that need them, so ``bookbuild --help`` starts fast
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -88,6 +90,35 @@ def _interactive() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI")
 
 
+class _PageProgress(logging.Handler):
+    """Hears WeasyPrint's progress log ("Creating layout - Page 12") for the progress bar."""
+
+    def __init__(self, show: Callable[[str], None]) -> None:
+        super().__init__(logging.INFO)
+        self.show = show
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = re.search(r"layout - Page (\d+)", record.getMessage())
+        if match:
+            self.show(f"PDF: laying out page {match.group(1)}")
+
+
+@contextmanager
+def _pdf_pages(show: Callable[[str], None]) -> Iterator[None]:
+    """Route WeasyPrint's page-layout messages to ``show`` (the logger exists before import)."""
+    logger = logging.getLogger("weasyprint.progress")
+    handler, saved = _PageProgress(show), (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
 @contextmanager
 def _progress(ctx: click.Context) -> Iterator[Callable[[str, int, int], None] | None]:
     """A progress callback for the API: a bar on a terminal, lines with -v, else nothing."""
@@ -105,13 +136,22 @@ def _progress(ctx: click.Context) -> Iterator[Callable[[str, int, int], None] | 
                                           show_pos=True, item_show_func=lambda item: item))
             _bar_active.set()
         bar = bars[0]
-        bar.update(done - bar.pos, what)
+        if done > bar.pos:
+            bar.update(done - bar.pos, what)
+        else:  # a new step begins: click renders only on progress, so draw it ourselves
+            show(what)
+
+    def show(what: str) -> None:
+        if bars:
+            bars[0].current_item = what
+            bars[0].render_progress()
 
     try:
-        yield update
+        with _pdf_pages(show):
+            yield update
     finally:
-        if bars:  # clear the bar's line: the closing lines say what was made
-            click.echo("\r\033[K", nl=False, err=True)
+        if bars:  # clear the bar's line (the closing lines say what was made); show the cursor again
+            click.echo("\r\033[K\033[?25h", nl=False, err=True)
             _bar_active.clear()
 
 
