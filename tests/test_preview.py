@@ -210,3 +210,32 @@ def test_live_reload_in_headless_chromium(book: Path, browser_page) -> None:
         output = server.stop()
     assert "one.md:2: error: front matter is not valid YAML" in output
     assert "Traceback" not in output
+
+
+def test_the_server_answers_only_for_this_machine_and_only_the_book(book: Path) -> None:
+    import http.client
+
+    from bookbuild.preview import start_server
+
+    site = PreviewSite(book / "book.toml", lambda line: None)
+    site.rebuild()
+    server = start_server(site, 0)
+    try:
+        host, port = server.server_address
+        assert host == "127.0.0.1"
+
+        def get(path: str, host_header: str | None = None) -> tuple[int, bytes]:
+            connection = http.client.HTTPConnection(host, port, timeout=5)
+            headers = {"Host": host_header} if host_header else {}
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.read()
+
+        assert get("/ch01.html")[0] == 200
+        assert get("/styles/book-1.css") == (200, b"h1 { color: #7a1f1f; }\n")
+        assert get("/ch01.html", host_header="evil.example:80")[0] == 403
+        for path in ("/book.toml", "/one.md", "/../little/one.md", "/%2e%2e/one.md", "/styles/../book.toml"):
+            assert get(path)[0] == 404, path
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -208,3 +208,13 @@ def test_only_changes_that_can_matter_to_the_book_are_relevant(tmp_path: Path) -
     assert is_relevant(tmp_path / "images" / "map.png", [dist])
     for name in ("dist/book.epub", "dist/.book.epub.x.part", "4913", "sedAbC12", ".01.md.swp", "01.md~"):
         assert not is_relevant(tmp_path / name, [dist]), name
+
+
+def test_preview_open_opens_the_served_address(tmp_path: Path, little_book: Path, monkeypatch) -> None:
+    import webbrowser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url: opened.append(url) or True)
+    result = run(["preview", "little/book.toml", "--port", "0", "--open", "--stop-after", "1"], tmp_path)
+    assert result.exit_code == 0, result.output
+    assert len(opened) == 1 and opened[0].startswith("http://127.0.0.1:") and opened[0] in result.output

@@ -189,6 +189,9 @@ def make_handler(site: PreviewSite) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+            if host not in ("127.0.0.1", "localhost"):  # no DNS rebinding: pages for this machine only
+                return self._send(b"forbidden host", "text/plain", HTTPStatus.FORBIDDEN)
             path = unquote(urlsplit(self.path).path).lstrip("/") or INDEX_PAGE
             if path == "__bookbuild__/state":
                 return self._send(json.dumps(site.state()).encode("utf-8"), "application/json")
