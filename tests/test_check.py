@@ -45,6 +45,7 @@ def test_broken_links_and_images_are_errors_with_line_and_column(tmp_path: Path)
     assert "b/one.md:3:12: error: link target 'nowhere.md' is not a chapter of this book" in lines[0]
     assert lines[1].startswith("b/one.md:3:34: error: link target 'two.md#nope' not found: no id 'nope'")
     assert lines[2].startswith("b/one.md:5:8: error: image 'missing.png' not found")
+    assert "did you mean" not in lines[2]
     assert lines[3].startswith("b/two.md:3:6: error: image '../outside.png' is outside the book folder")
     assert lines[-1] == "b/book.toml: 2 chapter(s) checked: 4 error(s), 0 warning(s)"
     assert (book / "one.md").is_file()
@@ -84,10 +85,13 @@ def test_every_unreadable_chapter_is_reported_not_only_the_first(tmp_path: Path)
 
 
 def test_manifest_errors_are_reported_with_their_line(tmp_path: Path) -> None:
-    write_book(tmp_path / "b", MANIFEST.replace('"two.md"', '"three.md"'), {"one.md": "# One\n"})
+    write_book(tmp_path / "b", MANIFEST.replace('"two.md"', '"tow.md"'), {"one.md": "# One\n", "two.md": "# 2\n"})
     result = run(["check", "b"], tmp_path)
     assert result.exit_code == 1
-    assert "b/book.toml:5: error: [book] chapters: chapter 'three.md' not found" in result.output
+    assert result.output.splitlines() == [
+        "b/book.toml:5: error: [book] chapters: chapter 'tow.md' not found (hint: did you mean 'two.md'?)",
+        "b/book.toml: 1 error(s), 0 warning(s)",
+    ]
 
 
 def test_duplicate_ids_and_markdown_that_was_not_understood(tmp_path: Path) -> None:

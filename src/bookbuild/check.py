@@ -20,7 +20,7 @@ from pathlib import Path
 from lxml import etree
 
 from .errors import BookError, Diagnostic, Location, Reporter
-from .manifest import ChapterEntry, Manifest, load_manifest
+from .manifest import ChapterEntry, Manifest, find_manifest, load_manifest
 from .model import Book, Chapter
 from .resources import display_path, is_external
 from .sources import HTML_SUFFIXES, MARKDOWN_SUFFIXES, read_chapter, read_text
@@ -90,7 +90,11 @@ def check_book(book_path: str | Path | None) -> CheckReport:
     try:
         manifest = load_manifest(book_path, reporter)
     except BookError as exc:
-        return CheckReport(str(book_path or "."), (*reporter.diagnostics, exc.diagnostic))
+        try:
+            name = display_path(find_manifest(book_path))
+        except BookError:
+            name = str(book_path or ".")
+        return CheckReport(name, (*reporter.diagnostics, exc.diagnostic))
     errors: list[Diagnostic] = []
     chapters: list[Chapter] = []
     for index, entry in enumerate(manifest.chapters, start=1):

@@ -312,8 +312,8 @@ def check(ctx: click.Context, book: Path | None, strict: bool, output_format: st
             click.echo(_format(diagnostic))
         if _level(ctx) >= 0:
             counts = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
-            click.echo(f"{report.book}: {report.chapters} chapter(s) checked: "
-                       f"{counts if report.diagnostics else 'no problems'}")
+            checked = f"{report.chapters} chapter(s) checked: " if report.chapters else ""
+            click.echo(f"{report.book}: {checked}{counts if report.diagnostics else 'no problems'}")
     if failed:
         ctx.exit(1)
 

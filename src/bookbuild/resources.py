@@ -82,10 +82,24 @@ def resolve_in_book(
             hint=f"keep every file the book uses inside {root.name}/",
         )
     if not candidate.exists():
-        raise error(f"{what} '{relative}' not found", file, line)
+        raise error(f"{what} '{relative}' not found", file, line, hint=similar_file_hint(candidate, relative))
     if not candidate.is_file():
         raise error(f"{what} '{relative}' is not a regular file", file, line)
     return candidate
+
+
+def similar_file_hint(missing: Path, relative: str) -> str | None:
+    """'did you mean ...?' for a mistyped file name, from the files next to where it should be."""
+    import difflib
+
+    try:
+        names = [p.name for p in missing.parent.iterdir() if p.is_file()] if missing.parent.is_dir() else []
+    except OSError:
+        return None
+    close = difflib.get_close_matches(missing.name, names, n=1, cutoff=0.75)
+    if not close:
+        return None
+    return f"did you mean '{posixpath.join(posixpath.dirname(relative.replace(chr(92), '/')), close[0])}'?"
 
 
 def display_path(path: Path) -> str:
