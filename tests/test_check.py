@@ -132,3 +132,28 @@ def test_a_link_to_a_missing_id_suggests_the_ids_that_exist(tmp_path: Path) -> N
     out = run(["check", "b"], tmp_path).output
     assert "no id 'instalation' in b/two.md (hint: did you mean '#installation'?)" in out
     assert "no id 'zzz' in b/two.md (hint: its ids: '#two', '#installation')" in out
+
+
+def test_toml_mistakes_come_with_a_hint(tmp_path: Path) -> None:
+    cases = {
+        'title = Little Book': "book.toml:2:9: error: malformed TOML: Invalid value (hint: put text in double quotes",
+        'title = "Little Book': "book.toml:2:21: error: malformed TOML: Illegal character '\\n' (hint: close the text",
+    }
+    for wrong, expected in cases.items():
+        write_book(tmp_path / "b", MANIFEST.replace('title = "Little Book"', wrong), {"one.md": "# 1\n", "two.md": "# 2\n"})
+        out = run(["check", "b"], tmp_path).output
+        assert expected in out, out
+    missing_comma = MANIFEST.replace('chapters = ["one.md", "two.md"]', 'chapters = [\n  "one.md"\n  "two.md",\n]')
+    write_book(tmp_path / "b", missing_comma, {})
+    assert "(hint: separate the items with commas and close the list with ])" in run(["check", "b"], tmp_path).output
+
+
+def test_a_chapter_file_left_out_of_the_manifest_is_pointed_out(tmp_path: Path) -> None:
+    write_book(tmp_path / "b", MANIFEST, {"one.md": "# 1\n", "two.md": "# 2\n", "three.md": "# 3\n",
+                                         "README.md": "notes", "sub/other.md": "# elsewhere\n"})
+    result = run(["check", "b"], tmp_path)
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == (
+        "b/book.toml:5: warning: 'three.md' is not listed in chapters "
+        "(hint: add it to chapters = [...] in reading order, or it stays out of the book)")
+    assert "README" not in result.output and "other.md" not in result.output

@@ -108,6 +108,7 @@ def check_book(book_path: str | Path | None) -> CheckReport:
         book = apply_transforms(Book(manifest=manifest, chapters=tuple(chapters)), reporter)
         anchors = {display_path(c.source): [written for written, _ in c.anchors] for c in book.chapters}
     check_fonts(manifest, reporter)
+    unlisted_chapters(manifest, reporter)
     order = {display_path(p): n for n, p in enumerate(
         [manifest.path, *(c.path for c in manifest.chapters), *manifest.styles])}
     diagnostics = [_with_column(_suggest(_classify(d), anchors)) for d in reporter.diagnostics] + errors
@@ -223,6 +224,21 @@ _TEXT_PATTERNS = (
     (_REFERENCE_LINK, "reference link '{}' has no definition", "define it on its own line: [label]: target.md"),
     (_FOOTNOTE_REF, "footnote '{}' has no definition", "write the note on its own line: [^id]: The note."),
 )
+
+
+def unlisted_chapters(manifest: Manifest, reporter: Reporter) -> None:
+    """Chapter files next to listed chapters that book.toml forgets: they would silently stay out."""
+    listed = {entry.path for entry in manifest.chapters}
+    folders = sorted({path.parent for path in listed})
+    line = next((n for n, text in enumerate(manifest.path.read_text(encoding="utf-8").splitlines(), start=1)
+                 if text.strip().startswith("chapters")), None)
+    for folder in folders:
+        for path in sorted(folder.iterdir()):
+            if (path.suffix.lower() in MARKDOWN_SUFFIXES | HTML_SUFFIXES and path.is_file() and path not in listed
+                    and path.name.lower() not in ("readme.md", "summary.md")):
+                reporter.warn(f"'{path.relative_to(manifest.root).as_posix()}' is not listed in chapters",
+                              display_path(manifest.path), line,
+                              hint="add it to chapters = [...] in reading order, or it stays out of the book")
 
 
 def check_fonts(manifest: Manifest, reporter: Reporter) -> None:
