@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 from .api import load_book
 from .errors import BookError, Diagnostic, Reporter
 from .manifest import ChapterEntry, load_manifest
-from .model import Chapter
+from .model import Book, Chapter
 from .render.html import INDEX_PAGE, navigation, render_chapter_page, render_index, site_files
 from .resources import display_path
 from .sources import read_chapter
@@ -144,7 +144,7 @@ class PreviewSite:
         self.log(message)
         return False
 
-    def _render(self, book) -> tuple[dict[str, str], list[str]]:  # noqa: ANN001 - a Book
+    def _render(self, book: Book) -> tuple[dict[str, str], list[str]]:
         """Re-render only pages whose chapter, navigation or metadata changed."""
         nav = navigation(book)
         shared = (book.meta, nav, tuple(book.manifest.styles))
