@@ -218,3 +218,16 @@ def test_preview_open_opens_the_served_address(tmp_path: Path, little_book: Path
     result = run(["preview", "little/book.toml", "--port", "0", "--open", "--stop-after", "1"], tmp_path)
     assert result.exit_code == 0, result.output
     assert len(opened) == 1 and opened[0].startswith("http://127.0.0.1:") and opened[0] in result.output
+
+
+def test_shell_completion_as_documented_in_the_readme(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert 'eval "$(_BOOKBUILD_COMPLETE=bash_source bookbuild)"' in readme
+    env = os.environ | {"_BOOKBUILD_COMPLETE": "bash_complete", "COMP_WORDS": "bookbuild pr", "COMP_CWORD": "1"}
+    out = subprocess.run([sys.executable, "-c", "from bookbuild.cli import main; main(prog_name='bookbuild')"],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["plain,preview"]
+    env["_BOOKBUILD_COMPLETE"] = "bash_source"
+    script = subprocess.run([sys.executable, "-c", "from bookbuild.cli import main; main(prog_name='bookbuild')"],
+                            env=env, capture_output=True, text=True, timeout=60).stdout
+    assert "complete -o nosort -F _bookbuild_completion bookbuild" in script
