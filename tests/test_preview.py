@@ -235,7 +235,9 @@ def test_the_server_answers_only_for_this_machine_and_only_the_book(book: Path) 
         assert get("/styles/book-1.css") == (200, b"h1 { color: #7a1f1f; }\n")
         assert get("/ch01.html", host_header="evil.example:80")[0] == 403
         for path in ("/book.toml", "/one.md", "/../little/one.md", "/%2e%2e/one.md", "/styles/../book.toml"):
-            assert get(path)[0] == 404, path
+            assert get(path) == (404, b"not found"), path
+        status, body = get("/ch09.html")
+        assert status == 404 and b"Not in the book" in body and b"live.js" in body
     finally:
         server.shutdown()
         server.server_close()

@@ -59,13 +59,19 @@ LIVE_SCRIPT = """(function () {
   poll();
 })();
 """
-WAITING_PAGE = f"""<!DOCTYPE html>
+_NOTICE_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>bookbuild preview</title>
 <link rel="stylesheet" href="/styles/base.css"><link rel="stylesheet" href="/styles/screen.css"></head>
-<body class="preview"><main class="site-main"><h1>Waiting for a good build</h1>
-<p>The book does not build yet; fix the error below and this page reloads by itself.</p></main>
-<script src="/__bookbuild__/live.js" data-version="{VERSION_MARK}"></script></body></html>
+<body class="preview"><main class="site-main"><h1>{title}</h1>
+<p>{text}</p></main>
+<script src="/__bookbuild__/live.js" data-version="{version}"></script></body></html>
 """
+WAITING_PAGE = _NOTICE_PAGE.format(
+    title="Waiting for a good build", version=VERSION_MARK,
+    text="The book does not build yet; fix the error below and this page reloads by itself.")
+MISSING_PAGE = _NOTICE_PAGE.format(
+    title="Not in the book", version=VERSION_MARK,
+    text='This page is not part of the book (any more). <a href="/">Back to the title page</a>.')
 
 
 class PreviewError(BookError):
@@ -206,6 +212,9 @@ def make_handler(site: PreviewSite) -> type[BaseHTTPRequestHandler]:
             if file is not None and file.is_file():
                 kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
                 return self._send(file.read_bytes(), kind)
+            if path.endswith(".html"):  # a chapter that went away: reloads when it is back
+                page = MISSING_PAGE.replace(VERSION_MARK, str(site.state()["version"])).encode("utf-8")
+                return self._send(page, "text/html; charset=utf-8", HTTPStatus.NOT_FOUND)
             self._send(b"not found", "text/plain", HTTPStatus.NOT_FOUND)
 
         def _send(self, body: bytes, kind: str, status: HTTPStatus = HTTPStatus.OK) -> None:
