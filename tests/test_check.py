@@ -97,7 +97,8 @@ def test_manifest_errors_are_reported_with_their_line(tmp_path: Path) -> None:
 def test_duplicate_ids_and_markdown_that_was_not_understood(tmp_path: Path) -> None:
     one = ("# One {#start}\n\n## Again {#start}\n\n{{#include other.md}}\n\n"
            "A [reference][nowhere] and a note[^missing].\n\n<fancy-box>hi</fancy-box>\n\n"
-           "`[code][not-a-link]`\n")
+           "`[code][not-a-link]`\n\n<svg viewBox=\"0 0 2 2\"><circle cx=\"1\" cy=\"1\" r=\"1\"/></svg>\n\n"
+           "<math><mi>x</mi></math>\n")
     write_book(tmp_path / "b", MANIFEST, {"one.md": one, "two.md": "# Two\n"})
     result = run(["check", "b"], tmp_path)
     assert result.exit_code == 0, result.output
@@ -107,7 +108,7 @@ def test_duplicate_ids_and_markdown_that_was_not_understood(tmp_path: Path) -> N
     assert "b/one.md:7:3: warning: reference link '[reference][nowhere]' has no definition" in out
     assert "b/one.md:7:34: warning: footnote '[^missing]' has no definition" in out
     assert "b/one.md:9:1: warning: unknown HTML element <fancy-box>" in out
-    assert "not-a-link" not in out
+    assert "not-a-link" not in out and "circle" not in out and "<mi>" not in out
 
 
 def test_fonts_named_but_not_found(tmp_path: Path) -> None:

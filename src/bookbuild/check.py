@@ -206,7 +206,8 @@ def _duplicate_ids(wrapper: etree._Element, name: str, lines: list[str], reporte
 
 def _unknown_constructs(wrapper: etree._Element, name: str, lines: list[str], reporter: Reporter) -> None:
     for node in iter_elements(wrapper):
-        if node.tag not in HTML_ELEMENTS:
+        foreign = any(a.tag in ("svg", "math") for a in node.iterancestors())  # SVG and MathML have their own
+        if node.tag not in HTML_ELEMENTS and not foreign:
             line, col = _line_of(node, f"<{node.tag}", lines)
             reporter.warn(f"unknown HTML element <{node.tag}>", name, line, col,
                           hint="readers will ignore it; use a standard element or a <span class=...>")
