@@ -6,15 +6,15 @@ import dataclasses
 import os
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BookError, OutputError, Reporter, SourceError
 from .fonts import font_assets
 from .images import check_image
-from .manifest import Manifest, load_manifest
-from .model import Asset, Book
+from .manifest import ChapterEntry, Manifest, load_manifest
+from .model import Asset, Book, Chapter
 from .resources import display_path
 from .slugs import file_slug
 from .sources import read_chapter
@@ -47,11 +47,36 @@ class BuildResult:
     seconds: float
 
 
-def load_book(manifest: Manifest, reporter: Reporter) -> Book:
-    """Read every chapter once and run the transforms: the one model all renderers share."""
+# progress(what, done, total): called after each step of a build, for a progress bar.
+Progress = Callable[[str, int, int], None]
+# read(entry, index, reporter, manifest): one chapter of the book, parsed.
+ChapterReader = Callable[[ChapterEntry, int, Reporter, Manifest], Chapter]
+
+
+def read_book_chapter(entry: ChapterEntry, index: int, reporter: Reporter, manifest: Manifest) -> Chapter:
+    """The default :data:`ChapterReader`: parse the file now, in the book's language and folder."""
+    return read_chapter(entry, index, reporter, manifest.meta.language, manifest.root)
+
+
+def load_book(
+    manifest: Manifest,
+    reporter: Reporter,
+    read: ChapterReader = read_book_chapter,
+    progress: Progress | None = None,
+    total_steps: int | None = None,
+) -> Book:
+    """Read every chapter once and run the transforms: the one model all renderers share.
+
+    ``read`` lets the preview reuse chapters it parsed before (only a changed file is
+    parsed again); ``progress`` hears of each chapter read.
+    """
     check_stylesheets(manifest, reporter)
-    chapters = tuple(read_chapter(entry, index, reporter, manifest.meta.language, manifest.root)
-                     for index, entry in enumerate(manifest.chapters, start=1))
+    chapters = []
+    for index, entry in enumerate(manifest.chapters, start=1):
+        chapters.append(read(entry, index, reporter, manifest))
+        if progress is not None:
+            progress(display_path(entry.path), index, total_steps or len(manifest.chapters))
+    chapters = tuple(chapters)
     cover = None
     if manifest.cover is not None:
         cover = _cover(manifest)
@@ -118,6 +143,7 @@ def build(
     output_dir: str | Path | None = None,
     options: BuildOptions | None = None,
     reporter: Reporter | None = None,
+    progress: Progress | None = None,
 ) -> list[BuildResult]:
     """Build the book at ``book_path`` (folder or book.toml; None finds one) in each format.
 
@@ -136,17 +162,22 @@ def build(
     }
     for target in targets.values():
         _check_target(target, manifest)
-    book = load_book(manifest, reporter)
+    total = len(manifest.chapters) + len(targets)
+    book = load_book(manifest, reporter, progress=progress, total_steps=total)
     for target in targets.values():
         _check_target(target, manifest, tuple(a.source for a in book.assets if a.source.is_absolute()))
     _check_strict(options, reporter)
     results = []
-    for fmt, target in targets.items():
+    for step, (fmt, target) in enumerate(targets.items(), start=len(manifest.chapters) + 1):
+        if progress is not None:
+            progress(f"making the {fmt.upper()}", step - 1, total)
         started = time.perf_counter()
         data = _render(fmt, book, reporter)
         _check_strict(options, reporter)
         write_atomically(target, data)
         results.append(BuildResult(fmt, target, len(data), time.perf_counter() - started))
+        if progress is not None:
+            progress(f"{fmt.upper()} written", step, total)
     return results
 
 

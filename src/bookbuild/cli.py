@@ -1,13 +1,22 @@
 """The ``bookbuild`` command: parses arguments, calls the API, turns errors into messages.
 
-Exit codes: 0 success, 1 the book could not be built, 2 usage error (click's own).
+Exit codes: 0 success, 1 the book could not be built (or ``check`` found errors), 2 usage
+error (click's own). Heavy modules (WeasyPrint, watchfiles, the preview server) are
+imported inside the commands that need them, so ``bookbuild --help`` starts fast.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import logging
+import os
+import re
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -17,8 +26,12 @@ from .errors import BookError, Diagnostic, Reporter
 from .resources import display_path
 
 BOOK_ARGUMENT = click.argument("book", required=False, type=click.Path(path_type=Path))
+DEFAULT_PORT = 8000
+STRICT_OPTION = click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
 ALLOW_REMOTE = click.option("--allow-remote", is_flag=True,
                             help="Fetch http(s) images and CSS resources (public hosts only; off by default).")
+STOP_AFTER = click.option("--stop-after", type=float, hidden=True,
+                          help="Stop watching after this many seconds (for tests and scripts).")
 
 
 def _human_size(size: int) -> str:
@@ -29,22 +42,132 @@ def _human_size(size: int) -> str:
     return f"{size} B"
 
 
+def _settings(ctx: click.Context) -> dict:
+    return ctx.find_root().ensure_object(dict)
+
+
+def _set_level(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        _settings(ctx)["level"] = {"quiet": -1, "verbose": 1}[param.name]
+
+
+def output_options(command: Callable) -> Callable:
+    """``-q``/``-v`` on the group and on every command, so both orders work."""
+    command = click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=_set_level,
+                           help="Say more: each step of the build.")(command)
+    return click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_level,
+                        help="Print only errors and warnings.")(command)
+
+
+def _level(ctx: click.Context) -> int:
+    return _settings(ctx).get("level", 0)
+
+
+def _format(diagnostic: Diagnostic) -> str:
+    """Compiler-style; a problem with no file (a command-line value) is bookbuild's own."""
+    text = diagnostic.format()
+    return "bookbuild" + text.removeprefix("<book>") if diagnostic.location.file is None else text
+
+
 def _print_diagnostic(diagnostic: Diagnostic) -> None:
-    click.echo(diagnostic.format(), err=True)
+    if _bar_active.is_set():
+        click.echo("\r\033[K", nl=False, err=True)
+    click.echo(_format(diagnostic), err=True)
 
 
 def _print_as_error(diagnostic: Diagnostic) -> None:
     """--strict: a warning is reported as the error it now is."""
-    click.echo(dataclasses.replace(diagnostic, severity="error").format(), err=True)
+    _print_diagnostic(dataclasses.replace(diagnostic, severity="error"))
 
 
-STRICT_OPTION = click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
+def _fail(ctx: click.Context, exc: Exception) -> None:
+    """Report an error as one line; a bug of ours shows its traceback only with --debug."""
+    if isinstance(exc, BookError):
+        click.echo(_format(exc.diagnostic), err=True)
+    elif _settings(ctx).get("debug"):
+        raise exc
+    else:
+        click.echo(f"bookbuild: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                   err=True)
 
 
-def _run(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs: object) -> None:
+_bar_active = threading.Event()
+
+
+def _interactive() -> bool:
+    """A progress bar only for a person at a terminal: never in a pipe or CI log."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+class _PageProgress(logging.Handler):
+    """Hears WeasyPrint's progress log ("Creating layout - Page 12") for the progress bar."""
+
+    def __init__(self, show: Callable[[str], None]) -> None:
+        super().__init__(logging.INFO)
+        self.show = show
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = re.search(r"layout - Page (\d+)", record.getMessage())
+        if match:
+            self.show(f"PDF: laying out page {match.group(1)}")
+
+
+@contextmanager
+def _pdf_pages(show: Callable[[str], None]) -> Iterator[None]:
+    """Route WeasyPrint's page-layout messages to ``show`` (the logger exists before import)."""
+    logger = logging.getLogger("weasyprint.progress")
+    handler, saved = _PageProgress(show), (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+@contextmanager
+def _progress(ctx: click.Context) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress callback for the API: a bar on a terminal, lines with -v, else nothing."""
+    if _level(ctx) > 0:
+        yield lambda what, done, total: click.echo(f"[{done}/{total}] {what}", err=True)
+        return
+    if _level(ctx) < 0 or not _interactive():
+        yield None
+        return
+    bars: list = []
+
+    def update(what: str, done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=total, label="building", file=sys.stderr, show_eta=False,
+                                          show_pos=True, item_show_func=lambda item: item))
+            _bar_active.set()
+        bar = bars[0]
+        if done > bar.pos:
+            bar.update(done - bar.pos, what)
+        else:  # a new step begins: click renders only on progress, so draw it ourselves
+            show(what)
+
+    def show(what: str) -> None:
+        if bars:
+            bars[0].current_item = what
+            bars[0].render_progress()
+
+    try:
+        with _pdf_pages(show):
+            yield update
+    finally:
+        if bars:  # clear the bar's line (the closing lines say what was made); show the cursor again
+            click.echo("\r\033[K\033[?25h", nl=False, err=True)
+            _bar_active.clear()
+
+
+def _build_once(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs: object) -> bool:
+    """One build with its messages; True when every output was written."""
     from .api import BuildOptions, build
 
-    debug = ctx.obj.get("debug", False) if ctx.obj else False
     strict = bool(kwargs.pop("strict", False))
     options = BuildOptions(
         page_size=kwargs.pop("page_size", None),  # type: ignore[arg-type]
@@ -54,33 +177,53 @@ def _run(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs
         allow_remote=bool(kwargs.pop("allow_remote", False)),
     )
     reporter = Reporter(sink=_print_as_error if strict else _print_diagnostic)
+    started = time.perf_counter()
     try:
-        results = build(book, formats, options=options, reporter=reporter, **kwargs)  # type: ignore[arg-type]
-    except BookError as exc:
-        click.echo(str(exc), err=True)
-        ctx.exit(1)
-    except Exception as exc:  # a bug of ours: still no traceback unless asked for
-        if debug:
-            raise
-        click.echo(f"bookbuild: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
-                   err=True)
-        ctx.exit(1)
-    for result in results:
-        click.echo(f"{display_path(result.path)}  {_human_size(result.size)}  {result.seconds:.2f} s")
+        with _progress(ctx) as progress:
+            results = build(book, formats, options=options, reporter=reporter, progress=progress,
+                            **kwargs)  # type: ignore[arg-type]
+    except Exception as exc:  # noqa: BLE001 - every failure ends here, as one line
+        _fail(ctx, exc)
+        return False
+    if _level(ctx) >= 0:
+        for result in results:
+            click.echo(f"{display_path(result.path)}  {_human_size(result.size)}  {result.seconds:.2f} s")
+        if len(results) > 1 or reporter.warnings:
+            warned = f", {len(reporter.warnings)} warning(s)" if reporter.warnings else ""
+            click.echo(f"built {len(results)} file(s) in {time.perf_counter() - started:.2f} s{warned}")
+    return True
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _run(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs: object) -> None:
+    if not _build_once(ctx, book, formats, **kwargs):
+        ctx.exit(1)
+
+
+class WorkflowGroup(click.Group):
+    """Lists the commands in the order an author meets them, not alphabetically."""
+
+    ORDER = ("new", "check", "preview", "build", "epub", "pdf")
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        rank = {name: n for n, name in enumerate(self.ORDER)}
+        return sorted(self.commands, key=lambda name: (rank.get(name, len(rank)), name))
+
+
+@click.group(cls=WorkflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bookbuild")
 @click.option("--debug", is_flag=True, help="Show a traceback for internal errors.")
+@output_options
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
     """Build EPUB 3 and PDF books from Markdown and XHTML chapters listed in book.toml.
 
     BOOK is a folder holding book.toml, or the book.toml itself; without it, ./book.toml
     or ./book/book.toml is used. Outputs go to dist/<slug>.<format>.
+
+    Start with `bookbuild new my-book`, then `check`, `preview` and `build` inside it.
+    Exit codes: 0 ok, 1 the book has errors, 2 wrong usage.
     """
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
+    _settings(ctx)["debug"] = debug
 
 
 @main.command()
@@ -88,6 +231,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="The EPUB file to write.")
 @STRICT_OPTION
 @ALLOW_REMOTE
+@output_options
 @click.pass_context
 def epub(ctx: click.Context, book: Path | None, output: Path | None, strict: bool, allow_remote: bool) -> None:
     """Build the EPUB 3 e-book."""
@@ -103,6 +247,7 @@ def epub(ctx: click.Context, book: Path | None, output: Path | None, strict: boo
 @click.option("--handout", is_flag=True, help="Compact single-sided layout with no blank pages.")
 @STRICT_OPTION
 @ALLOW_REMOTE
+@output_options
 @click.pass_context
 def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: str | None,
         chapters: str | None, handout: bool, strict: bool, allow_remote: bool) -> None:
@@ -115,17 +260,157 @@ def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: s
 @BOOK_ARGUMENT
 @click.option("--output-dir", type=click.Path(path_type=Path), help="Folder for the outputs (default dist/).")
 @click.option("--page-size", help="Page size of the PDF (see bookbuild pdf --help).")
+@click.option("-w", "--watch", is_flag=True, help="Build again whenever a file of the book changes.")
+@STOP_AFTER
 @STRICT_OPTION
 @ALLOW_REMOTE
+@output_options
 @click.pass_context
 def build(ctx: click.Context, book: Path | None, output_dir: Path | None, page_size: str | None,
-          strict: bool, allow_remote: bool) -> None:
+          watch: bool, stop_after: float | None, strict: bool, allow_remote: bool) -> None:
     """Build every format: EPUB and PDF."""
     from .api import FORMATS
 
-    _run(ctx, book, list(FORMATS), output_dir=output_dir, page_size=page_size, strict=strict,
-         allow_remote=allow_remote)
+    settings = {"output_dir": output_dir, "page_size": page_size, "strict": strict, "allow_remote": allow_remote}
+    ok = _build_once(ctx, book, list(FORMATS), **settings)
+    if not watch:
+        if not ok:
+            ctx.exit(1)
+        return
+    root = _book_root(ctx, book)
+    click.echo(f"watching {display_path(root)}/ for changes (Ctrl-C stops)", err=True)
+    with _stopper(stop_after) as stop:
+        from .watch import watch_changes
+
+        for changed in watch_changes(root, stop, ignored=((output_dir or Path("dist")),)):
+            if _level(ctx) >= 0:
+                click.echo("changed: " + ", ".join(sorted(display_path(p) for p in changed)), err=True)
+            _build_once(ctx, book, list(FORMATS), **settings)
+    click.echo("stopped watching", err=True)
+
+
+def _book_root(ctx: click.Context, book: Path | None) -> Path:
+    from .manifest import find_manifest
+
+    try:
+        return find_manifest(book).parent
+    except BookError as exc:
+        _fail(ctx, exc)
+        ctx.exit(1)
+        raise  # unreachable: ctx.exit raises
+
+
+@contextmanager
+def _stopper(seconds: float | None) -> Iterator[threading.Event]:
+    """The event that ends a watch loop: Ctrl-C, or a time limit when one is given."""
+    stop = threading.Event()
+    timer = threading.Timer(seconds, stop.set) if seconds else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        yield stop
+    finally:
+        stop.set()
+        if timer is not None:
+            timer.cancel()
+
+
+@main.command()
+@BOOK_ARGUMENT
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: one object for editors and CI.")
+@output_options
+@click.pass_context
+def check(ctx: click.Context, book: Path | None, strict: bool, output_format: str) -> None:
+    """Find mistakes without building: manifest, files, links, images, ids, Markdown, fonts."""
+    from .check import check_book
+
+    try:
+        report = check_book(book)
+    except Exception as exc:  # noqa: BLE001
+        _fail(ctx, exc)
+        ctx.exit(1)
+    failed = bool(report.errors or (strict and report.warnings))
+    if output_format == "json":
+        click.echo(json.dumps(report.as_json() | {"strict": strict, "ok": not failed}, indent=2))
+    else:
+        for diagnostic in report.diagnostics:
+            click.echo(_format(diagnostic))
+        if _level(ctx) >= 0:
+            counts = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
+            checked = f"{report.chapters} chapter(s) checked: " if report.chapters else ""
+            click.echo(f"{report.book}: {checked}{counts if report.diagnostics else 'no problems'}")
+    if failed:
+        ctx.exit(1)
+
+
+@main.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.option("--title", help="The book's title (default: from the folder name).")
+@click.option("--author", help="The author's name.")
+@click.option("--language", default="en", show_default=True, help="A BCP 47 tag: en, en-GB, fr, zh-Hans...")
+@click.option("--from-mdbook", type=click.Path(path_type=Path, file_okay=False),
+              help="Write SRC/book.toml for the mdBook project in this folder instead.")
+@output_options
+@click.pass_context
+def new(ctx: click.Context, folder: Path | None, title: str | None, author: str | None, language: str,
+        from_mdbook: Path | None) -> None:
+    """Start a new book in FOLDER (missing or empty), ready to build."""
+    from .scaffold import book_from_mdbook, new_book
+
+    if (folder is None) == (from_mdbook is None):
+        raise click.UsageError("name a FOLDER for the new book, or --from-mdbook PROJECT (not both)")
+    try:
+        if from_mdbook is not None:
+            manifest = book_from_mdbook(from_mdbook, Reporter(sink=_print_diagnostic))
+            where = display_path(manifest.parent)
+            click.echo(f"wrote {display_path(manifest)}; build it with: bookbuild build {where}")
+            return
+        new_book(folder, title=title, author=author, language=language)
+    except Exception as exc:  # noqa: BLE001
+        _fail(ctx, exc)
+        ctx.exit(1)
+    if _level(ctx) >= 0:
+        place = display_path(folder)
+        click.echo(f"created the book in {place}/: book.toml, chapters/, images/, styles/\n"
+                   f"next: cd {place} && bookbuild preview   (or: bookbuild check, bookbuild build)")
+
+
+@main.command()
+@BOOK_ARGUMENT
+@click.option("-p", "--port", type=click.IntRange(0, 65535),
+              help=f"Port on 127.0.0.1 (default {DEFAULT_PORT}, or the next free one; 0: any free port).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in a web browser.")
+@STOP_AFTER
+@output_options
+@click.pass_context
+def preview(ctx: click.Context, book: Path | None, port: int | None, open_browser: bool,
+            stop_after: float | None) -> None:
+    """Serve the book as web pages that reload by themselves when you save a file."""
+    from .preview import PreviewSite, serve, start_server
+
+    root = _book_root(ctx, book)
+    site = PreviewSite(root / "book.toml" if book is None or Path(book).is_dir() else Path(book),
+                       log=lambda line: click.echo(line, err=True), diagnostic_sink=_print_diagnostic)
+    site.rebuild()
+    try:
+        server = start_server(site, DEFAULT_PORT if port is None else port, tries=20 if port is None else 1)
+    except BookError as exc:
+        _fail(ctx, exc)
+        ctx.exit(1)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    click.echo(f"serving '{site.title or display_path(root)}' at {url}  (edit and save: the page reloads; "
+               "Ctrl-C stops)", err=True)
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+    with _stopper(stop_after) as stop:
+        serve(site, server, root, stop, ignored=(Path("dist"),))
+    click.echo("preview stopped", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(main(prog_name="bookbuild"))

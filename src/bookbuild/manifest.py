@@ -161,6 +161,16 @@ class _Source:
         return ManifestError(message, self.name, self.line_of(table, key, needle), hint=hint)
 
 
+# tomllib's terse messages, explained for the mistakes authors make most.
+_TOML_HINTS = {
+    "Invalid value": 'put text in double quotes: title = "My Book"',
+    "Unclosed array": "separate the items with commas and close the list with ]",
+    "Expected '=' after a key in a key/value pair": 'write one key = value per line',
+    "Cannot overwrite a value": "a key is written twice; keep one",
+    "Unclosed string": "close the text with the same quote it opens with",
+    "Illegal character '\\n'": 'close the text on the same line: title = "My Book"',
+}
+
 _BOOK_KEYS = {
     "title", "subtitle", "authors", "language", "identifier", "date", "publisher",
     "description", "rights", "subjects", "cover", "chapters", "styles", "direction", "fonts",
@@ -192,7 +202,8 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
         line, col = (int(match.group(1)), int(match.group(2))) if match else (len(source.lines) or None, None)
-        raise ManifestError(f"malformed TOML: {message}", source.name, line, col) from None
+        raise ManifestError(f"malformed TOML: {message}", source.name, line, col,
+                            hint=_TOML_HINTS.get(message.split(" (")[0])) from None
 
     for key in data:
         if key not in _TABLES:

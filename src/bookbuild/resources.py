@@ -82,10 +82,11 @@ def resolve_in_book(
     posix = relative.replace("\\", "/")
     if posix.startswith("/") or _DRIVE.match(posix):
         raise fail("is an absolute path", hint="write paths relative to the file that names them")
-    return _contained(base_dir / posixpath.normpath(posix), (root, *extra_roots), fail)
+    return _contained(base_dir / posixpath.normpath(posix), (root, *extra_roots), fail, relative)
 
 
-def _contained(path: Path, roots: tuple[Path, ...], fail: Callable[..., BookError]) -> Path:
+def _contained(path: Path, roots: tuple[Path, ...], fail: Callable[..., BookError],
+               relative: str | None = None) -> Path:
     """``path`` after symlinks, if it is a regular file below one of ``roots``."""
     resolved_roots = tuple(r.resolve() for r in roots)
     candidate = _resolve(path, fail)
@@ -95,7 +96,7 @@ def _contained(path: Path, roots: tuple[Path, ...], fail: Callable[..., BookErro
     try:
         mode = candidate.stat().st_mode
     except OSError:
-        raise fail("not found") from None
+        raise fail("not found", hint=similar_file_hint(candidate, relative or path.name)) from None
     if not stat.S_ISREG(mode):
         kind = "a folder" if stat.S_ISDIR(mode) else "a device or special file"
         raise fail(f"is {kind}, not a regular file")
@@ -156,6 +157,20 @@ def resolve_url(
     if "\0" in path or any(ord(c) < 32 for c in path):
         raise fail("contains control characters")
     return _contained(Path(path), (root, *extra_roots), fail)
+
+
+def similar_file_hint(missing: Path, relative: str) -> str | None:
+    """'did you mean ...?' for a mistyped file name, from the files next to where it should be."""
+    import difflib
+
+    try:
+        names = [p.name for p in missing.parent.iterdir() if p.is_file()] if missing.parent.is_dir() else []
+    except OSError:
+        return None
+    close = difflib.get_close_matches(missing.name, names, n=1, cutoff=0.75)
+    if not close:
+        return None
+    return f"did you mean '{posixpath.join(posixpath.dirname(relative.replace(chr(92), '/')), close[0])}'?"
 
 
 def display_path(path: Path) -> str:

@@ -114,7 +114,8 @@ def _front_matter(token: Token, file: str) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
-        raise SourceError(f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}", file, line) from None
+        raise SourceError(f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}", file, line,
+                          hint='put quotes around a value holding : [ ] { } or #: title: "[Draft] One"') from None
     if not isinstance(data, dict):
         raise SourceError("front matter must be a mapping of keys to values", file, 2)
     return data

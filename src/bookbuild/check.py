@@ -1,0 +1,310 @@
+"""``bookbuild check``: everything that can be known about a book without rendering it.
+
+It runs the same manifest loader, readers and transforms a build runs (so it can never
+disagree with a build), collects every problem instead of stopping at the first, adds a
+few checks of its own (duplicate ids, Markdown that was not understood, fonts), and
+raises the problems that make a wrong book (broken links, missing images) to errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from lxml import etree
+
+from .errors import BookError, Diagnostic, Location, Reporter
+from .manifest import ChapterEntry, Manifest, find_manifest, load_manifest
+from .model import Book, Chapter
+from .resources import display_path, is_external
+from .sources import HTML_SUFFIXES, MARKDOWN_SUFFIXES, read_chapter, read_text
+from .sources.markdown import markdown_to_html
+from .sources.xhtml import xhtml_body
+from .transforms import apply_transforms
+from .xhtml import html_to_fragment, iter_elements, source_line
+
+# Warnings of a build that mean the output is wrong: check calls them errors.
+_ERROR_PATTERNS = (
+    re.compile(r"^link target '.*' (not found|is not a chapter)"),
+    re.compile(r"^image '.*' (not found|is not|is outside|is an absolute)"),
+    re.compile(r"^image: empty path"),
+)
+_QUOTED = re.compile(r"'([^']+)'")
+_REFERENCE_LINK = re.compile(r"\[[^\[\]]+\]\[[^\[\]]*\]")
+_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")
+# mdBook directives other than the includes the reader expands ({{#include}}, {{#rustdoc_include}}).
+_MDBOOK_DIRECTIVE = re.compile(r"\{\{#(?!include\b|rustdoc_include\b)\w+[^}]*\}\}")
+HTML_ELEMENTS = frozenset(
+    "a abbr address area article aside audio b bdi bdo blockquote br button canvas caption cite code col "
+    "colgroup data dd del details dfn dialog div dl dt em embed fieldset figcaption figure footer form h1 h2 "
+    "h3 h4 h5 h6 header hgroup hr i iframe img input ins kbd label legend li main map mark math menu meter "
+    "nav noscript object ol optgroup option output p picture pre progress q rp rt ruby s samp section "
+    "select small source span strong sub summary sup svg table tbody td template textarea tfoot th thead "
+    "time tr track u ul var video wbr".split()
+)
+GENERIC_FAMILIES = frozenset(
+    "serif sans-serif monospace cursive fantasy system-ui ui-serif ui-sans-serif ui-monospace math emoji "
+    "fangsong inherit initial unset revert".split()
+)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Every problem found, in reading order, and what was looked at."""
+
+    book: str
+    diagnostics: tuple[Diagnostic, ...]
+    chapters: int = 0
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    def as_json(self) -> dict[str, object]:
+        """The report for editors and CI: one object per problem with its location."""
+        return {
+            "book": self.book,
+            "chapters": self.chapters,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "diagnostics": [
+                {"severity": d.severity, "file": d.location.file, "line": d.location.line,
+                 "column": d.location.col, "message": d.message, "hint": d.hint}
+                for d in self.diagnostics
+            ],
+        }
+
+
+def check_book(book_path: str | Path | None) -> CheckReport:
+    """Check the book without rendering: manifest, chapters, links, images, ids, fonts."""
+    reporter = Reporter()
+    try:
+        manifest = load_manifest(book_path, reporter)
+    except BookError as exc:
+        try:
+            name = display_path(find_manifest(book_path))
+        except BookError:
+            name = str(book_path or ".")
+        return CheckReport(name, (*reporter.diagnostics, exc.diagnostic))
+    errors: list[Diagnostic] = []
+    chapters: list[Chapter] = []
+    for index, entry in enumerate(manifest.chapters, start=1):
+        try:
+            chapters.append(read_chapter(entry, index, reporter, manifest.meta.language, manifest.root))
+            scan_source(entry, reporter)
+        except BookError as exc:
+            errors.append(exc.diagnostic)
+    anchors: dict[str, list[str]] = {}
+    if not errors:  # links can only be judged when every chapter could be read
+        book = apply_transforms(Book(manifest=manifest, chapters=tuple(chapters)), reporter)
+        anchors = {display_path(c.source): [written for written, _ in c.anchors] for c in book.chapters}
+    check_fonts(manifest, reporter)
+    unlisted_chapters(manifest, reporter)
+    order = {display_path(p): n for n, p in enumerate(
+        [manifest.path, *(c.path for c in manifest.chapters), *manifest.styles])}
+    diagnostics = [_with_column(_suggest(_classify(d), anchors)) for d in reporter.diagnostics] + errors
+    diagnostics.sort(key=lambda d: (order.get(d.location.file or "", -1), d.location.line or 0, d.location.col or 0))
+    return CheckReport(display_path(manifest.path), tuple(diagnostics), len(manifest.chapters))
+
+
+def _classify(diagnostic: Diagnostic) -> Diagnostic:
+    if diagnostic.severity == "warning" and any(p.search(diagnostic.message) for p in _ERROR_PATTERNS):
+        return dataclasses.replace(diagnostic, severity="error")
+    return diagnostic
+
+
+_MISSING_ID = re.compile(r"no id '([^']+)' in (.+)$")
+_NOTE_ID = re.compile(r"^(ch\d+-)?fn(ref)?-\d+")
+
+
+def _suggest(diagnostic: Diagnostic, anchors: dict[str, list[str]]) -> Diagnostic:
+    """For a link to a missing id, name the ids that file does have that look alike."""
+    match = _MISSING_ID.search(diagnostic.message)
+    if not match or diagnostic.hint:
+        return diagnostic
+    known = [a for a in anchors.get(match.group(2), []) if not _NOTE_ID.match(a)]
+    close = difflib.get_close_matches(match.group(1), known, n=3, cutoff=0.5)
+    if close:
+        hint = "did you mean " + " or ".join(f"'#{name}'" for name in close) + "?"
+    elif known:
+        hint = "its ids: " + ", ".join(f"'#{name}'" for name in known[:6]) + (", ..." if len(known) > 6 else "")
+    else:
+        return diagnostic
+    return dataclasses.replace(diagnostic, hint=hint)
+
+
+def _with_column(diagnostic: Diagnostic) -> Diagnostic:
+    """Point at the column of the quoted target in its line, as a compiler would."""
+    location = diagnostic.location
+    quoted = _QUOTED.search(diagnostic.message)
+    if not (location.file and location.line and not location.col and quoted):
+        return diagnostic
+    try:
+        line = Path(location.file).read_text(encoding="utf-8").splitlines()[location.line - 1]
+    except (OSError, UnicodeDecodeError, IndexError):
+        return diagnostic
+    col = line.find(quoted.group(1))
+    if col < 0:
+        return diagnostic
+    return dataclasses.replace(diagnostic, location=Location(location.file, location.line, col + 1))
+
+
+def scan_source(entry: ChapterEntry, reporter: Reporter) -> None:
+    """Problems a reader forgives silently: duplicate ids and Markdown it did not understand."""
+    name = display_path(entry.path)
+    text = read_text(entry.path)
+    suffix = entry.path.suffix.lower()
+    if suffix in MARKDOWN_SUFFIXES:
+        wrapper = html_to_fragment(markdown_to_html(text, name)[0])
+    elif suffix in HTML_SUFFIXES:
+        wrapper = html_to_fragment(xhtml_body(text, name))
+    else:
+        return
+    lines = text.splitlines()
+    if suffix in MARKDOWN_SUFFIXES:  # in HTML, alt="" is a deliberate "decorative"
+        for image in wrapper.iter("img"):
+            if image.get("alt") is not None and not image.get("alt").strip():  # no alt: links.py says so
+                line, col = _line_of(image, "![", lines)
+                reporter.warn(f"image '{image.get('src', '')}' has no alternative text", name, line, col,
+                              hint="describe it: ![what it shows](...)")
+    _duplicate_ids(wrapper, name, lines, reporter)
+    _unknown_constructs(wrapper, name, lines, reporter)
+
+
+def _line_of(element: etree._Element, needle: str, lines: list[str], after: int = 0) -> tuple[int | None, int | None]:
+    """The source line (and column) of ``needle``, searching from the element's block line."""
+    start = max(source_line(element) or 1, after + 1)
+    for number in range(start, len(lines) + 1):
+        col = lines[number - 1].find(needle)
+        if col >= 0:
+            return number, col + 1
+    return source_line(element), None
+
+
+def _duplicate_ids(wrapper: etree._Element, name: str, lines: list[str], reporter: Reporter) -> None:
+    first: dict[str, int | None] = {}
+    for node in iter_elements(wrapper):
+        ident = node.get("id")
+        if not ident or node.get("role") == "doc-noteref":
+            continue
+        line, col = _line_of(node, ident, lines, after=first.get(ident) or 0)
+        if ident in first:
+            reporter.warn(f"duplicate id '{ident}' (first at line {first[ident]})", name, line, col,
+                          hint="ids must be unique: links to it would be ambiguous; rename one")
+        else:
+            first[ident] = line
+
+
+def _unknown_constructs(wrapper: etree._Element, name: str, lines: list[str], reporter: Reporter) -> None:
+    for node in iter_elements(wrapper):
+        # SVG and MathML have their own vocabularies (MathML arrives namespaced from the reader)
+        foreign = node.tag.startswith("{") or any(a.tag in ("svg", "math") for a in node.iterancestors())
+        if node.tag not in HTML_ELEMENTS and not foreign:
+            line, col = _line_of(node, f"<{node.tag}", lines)
+            reporter.warn(f"unknown HTML element <{node.tag}>", name, line, col,
+                          hint="readers will ignore it; use a standard element or a <span class=...>")
+        if node.tag in ("code", "pre") or any(a.tag in ("code", "pre") for a in node.iterancestors()):
+            continue
+        for text in (node.text, node.tail):
+            for pattern, what, hint in _TEXT_PATTERNS:
+                for match in pattern.finditer(text or ""):
+                    line, col = _line_of(node if text is node.text else node.getparent(), match.group(0), lines)
+                    reporter.warn(what.format(match.group(0)), name, line, col, hint=hint)
+
+
+_TEXT_PATTERNS = (
+    (_MDBOOK_DIRECTIVE, "mdBook directive '{}' is not supported", "only {{#include}} and {{#rustdoc_include}} are expanded"),
+    (_REFERENCE_LINK, "reference link '{}' has no definition", "define it on its own line: [label]: target.md"),
+    (_FOOTNOTE_REF, "footnote '{}' has no definition", "write the note on its own line: [^id]: The note."),
+)
+
+
+def unlisted_chapters(manifest: Manifest, reporter: Reporter) -> None:
+    """Chapter files next to listed chapters that book.toml forgets: they would silently stay out."""
+    listed = {entry.path for entry in manifest.chapters}
+    folders = sorted({path.parent for path in listed})
+    line = next((n for n, text in enumerate(manifest.path.read_text(encoding="utf-8").splitlines(), start=1)
+                 if text.strip().startswith("chapters")), None)
+    for folder in folders:
+        for path in sorted(folder.iterdir()):
+            if (path.suffix.lower() in MARKDOWN_SUFFIXES | HTML_SUFFIXES and path.is_file() and path not in listed
+                    and path.name.lower() not in ("readme.md", "summary.md")):
+                reporter.warn(f"'{path.relative_to(manifest.root).as_posix()}' is not listed in chapters",
+                              display_path(manifest.path), line,
+                              hint="add it to chapters = [...] in reading order, or it stays out of the book")
+
+
+def check_fonts(manifest: Manifest, reporter: Reporter) -> None:
+    """Fonts the book's own stylesheets name: @font-face files exist, other families are installed."""
+    for sheet in manifest.styles:
+        name = display_path(sheet)
+        try:
+            css = sheet.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            reporter.warn("stylesheet cannot be read as UTF-8", name)
+            continue
+        css = re.sub(r"/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ", m.group(0)), css, flags=re.DOTALL)
+        declared = _font_faces(css, sheet, manifest.root, name, reporter)
+        for match in re.finditer(r"(?<![-\w])font-family\s*:\s*([^;}]+)", css):
+            if _inside_font_face(css, match.start()):
+                continue
+            families = [f.strip().strip("'\"") for f in match.group(1).split(",")]
+            named = [f for f in families if f and f.casefold() not in GENERIC_FAMILIES]
+            found = [f for f in named if f.casefold() in declared or _installed(f)]
+            if named and not found:
+                line = css.count("\n", 0, match.start()) + 1
+                reporter.warn(f"font '{named[0]}' is neither declared with @font-face nor installed", name, line,
+                              hint="add an @font-face rule with the font file inside the book folder")
+
+
+def _font_faces(css: str, sheet: Path, root: Path, name: str, reporter: Reporter) -> set[str]:
+    declared: set[str] = set()
+    for block in re.finditer(r"@font-face\s*\{([^}]*)\}", css):
+        family = re.search(r"font-family\s*:\s*([^;]+)", block.group(1))
+        if family:
+            declared.add(family.group(1).strip().strip("'\"").casefold())
+        for url in re.finditer(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", block.group(1)):
+            target = url.group(1)
+            if is_external(target) or target.startswith("data:"):
+                continue
+            path = (sheet.parent / target.split("#")[0].split("?")[0]).resolve()
+            if not path.is_file() or not path.is_relative_to(root.resolve()):
+                offset = block.start(1) + url.start(1)
+                line = css.count("\n", 0, offset) + 1
+                reporter.warn(f"font file '{target}' not found", name, line,
+                              offset - css.rfind("\n", 0, offset),
+                              hint="font files are relative to the stylesheet and inside the book folder")
+    return declared
+
+
+def _inside_font_face(css: str, offset: int) -> bool:
+    opening = css.rfind("{", 0, offset)
+    return opening >= 0 and css.rfind("}", 0, offset) < opening and \
+        css[:opening].rstrip().endswith("@font-face")
+
+
+@cache
+def _installed_families() -> frozenset[str] | None:
+    """Font families fontconfig knows, or None when fc-list is missing (then we cannot tell)."""
+    if shutil.which("fc-list") is None:
+        return None
+    try:
+        out = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return frozenset(part.strip().casefold() for line in out.splitlines() for part in line.split(","))
+
+
+def _installed(family: str) -> bool:
+    families = _installed_families()
+    return families is None or family.casefold() in families

@@ -1,0 +1,233 @@
+"""The command line around a build: -q/-v, --version, --debug, progress, start-up, watching."""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import bookbuild
+from clirun import run
+from conftest import write_book
+
+MANIFEST = """[book]
+title = "Little Book"
+authors = ["A. Writer"]
+language = "en"
+chapters = ["one.md", "two.md"]
+"""
+
+
+@pytest.fixture
+def little_book(tmp_path: Path) -> Path:
+    return write_book(tmp_path / "little", MANIFEST, {"one.md": "# One\n\nHello.\n", "two.md": "# Two\n\nBye.\n"})
+
+
+def test_help_of_every_command_and_version(tmp_path: Path) -> None:
+    commands = ["new", "check", "preview", "build", "epub", "pdf"]
+    for command in commands:
+        result = run([command, "--help"], tmp_path)
+        assert result.exit_code == 0 and "Usage: bookbuild " + command in result.output
+    listed = run(["--help"], tmp_path).output.split("Commands:")[1].strip().splitlines()
+    assert [line.split()[0] for line in listed] == commands, "in the order an author uses them"
+    assert "--stop-after" not in run(["build", "--help"], tmp_path).output
+    result = run(["--version"], tmp_path)
+    assert result.exit_code == 0 and result.output.strip() == f"bookbuild, version {bookbuild.__version__}"
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run(["epub", "--no-such-option"], tmp_path).exit_code == 2
+    assert run(["no-such-command"], tmp_path).exit_code == 2
+    assert run(["check", "--format", "xml"], tmp_path).exit_code == 2
+
+
+def test_quiet_prints_nothing_on_success_but_keeps_errors(tmp_path: Path, little_book: Path) -> None:
+    for args in (["-q", "epub", "little"], ["epub", "little", "-q"]):
+        result = run(args, tmp_path)
+        assert result.exit_code == 0 and result.output == ""
+    (little_book / "two.md").unlink()
+    result = run(["epub", "little", "-q"], tmp_path)
+    assert result.exit_code == 1 and "error: [book] chapters: chapter 'two.md' not found" in result.output
+
+
+def test_verbose_names_each_step_and_closing_line_sums_up(tmp_path: Path, little_book: Path) -> None:
+    result = run(["build", "little", "-v"], tmp_path)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[:2] == ["[1/4] little/one.md", "[2/4] little/two.md"]
+    assert "[2/4] making the EPUB" in lines and "[4/4] PDF written" in lines
+    assert lines[-1].startswith("built 2 file(s) in ") and lines[-1].endswith(" s")
+    assert any(line.startswith("dist/little-book.pdf  ") and "KB" in line for line in lines)
+
+
+def test_no_progress_bar_in_a_pipe(tmp_path: Path, little_book: Path) -> None:
+    result = run(["epub", "little"], tmp_path)
+    assert result.output.splitlines() == [line for line in result.output.splitlines() if "building" not in line]
+    assert result.output.count("\n") == 1
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path, little_book: Path) -> None:
+    """A real pseudo-terminal on stderr: the bar shows, then is cleared for the closing lines."""
+    controller, terminal = os.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "CI"} | {"COLUMNS": "100"}
+    process = subprocess.Popen([sys.executable, "-m", "bookbuild.cli", "build", "little"], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=terminal, env=env)
+    os.close(terminal)
+    seen, deadline = b"", time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif process.poll() is not None:
+            break
+    stdout, _ = process.communicate(timeout=60)
+    os.close(controller)
+    assert process.returncode == 0
+    assert b"building" in seen and b"4/4" in seen and b"making the PDF" in seen
+    assert b"PDF: laying out page 1" in seen, "WeasyPrint's pages show in the bar"
+    assert seen.rstrip(b"\r\n").endswith(b"\x1b[K\x1b[?25h"), "bar cleared and cursor shown again"
+    assert stdout.decode().startswith("dist/little-book.epub  ")
+
+
+def test_internal_errors_are_one_line_unless_debug(tmp_path: Path, little_book: Path, monkeypatch) -> None:
+    import bookbuild.api
+
+    def broken(*args: object) -> bytes:
+        raise RuntimeError("renderer exploded")
+
+    monkeypatch.setattr(bookbuild.api, "_render", broken)
+    result = run(["epub", "little"], tmp_path)
+    assert result.exit_code == 1
+    assert result.output.strip() == ("bookbuild: internal error: RuntimeError: renderer exploded "
+                                     "(run with --debug for details)")
+    with pytest.raises(RuntimeError, match="renderer exploded"):
+        run(["--debug", "epub", "little"], tmp_path)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["epub", "little"], ["check", "little"]])
+def test_weasyprint_is_not_imported_unless_a_pdf_is_made(tmp_path: Path, little_book: Path, args) -> None:
+    code = ("import sys\nfrom bookbuild.cli import main\n"
+            "try:\n    main(%r)\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print('weasyprint' in sys.modules, 'watchfiles' in sys.modules)" % (args,))
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_pdf_does_import_weasyprint(tmp_path: Path, little_book: Path) -> None:
+    """The control for the test above: the check can see the import when it happens."""
+    code = ("import sys\nfrom bookbuild.cli import main\ntry:\n    main(['pdf', 'little'])\n"
+            "except SystemExit:\n    pass\nprint('weasyprint' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "True"
+
+
+def _edit_later(path: Path, text: str, wait_for: Path, timeout: float = 20) -> threading.Thread:
+    """Once ``wait_for`` exists (the first build is done), rewrite ``path``."""
+
+    def edit() -> None:
+        deadline = time.monotonic() + timeout
+        while not wait_for.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        path.write_text(text, encoding="utf-8")
+
+    thread = threading.Thread(target=edit, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_build_watch_rebuilds_on_change_and_ignores_its_own_outputs(little_book: Path) -> None:
+    """Run inside the book folder, so dist/ is under the watched folder: no rebuild loop."""
+    epub = little_book / "dist" / "little-book.epub"
+    editor = _edit_later(little_book / "two.md", "# Two\n\nChanged words.\n", wait_for=little_book / "dist"
+                         / "little-book.pdf")
+    result = run(["build", "--watch", "--stop-after", "9"], little_book)
+    editor.join(timeout=5)
+    assert result.exit_code == 0, result.output
+    assert "watching little/ for changes" in result.output or "watching ./ for changes" in result.output
+    assert result.output.count("changed: two.md") == 1
+    assert result.output.count("built 2 file(s)") == 2
+    with zipfile.ZipFile(epub) as archive:
+        assert "Changed words." in archive.read("EPUB/ch02.xhtml").decode()
+
+
+def test_build_watch_reports_errors_and_keeps_watching(tmp_path: Path, little_book: Path) -> None:
+    editor = _edit_later(little_book / "one.md", "---\ntitle: [\n---\n", wait_for=tmp_path / "dist"
+                         / "little-book.pdf")
+    result = run(["build", "little", "--watch", "--stop-after", "6"], tmp_path)
+    editor.join(timeout=5)
+    assert result.exit_code == 0
+    assert "little/one.md:2: error: front matter is not valid YAML" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_preview_serves_and_stops(tmp_path: Path, little_book: Path) -> None:
+    result = run(["preview", "little", "--port", "0", "--stop-after", "1"], tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "serving 'Little Book' at http://127.0.0.1:" in result.output
+    assert result.output.strip().endswith("preview stopped")
+
+
+def test_preview_port_in_use_is_one_line(tmp_path: Path, little_book: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(["preview", "little", "--port", str(port), "--stop-after", "1"], tmp_path)
+    assert result.exit_code == 1
+    assert f"bookbuild: error: cannot listen on 127.0.0.1:{port}" in result.output
+    assert "--port 0" in result.output
+
+
+def test_preview_without_a_book_is_one_line(tmp_path: Path) -> None:
+    result = run(["preview"], tmp_path)
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("bookbuild: error: no book.toml in this folder or in ./book/")
+
+
+def test_only_changes_that_can_matter_to_the_book_are_relevant(tmp_path: Path) -> None:
+    from bookbuild.watch import is_relevant
+
+    dist = tmp_path / "dist"
+    assert is_relevant(tmp_path / "chapters" / "01.md", [dist])
+    assert is_relevant(tmp_path / "images" / "map.png", [dist])
+    for name in ("dist/book.epub", "dist/.book.epub.x.part", "4913", "sedAbC12", ".01.md.swp", "01.md~"):
+        assert not is_relevant(tmp_path / name, [dist]), name
+
+
+def test_preview_open_opens_the_served_address(tmp_path: Path, little_book: Path, monkeypatch) -> None:
+    import webbrowser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url: opened.append(url) or True)
+    result = run(["preview", "little/book.toml", "--port", "0", "--open", "--stop-after", "1"], tmp_path)
+    assert result.exit_code == 0, result.output
+    assert len(opened) == 1 and opened[0].startswith("http://127.0.0.1:") and opened[0] in result.output
+
+
+def test_shell_completion_as_documented_in_the_readme(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert 'eval "$(_BOOKBUILD_COMPLETE=bash_source bookbuild)"' in readme
+    env = os.environ | {"_BOOKBUILD_COMPLETE": "bash_complete", "COMP_WORDS": "bookbuild pr", "COMP_CWORD": "1"}
+    out = subprocess.run([sys.executable, "-c", "from bookbuild.cli import main; main(prog_name='bookbuild')"],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["plain,preview"]
+    env["_BOOKBUILD_COMPLETE"] = "bash_source"
+    script = subprocess.run([sys.executable, "-c", "from bookbuild.cli import main; main(prog_name='bookbuild')"],
+                            env=env, capture_output=True, text=True, timeout=60).stdout
+    assert "complete -o nosort -F _bookbuild_completion bookbuild" in script
