@@ -14,7 +14,7 @@ from .errors import OutputError, Reporter
 from .manifest import Manifest, load_manifest
 from .model import Asset, Book
 from .resources import display_path
-from .sources import read_chapter
+from .cache import read_chapters
 from .transforms import apply_transforms
 from .transforms.links import IMAGE_TYPES
 
@@ -26,6 +26,7 @@ class BuildOptions:
     """Command-line overrides of the manifest."""
 
     page_size: str | None = None
+    cache: bool = True  # reuse parsed chapters from .bookbuild-cache/ (see cache.py)
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,9 @@ class BuildResult:
     seconds: float
 
 
-def load_book(manifest: Manifest, reporter: Reporter) -> Book:
-    """Read every chapter once and run the transforms: the one model all renderers share."""
-    chapters = tuple(read_chapter(entry, index) for index, entry in enumerate(manifest.chapters, start=1))
+def load_book(manifest: Manifest, reporter: Reporter, *, cache: bool = True) -> Book:
+    """Read every chapter once (or reuse it, unchanged, from the cache) and run the transforms."""
+    chapters = read_chapters(manifest, enabled=cache)
     cover = None
     if manifest.cover is not None:
         suffix = manifest.cover.suffix.lower()
@@ -92,7 +93,7 @@ def build(
     }
     for target in targets.values():
         _check_target(target, manifest)
-    book = load_book(manifest, reporter)
+    book = load_book(manifest, reporter, cache=options.cache)
     results = []
     for fmt, target in targets.items():
         started = time.perf_counter()

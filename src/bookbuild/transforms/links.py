@@ -46,7 +46,7 @@ class _Assets:
 
 def resolve_links(book: Book, reporter: Reporter) -> Book:
     """Rewrite ``a/@href`` to ``#book-id`` and ``img/@src`` to asset hrefs."""
-    by_path = {chapter.source.resolve(): chapter for chapter in book.chapters}
+    by_path: dict[Path, Chapter | None] = {chapter.source.resolve(): chapter for chapter in book.chapters}
     assets = _Assets()
     chapters = []
     for chapter in book.chapters:
@@ -62,20 +62,20 @@ def resolve_links(book: Book, reporter: Reporter) -> Book:
     return book.replace(chapters=tuple(chapters), assets=tuple(assets.by_source.values()))
 
 
-def _resolve_link(link: etree._Element, chapter: Chapter, by_path: dict[Path, Chapter],
+def _resolve_link(link: etree._Element, chapter: Chapter, by_path: dict[Path, Chapter | None],
                   reporter: Reporter) -> None:
     href = link.get("href")
     if href is None or is_external(href):
         return
     if link.get("role") == "doc-noteref":
         return
-    where = (display_path(chapter.source), source_line(link))
     path, fragment = split_reference(href)
-    target = chapter
+    target: Chapter | None = chapter
     if path:
-        target = by_path.get((chapter.source.parent / path).resolve())
+        target = _chapter_at(chapter.source.parent / path, by_path)
         if target is None:
-            reporter.warn(f"link target '{href}' is not a chapter of this book", *where,
+            reporter.warn(f"link target '{href}' is not a chapter of this book",
+                          display_path(chapter.source), source_line(link),
                           hint="link to a chapter file listed in book.toml, relative to this file")
             _unwrap(link)
             return
@@ -85,10 +85,17 @@ def _resolve_link(link: etree._Element, chapter: Chapter, by_path: dict[Path, Ch
     book_id = dict(target.anchors).get(fragment)
     if book_id is None:
         reporter.warn(f"link target '{href}' not found: no id '{fragment}' in {display_path(target.source)}",
-                      *where)
+                      display_path(chapter.source), source_line(link))
         _unwrap(link)
         return
     link.set("href", f"#{book_id}")
+
+
+def _chapter_at(candidate: Path, by_path: dict[Path, Chapter | None]) -> Chapter | None:
+    """The chapter a path names; each distinct path is resolved once (resolving is slow)."""
+    if candidate not in by_path:
+        by_path[candidate] = by_path.get(candidate.resolve())
+    return by_path[candidate]
 
 
 def _resolve_image(image: etree._Element, chapter: Chapter, root: Path, assets: _Assets,
