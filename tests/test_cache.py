@@ -203,3 +203,20 @@ def test_round_trip_keeps_every_field(book: Path) -> None:
     for index, entry in enumerate(manifest.chapters, start=1):
         chapter = read_chapter(entry, index)
         assert cache.decode(json.loads(json.dumps(cache.encode(chapter)))) == chapter
+
+
+def test_epub_zip_is_plain_reproducible_and_survives_a_damaged_deflate_cache(book: Path) -> None:
+    first = epub_text(book, "a.epub")
+    raw_first = (book.parent / "a.epub").read_bytes()
+    streams = sorted((book / ".bookbuild-cache" / "deflate").iterdir())
+    assert streams
+    for stream in streams:
+        stream.write_bytes(b"\x00garbage" + stream.read_bytes()[8:])
+    assert epub_text(book, "b.epub") == first
+    assert (book.parent / "b.epub").read_bytes() == raw_first
+    with zipfile.ZipFile(book.parent / "b.epub") as archive:
+        assert archive.testzip() is None
+        info = archive.infolist()
+        assert info[0].filename == "mimetype" and info[0].compress_type == zipfile.ZIP_STORED
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in info[1:])
+        assert len({i.date_time for i in info}) == 1  # one fixed timestamp: reproducible

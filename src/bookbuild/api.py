@@ -14,7 +14,7 @@ from .errors import OutputError, Reporter
 from .manifest import Manifest, load_manifest
 from .model import Asset, Book
 from .resources import display_path
-from .cache import read_chapters
+from .cache import cache_dir, read_chapters
 from .transforms import apply_transforms
 from .transforms.links import IMAGE_TYPES
 
@@ -52,7 +52,8 @@ def load_book(manifest: Manifest, reporter: Reporter, *, cache: bool = True) -> 
     sources = [manifest.path, *manifest.styles, *(c.source for c in book.chapters), *(a.source for a in book.assets)]
     if cover is not None:
         sources.append(cover.source)
-    return book.replace(source_mtime=max(path.stat().st_mtime for path in sources))
+    return book.replace(source_mtime=max(path.stat().st_mtime for path in sources),
+                        cache_dir=cache_dir(manifest) if cache else None)
 
 
 def apply_options(manifest: Manifest, options: BuildOptions) -> Manifest:

@@ -101,9 +101,12 @@ def _chapter_at(candidate: Path, by_path: dict[Path, Chapter | None]) -> Chapter
 def _resolve_image(image: etree._Element, chapter: Chapter, root: Path, assets: _Assets,
                    reporter: Reporter) -> Asset | None:
     src = image.get("src") or ""
-    where = (display_path(chapter.source), source_line(image))
+
+    def where() -> tuple[str, int | None]:  # only on a warning: display_path is slow
+        return display_path(chapter.source), source_line(image)
+
     if is_external(src):
-        reporter.warn(f"remote image '{src}' not fetched", *where,
+        reporter.warn(f"remote image '{src}' not fetched", *where(),
                       hint="download it into the book folder and link it by a relative path")
         _replace_with_alt(image)
         return None
@@ -111,17 +114,17 @@ def _resolve_image(image: etree._Element, chapter: Chapter, root: Path, assets: 
     try:
         source = resolve_in_book(root, chapter.source.parent, path, what="image")
     except BookError as exc:
-        reporter.warn(exc.diagnostic.message, *where, hint=exc.diagnostic.hint)
+        reporter.warn(exc.diagnostic.message, *where(), hint=exc.diagnostic.hint)
         _replace_with_alt(image)
         return None
     if source.suffix.lower() not in IMAGE_TYPES:
-        reporter.warn(f"image '{src}' is not PNG, JPEG, GIF, SVG or WebP", *where)
+        reporter.warn(f"image '{src}' is not PNG, JPEG, GIF, SVG or WebP", *where())
         _replace_with_alt(image)
         return None
     asset = assets.add(source, "images")
     image.set("src", asset.href)
     if image.get("alt") is None:
-        reporter.warn(f"image '{src}' has no alternative text", *where,
+        reporter.warn(f"image '{src}' has no alternative text", *where(),
                       hint='describe it: ![what it shows](...), or write alt="" if it is decorative')
         image.set("alt", "")
     return asset
