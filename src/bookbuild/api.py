@@ -16,6 +16,7 @@ from .images import check_image
 from .manifest import ChapterEntry, Manifest, load_manifest
 from .model import Asset, Book, Chapter
 from .resources import display_path
+from .cache import ChapterCache, cache_dir
 from .slugs import file_slug
 from .sources import read_chapter
 from .stylesheets import check_stylesheets
@@ -35,6 +36,7 @@ class BuildOptions:
     chapters: str | None = None  # PDF: print only these chapters ("2-3", "1,4", file stems)
     handout: bool = False  # PDF: compact single-sided handout layout
     allow_remote: bool = False  # --allow-remote: fetch http(s) resources (public hosts only)
+    cache: bool = True  # reuse parsed chapters from .bookbuild-cache/ (see cache.py)
 
 
 @dataclass(frozen=True)
@@ -64,18 +66,26 @@ def load_book(
     read: ChapterReader = read_book_chapter,
     progress: Progress | None = None,
     total_steps: int | None = None,
+    cache: bool = True,
 ) -> Book:
     """Read every chapter once and run the transforms: the one model all renderers share.
 
-    ``read`` lets the preview reuse chapters it parsed before (only a changed file is
-    parsed again); ``progress`` hears of each chapter read.
+    Unchanged chapters come from ``.bookbuild-cache/`` (``cache``; see cache.py) with the
+    warnings they gave when parsed; ``read`` lets the preview use its own in-memory chapter
+    cache instead; ``progress`` hears of each chapter read.
     """
     check_stylesheets(manifest, reporter)
+    store = ChapterCache(manifest) if cache and read is read_book_chapter else None
     chapters = []
     for index, entry in enumerate(manifest.chapters, start=1):
-        chapters.append(read(entry, index, reporter, manifest))
+        if store is not None:
+            chapters.append(store.get(entry, index, reporter, read))
+        else:
+            chapters.append(read(entry, index, reporter, manifest))
         if progress is not None:
             progress(display_path(entry.path), index, total_steps or len(manifest.chapters))
+    if store is not None:
+        store.prune()
     chapters = tuple(chapters)
     cover = None
     if manifest.cover is not None:
@@ -87,7 +97,8 @@ def load_book(
                *(a.source for a in book.assets if a.source.is_absolute())]
     if cover is not None:
         sources.append(cover.source)
-    return book.replace(source_mtime=max(path.stat().st_mtime for path in sources))
+    return book.replace(source_mtime=max(path.stat().st_mtime for path in sources),
+                        cache_dir=cache_dir(manifest) if cache else None)
 
 
 def _cover(manifest: Manifest) -> Asset:
@@ -163,7 +174,7 @@ def build(
     for target in targets.values():
         _check_target(target, manifest)
     total = len(manifest.chapters) + len(targets)
-    book = load_book(manifest, reporter, progress=progress, total_steps=total)
+    book = load_book(manifest, reporter, progress=progress, total_steps=total, cache=options.cache)
     for target in targets.values():
         _check_target(target, manifest, tuple(a.source for a in book.assets if a.source.is_absolute()))
     _check_strict(options, reporter)

@@ -96,6 +96,7 @@ class Book:
     assets: tuple[Asset, ...] = ()
     cover: Asset | None = None
     source_mtime: float = 0.0
+    cache_dir: Path | None = None  # where renderers may keep derived data (cache.py); None: do not
     id_owner: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
     labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # id -> "Figure 3"
 

@@ -40,7 +40,8 @@ def watch_changes(
 
     # watchfiles logs "KeyboardInterrupt caught, stopping watch" on Ctrl-C; we say it ourselves.
     logging.getLogger("watchfiles").setLevel(logging.ERROR)
-    ignored = tuple(folder.resolve() for folder in ignored)
+    # the parse cache (cache.py) changes on every build: never a reason to build again
+    ignored = tuple(folder.resolve() for folder in (*ignored, root / ".bookbuild-cache"))
     for batch in watchfiles.watch(
         root,
         stop_event=stop_event,

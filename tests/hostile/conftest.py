@@ -97,13 +97,14 @@ class Workspace:
         state: dict[str, tuple] = {}
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
             here = Path(dirpath)
-            if here == self.out or self.out in here.parents:
+            cache = self.book / ".bookbuild-cache"
+            if here == self.out or self.out in here.parents or here == cache or cache in here.parents:
                 dirnames[:] = []
                 continue
             for name in dirnames + filenames:
                 path = here / name
-                if path == self.out:
-                    continue
+                if path == self.out or (name == ".bookbuild-cache" and path.parent == self.book):
+                    continue  # the output, and the book's own cache (checked in test_cache.py)
                 info = path.lstat()
                 if path.is_symlink():
                     state[str(path)] = ("link", os.readlink(path))

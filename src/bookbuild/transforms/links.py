@@ -51,7 +51,7 @@ class _Assets:
 
 def resolve_links(book: Book, reporter: Reporter) -> Book:
     """Rewrite ``a/@href`` to ``#book-id`` and ``img/@src`` to asset hrefs."""
-    by_path = {chapter.source.resolve(): chapter for chapter in book.chapters}
+    by_path: dict[Path, Chapter | None] = {chapter.source.resolve(): chapter for chapter in book.chapters}
     assets = _Assets()
     chapters = []
     for chapter in book.chapters:
@@ -69,20 +69,20 @@ def resolve_links(book: Book, reporter: Reporter) -> Book:
     return book.replace(chapters=tuple(chapters), assets=tuple(assets.by_source.values()))
 
 
-def _resolve_link(link: etree._Element, chapter: Chapter, by_path: dict[Path, Chapter],
+def _resolve_link(link: etree._Element, chapter: Chapter, by_path: dict[Path, Chapter | None],
                   reporter: Reporter) -> None:
     href = link.get("href")
     if href is None or is_external(href):
         return
     if link.get("role") == "doc-noteref":
         return
-    where = (display_path(chapter.source), source_line(link))
     path, fragment = split_reference(href)
-    target = chapter
+    target: Chapter | None = chapter
     if path:
         target = _chapter_at(chapter.source.parent / path, by_path)
         if target is None:
-            reporter.warn(f"link target '{href}' is not a chapter of this book", *where,
+            reporter.warn(f"link target '{href}' is not a chapter of this book",
+                          display_path(chapter.source), source_line(link),
                           hint="link to a chapter file listed in book.toml, relative to this file")
             _unwrap(link)
             return
@@ -92,13 +92,13 @@ def _resolve_link(link: etree._Element, chapter: Chapter, by_path: dict[Path, Ch
     book_id = dict(target.anchors).get(fragment)
     if book_id is None:
         reporter.warn(f"link target '{href}' not found: no id '{fragment}' in {display_path(target.source)}",
-                      *where)
+                      display_path(chapter.source), source_line(link))
         _unwrap(link)
         return
     link.set("href", f"#{book_id}")
 
 
-def _resolve_note_links(note: Footnote, chapter: Chapter, by_path: dict[Path, Chapter],
+def _resolve_note_links(note: Footnote, chapter: Chapter, by_path: dict[Path, Chapter | None],
                         reporter: Reporter) -> Footnote:
     """Links inside a footnote resolve like the chapter's own (the note's text is the chapter's)."""
     if "<a" not in note.body:
@@ -109,14 +109,19 @@ def _resolve_note_links(note: Footnote, chapter: Chapter, by_path: dict[Path, Ch
     return dataclasses.replace(note, body=serialize_fragment(wrapper))
 
 
-def _chapter_at(path: Path, by_path: dict[Path, Chapter]) -> Chapter | None:
-    """The chapter at ``path``; ``other.html`` finds ``other.md`` (links of books made for the web)."""
-    resolved = path.resolve()
-    target = by_path.get(resolved)
-    if target is None and resolved.suffix.lower() in (".html", ".htm", ".xhtml"):
-        for suffix in (".md", ".markdown"):
-            target = target or by_path.get(resolved.with_suffix(suffix))
-    return target
+def _chapter_at(path: Path, by_path: dict[Path, Chapter | None]) -> Chapter | None:
+    """The chapter at ``path``; ``other.html`` finds ``other.md`` (links of books made for the web).
+
+    Each distinct path is resolved once: resolving is slow, and a long book repeats its links.
+    """
+    if path not in by_path:
+        resolved = path.resolve()
+        target = by_path.get(resolved)
+        if target is None and resolved.suffix.lower() in (".html", ".htm", ".xhtml"):
+            for suffix in (".md", ".markdown"):
+                target = target or by_path.get(resolved.with_suffix(suffix))
+        by_path[path] = target
+    return by_path[path]
 
 
 def _resolve_image(image: etree._Element, chapter: Chapter, manifest: Manifest, assets: _Assets,

@@ -10,13 +10,14 @@ import datetime as dt
 import io
 import os
 import zipfile
+from pathlib import Path
 
 from lxml import etree
 
+from ..epub_zip import DeflateCache, write_zip
+
 OPF_NAME = "EPUB/content.opf"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-# Before 1980 a zip cannot say; SOURCE_DATE_EPOCH=0 must still build.
-ZIP_EPOCH = dt.datetime(1980, 1, 1)
 
 
 def modified_time(source_mtime: float) -> dt.datetime:
@@ -26,24 +27,23 @@ def modified_time(source_mtime: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).replace(tzinfo=None)
 
 
-def repack(data: bytes, modified: dt.datetime, language: str) -> bytes:
-    """The same entries, ``mimetype`` first and stored, every timestamp set to ``modified``."""
-    stamp = max(modified, ZIP_EPOCH).timetuple()[:6]
+def repack(data: bytes, modified: dt.datetime, language: str, deflate_cache: Path | None = None) -> bytes:
+    """The same entries, ``mimetype`` first and stored, every timestamp set to ``modified``.
+
+    ebooklib's zip arrives uncompressed; members are deflated once here, reusing the cached
+    deflate streams of unchanged bytes (epub_zip) when ``deflate_cache`` names a folder.
+    """
     source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        names = source.namelist()
-        names.sort(key=lambda name: name != "mimetype")
+    names = sorted(source.namelist(), key=lambda name: name != "mimetype")
+
+    def members():  # noqa: ANN202 - a generator of (name, bytes, stored)
         for name in names:
             content = source.read(name)
             if name == OPF_NAME:
                 content = _finish_package(content, language)
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            info.create_system = 3
-            target.writestr(info, content, compresslevel=9 if name != "mimetype" else None)
-    return out.getvalue()
+            yield name, content, name == "mimetype"
+
+    return write_zip(members(), modified, DeflateCache(deflate_cache))
 
 
 def _finish_package(opf: bytes, language: str) -> bytes:

@@ -1,0 +1,206 @@
+"""Time bookbuild against pandoc and a single-document WeasyPrint render, side by side.
+
+Every measured command runs as a fresh process; the runner reaps it with ``os.wait4``, whose
+resource usage covers the process and every descendant it waited for, so "peak RSS" is the
+largest resident set of any process of that command. Tasks alternate within each round
+(the order rotates), so a slow minute on a shared machine hits every tool alike. Medians
+are reported, with the load average before and after.
+
+Usage (from the repository, in a venv with bookbuild, pypandoc-binary and weasyprint):
+    python benchmarks/run.py --size large --runs 3 --work /tmp/bookbuild-bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import SIZES, generate, plan_book, word_count  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+STYLES = REPO / "styles"
+EDIT_CHAPTER = 0.5  # the rebuild edits the chapter halfway through the book
+
+
+@dataclass
+class Sample:
+    seconds: float
+    peak_rss_mib: float
+
+
+@dataclass
+class Task:
+    """One measured command (a list of steps run one after the other), with untimed preparation."""
+
+    name: str
+    steps: list[list[str]]
+    prepare: Callable[[], None] = lambda: None
+    finish: Callable[[], None] = lambda: None
+    samples: list[Sample] = field(default_factory=list)
+
+    def run(self, cwd: Path) -> Sample:
+        self.prepare()
+        total, peak = 0.0, 0.0
+        for step in self.steps:
+            seconds, rss = measure(step, cwd)
+            total, peak = total + seconds, max(peak, rss)
+        self.finish()
+        sample = Sample(total, peak)
+        self.samples.append(sample)
+        return sample
+
+    @property
+    def median(self) -> float:
+        return statistics.median(s.seconds for s in self.samples)
+
+    @property
+    def peak(self) -> float:
+        return max(s.peak_rss_mib for s in self.samples)
+
+
+def measure(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one command and all its descendants."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = process.stderr.read() if process.stderr else b""
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}\n{stderr.decode(errors='replace')}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def tools(venv_bin: Path) -> dict[str, str]:
+    """Paths of the programs measured: bookbuild and weasyprint from the venv, pandoc from pypandoc."""
+    import pypandoc
+
+    return {
+        "bookbuild": str(venv_bin / "bookbuild"),
+        "weasyprint": str(venv_bin / "weasyprint"),
+        "pandoc": pypandoc.get_pandoc_path(),
+        "python": str(venv_bin / "python"),
+    }
+
+
+def make_tasks(book: Path, out: Path, size: str, bins: dict[str, str], with_pdf: bool) -> list[Task]:
+    """The commands compared; cold bookbuild runs start without a cache."""
+    _writer, plans = plan_book(size)
+    chapters = [plan.file for plan in plans]
+    edited = book / chapters[int(len(chapters) * EDIT_CHAPTER)]
+    original = edited.read_bytes()
+    cache = book / ".bookbuild-cache"
+    bb = bins["bookbuild"]
+    # document-css=false: without it pandoc adds its own page styles (36em columns, big margins)
+    # and WeasyPrint lays out half as many pages again as bookbuild does for the same text.
+    title = ["--metadata", f"title=Benchmark Book {size}", "--metadata", "lang=en", "--resource-path", "chapters",
+             "--metadata", "document-css=false"]
+
+    def drop_cache() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    def warm_then_edit() -> None:
+        drop_cache()
+        measure([bb, "epub", str(book), "-o", str(out / "bookbuild-warm.epub")], book)
+        edited.write_bytes(original + f"\nAn edited paragraph, {time.time_ns()}.\n".encode())
+
+    def restore() -> None:
+        edited.write_bytes(original)
+
+    tasks = [
+        Task("bookbuild epub (cold)", [[bb, "epub", str(book), "-o", str(out / "bookbuild.epub")]], drop_cache),
+        Task("pandoc epub", [[bins["pandoc"], *title, "-o", str(out / "pandoc.epub"), *chapters]]),
+        Task("bookbuild epub (one chapter edited)", [[bb, "epub", str(book), "-o", str(out / "bookbuild-warm.epub")]],
+             warm_then_edit, restore),
+    ]
+    if with_pdf:
+        html = book / "pandoc-html" / "book.html"
+        html.parent.mkdir(exist_ok=True)
+        sheets = ["-s", str(STYLES / "base.css"), "-s", str(STYLES / "print.css")]
+        tasks += [
+            Task("bookbuild pdf (cold)", [[bb, "pdf", str(book), "-o", str(out / "bookbuild.pdf")]], drop_cache),
+            Task("pandoc html + weasyprint pdf", [
+                [bins["pandoc"], *title, "-s", "--to", "html5", "-o", str(html), *chapters],
+                [bins["weasyprint"], *sheets, str(html), str(out / "weasyprint.pdf")],
+            ]),
+        ]
+    return tasks
+
+
+def startup(bins: dict[str, str], runs: int, cwd: Path) -> Task:
+    """``bookbuild --help``: the start-up a user feels on every command."""
+    task = Task("bookbuild --help", [[bins["bookbuild"], "--help"]])
+    for _ in range(runs):
+        task.run(cwd)
+    return task
+
+
+def report(tasks: dict[str, Task], meta: dict) -> str:
+    """A Markdown table of medians and peaks, then the ratios the targets are written in."""
+    lines = [f"Book: {meta['size']} ({meta['chapters']} chapters, {meta['words']} words); "
+             f"{meta['runs']} alternating runs; {meta['cpus']} CPUs; load average before "
+             f"{meta['load_before']}, after {meta['load_after']}.", "",
+             "| task | median s | runs (s) | peak RSS MiB |", "|---|---:|---|---:|"]
+    for task in tasks.values():
+        runs = ", ".join(f"{s.seconds:.2f}" for s in task.samples)
+        lines.append(f"| {task.name} | {task.median:.3f} | {runs} | {task.peak:.0f} |")
+
+    def ratio(a: str, b: str, what: str = "time") -> None:
+        if a in tasks and b in tasks:
+            x, y = (tasks[a].median, tasks[b].median) if what == "time" else (tasks[a].peak, tasks[b].peak)
+            lines.append(f"- {what} {a} / {b}: **{x / y:.2f}**")
+
+    lines.append("")
+    ratio("bookbuild epub (cold)", "pandoc epub")
+    ratio("bookbuild epub (one chapter edited)", "bookbuild epub (cold)")
+    ratio("bookbuild pdf (cold)", "pandoc html + weasyprint pdf")
+    ratio("bookbuild pdf (cold)", "pandoc html + weasyprint pdf", "peak RSS")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="large")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/bookbuild-bench"))
+    parser.add_argument("--no-pdf", action="store_true", help="skip the (slow) PDF comparison")
+    parser.add_argument("--json", type=Path, help="also write the samples here")
+    args = parser.parse_args()
+
+    bins = tools(Path(sys.executable).parent)
+    book = args.work / f"book-{args.size}"
+    out = args.work / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    generate(args.size, book)
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    tasks = {t.name: t for t in make_tasks(book, out, args.size, bins, not args.no_pdf)}
+    order = list(tasks.values())
+    for round_number in range(args.runs):
+        shift = round_number % len(order)
+        for task in order[shift:] + order[:shift]:
+            sample = task.run(book)
+            print(f"round {round_number + 1}: {task.name}: {sample.seconds:.2f} s, {sample.peak_rss_mib:.0f} MiB",
+                  file=sys.stderr, flush=True)
+    help_task = startup(bins, max(10, args.runs), args.work)
+    tasks[help_task.name] = help_task
+    meta = {"size": args.size, "chapters": SIZES[args.size], "words": word_count(book), "runs": args.runs,
+            "cpus": os.cpu_count(), "load_before": load_before,
+            "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+    print(report(tasks, meta))
+    if args.json:
+        args.json.write_text(json.dumps({"meta": meta, "tasks": {
+            name: [[s.seconds, s.peak_rss_mib] for s in task.samples] for name, task in tasks.items()}}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+"""Incremental rebuilds: parsed chapters kept in ``.bookbuild-cache/`` beside book.toml.
+
+Reading a chapter is pure (house rule 8): its result depends only on the chapter file, its
+place in the book, the options and the code that parses it. So a parsed chapter is stored
+under a key hashing all of those, and reused while the key matches. A wrong hit would
+silently build an out-of-date book, the worst failure here, so the key errs on the side of
+missing: it covers
+
+* the chapter's bytes, absolute path, index and title override;
+* the bookbuild version and the bytes of bookbuild's own code (a developer's edit counts),
+  plus the installed distributions next to the parsing libraries (an upgrade counts);
+* the book's metadata and format options, and every stylesheet (shared and the book's);
+* a cache format number, bumped whenever the entries change shape.
+
+An entry also lists the images its chapter shows, with their hashes; an entry whose images
+changed (or appeared, or went away) is a miss. It keeps the warnings the chapter gave when it
+was parsed (raw HTML cleaned, control characters removed, ...) and replays them on a hit, so a
+cached build says what an uncached one says. A chapter that includes other files
+(``{{#include ...}}``) is never cached: the key cannot see the included files. The folder is safe to delete at any time,
+entries are written atomically, and any unreadable entry is simply a miss. Entries are JSON,
+never pickle: a cache folder shipped inside someone else's book must not run code. Nor may it
+smuggle content past the HTML cleaning: keys are keyed hashes (HMAC) with a secret kept in the
+user's own cache folder (``$XDG_CACHE_HOME/bookbuild/cache-key``), so an entry written
+elsewhere never matches; and a cache folder that is a symlink (or lies outside the book) is
+not used at all, so the cache never reads or writes outside the book folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import html
+import importlib.util
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from . import model
+from .errors import Diagnostic, Location, Reporter
+from .manifest import ChapterEntry, Manifest
+from .resources import PACKAGE_DIR, is_external, split_reference, stylesheet
+
+CACHE_DIR_NAME = ".bookbuild-cache"
+FORMAT = 2
+# Libraries whose behaviour shapes a parsed chapter; their installed versions are in the key.
+PARSING_LIBRARIES = ("markdown_it", "mdit_py_plugins", "lxml", "yaml")
+SHARED_SHEETS = ("base.css", "epub.css", "print.css")
+_IMG_SRC = re.compile(r"<img\b[^>]*?\ssrc=\"([^\"]*)\"")
+_MODEL_TYPES = {cls.__name__: cls for cls in (model.Heading, model.Footnote, model.Asset, model.Part, model.Chapter)}
+
+logger = logging.getLogger(__name__)
+
+# read(entry, index, reporter, manifest): see api.ChapterReader
+ChapterReader = Callable[[ChapterEntry, int, Reporter, Manifest], model.Chapter]
+_INCLUDE = re.compile(rb"\{\{#(rustdoc_)?include\b")
+
+
+def cache_dir(manifest: Manifest) -> Path | None:
+    """Where a book's cache lives: beside its book.toml; None when that place is not safe to use
+    (a symlink or a file there, as a hostile book might ship) or no cache secret can be had."""
+    folder = manifest.root / CACHE_DIR_NAME
+    root = manifest.root.resolve()
+    for path in (folder, folder / "chapters", folder / "deflate"):
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            return None
+        if path.exists() and not path.resolve().is_relative_to(root):
+            return None
+    return folder if cache_secret() is not None else None
+
+
+@cache
+def cache_secret() -> bytes | None:
+    """This user's random key for cache entries, made on first use (None: no caching)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    path = base / "bookbuild" / "cache-key"
+    try:
+        return path.read_bytes()[:32] or None
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(os.urandom(32))
+        return path.read_bytes()[:32]
+    except FileExistsError:  # another build made it first
+        return path.read_bytes()[:32] or None
+    except OSError:
+        return None
+
+
+class ChapterCache:
+    """The parsed-chapter entries of one book, for one build's context (code, options, CSS)."""
+
+    def __init__(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+        folder = cache_dir(manifest)
+        self.enabled = folder is not None
+        self.folder = (folder or manifest.root / CACHE_DIR_NAME) / "chapters"
+        self.context = context_fingerprint(manifest)
+        self.used: set[str] = set()
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, entry: ChapterEntry, index: int, source: bytes) -> str:
+        """The hash naming the entry for this chapter in this context."""
+        digest = hmac.new(cache_secret() or b"", digestmod=hashlib.sha256)
+        for part in (self.context, str(entry.path.resolve()), str(index), repr(entry.title)):
+            digest.update(part.encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(source).digest())
+        return digest.hexdigest()
+
+    def get(self, entry: ChapterEntry, index: int, reporter: Reporter, read: ChapterReader) -> model.Chapter:
+        """The cached chapter if its key and images still match, else ``read`` it and store it."""
+        try:
+            source = entry.path.read_bytes()
+        except OSError:
+            return read(entry, index, reporter, self.manifest)  # the reader reports it with its location
+        if not self.enabled or _INCLUDE.search(source):
+            return read(entry, index, reporter, self.manifest)
+        key = self.key(entry, index, source)
+        self.used.add(key)
+        cached = self._load(key, entry)
+        if cached is not None:
+            self.hits += 1
+            chapter, warnings = cached
+            for warning in warnings:
+                reporter.warn(warning.message, warning.location.file, warning.location.line,
+                              warning.location.col, warning.hint)
+            return chapter
+        self.misses += 1
+        recorder = Reporter(sink=lambda d: reporter.warn(d.message, d.location.file, d.location.line,
+                                                          d.location.col, d.hint))
+        chapter = read(entry, index, recorder, self.manifest)
+        self._store(key, chapter, recorder.warnings)
+        return chapter
+
+    def _load(self, key: str, entry: ChapterEntry) -> tuple[model.Chapter, list[Diagnostic]] | None:
+        try:
+            data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            if data.get("key") != key or data.get("format") != FORMAT:
+                return None
+            if any(file_digest(self.manifest.root / name) != digest for name, digest in data["images"]):
+                return None
+            chapter = decode(data["chapter"])
+            warnings = [Diagnostic("warning", message, Location(file, line, col), hint)
+                        for message, file, line, col, hint in data["warnings"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not isinstance(chapter, model.Chapter):
+            return None
+        return chapter.replace(source=entry.path), warnings
+
+    def _store(self, key: str, chapter: model.Chapter, warnings: list[Diagnostic]) -> None:
+        images = [[name, file_digest(self.manifest.root / name)] for name in image_dependencies(chapter, self.manifest)]
+        recorded = [[w.message, w.location.file, w.location.line, w.location.col, w.hint] for w in warnings]
+        data = {"format": FORMAT, "key": key, "images": images, "warnings": recorded, "chapter": encode(chapter)}
+        try:
+            write_atomically(self.folder / f"{key}.json", json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        except OSError as exc:  # a read-only book folder still builds, just never incrementally
+            logger.debug("cannot write the chapter cache: %s", exc)
+
+    def prune(self) -> None:
+        """Drop entries this build did not use, so the folder does not grow without end."""
+        if not self.enabled:
+            return
+        try:
+            names = list(self.folder.iterdir())
+        except OSError:
+            return
+        for path in names:
+            if path.suffix == ".json" and path.stem not in self.used:
+                path.unlink(missing_ok=True)
+
+
+def context_fingerprint(manifest: Manifest) -> str:
+    """Everything besides the chapter itself that a cached chapter must agree with."""
+    import bookbuild  # read at call time: the version is part of the key, whatever imported it
+
+    digest = hashlib.sha256()
+    parts = [
+        f"format {FORMAT}",
+        f"bookbuild {bookbuild.__version__}",
+        code_fingerprint(),
+        repr(manifest.meta),
+        repr(manifest.pdf),
+        repr(manifest.epub),
+    ]
+    sheets = [stylesheet(name) for name in SHARED_SHEETS] + list(manifest.styles)
+    parts += [f"{path}:{file_digest(path)}" for path in sheets]
+    for part in parts:
+        digest.update(part.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+@cache
+def code_fingerprint() -> str:
+    """bookbuild's own sources and templates, and the distributions beside the parsing libraries."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.rglob("*")):
+        if path.suffix in {".py", ".html", ".xhtml"} and path.is_file():
+            digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    for folder in sorted(_library_folders()):
+        try:
+            names = sorted(name for name in os.listdir(folder) if name.endswith((".dist-info", ".egg-info")))
+        except OSError:
+            names = []
+        digest.update(f"{folder}:{','.join(names)}".encode() + b"\0")
+    return digest.hexdigest()
+
+
+def _library_folders() -> set[str]:
+    """The folders the parsing libraries are installed in, found without importing them."""
+    folders = set()
+    for name in PARSING_LIBRARIES:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            folders.add(str(Path(spec.origin).parent.parent))
+    return folders
+
+
+def file_digest(path: Path) -> str | None:
+    """The SHA-256 of a file, or None when it cannot be read (a missing image is a state too)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def image_dependencies(chapter: model.Chapter, manifest: Manifest) -> list[str]:
+    """The local images a parsed chapter shows, as paths relative to the book folder."""
+    names = set()
+    root = manifest.root.resolve()
+    for src in _IMG_SRC.findall(chapter.body):
+        src = html.unescape(src)
+        if not src or is_external(src):
+            continue
+        path, _fragment = split_reference(src)
+        if not path:
+            continue
+        target = Path(os.path.normpath(chapter.source.parent / path))
+        if target.is_relative_to(root):
+            names.add(target.relative_to(root).as_posix())
+    return sorted(names)
+
+
+def encode(value: Any) -> Any:
+    """Model values as JSON: dataclasses tagged with their type, paths tagged, tuples as lists."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {field.name: encode(getattr(value, field.name)) for field in dataclasses.fields(value)}
+        return {"__type__": type(value).__name__, **fields}
+    if isinstance(value, Path):
+        return {"__path__": str(value)}
+    if isinstance(value, (tuple, list)):
+        return [encode(item) for item in value]
+    if isinstance(value, dict):
+        return {"__dict__": [[encode(k), encode(v)] for k, v in value.items()]}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+def decode(value: Any) -> Any:
+    """The inverse of :func:`encode`; lists come back as tuples, as the model keeps them."""
+    if isinstance(value, list):
+        return tuple(decode(item) for item in value)
+    if isinstance(value, dict):
+        if "__path__" in value:
+            return Path(value["__path__"])
+        if "__dict__" in value:
+            return {decode(k): decode(v) for k, v in value["__dict__"]}
+        cls = _MODEL_TYPES[value["__type__"]]
+        return cls(**{name: decode(item) for name, item in value.items() if name != "__type__"})
+    return value
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write beside the target, then rename: a reader never sees half an entry."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,92 @@
+"""The EPUB container: a reproducible zip whose deflated members can come from a cache.
+
+Deflating is a pure function of a member's bytes, and on a rebuild after one chapter edit
+almost every member is byte-for-byte what it was; compressing them again was a quarter of
+the rebuild. So each member's raw deflate stream is kept in the cache under the SHA-256 of
+its bytes. The cache can only ever hand back the compression of exactly those bytes, so it
+cannot make a wrong hit. :mod:`zipfile` cannot write already-compressed data, hence this
+small writer; it produces a plain zip (no zip64, no extra fields) any reader accepts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import struct
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..cache import write_atomically
+
+LEVEL = 6  # zlib's default: level 9 took 35% longer for 1% smaller text
+_VERSION = 20  # "2.0": deflate
+_MADE_BY = (3 << 8) | _VERSION  # Unix, so the permission bits below are honoured
+_MODE = 0o644 << 16
+_UTF8_NAME = 0x800
+
+
+class DeflateCache:
+    """Raw deflate streams of member bytes, one file each, named by the bytes' hash."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.used: set[str] = set()
+
+    def deflate(self, data: bytes) -> bytes:
+        """The raw deflate stream of ``data``, from the cache when these bytes were seen before."""
+        if self.folder is None:
+            return _deflate(data)
+        name = f"{hashlib.sha256(data).hexdigest()}-{LEVEL}"
+        self.used.add(name)
+        path = self.folder / name
+        try:
+            cached = path.read_bytes()
+            if zlib.decompress(cached, -15) == data:  # cheap next to deflating; a damaged file is a miss
+                return cached
+        except (OSError, zlib.error):
+            pass
+        compressed = _deflate(data)
+        try:
+            write_atomically(path, compressed)
+        except OSError:
+            pass  # a read-only book folder builds, just without the cache
+        return compressed
+
+    def prune(self) -> None:
+        """Forget streams this build did not use, so the folder does not grow without end."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for path in self.folder.iterdir():
+            if path.name not in self.used and not path.name.startswith("."):
+                path.unlink(missing_ok=True)
+
+
+def _deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush()
+
+
+def write_zip(members: Iterable[tuple[str, bytes, bool]], modified: dt.datetime, deflater: DeflateCache) -> bytes:
+    """A zip of ``(name, data, stored)`` members in the given order, every timestamp ``modified``."""
+    stamp = max(modified, dt.datetime(1980, 1, 1))
+    dos_time = (stamp.hour << 11) | (stamp.minute << 5) | (stamp.second // 2)
+    dos_date = ((stamp.year - 1980) << 9) | (stamp.month << 5) | stamp.day
+    body = bytearray()
+    directory = bytearray()
+    count = 0
+    for name, data, stored in members:
+        encoded = name.encode("utf-8")
+        flags = 0 if encoded.isascii() else _UTF8_NAME
+        payload = data if stored else deflater.deflate(data)
+        method = 0 if stored else 8
+        crc = zlib.crc32(data)
+        fields = (_VERSION, flags, method, dos_time, dos_date, crc, len(payload), len(data), len(encoded))
+        offset = len(body)
+        body += struct.pack("<IHHHHHIIIHH", 0x04034B50, *fields, 0) + encoded + payload
+        directory += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, _MADE_BY, *fields, 0, 0, 0, 0, _MODE, offset)
+        directory += encoded
+        count += 1
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(directory), len(body), 0)
+    deflater.prune()
+    return bytes(body + directory + end)

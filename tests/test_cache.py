@@ -1,0 +1,274 @@
+"""The parsed-chapter cache: reused only while nothing it depends on changed.
+
+A wrong hit builds an out-of-date book without a word, so most tests here change one
+input and check both that the chapter was parsed again and that the output shows it.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import bookbuild
+from bookbuild import cache
+from bookbuild.api import BuildOptions, apply_options, build, read_book_chapter
+from bookbuild.errors import Reporter
+from bookbuild.manifest import load_manifest
+from bookbuild.sources import read_chapter
+from conftest import write_book
+
+MANIFEST = """[book]
+title = "Cached Book"
+authors = ["A. Writer"]
+language = "en"
+date = 2024-01-01
+styles = ["extra.css"]
+chapters = ["chapters/one.md", "chapters/two.md", "chapters/three.md"]
+"""
+PNG_RED = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+    "0000000c4944415478da63f8cfc000000301010018dd8db00000000049454e44ae426082")
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    folder = write_book(tmp_path / "book", MANIFEST, {
+        "chapters/one.md": "# One\n\nFirst words.[^a]\n\n[^a]: A note.\n",
+        "chapters/two.md": "# Two\n\n![A red dot](../images/dot.png)\n\nSee [one](one.md#one).\n",
+        "chapters/three.md": "# Three\n\nLast words.\n",
+        "extra.css": "p { color: black; }\n",
+    })
+    (folder / "images").mkdir()
+    (folder / "images" / "dot.png").write_bytes(PNG_RED)
+    return folder
+
+
+class CountingReader:
+    """The real reader, remembering which chapters it had to parse."""
+
+    def __init__(self) -> None:
+        self.parsed: list[str] = []
+
+    def __call__(self, entry, index, reporter, manifest):  # noqa: ANN001, ANN204 - the ChapterReader signature
+        self.parsed.append(entry.path.name)
+        return read_book_chapter(entry, index, reporter, manifest)
+
+
+def parsed_names(folder: Path, options: BuildOptions | None = None) -> list[str]:
+    """Which chapters a load of the book parses (rather than takes from the cache)."""
+    manifest = apply_options(load_manifest(folder), options or BuildOptions())
+    reader = CountingReader()
+    store = cache.ChapterCache(manifest)
+    for index, entry in enumerate(manifest.chapters, start=1):
+        store.get(entry, index, Reporter(), reader)
+    store.prune()
+    return reader.parsed
+
+
+def epub_text(folder: Path, name: str = "out.epub", **options: object) -> dict[str, bytes]:
+    path = folder.parent / name
+    build(folder, ["epub"], output=path, options=BuildOptions(**options))  # type: ignore[arg-type]
+    with zipfile.ZipFile(path) as archive:
+        return {entry: archive.read(entry) for entry in archive.namelist()}
+
+
+ALL = ["one.md", "two.md", "three.md"]
+
+
+def test_unchanged_book_is_not_parsed_again(book: Path) -> None:
+    assert parsed_names(book) == ALL
+    assert parsed_names(book) == []
+    assert (book / ".bookbuild-cache" / "chapters").is_dir()
+
+
+def test_cached_build_is_byte_identical_to_an_uncached_one(book: Path) -> None:
+    uncached = epub_text(book, "a.epub", cache=False)
+    assert not (book / ".bookbuild-cache").exists()
+    epub_text(book, "b.epub")  # fills the cache
+    assert parsed_names(book) == []
+    assert epub_text(book, "c.epub") == uncached
+
+
+def test_chapter_edit_reparses_that_chapter_only(book: Path) -> None:
+    parsed_names(book)
+    (book / "chapters" / "three.md").write_text("# Three\n\nChanged words.\n", encoding="utf-8")
+    assert parsed_names(book) == ["three.md"]
+    assert b"Changed words." in epub_text(book)["EPUB/ch03.xhtml"]
+
+
+def test_image_change_reparses_the_chapter_showing_it(book: Path) -> None:
+    parsed_names(book)
+    changed = PNG_RED.replace(b"\x18\xdd\x8d\xb0", b"\x18\xdd\x8d\xb1")
+    (book / "images" / "dot.png").write_bytes(changed)
+    assert parsed_names(book) == ["two.md"]
+    (book / "images" / "dot.png").unlink()
+    assert parsed_names(book) == ["two.md"]  # a vanished image is a change too
+
+
+def test_css_change_reparses_everything(book: Path) -> None:
+    parsed_names(book)
+    (book / "extra.css").write_text("p { color: navy; }\n", encoding="utf-8")
+    assert parsed_names(book) == ALL
+    assert b"navy" in epub_text(book)["EPUB/styles/book-1.css"]
+
+
+def test_shared_stylesheet_change_reparses_everything(book: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed_names(book)
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    for name in cache.SHARED_SHEETS:
+        (styles / name).write_text("/* another shared sheet */\n", encoding="utf-8")
+    monkeypatch.setattr(cache, "stylesheet", lambda name: styles / name)
+    assert parsed_names(book) == ALL
+
+
+def test_option_change_reparses_everything(book: Path) -> None:
+    parsed_names(book)
+    assert parsed_names(book, BuildOptions(page_size="Letter")) == ALL
+    assert parsed_names(book, BuildOptions(page_size="Letter")) == []
+
+
+def test_metadata_change_reparses_everything(book: Path) -> None:
+    parsed_names(book)
+    manifest = book / "book.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"en"', '"fr"'), encoding="utf-8")
+    assert parsed_names(book) == ALL
+
+
+def test_version_change_reparses_everything(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed_names(book)
+    monkeypatch.setattr(bookbuild, "__version__", "99.0.0")
+    assert parsed_names(book) == ALL
+
+
+def test_code_change_reparses_everything(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed_names(book)
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "bookbuild edited by a developer")
+    assert parsed_names(book) == ALL
+
+
+def test_code_fingerprint_covers_the_readers() -> None:
+    """The fingerprint hashes the package's sources, so an edit to a reader changes it."""
+    sources = {path.name for path in cache.PACKAGE_DIR.rglob("*.py")}
+    assert {"markdown.py", "xhtml.py", "cache.py", "model.py"} <= sources
+    assert len(cache.code_fingerprint()) == 64
+
+
+def test_reordering_and_retitling_chapters_reparses_them(book: Path) -> None:
+    parsed_names(book)
+    manifest = book / "book.toml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace('"chapters/one.md", "chapters/two.md"', '"chapters/two.md", "chapters/one.md"'),
+                        encoding="utf-8")
+    assert sorted(parsed_names(book)) == ["one.md", "two.md"]
+    manifest.write_text(text.replace('"chapters/three.md"', '{ file = "chapters/three.md", title = "Third" }'),
+                        encoding="utf-8")
+    assert "three.md" in parsed_names(book)
+    assert b"Third" in epub_text(book)["EPUB/ch03.xhtml"]
+
+
+def test_damaged_or_foreign_entries_are_misses(book: Path) -> None:
+    parsed_names(book)
+    entries = sorted((book / ".bookbuild-cache" / "chapters").glob("*.json"))
+    assert len(entries) == 3
+    entries[0].write_text("{not json", encoding="utf-8")
+    data = json.loads(entries[1].read_text(encoding="utf-8"))
+    data["chapter"]["__type__"] = "os.system"
+    entries[1].write_text(json.dumps(data), encoding="utf-8")
+    data = json.loads(entries[2].read_text(encoding="utf-8"))
+    data["key"] = "0" * 64  # an entry copied under another chapter's name
+    entries[2].write_text(json.dumps(data), encoding="utf-8")
+    assert sorted(parsed_names(book)) == sorted(ALL)
+    assert parsed_names(book) == []
+
+
+def test_unused_entries_are_pruned(book: Path) -> None:
+    parsed_names(book)
+    (book / "chapters" / "one.md").write_text("# One\n\nNew.\n", encoding="utf-8")
+    parsed_names(book)
+    assert len(list((book / ".bookbuild-cache" / "chapters").glob("*.json"))) == 3
+
+
+def test_read_only_book_folder_still_builds(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(target: Path, data: bytes) -> None:
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(cache, "write_atomically", refuse)
+    assert parsed_names(book) == ALL
+    assert b"Last words." in epub_text(book)["EPUB/ch03.xhtml"]
+
+
+def test_round_trip_keeps_every_field(book: Path) -> None:
+    manifest = load_manifest(book)
+    for index, entry in enumerate(manifest.chapters, start=1):
+        chapter = read_chapter(entry, index)
+        assert cache.decode(json.loads(json.dumps(cache.encode(chapter)))) == chapter
+
+
+def test_epub_zip_is_plain_reproducible_and_survives_a_damaged_deflate_cache(book: Path) -> None:
+    first = epub_text(book, "a.epub")
+    raw_first = (book.parent / "a.epub").read_bytes()
+    streams = sorted((book / ".bookbuild-cache" / "deflate").iterdir())
+    assert streams
+    for stream in streams:
+        stream.write_bytes(b"\x00garbage" + stream.read_bytes()[8:])
+    assert epub_text(book, "b.epub") == first
+    assert (book.parent / "b.epub").read_bytes() == raw_first
+    with zipfile.ZipFile(book.parent / "b.epub") as archive:
+        assert archive.testzip() is None
+        info = archive.infolist()
+        assert info[0].filename == "mimetype" and info[0].compress_type == zipfile.ZIP_STORED
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in info[1:])
+        assert len({i.date_time for i in info}) == 1  # one fixed timestamp: reproducible
+
+
+def test_a_cached_chapter_gives_the_warnings_it_gave_when_parsed(book: Path) -> None:
+    (book / "chapters" / "two.md").write_text("# Two\n\nA bell\x07 rings.\n\n<blink>old</blink>\n", encoding="utf-8")
+    first, second = Reporter(), Reporter()
+    build(book, ["epub"], output=book.parent / "a.epub", reporter=first)
+    assert parsed_names(book) == []  # the next load takes every chapter from the cache
+    build(book, ["epub"], output=book.parent / "b.epub", reporter=second)
+    assert [d.format() for d in first.warnings] == [d.format() for d in second.warnings]
+    assert any("control character U+0007" in d.message for d in second.warnings)
+    assert any("<blink>" in d.message for d in second.warnings)
+
+
+def test_a_chapter_with_includes_is_parsed_every_time(book: Path) -> None:
+    (book / "chapters" / "listing.txt").write_text("first version\n", encoding="utf-8")
+    (book / "chapters" / "two.md").write_text("# Two\n\n```\n{{#include listing.txt}}\n```\n", encoding="utf-8")
+    assert "first version" in epub_text(book)["EPUB/ch02.xhtml"].decode()
+    (book / "chapters" / "listing.txt").write_text("second version\n", encoding="utf-8")
+    assert "second version" in epub_text(book, "again.epub")["EPUB/ch02.xhtml"].decode()
+    assert "two.md" in parsed_names(book)
+
+
+def test_a_cache_folder_that_is_a_symlink_is_never_used(book: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (book / ".bookbuild-cache").symlink_to(elsewhere, target_is_directory=True)
+    assert parsed_names(book) == ALL
+    assert b"Last words." in epub_text(book)["EPUB/ch03.xhtml"]
+    assert parsed_names(book) == ALL  # no caching at all
+    assert list(elsewhere.iterdir()) == []  # nothing written through the link
+
+
+def test_an_entry_made_with_another_secret_is_never_used(book: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A book may ship a forged .bookbuild-cache: its entries must not bypass the HTML cleaning."""
+    def use_secret(name: str) -> None:
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / name))
+        cache.cache_secret.cache_clear()
+
+    use_secret("author")
+    epub_text(book)
+    for entry in (book / ".bookbuild-cache" / "chapters").iterdir():  # the forger edits every entry
+        entry.write_text(entry.read_text(encoding="utf-8").replace("Last words.", "FORGED"), encoding="utf-8")
+    assert b"FORGED" in epub_text(book, "same.epub")["EPUB/ch03.xhtml"]  # same secret: the entry is used
+    use_secret("victim")
+    assert b"FORGED" not in epub_text(book, "victim.epub")["EPUB/ch03.xhtml"]
+    assert b"Last words." in epub_text(book, "victim2.epub")["EPUB/ch03.xhtml"]
+    cache.cache_secret.cache_clear()
