@@ -36,3 +36,17 @@ def write_book(folder: Path, manifest: str, chapters: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return folder
+
+
+LITTLE_MANIFEST = """[book]
+title = "Little Book"
+authors = ["A. Writer"]
+language = "en"
+chapters = ["one.md", "two.md"]
+"""
+
+
+@pytest.fixture
+def little_book(tmp_path: Path) -> Path:
+    """A two-chapter book in tmp_path/little."""
+    return write_book(tmp_path / "little", LITTLE_MANIFEST, {"one.md": "# One\n\nHello.\n", "two.md": "# Two\n\nBye.\n"})

@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from bookbuild.cli import main
-from conftest import FEATURES_BOOK, write_book
-
-MANIFEST = """[book]
-title = "Little Book"
-authors = ["A. Writer"]
-language = "en"
-chapters = ["one.md", "two.md"]
-"""
-
-
-@pytest.fixture
-def little_book(tmp_path: Path) -> Path:
-    return write_book(tmp_path / "little", MANIFEST, {"one.md": "# One\n\nHello.\n", "two.md": "# Two\n\nBye.\n"})
-
-
-def run(args: list[str], cwd: Path) -> Result:
-    """Invoke the CLI from ``cwd``; warnings and errors go to the same output as in a terminal."""
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, args, catch_exceptions=False)
-    finally:
-        os.chdir(old)
+from clirun import run
+from conftest import FEATURES_BOOK, LITTLE_MANIFEST as MANIFEST, write_book
 
 
 def test_help_on_every_command(tmp_path: Path) -> None:

@@ -16,19 +16,8 @@ import pytest
 
 import bookbuild
 from clirun import run
-from conftest import write_book
+from conftest import LITTLE_MANIFEST as MANIFEST, write_book
 
-MANIFEST = """[book]
-title = "Little Book"
-authors = ["A. Writer"]
-language = "en"
-chapters = ["one.md", "two.md"]
-"""
-
-
-@pytest.fixture
-def little_book(tmp_path: Path) -> Path:
-    return write_book(tmp_path / "little", MANIFEST, {"one.md": "# One\n\nHello.\n", "two.md": "# Two\n\nBye.\n"})
 
 
 def test_help_of_every_command_and_version(tmp_path: Path) -> None:

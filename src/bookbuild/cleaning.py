@@ -128,7 +128,7 @@ def clean_fragment(wrapper: etree._Element, reporter: Reporter | None = None, fi
             marker = _MARKER.match((node.text or "").strip()) if isinstance(node, etree._Comment) else None
             if marker:
                 position.set(int(marker.group(1)), node)
-            _remove_keep_tail(node)
+            remove_keep_tail(node)
             continue
         line = node.get(LINE_ATTR)
         if line and line.isdigit():
@@ -136,7 +136,7 @@ def clean_fragment(wrapper: etree._Element, reporter: Reporter | None = None, fi
         tag = node.tag.lower() if _NCNAME.match(node.tag) else ""
         if tag in DANGEROUS_TAGS or (tag == "input" and (node.get("type") or "").lower() != "checkbox"):
             warn(f"<{tag}> removed with its content (not allowed in a book)", node, _DANGER_HINTS.get(tag))
-            _remove_keep_tail(node)
+            remove_keep_tail(node)
             continue
         if tag == "math":
             _clean_math(node, depth, warn)
@@ -149,7 +149,7 @@ def clean_fragment(wrapper: etree._Element, reporter: Reporter | None = None, fi
             elif tag not in ALLOWED_TAGS:
                 warn(f"element <{_printable(node.tag)}> removed, its content kept", node)
             stack.extend((child, depth) for child, _ in children)
-            _unwrap(node)
+            unwrap(node)
             continue
         node.tag = tag
         _clean_attributes(node, tag, warn)
@@ -167,16 +167,16 @@ def _clean_math(math: etree._Element, depth: int, warn) -> None:  # noqa: ANN001
     while stack:
         node, level = stack.pop()
         if not isinstance(node.tag, str):
-            _remove_keep_tail(node)
+            remove_keep_tail(node)
             continue
         tag = node.tag.lower() if _NCNAME.match(node.tag) else ""
         if tag not in MATHML_TAGS or level > MAX_DEPTH:
             warn(f"<{_printable(node.tag)}> removed from a formula" if tag not in MATHML_TAGS
                  else f"formula nested deeper than {MAX_DEPTH} levels removed", node)
             if node is math:
-                _remove_keep_tail(node)
+                remove_keep_tail(node)
                 return
-            _remove_keep_tail(node)
+            remove_keep_tail(node)
             continue
         node.tag = tag
         for name in list(node.attrib):
@@ -250,7 +250,7 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in text)
 
 
-def _unwrap(node: etree._Element) -> None:
+def unwrap(node: etree._Element) -> None:
     """Replace an element by its content (text, children, tail), keeping document order."""
     parent = node.getparent()
     if parent is None:
@@ -276,7 +276,8 @@ def _unwrap(node: etree._Element) -> None:
         previous.tail = (previous.tail or "") + tail
 
 
-def _remove_keep_tail(node: etree._Element) -> None:
+def remove_keep_tail(node: etree._Element) -> None:
+    """Remove an element and its content, keeping the text that follows it."""
     parent = node.getparent()
     if parent is None:
         return

@@ -13,7 +13,9 @@ from collections.abc import Iterator
 import lxml.html
 from lxml import etree
 
-from .cleaning import LINE_ATTR, clean_fragment, line_marker  # noqa: F401 - line_marker re-exported for the readers
+from .cleaning import (  # noqa: F401 - line_marker, unwrap, remove_keep_tail re-exported for the stages
+    LINE_ATTR, clean_fragment, line_marker, remove_keep_tail, unwrap,
+)
 from .errors import Reporter
 
 # Characters XML 1.0 forbids (C0 controls except tab, newline, carriage return; U+FFFE/FFFF).

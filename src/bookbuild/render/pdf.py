@@ -16,7 +16,7 @@ from ..fontcheck import collect_missing_glyphs, report_missing_glyphs
 from ..model import Book, Chapter, Footnote
 from ..remote import fetch_remote
 from ..resources import display_path, resolve_url, styles_dir, stylesheet
-from ..xhtml import parse_fragment
+from ..xhtml import parse_fragment, unwrap
 from .math_svg import math_to_svg
 from .pdf_layout import page_sheet, print_layout, select_chapters
 from .scripts import isolate_inline_runs, pdf_options_sheet
@@ -121,30 +121,9 @@ def _mark_cross_references(wrapper: etree._Element, chapter: Chapter, book: Book
         if target is None or target.id == chapter.id:
             continue
         if target.id not in printed:
-            _unwrap(link)
+            unwrap(link)
             continue
         link.set("class", " ".join(filter(None, (link.get("class"), "xref"))))
-
-
-def _unwrap(element: etree._Element) -> None:
-    """Replace an element by its content (text, children, tail) in its parent."""
-    parent = element.getparent()
-    index = parent.index(element)
-    previous = element.getprevious()
-    leading = element.text or ""
-    if previous is not None:
-        previous.tail = (previous.tail or "") + leading
-    else:
-        parent.text = (parent.text or "") + leading
-    children = list(element)
-    for offset, child in enumerate(children):
-        parent.insert(index + offset, child)
-    last = children[-1] if children else (previous if previous is not None else None)
-    if last is not None:
-        last.tail = (last.tail or "") + (element.tail or "")
-    else:
-        parent.text = (parent.text or "") + (element.tail or "")
-    parent.remove(element)
 
 
 def _footnote_span(note: Footnote, tail: str | None) -> etree._Element:

@@ -7,10 +7,9 @@ no reader and no screen reader meets them.
 
 from __future__ import annotations
 
-from lxml import etree
 
 from ..model import Book
-from ..xhtml import parse_fragment, serialize_fragment
+from ..xhtml import parse_fragment, remove_keep_tail, serialize_fragment, unwrap
 
 FORMAT_CLASSES = {"epub": "only-epub", "pdf": "only-pdf"}
 
@@ -29,42 +28,8 @@ def for_format(book: Book, fmt: str) -> Book:
         for node in list(wrapper.iter("div")):
             classes = set((node.get("class") or "").split())
             if classes & drop:
-                _remove(node)
+                remove_keep_tail(node)
             elif FORMAT_CLASSES.get(fmt) in classes:
-                _unwrap(node)
+                unwrap(node)
         chapters.append(chapter.replace(body=serialize_fragment(wrapper)))
     return book.replace(chapters=tuple(chapters))
-
-
-def _remove(node: etree._Element) -> None:
-    parent = node.getparent()
-    if parent is None:
-        return
-    tail = node.tail or ""
-    previous = node.getprevious()
-    if previous is not None:
-        previous.tail = (previous.tail or "") + tail
-    else:
-        parent.text = (parent.text or "") + tail
-    parent.remove(node)
-
-
-def _unwrap(node: etree._Element) -> None:
-    """Replace the element by its content."""
-    parent = node.getparent()
-    index = parent.index(node)
-    previous = node.getprevious()
-    head = node.text or ""
-    if previous is not None:
-        previous.tail = (previous.tail or "") + head
-    else:
-        parent.text = (parent.text or "") + head
-    children = list(node)
-    for offset, child in enumerate(children):
-        parent.insert(index + offset, child)
-    last = children[-1] if children else previous
-    if last is not None:
-        last.tail = (last.tail or "") + (node.tail or "")
-    else:
-        parent.text = (parent.text or "") + (node.tail or "")
-    parent.remove(node)
