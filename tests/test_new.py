@@ -111,6 +111,11 @@ def test_from_mdbook_part_headings_become_parts(tmp_path: Path) -> None:
     assert chapters[1]["part"] == "User Guide"
     assert [c["file"] for c in chapters[1]["chapters"]] == ["install.md", "use.md"]
     assert manifest["book"]["language"] == "en" and manifest["book"]["authors"] == ["Unknown Author"]
+    built = run(["epub", "p/src", "-o", "parts.epub"], tmp_path)  # the parts build too
+    assert built.exit_code == 0, built.output
+    with zipfile.ZipFile(tmp_path / "parts.epub") as archive:
+        assert "EPUB/part01.xhtml" in archive.namelist()
+        assert b"User Guide" in archive.read("EPUB/part01.xhtml")
 
 
 @pytest.mark.parametrize(("files", "expected"), [

@@ -19,7 +19,7 @@ from bookbuild.fontcheck import MissingGlyphs, missing_glyph_diagnostics, script
 from bookbuild.manifest import load_manifest
 from bookbuild.xhtml import parse_fragment
 from conftest import ROOT, write_book
-from validators import pdffonts, pdftotext, qpdf_check, run_epubchecks
+from validators import ace_missing, pdffonts, pdftotext, qpdf_check, run_ace, run_epubchecks
 
 BOOKS = ROOT / "tests" / "books"
 SCRIPT_BOOKS = ("zh", "ja", "fa", "he")
@@ -300,3 +300,14 @@ def test_subset_font_is_deterministic(script_books: dict, tmp_path: Path) -> Non
     """fontTools stamps the save time into the font's head table unless told not to."""
     again = build(script_books["he-fonts"]["source"], ["epub"], output_dir=tmp_path)[0].path
     assert again.read_bytes() == script_books["he-fonts"]["epub"].read_bytes()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SCRIPT_BOOKS)
+def test_ace_reports_no_violations(script_books: dict, name: str, tmp_path: Path) -> None:
+    reason = ace_missing()
+    if reason:
+        pytest.skip(f"Ace by DAISY cannot run: {reason}")
+    report = run_ace(script_books[name]["epub"], tmp_path)
+    assert report.violations == []
+    assert report.outcome == "pass"
