@@ -16,7 +16,8 @@ from .images import check_image
 from .manifest import ChapterEntry, Manifest, load_manifest
 from .model import Asset, Book, Chapter
 from .resources import display_path
-from .cache import ChapterCache, cache_dir
+from .cache import cache_dir
+from .chapters import read_chapters
 from .slugs import file_slug
 from .sources import read_chapter
 from .stylesheets import check_stylesheets
@@ -75,18 +76,20 @@ def load_book(
     cache instead; ``progress`` hears of each chapter read.
     """
     check_stylesheets(manifest, reporter)
-    store = ChapterCache(manifest) if cache and read is read_book_chapter else None
-    chapters = []
-    for index, entry in enumerate(manifest.chapters, start=1):
-        if store is not None:
-            chapters.append(store.get(entry, index, reporter, read))
-        else:
-            chapters.append(read(entry, index, reporter, manifest))
+    total = total_steps or len(manifest.chapters)
+
+    def chapter_read(entry: ChapterEntry, index: int) -> None:
         if progress is not None:
-            progress(display_path(entry.path), index, total_steps or len(manifest.chapters))
-    if store is not None:
-        store.prune()
-    chapters = tuple(chapters)
+            progress(display_path(entry.path), index, total)
+
+    if read is read_book_chapter:
+        chapters = read_chapters(manifest, reporter, cache=cache, progress=chapter_read)
+    else:
+        chapters = []
+        for index, entry in enumerate(manifest.chapters, start=1):
+            chapters.append(read(entry, index, reporter, manifest))
+            chapter_read(entry, index)
+        chapters = tuple(chapters)
     cover = None
     if manifest.cover is not None:
         cover = _cover(manifest)

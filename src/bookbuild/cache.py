@@ -57,6 +57,8 @@ _MODEL_TYPES = {cls.__name__: cls for cls in (model.Heading, model.Footnote, mod
 
 logger = logging.getLogger(__name__)
 
+# A parsed chapter and the warnings its reader gave.
+Parsed = tuple[model.Chapter, list[Diagnostic]]
 # read(entry, index, reporter, manifest): see api.ChapterReader
 ChapterReader = Callable[[ChapterEntry, int, Reporter, Manifest], model.Chapter]
 _INCLUDE = re.compile(rb"\{\{#(rustdoc_)?include\b")
@@ -119,32 +121,44 @@ class ChapterCache:
         digest.update(hashlib.sha256(source).digest())
         return digest.hexdigest()
 
-    def get(self, entry: ChapterEntry, index: int, reporter: Reporter, read: ChapterReader) -> model.Chapter:
-        """The cached chapter if its key and images still match, else ``read`` it and store it."""
+    def lookup(self, entry: ChapterEntry, index: int) -> tuple[str | None, Parsed | None]:
+        """The entry's key (None: this chapter is not cached) and, on a hit, the chapter and the
+        warnings it gave when it was parsed."""
         try:
             source = entry.path.read_bytes()
         except OSError:
-            return read(entry, index, reporter, self.manifest)  # the reader reports it with its location
+            return None, None  # the reader reports the problem with its location
         if not self.enabled or _INCLUDE.search(source):
-            return read(entry, index, reporter, self.manifest)
+            return None, None
         key = self.key(entry, index, source)
         self.used.add(key)
         cached = self._load(key, entry)
-        if cached is not None:
+        if cached is None:
+            self.misses += 1
+        else:
             self.hits += 1
-            chapter, warnings = cached
-            for warning in warnings:
-                reporter.warn(warning.message, warning.location.file, warning.location.line,
-                              warning.location.col, warning.hint)
-            return chapter
-        self.misses += 1
-        recorder = Reporter(sink=lambda d: reporter.warn(d.message, d.location.file, d.location.line,
-                                                          d.location.col, d.hint))
-        chapter = read(entry, index, recorder, self.manifest)
-        self._store(key, chapter, recorder.warnings)
-        return chapter
+        return key, cached
 
-    def _load(self, key: str, entry: ChapterEntry) -> tuple[model.Chapter, list[Diagnostic]] | None:
+    def put(self, key: str | None, parsed: Parsed) -> None:
+        """Keep a freshly parsed chapter (and its warnings) under ``key`` from :meth:`lookup`."""
+        if key is not None:
+            self._store(key, *parsed)
+
+    def get(self, entry: ChapterEntry, index: int, reporter: Reporter, read: ChapterReader) -> model.Chapter:
+        """The cached chapter if its key and images still match, else ``read`` it and store it."""
+        key, cached = self.lookup(entry, index)
+        if cached is None:
+            recorder = Reporter()
+            try:
+                cached = (read(entry, index, recorder, self.manifest), recorder.warnings)
+            finally:
+                replay(recorder.warnings, reporter)
+            self.put(key, cached)
+        else:
+            replay(cached[1], reporter)
+        return cached[0]
+
+    def _load(self, key: str, entry: ChapterEntry) -> Parsed | None:
         try:
             data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
             if data.get("key") != key or data.get("format") != FORMAT:
@@ -180,6 +194,13 @@ class ChapterCache:
         for path in names:
             if path.suffix == ".json" and path.stem not in self.used:
                 path.unlink(missing_ok=True)
+
+
+def replay(warnings: list[Diagnostic], reporter: Reporter) -> None:
+    """Hand recorded warnings to the build's reporter, as if they were given now."""
+    for warning in warnings:
+        reporter.warn(warning.message, warning.location.file, warning.location.line,
+                      warning.location.col, warning.hint)
 
 
 def context_fingerprint(manifest: Manifest) -> str:

@@ -64,6 +64,10 @@ class BookError(Exception):
     def __str__(self) -> str:
         return self.diagnostic.format()
 
+    def __reduce__(self):  # noqa: ANN204 - keeps the location when sent from a worker process
+        d = self.diagnostic
+        return (type(self), (d.message, d.location.file, d.location.line, d.location.col, d.hint))
+
 
 class ManifestError(BookError):
     """book.toml is missing, malformed or does not match the schema."""
