@@ -12,6 +12,7 @@ the single document itself moves a footnote on a few such pages (see docs/benchm
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -95,3 +96,18 @@ def test_parallel_pdf_is_valid_with_metadata_and_fonts(both: tuple[Path, Path]) 
     assert got.metadata == expected.metadata
     assert got.trailer["/Root"]["/Lang"] == expected.trailer["/Root"]["/Lang"] == "en"
     assert "/StructTreeRoot" in expected.trailer["/Root"]  # the default stays tagged
+
+
+def test_remembered_page_numbers_are_checked_not_trusted(both: tuple[Path, Path]) -> None:
+    """A rebuild starts from the last build's page numbers (.bookbuild-cache); wrong ones
+    (here: every number moved on by 7) cost a round, never a wrong page."""
+    single, parallel = both
+    folder = single.parent
+    remembered = folder / ".bookbuild-cache" / "pdf-page-numbers.json"
+    numbers = json.loads(remembered.read_text(encoding="utf-8"))
+    assert numbers["toc"] == "5" and len(numbers) > 300
+    remembered.write_text(json.dumps({k: str(int(v) + 7) for k, v in numbers.items()}), encoding="utf-8")
+    again = folder / "again.pdf"
+    build(folder, ["pdf"], output=again, options=BuildOptions(parallel=True), reporter=Reporter())
+    assert pdftotext(again) == pdftotext(single)
+    assert json.loads(remembered.read_text(encoding="utf-8")) == numbers

@@ -18,6 +18,8 @@ the single-document PDF stays the default (and the only choice for a PDF/A or PD
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -33,6 +35,8 @@ from .pdf_layout import print_layout, select_chapters
 
 CHARS_PER_PAGE = 2600  # a first guess of the page count, for the first round's page numbers
 MAX_ROUNDS = 5
+PAGE_MAP = "pdf-page-numbers.json"  # in the book's cache folder: the last build's page numbers
+logger = logging.getLogger(__name__)
 _HREF = re.compile(r'href="#([^"]+)"')
 
 _BOOK: Book | None = None  # the book, in a worker process (sent once, by the initializer)
@@ -45,6 +49,7 @@ class Piece:
     chapter_ids: tuple[str, ...]
     front: bool
     targets: frozenset[str]  # anchors of other pieces whose page numbers this piece prints
+    own: frozenset[str]  # anchors in this piece
     start: int = 1  # the page number of its first page (the counter; body pieces)
     used: dict[str, str] | None = None  # the numbers of its last layout
     result: dict = field(default_factory=dict)
@@ -61,12 +66,15 @@ def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = No
     printed = select_chapters(book.chapters, None, display_path(book.manifest.path))
     pieces = _plan(book, printed, workers or os.cpu_count() or 1)
     two_sided = print_layout(book.manifest.pdf).two_sided
-    numbers = _guess_numbers(book, pieces)
+    numbers = _remembered(book, pieces)
+    exact = numbers is not None  # the last build's numbers: right unless the book changed
+    if numbers is None:
+        numbers = _guess_numbers(book, pieces)
     context = get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=context,
                              initializer=_init_worker, initargs=(book,)) as pool:
         for round_number in range(MAX_ROUNDS):
-            write = round_number > 0  # the first round only measures, with guessed numbers
+            write = exact or round_number > 0  # a first round on guessed numbers only measures
             todo = [p for p in pieces if not p.result or write and (
                 p.result["pdf"] is None or p.used != _wanted(p, numbers) or p.result["start"] != p.start)]
             if not todo:
@@ -75,8 +83,11 @@ def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = No
             for piece, job, result in zip(todo, jobs, pool.map(_layout_piece, jobs)):
                 piece.used, piece.result = job[2], result
             numbers = _page_numbers(pieces, two_sided)
+            logger.info("parallel PDF round %d: %d of %d pieces laid out%s", round_number, len(todo),
+                        len(pieces), "" if write else " (measured only)")
         else:
             raise RuntimeError("page numbers of the parallel PDF did not settle")
+    _remember(book, numbers)
     for piece in pieces:
         report_missing_glyphs(piece.result["missing"], book, reporter)
     from .pdf_join import join_pieces
@@ -92,25 +103,53 @@ def _plan(book: Book, printed: tuple[Chapter, ...], workers: int) -> list[Piece]
     count = max(1, min(len(body), 4 * workers))
     size = -(-len(body) // count)
     groups = [printed[:start]] + [body[n:n + size] for n in range(0, len(body), size)]
+    openers = {c.id for n, c in enumerate(printed) if c.part and (n == 0 or printed[n - 1].part != c.part)}
     pieces = []
     for number, group in enumerate(groups):
-        own = {a for c in group for a in _anchors(c)}
+        own = {a for c in group for a in _anchors(c)} | {c.part.id for c in group if c.id in openers}
         hrefs = {m for c in group for m in _HREF.findall(c.body)}
         if number == 0:
             hrefs |= {a for c in printed for a in _toc_anchors(c)}
         targets = frozenset(hrefs - own)
-        pieces.append(Piece(tuple(c.id for c in group), number == 0, targets))
+        pieces.append(Piece(tuple(c.id for c in group), number == 0, targets, frozenset(own)))
     return pieces
 
 
 def _anchors(chapter: Chapter) -> set[str]:
-    ids = set(re.findall(r'\bid="([^"]+)"', chapter.body)) | {chapter.id, chapter.title_id}
-    return ids | ({chapter.part.id} if chapter.part else set())
+    return set(re.findall(r'\bid="([^"]+)"', chapter.body)) | {chapter.id, chapter.title_id}
 
 
 def _toc_anchors(chapter: Chapter) -> set[str]:
     ids = {chapter.title_id} | {h.id for h in chapter.headings if h.level == 2}
     return ids | ({chapter.part.id} if chapter.part else set())
+
+
+def _remembered(book: Book, pieces: list[Piece]) -> dict[str, str] | None:
+    """The page numbers the last parallel build found (a wrong one only costs a round: every
+    round checks the numbers it used against the pages it made)."""
+    path = book.cache_dir / PAGE_MAP if book.cache_dir is not None else None
+    try:
+        numbers = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
+    except (OSError, ValueError):
+        return None
+    if not isinstance(numbers, dict) or not all(isinstance(v, str) and v.isdigit() for v in numbers.values()):
+        return None
+    for piece in pieces[1:]:
+        known = [int(numbers[a]) for a in piece.own if a in numbers]
+        piece.start = min(known) if known else 1
+    return numbers
+
+
+def _remember(book: Book, numbers: dict[str, str]) -> None:
+    if book.cache_dir is None:
+        return
+    try:
+        book.cache_dir.mkdir(parents=True, exist_ok=True)
+        temporary = book.cache_dir / (PAGE_MAP + ".tmp")
+        temporary.write_text(json.dumps(numbers, sort_keys=True), encoding="utf-8")
+        temporary.replace(book.cache_dir / PAGE_MAP)
+    except OSError:
+        pass  # the cache is an optimisation
 
 
 def _wanted(piece: Piece, numbers: Mapping[str, str]) -> dict[str, str]:
