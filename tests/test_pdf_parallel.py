@@ -111,3 +111,17 @@ def test_remembered_page_numbers_are_checked_not_trusted(both: tuple[Path, Path]
     build(folder, ["pdf"], output=again, options=BuildOptions(parallel=True), reporter=Reporter())
     assert pdftotext(again) == pdftotext(single)
     assert json.loads(remembered.read_text(encoding="utf-8")) == numbers
+
+
+def test_manifest_key_chooses_parallel_and_selections_stay_single(tmp_path: Path) -> None:
+    """``[pdf] parallel = true`` gives the untagged joined PDF; a --chapters selection (like
+    a handout or a PDF/UA variant) keeps the tagged single document."""
+    folder = generate("small", tmp_path / "small").parent
+    with (folder / "book.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write("\n[pdf]\nparallel = true\n")
+    (whole,) = build(folder, ["pdf"], output=tmp_path / "whole.pdf", reporter=Reporter())
+    (some,) = build(folder, ["pdf"], output=tmp_path / "some.pdf", options=BuildOptions(chapters="2"),
+                    reporter=Reporter())
+    assert "/StructTreeRoot" not in PdfReader(whole.path).trailer["/Root"]
+    assert len(PdfReader(whole.path).outline) >= 3
+    assert "/StructTreeRoot" in PdfReader(some.path).trailer["/Root"]
