@@ -129,6 +129,8 @@ def make_tasks(book: Path, out: Path, size: str, bins: dict[str, str], with_pdf:
         sheets = ["-s", str(STYLES / "base.css"), "-s", str(STYLES / "print.css")]
         tasks += [
             Task("bookbuild pdf (cold)", [[bb, "pdf", str(book), "-o", str(out / "bookbuild.pdf")]], drop_cache),
+            Task("bookbuild pdf --parallel (cold)",
+                 [[bb, "pdf", str(book), "--parallel", "-o", str(out / "bookbuild-parallel.pdf")]], drop_cache),
             Task("pandoc html + weasyprint pdf", [
                 [bins["pandoc"], *title, "-s", "--to", "html5", "-o", str(html), *chapters],
                 [bins["weasyprint"], *sheets, str(html), str(out / "weasyprint.pdf")],
@@ -165,6 +167,10 @@ def report(tasks: dict[str, Task], meta: dict) -> str:
     ratio("bookbuild epub (one chapter edited)", "bookbuild epub (cold)")
     ratio("bookbuild pdf (cold)", "pandoc html + weasyprint pdf")
     ratio("bookbuild pdf (cold)", "pandoc html + weasyprint pdf", "peak RSS")
+    ratio("bookbuild pdf --parallel (cold)", "pandoc html + weasyprint pdf")
+    ratio("bookbuild pdf --parallel (cold)", "pandoc html + weasyprint pdf", "peak RSS")
+    ratio("bookbuild pdf --parallel (cold)", "bookbuild pdf (cold)")
+    ratio("bookbuild pdf --parallel (cold)", "bookbuild pdf (cold)", "peak RSS")
     return "\n".join(lines) + "\n"
 
 

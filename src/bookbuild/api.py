@@ -38,6 +38,7 @@ class BuildOptions:
     handout: bool = False  # PDF: compact single-sided handout layout
     allow_remote: bool = False  # --allow-remote: fetch http(s) resources (public hosts only)
     cache: bool = True  # reuse parsed chapters from .bookbuild-cache/ (see cache.py)
+    parallel: bool = False  # PDF: lay chapters out in worker processes (render/pdf_parallel.py)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ def apply_options(manifest: Manifest, options: BuildOptions) -> Manifest:
         overrides["chapters"] = options.chapters
     if options.handout:
         overrides["handout"] = True
+    if options.parallel:
+        overrides["parallel"] = True
     if overrides:
         manifest = dataclasses.replace(manifest, pdf=dataclasses.replace(manifest.pdf, **overrides))
     if options.allow_remote:
@@ -211,7 +214,10 @@ def _render(fmt: str, book: Book, reporter: Reporter) -> bytes:
         return render_epub(book, reporter)
     if fmt == "pdf":
         from .render.pdf import render_pdf
+        from .render.pdf_parallel import parallel_supported, render_pdf_parallel
 
+        if book.manifest.pdf.parallel and parallel_supported(book):
+            return render_pdf_parallel(book, reporter)
         return render_pdf(book, reporter)
     raise OutputError(f"unknown format '{fmt}'", hint=f"choose one of {', '.join(FORMATS)}")
 

@@ -24,7 +24,7 @@ PAGE_SIZES = {
 
 PDF_KEYS = {
     "page_size", "margin_top", "margin_bottom", "margin_inner", "margin_outer", "two_sided",
-    "variant", "crop_marks", "bleed", "page_references",
+    "variant", "crop_marks", "bleed", "page_references", "parallel",
 }
 
 # The PDF variants WeasyPrint knows (weasyprint.pdf.VARIANTS); listed here so that the
@@ -71,6 +71,7 @@ class PdfOptions:
     page_references: bool = True  # cross-references to other chapters say "see page N"
     chapters: str | None = None  # a selection such as "2-3" or "1,intro": only these chapters
     handout: bool = False  # compact single-sided layout without blank pages
+    parallel: bool = False  # chapters laid out in worker processes, then joined (untagged)
 
     @property
     def page_size_css(self) -> str:
@@ -93,7 +94,7 @@ def read_pdf_options(reader: _TableReader) -> PdfOptions:
             raise reader.source.error(f"[pdf] {key}: '{value}' is not a length", "pdf", key,
                                       hint="write a number and a unit, such as 20mm, 0.75in or 12pt")
         values[key] = value.strip()
-    for key in ("two_sided", "crop_marks", "page_references"):
+    for key in ("two_sided", "crop_marks", "page_references", "parallel"):
         flag = reader.boolean(key)
         if flag is not None:
             values[key] = flag

@@ -7,6 +7,7 @@ print.css; page size and other [pdf] options arrive as a small generated sheet.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -43,10 +44,18 @@ def render_pdf(book: Book, reporter: Reporter) -> bytes:
     return data
 
 
-def layout_pdf(book: Book, reporter: Reporter):  # noqa: ANN201 - weasyprint.Document, imported lazily
-    """The laid-out WeasyPrint document, before writing; the EPUB page list reads its pages."""
+def layout_pdf(book: Book, reporter: Reporter, *, only: frozenset[str] | None = None,  # noqa: ANN201
+               front_matter: bool = True, page_numbers: Mapping[str, str] | None = None,
+               extra_css: str = "", pdf_tags: bool = True):
+    """The laid-out WeasyPrint document, before writing; the EPUB page list reads its pages.
+
+    The keywords serve the chapter-parallel PDF (pdf_parallel.py), which lays out one piece
+    of the book at a time: ``only`` the chapters with these ids, the furniture and contents
+    or not, and ``page_numbers`` (anchor id -> page number) printed as such in the contents
+    and in "see page N" instead of ``target-counter``, whose target is in another piece.
+    """
+    from markupsafe import Markup
     from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
     from weasyprint.text.fonts import FontConfiguration
 
     options = book.manifest.pdf
@@ -55,8 +64,14 @@ def layout_pdf(book: Book, reporter: Reporter):  # noqa: ANN201 - weasyprint.Doc
     chapters = select_chapters(book.chapters, options.chapters, display_path(book.manifest.path))
     printed = {chapter.id for chapter in chapters}
     fetcher = _fetcher_class()(book)
+    numbers = page_numbers or {}
+    pieces = [chapter for chapter in chapters if only is None or chapter.id in only]
     html = render_template(
         "pdf/book.html",
+        front_matter=front_matter,
+        toc_chapters=chapters,
+        part_openers={c.id for n, c in enumerate(chapters) if c.part and (n == 0 or chapters[n - 1].part != c.part)},
+        page_attr=lambda anchor: Markup(' data-page="{}"').format(numbers[anchor]) if anchor in numbers else "",
         lang=book.meta.language,
         direction=book.manifest.language.direction,
         meta=book.meta,
@@ -64,16 +79,16 @@ def layout_pdf(book: Book, reporter: Reporter):  # noqa: ANN201 - weasyprint.Doc
         furniture=layout.furniture,
         show_identifier=not book.meta.identifier.startswith("urn:uuid:"),
         contents_title=book.manifest.language.label("contents"),
-        chapters=[chapter.replace(body=_pdf_body(chapter, book, printed)) for chapter in chapters],
+        chapters=[chapter.replace(body=_pdf_body(chapter, book, printed, numbers)) for chapter in pieces],
         body_start=_body_start(chapters),
     )
     names = SHARED_SHEETS + ((HANDOUT_SHEET,) if layout.handout else ())
     fonts = FontConfiguration()  # without it WeasyPrint ignores @font-face ([book] fonts, the book's CSS)
     sheets = [CSS(filename=str(stylesheet(name)), url_fetcher=fetcher, font_config=fonts) for name in names]
-    sheets.append(CSS(string=options_css, url_fetcher=fetcher, font_config=fonts))
+    sheets.append(CSS(string=options_css + extra_css, url_fetcher=fetcher, font_config=fonts))
     sheets += [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts) for path in book.manifest.styles]
     document = HTML(string=html, base_url=ASSET_ROOT, url_fetcher=fetcher)
-    return document.render(stylesheets=sheets, font_config=fonts, pdf_tags=True, pdf_variant=options.variant)
+    return document.render(stylesheets=sheets, font_config=fonts, pdf_tags=pdf_tags, pdf_variant=options.variant)
 
 
 def _body_start(printed: list[Chapter]) -> str:
@@ -86,7 +101,7 @@ def _body_start(printed: list[Chapter]) -> str:
     return chapter.part.id if opens_part else chapter.id
 
 
-def _pdf_body(chapter: Chapter, book: Book, printed: set[str]) -> str:
+def _pdf_body(chapter: Chapter, book: Book, printed: set[str], numbers: Mapping[str, str]) -> str:
     """The chapter body as HTML, each footnote moved to its first call (``float: footnote``)."""
     wrapper = parse_fragment(chapter.body)
     isolate_inline_runs(wrapper)
@@ -105,12 +120,13 @@ def _pdf_body(chapter: Chapter, book: Book, printed: set[str]) -> str:
         placed.add(note_id)
         ref.getparent().replace(ref, _footnote_span(note, ref.tail))
     math_to_svg(wrapper)
-    _mark_cross_references(wrapper, chapter, book, printed)
+    _mark_cross_references(wrapper, chapter, book, printed, numbers)
     html = (wrapper.text or "").replace("&", "&amp;").replace("<", "&lt;")
     return html + "".join(etree.tostring(child, encoding="unicode", method="html") for child in wrapper)
 
 
-def _mark_cross_references(wrapper: etree._Element, chapter: Chapter, book: Book, printed: set[str]) -> None:
+def _mark_cross_references(wrapper: etree._Element, chapter: Chapter, book: Book, printed: set[str],
+                           numbers: Mapping[str, str]) -> None:
     """Class ``xref`` on links to other chapters (print.css adds "see page N"); links to
     chapters left out of a ``--chapters`` selection keep their text and lose the link."""
     for link in list(wrapper.iter("a")):
@@ -124,6 +140,8 @@ def _mark_cross_references(wrapper: etree._Element, chapter: Chapter, book: Book
             unwrap(link)
             continue
         link.set("class", " ".join(filter(None, (link.get("class"), "xref"))))
+        if href[1:] in numbers:
+            link.set("data-page", numbers[href[1:]])
 
 
 def _footnote_span(note: Footnote, tail: str | None) -> etree._Element:
