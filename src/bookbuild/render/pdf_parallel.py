@@ -27,6 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 
+from ..cache import write_atomically
 from ..errors import Reporter
 from ..fontcheck import collect_missing_glyphs, report_missing_glyphs
 from ..model import Book, Chapter
@@ -128,6 +129,8 @@ def _remembered(book: Book, pieces: list[Piece]) -> dict[str, str] | None:
     """The page numbers the last parallel build found (a wrong one only costs a round: every
     round checks the numbers it used against the pages it made)."""
     path = book.cache_dir / PAGE_MAP if book.cache_dir is not None else None
+    if path is not None and path.is_symlink():  # a book may ship one; reads stay in the book
+        return None
     try:
         numbers = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
     except (OSError, ValueError):
@@ -144,10 +147,8 @@ def _remember(book: Book, numbers: dict[str, str]) -> None:
     if book.cache_dir is None:
         return
     try:
-        book.cache_dir.mkdir(parents=True, exist_ok=True)
-        temporary = book.cache_dir / (PAGE_MAP + ".tmp")
-        temporary.write_text(json.dumps(numbers, sort_keys=True), encoding="utf-8")
-        temporary.replace(book.cache_dir / PAGE_MAP)
+        # a fresh temporary name, then a rename: never written through a link a book may ship
+        write_atomically(book.cache_dir / PAGE_MAP, json.dumps(numbers, sort_keys=True).encode("utf-8"))
     except OSError:
         pass  # the cache is an optimisation
 
