@@ -306,3 +306,17 @@ def test_subset_font_is_deterministic(script_books: dict, tmp_path: Path) -> Non
 @pytest.mark.parametrize("name", SCRIPT_BOOKS)
 def test_ace_reports_no_violations(script_books: dict, name: str, tmp_path: Path) -> None:
     assert_ace_clean(script_books[name]["epub"], tmp_path)
+
+
+def test_hyphenation_is_off_for_cjk_and_rtl_in_both_formats(script_books: dict) -> None:
+    """base.css hyphenates; the generated options sheet switches it off for these scripts."""
+    from bookbuild.render.scripts import epub_options_sheet, pdf_options_sheet
+
+    for name in SCRIPT_BOOKS:
+        with zipfile.ZipFile(script_books[name]["epub"]) as archive:
+            assert "hyphens: manual" in archive.read("EPUB/styles/options.css").decode(), name
+        book = load_book(load_manifest(BOOKS / name), Reporter(), cache=False)
+        assert "hyphens: manual" in pdf_options_sheet(book, "file:///x/")
+        assert "-epub-hyphens" not in pdf_options_sheet(book, "file:///x/")
+    sample = load_book(load_manifest(ROOT / "book"), Reporter(), cache=False)
+    assert "hyphens" not in epub_options_sheet(sample)

@@ -16,9 +16,16 @@ from ..xhtml import BLOCK_TAGS
 VERTICAL_RULES = "html {{ -epub-writing-mode: {mode}; writing-mode: {mode}; }}\n"
 
 
+def _language_rules(book: Book, epub: bool) -> str:
+    """base.css hyphenates; languages that are not hyphenated (CJK, RTL, ...) turn it off."""
+    if book.manifest.language.hyphenate:
+        return ""
+    return "html { hyphens: manual; -epub-hyphens: manual; }\n" if epub else "html { hyphens: manual; }\n"
+
+
 def epub_options_sheet(book: Book) -> str:
-    """``@font-face`` for the packed fonts (sheet lives in styles/) and the writing mode."""
-    sheet = font_sheet(book, url_prefix="../")
+    """``@font-face`` for the packed fonts (sheet lives in styles/), hyphenation and writing mode."""
+    sheet = font_sheet(book, url_prefix="../") + _language_rules(book, epub=True)
     mode = book.manifest.epub.writing_mode
     if mode != "horizontal-tb":
         sheet += VERTICAL_RULES.format(mode=mode)
@@ -26,12 +33,8 @@ def epub_options_sheet(book: Book) -> str:
 
 
 def pdf_options_sheet(book: Book, asset_root: str) -> str:
-    """``@font-face`` for the book's fonts, served by the PDF renderer's fetcher; no hyphens
-    for languages that are not hyphenated (print.css turns hyphenation on)."""
-    sheet = font_sheet(book, url_prefix=asset_root)
-    if not book.manifest.language.hyphenate:
-        sheet += "html { hyphens: manual; }\n"
-    return sheet
+    """``@font-face`` for the book's fonts, served by the PDF renderer's fetcher, and hyphenation."""
+    return font_sheet(book, url_prefix=asset_root) + _language_rules(book, epub=False)
 
 
 def page_progression(book: Book) -> str | None:
