@@ -21,6 +21,7 @@ from pypdf import PdfReader
 
 from bookbuild.api import BuildOptions, build
 from bookbuild.errors import Reporter
+from clirun import run
 from validators import pdffonts, pdftotext, qpdf_check
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -125,3 +126,6 @@ def test_manifest_key_chooses_parallel_and_selections_stay_single(tmp_path: Path
     assert "/StructTreeRoot" not in PdfReader(whole.path).trailer["/Root"]
     assert len(PdfReader(whole.path).outline) >= 3
     assert "/StructTreeRoot" in PdfReader(some.path).trailer["/Root"]
+    result = run(["pdf", "--single-process", "-o", "single.pdf"], folder)  # the command line wins
+    assert result.exit_code == 0, result.output
+    assert "/StructTreeRoot" in PdfReader(folder / "single.pdf").trailer["/Root"]

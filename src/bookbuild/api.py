@@ -38,7 +38,7 @@ class BuildOptions:
     handout: bool = False  # PDF: compact single-sided handout layout
     allow_remote: bool = False  # --allow-remote: fetch http(s) resources (public hosts only)
     cache: bool = True  # reuse parsed chapters from .bookbuild-cache/ (see cache.py)
-    parallel: bool = False  # PDF: lay chapters out in worker processes (render/pdf_parallel.py)
+    parallel: bool | None = None  # PDF: chapters in worker processes (render/pdf_parallel.py); None: [pdf] parallel
 
 
 @dataclass(frozen=True)
@@ -129,8 +129,8 @@ def apply_options(manifest: Manifest, options: BuildOptions) -> Manifest:
         overrides["chapters"] = options.chapters
     if options.handout:
         overrides["handout"] = True
-    if options.parallel:
-        overrides["parallel"] = True
+    if options.parallel is not None:
+        overrides["parallel"] = options.parallel
     if overrides:
         manifest = dataclasses.replace(manifest, pdf=dataclasses.replace(manifest.pdf, **overrides))
     if options.allow_remote:

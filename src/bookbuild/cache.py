@@ -69,7 +69,7 @@ def cache_dir(manifest: Manifest) -> Path | None:
     (a symlink or a file there, as a hostile book might ship) or no cache secret can be had."""
     folder = manifest.root / CACHE_DIR_NAME
     root = manifest.root.resolve()
-    for path in (folder, folder / "chapters", folder / "deflate"):
+    for path in (folder, folder / "chapters", folder / "deflate", folder / "pdf"):
         if path.is_symlink() or (path.exists() and not path.is_dir()):
             return None
         if path.exists() and not path.resolve().is_relative_to(root):

@@ -174,7 +174,7 @@ def _build_once(ctx: click.Context, book: Path | None, formats: Sequence[str], *
         strict=strict,
         chapters=kwargs.pop("chapters", None),  # type: ignore[arg-type]
         handout=bool(kwargs.pop("handout", False)),
-        parallel=bool(kwargs.pop("parallel", False)),
+        parallel=kwargs.pop("parallel", None),  # type: ignore[arg-type]
         allow_remote=bool(kwargs.pop("allow_remote", False)),
     )
     reporter = Reporter(sink=_print_as_error if strict else _print_diagnostic)
@@ -246,13 +246,15 @@ def epub(ctx: click.Context, book: Path | None, output: Path | None, strict: boo
 @click.option("--chapters", metavar="LIST",
               help="Only these chapters, by number or file stem: 2-3, 1,4, 02-next.")
 @click.option("--handout", is_flag=True, help="Compact single-sided layout with no blank pages.")
-@click.option("--parallel", is_flag=True, help="Lay chapters out on all cores (untagged PDF; whole book only).")
+@click.option("--parallel/--single-process", default=None,
+              help="Lay chapters out on all cores, untagged, whole book only (default: [pdf] parallel), "
+                   "or as one tagged document.")
 @STRICT_OPTION
 @ALLOW_REMOTE
 @output_options
 @click.pass_context
 def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: str | None,
-        chapters: str | None, handout: bool, parallel: bool, strict: bool, allow_remote: bool) -> None:
+        chapters: str | None, handout: bool, parallel: bool | None, strict: bool, allow_remote: bool) -> None:
     """Build the print PDF (or a handout of some chapters)."""
     _run(ctx, book, ["pdf"], output=output, page_size=page_size, chapters=chapters, handout=handout,
          parallel=parallel,

@@ -6,8 +6,11 @@ print.css; page size and other [pdf] options arrive as a small generated sheet.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -44,26 +47,25 @@ def render_pdf(book: Book, reporter: Reporter) -> bytes:
     return data
 
 
-def layout_pdf(book: Book, reporter: Reporter, *, only: frozenset[str] | None = None,  # noqa: ANN201
-               front_matter: bool = True, page_numbers: Mapping[str, str] | None = None,
-               extra_css: str = "", pdf_tags: bool = True):
-    """The laid-out WeasyPrint document, before writing; the EPUB page list reads its pages.
+@dataclass(frozen=True)
+class PdfSource:
+    """What WeasyPrint lays out: the HTML, the generated CSS and the stylesheet files."""
 
-    The keywords serve the chapter-parallel PDF (pdf_parallel.py), which lays out one piece
-    of the book at a time: ``only`` the chapters with these ids, the furniture and contents
-    or not, and ``page_numbers`` (anchor id -> page number) printed as such in the contents
-    and in "see page N" instead of ``target-counter``, whose target is in another piece.
-    """
+    html: str
+    css: str  # the [pdf] options as CSS, then the caller's extra rules
+    sheets: tuple[Path, ...]  # shared sheets first, then the book's
+
+
+def pdf_source(book: Book, *, only: frozenset[str] | None = None, front_matter: bool = True,
+               page_numbers: Mapping[str, str] | None = None, extra_css: str = "") -> PdfSource:
+    """The HTML and CSS of the book (or of one piece of it: see :func:`layout_pdf`)."""
     from markupsafe import Markup
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
 
     options = book.manifest.pdf
     layout = print_layout(options)
     options_css = page_sheet(options, layout, book.meta.language) + pdf_options_sheet(book, ASSET_ROOT)
     chapters = select_chapters(book.chapters, options.chapters, display_path(book.manifest.path))
     printed = {chapter.id for chapter in chapters}
-    fetcher = _fetcher_class()(book)
     numbers = page_numbers or {}
     pieces = [chapter for chapter in chapters if only is None or chapter.id in only]
     html = render_template(
@@ -83,12 +85,44 @@ def layout_pdf(book: Book, reporter: Reporter, *, only: frozenset[str] | None = 
         body_start=_body_start(chapters),
     )
     names = SHARED_SHEETS + ((HANDOUT_SHEET,) if layout.handout else ())
+    sheets = tuple(stylesheet(name) for name in names) + tuple(book.manifest.styles)
+    return PdfSource(html, options_css + extra_css, sheets)
+
+
+def layout_pdf(book: Book, reporter: Reporter, *, only: frozenset[str] | None = None,  # noqa: ANN201
+               front_matter: bool = True, page_numbers: Mapping[str, str] | None = None,
+               extra_css: str = "", pdf_tags: bool = True, source: PdfSource | None = None,
+               fetcher: object | None = None):
+    """The laid-out WeasyPrint document, before writing; the EPUB page list reads its pages.
+
+    The keywords serve the chapter-parallel PDF (pdf_parallel.py), which lays out one piece
+    of the book at a time: ``only`` the chapters with these ids, the furniture and contents
+    or not, and ``page_numbers`` (anchor id -> page number) printed as such in the contents
+    and in "see page N" instead of ``target-counter``, whose target is in another piece.
+    A ``source`` made beforehand (by :func:`pdf_source`) replaces those four; a ``fetcher``
+    (from :func:`book_fetcher`) lets the caller see what the layout read.
+    """
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    if source is None:
+        source = pdf_source(book, only=only, front_matter=front_matter, page_numbers=page_numbers,
+                            extra_css=extra_css)
+    fetcher = fetcher or book_fetcher(book)
     fonts = FontConfiguration()  # without it WeasyPrint ignores @font-face ([book] fonts, the book's CSS)
-    sheets = [CSS(filename=str(stylesheet(name)), url_fetcher=fetcher, font_config=fonts) for name in names]
-    sheets.append(CSS(string=options_css + extra_css, url_fetcher=fetcher, font_config=fonts))
-    sheets += [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts) for path in book.manifest.styles]
-    document = HTML(string=html, base_url=ASSET_ROOT, url_fetcher=fetcher)
-    return document.render(stylesheets=sheets, font_config=fonts, pdf_tags=pdf_tags, pdf_variant=options.variant)
+    shared = len(source.sheets) - len(book.manifest.styles)
+    sheets = [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts) for path in source.sheets[:shared]]
+    sheets.append(CSS(string=source.css, url_fetcher=fetcher, font_config=fonts))
+    sheets += [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts) for path in source.sheets[shared:]]
+    document = HTML(string=source.html, base_url=ASSET_ROOT, url_fetcher=fetcher)
+    return document.render(stylesheets=sheets, font_config=fonts, pdf_tags=pdf_tags,
+                           pdf_variant=book.manifest.pdf.variant)
+
+
+def book_fetcher(book: Book):  # noqa: ANN201
+    """The URL fetcher WeasyPrint gets: the book's assets and files only (see below); its
+    ``fetched`` maps every URL asked for to the SHA-256 of what it served (None: refused)."""
+    return _fetcher_class()(book)
 
 
 def _body_start(printed: list[Chapter]) -> str:
@@ -173,8 +207,19 @@ def _fetcher_class() -> type:
                 self.assets[book.cover.href] = book.cover
             self.root = book.manifest.root
             self.allow_remote = bool(getattr(book.manifest, "allow_remote", False))
+            self.fetched: dict[str, str | None] = {}
 
         def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+            try:
+                response = self._fetch(url, headers)
+            except ValueError:
+                self.fetched.setdefault(url, None)  # an absence is a state the layout saw
+                raise
+            body = response.read()
+            self.fetched.setdefault(url, hashlib.sha256(body).hexdigest())
+            return URLFetcherResponse(response.url, body, response.headers, status=response.status)
+
+        def _fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
             if url.startswith("data:"):
                 return super().fetch(url, headers)
             if url.startswith(ASSET_ROOT):

@@ -32,15 +32,18 @@ from ..errors import Reporter
 from ..fontcheck import collect_missing_glyphs, report_missing_glyphs
 from ..model import Book, Chapter
 from ..resources import display_path
+from .pdf_cache import PieceCache
 from .pdf_layout import print_layout, select_chapters
 
 CHARS_PER_PAGE = 2600  # a first guess of the page count, for the first round's page numbers
 MAX_ROUNDS = 5
+CHAPTERS_PER_PIECE = 4  # at most, in a body piece
 PAGE_MAP = "pdf-page-numbers.json"  # in the book's cache folder: the last build's page numbers
 logger = logging.getLogger(__name__)
 _HREF = re.compile(r'href="#([^"]+)"')
 
 _BOOK: Book | None = None  # the book, in a worker process (sent once, by the initializer)
+_PIECES: PieceCache | None = None  # its laid-out pieces (pdf_cache.py), in a worker process
 
 
 @dataclass
@@ -84,11 +87,13 @@ def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = No
             for piece, job, result in zip(todo, jobs, pool.map(_layout_piece, jobs)):
                 piece.used, piece.result = job[2], result
             numbers = _page_numbers(pieces, two_sided)
-            logger.info("parallel PDF round %d: %d of %d pieces laid out%s", round_number, len(todo),
-                        len(pieces), "" if write else " (measured only)")
+            cached = sum(1 for p in todo if p.result.get("cached"))
+            logger.info("parallel PDF round %d: %d of %d pieces laid out%s, %d of them from the cache", round_number,
+                        len(todo), len(pieces), "" if write else " (measured only)", cached)
         else:
             raise RuntimeError("page numbers of the parallel PDF did not settle")
     _remember(book, numbers)
+    PieceCache(book).prune({p.result["key"] for p in pieces if p.result.get("key")})
     for piece in pieces:
         report_missing_glyphs(piece.result["missing"], book, reporter)
     from .pdf_join import join_pieces
@@ -97,12 +102,14 @@ def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = No
 
 
 def _plan(book: Book, printed: tuple[Chapter, ...], workers: int) -> list[Piece]:
-    """The front piece (furniture, contents, front matter) and body pieces of whole chapters,
-    about four per worker so that the pool stays busy while the slowest piece finishes."""
+    """The front piece (furniture, contents, front matter) and body pieces of whole chapters:
+    at least four per worker, so that the pool stays busy while the slowest piece finishes,
+    and at most CHAPTERS_PER_PIECE chapters each, so that a rebuild after editing one chapter
+    lays out little (pdf_cache.py). The cut depends only on the number of chapters, so an
+    edit inside a chapter leaves every other piece as it was."""
     start = next((n for n, c in enumerate(printed) if c.matter == "body"), 0)
     body = printed[start:]
-    count = max(1, min(len(body), 4 * workers))
-    size = -(-len(body) // count)
+    size = max(1, min(CHAPTERS_PER_PIECE, -(-len(body) // (4 * workers))))
     groups = [printed[:start]] + [body[n:n + size] for n in range(0, len(body), size)]
     openers = {c.id for n, c in enumerate(printed) if c.part and (n == 0 or printed[n - 1].part != c.part)}
     pieces = []
@@ -200,16 +207,24 @@ def _init_worker(book: Book) -> None:
 
 def _layout_piece(job: tuple[tuple[str, ...], bool, dict[str, str], int, bool]) -> dict:
     """Lay out one piece (in a worker) and write it, untagged; its anchors, bookmarks and
-    link targets come back with the PDF bytes for the join."""
-    from .pdf import layout_pdf
+    link targets come back with the PDF bytes for the join. A piece laid out before from
+    the same source comes from the cache (pdf_cache.py) instead."""
+    from .pdf import book_fetcher, layout_pdf, pdf_source
 
     chapter_ids, front, numbers, start, write = job
     assert _BOOK is not None
     css = "" if front else f"@page :first {{ counter-reset: page {start}; }}\n"
     css += _numbers_css(_BOOK)
+    source = pdf_source(_BOOK, only=frozenset(chapter_ids), front_matter=front, page_numbers=numbers, extra_css=css)
+    pieces = _piece_cache()
+    key = pieces.key(source)
+    fetcher = book_fetcher(_BOOK)
+    if key is not None:
+        cached = pieces.load(key, lambda url: _digest_of(fetcher, url))
+        if cached is not None:
+            return cached
     with collect_missing_glyphs() as missing:
-        document = layout_pdf(_BOOK, Reporter(), only=frozenset(chapter_ids), front_matter=front,
-                              page_numbers=numbers, extra_css=css, pdf_tags=False)
+        document = layout_pdf(_BOOK, Reporter(), source=source, fetcher=fetcher, pdf_tags=False)
         anchors: dict[str, int] = {}
         for number, page in enumerate(document.pages):
             for name in page.anchors:
@@ -218,7 +233,7 @@ def _layout_piece(job: tuple[tuple[str, ...], bool, dict[str, str], int, bool]) 
         for name in sorted(linked - anchors.keys()):  # kept by WeasyPrint, pointed home by the join
             document.pages[0].anchors[name] = (0, 0, 0, 0)
         data = document.write_pdf(pdf_tags=False) if write else None
-    return {
+    result = {
         "pdf": data,
         "pages": len(document.pages),
         "anchors": anchors,
@@ -226,7 +241,29 @@ def _layout_piece(job: tuple[tuple[str, ...], bool, dict[str, str], int, bool]) 
         "missing": missing,
         "front": front,
         "start": start,
+        "key": key,
+        "cached": False,
     }
+    if key is not None and data is not None:
+        pieces.store(key, result, fetcher.fetched)
+    return result
+
+
+def _piece_cache() -> PieceCache:
+    global _PIECES
+    if _PIECES is None:
+        assert _BOOK is not None
+        _PIECES = PieceCache(_BOOK)
+    return _PIECES
+
+
+def _digest_of(fetcher: object, url: str) -> str | None:
+    """The SHA-256 of what the book's fetcher serves for ``url`` now (None: refused)."""
+    try:
+        fetcher.fetch(url)  # type: ignore[attr-defined]
+    except ValueError:
+        return None
+    return fetcher.fetched.get(url)  # type: ignore[attr-defined]
 
 
 def _numbers_css(book: Book) -> str:

@@ -1,0 +1,142 @@
+"""Laid-out pieces of the chapter-parallel PDF, kept in ``.bookbuild-cache/pdf/``.
+
+Laying pages out is nearly all of a PDF build's time, so a rebuild after editing one
+chapter should lay out only the piece that holds it. A piece's pages depend on what
+WeasyPrint is given and on what it fetches while laying out, and on nothing else:
+
+* the piece's HTML (its chapters, and the page numbers it prints, given as ``data-page``)
+  and the generated CSS (the ``[pdf]`` options, the piece's first page number);
+* the stylesheets, the book's metadata and options (cache.context_fingerprint);
+* bookbuild's code and the versions of WeasyPrint and the libraries it lays out and draws
+  with, Pango's version, and the state of the fontconfig caches (an installed or removed
+  font changes them);
+* every file and asset the layout fetched (images, fonts, imported CSS), by SHA-256, and
+  every fetch that was refused (a missing image that appears later must not stay missing).
+
+The first three are the entry's key, an HMAC with the user's cache secret (cache.py: an
+entry shipped inside someone else's book never matches); the fetches are listed in the
+entry and checked again before it is used. A piece that fetched anything over the network
+is not kept. Entries are a PDF and a JSON file, never pickle; unreadable means a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ..cache import cache_dir, cache_secret, code_fingerprint, context_fingerprint, write_atomically
+from ..fontcheck import MissingGlyphs
+from ..model import Book
+from .pdf import PdfSource
+
+FORMAT = 1
+FOLDER = "pdf"
+# Distributions whose behaviour shapes laid-out and drawn pages; their versions are in the key.
+LAYOUT_DISTRIBUTIONS = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "fonttools", "pyphen",
+                        "pillow", "cffi")
+logger = logging.getLogger(__name__)
+
+
+@cache
+def layout_fingerprint() -> str:
+    """bookbuild's code, the layout libraries' versions, Pango's, and the fontconfig caches."""
+    from weasyprint.text.ffi import pango
+
+    digest = hashlib.sha256(code_fingerprint().encode())
+    for name in LAYOUT_DISTRIBUTIONS:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{name} {version}\0".encode())
+    digest.update(f"pango {pango.pango_version()}\0".encode())
+    for folder in _fontconfig_caches():
+        try:
+            entries = sorted((entry.name, entry.stat().st_size, entry.stat().st_mtime_ns) for entry in os.scandir(folder))
+        except OSError:
+            entries = []
+        digest.update(f"{folder}:{entries}\0".encode())
+    return digest.hexdigest()
+
+
+def _fontconfig_caches() -> list[Path]:
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return [Path("/var/cache/fontconfig"), home / "fontconfig"]
+
+
+class PieceCache:
+    """The laid-out pieces of one book, in one build's context."""
+
+    def __init__(self, book: Book) -> None:
+        folder = cache_dir(book.manifest)
+        self.folder = folder / FOLDER if folder is not None else None
+        self.context = context_fingerprint(book.manifest) if folder is not None else ""
+
+    @property
+    def enabled(self) -> bool:
+        return self.folder is not None
+
+    def key(self, source: PdfSource) -> str | None:
+        """The name of the entry for a piece laid out from ``source`` (None: no cache)."""
+        if self.folder is None:
+            return None
+        digest = hmac.new(cache_secret() or b"", digestmod=hashlib.sha256)
+        for part in (f"format {FORMAT}", self.context, layout_fingerprint(), source.css,
+                     *(str(path) for path in source.sheets), source.html):
+            digest.update(hashlib.sha256(part.encode("utf-8")).digest())
+        return digest.hexdigest()
+
+    def load(self, key: str, digest_of: Any) -> dict | None:
+        """The stored result for ``key`` if every fetch it lists still gives the same bytes
+        (``digest_of(url)``: the SHA-256 of what the book's fetcher serves now, or None)."""
+        assert self.folder is not None
+        try:
+            entry = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            if entry.get("format") != FORMAT or entry.get("key") != key:
+                return None
+            for url, digest in entry["fetched"].items():
+                if digest_of(url) != digest:
+                    logger.debug("PDF piece %s: %s changed", key[:12], url)
+                    return None
+            data = (self.folder / f"{key}.pdf").read_bytes()
+            if hashlib.sha256(data).hexdigest() != entry["pdf"]:
+                return None
+            result = entry["result"]
+            return {**result, "pdf": data, "missing": MissingGlyphs(set(result["missing"])), "key": key,
+                    "cached": True}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def store(self, key: str, result: dict, fetched: dict[str, str | None]) -> None:
+        """Keep a laid-out piece; not one that read anything over the network."""
+        assert self.folder is not None and result["pdf"] is not None
+        if any(url.split(":", 1)[0].lower() in ("http", "https") for url in fetched):
+            return
+        kept = {name: result[name] for name in ("pages", "anchors", "bookmarks", "front", "start")}
+        kept["missing"] = sorted(result["missing"].codepoints)
+        entry = {"format": FORMAT, "key": key, "fetched": fetched, "pdf": hashlib.sha256(result["pdf"]).hexdigest(),
+                 "result": kept}
+        try:  # the PDF first: an entry is only looked at through its JSON
+            write_atomically(self.folder / f"{key}.pdf", result["pdf"])
+            write_atomically(self.folder / f"{key}.json", json.dumps(entry).encode("utf-8"))
+        except OSError as exc:  # a read-only book folder still builds, just never incrementally
+            logger.debug("cannot write the PDF cache: %s", exc)
+
+    def prune(self, used: set[str]) -> None:
+        """Drop the pieces this build did not end with, so the folder does not grow without end."""
+        if self.folder is None:
+            return
+        try:
+            paths = list(self.folder.iterdir())
+        except OSError:
+            return
+        for path in paths:
+            if path.suffix in (".json", ".pdf") and path.stem not in used:
+                path.unlink(missing_ok=True)

@@ -1,0 +1,154 @@
+"""The laid-out pieces of the parallel PDF kept between builds (render/pdf_cache.py).
+
+A wrong hit would print an old chapter, image or style without a word, so every kind of
+change is tested for a miss; the hits are tested too (a cache that never hits is no use).
+Pieces are read from the entry names in ``.bookbuild-cache/pdf``: the key (the name) covers
+the piece's HTML and CSS, options and code; the entry lists the files the layout fetched.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+import bookbuild
+from bookbuild.api import BuildOptions, build
+from bookbuild.errors import Reporter
+from bookbuild.render import pdf_cache
+from validators import pdftotext
+from test_pdf_parallel import generate
+
+
+def _entries(folder: Path) -> dict[str, float]:
+    return {path.stem: path.stat().st_mtime_ns for path in (folder / ".bookbuild-cache" / "pdf").glob("*.json")}
+
+
+def _build(folder: Path, name: str) -> Path:
+    reporter = Reporter()
+    build(folder, ["pdf"], output=folder / name, options=BuildOptions(parallel=True), reporter=reporter)
+    assert reporter.warnings == []
+    return folder / name
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    """The small benchmark book (three chapters: a front piece and three body pieces),
+    built once so that its cache is full."""
+    folder = generate("small", tmp_path / "small").parent
+    _build(folder, "first.pdf")
+    assert len(_entries(folder)) == 4
+    return folder
+
+
+def _cold(folder: Path, tmp_path: Path) -> str:
+    """The text of the same book built without any cache, in another folder."""
+    copy = tmp_path / "cold"
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(".bookbuild-cache", "*.pdf"))
+    return pdftotext(_build(copy, "cold.pdf"))
+
+
+def test_unchanged_book_comes_whole_from_the_cache(book: Path) -> None:
+    before = _entries(book)
+    again = _build(book, "again.pdf")
+    assert _entries(book) == before  # no entry written again
+    assert again.read_bytes() == (book / "first.pdf").read_bytes()
+
+
+def test_chapter_edit_lays_out_only_its_piece(book: Path, tmp_path: Path) -> None:
+    chapter = sorted((book / "chapters").glob("*.md"))[1]
+    text = chapter.read_text(encoding="utf-8")
+    paragraph = next(line for line in text.splitlines() if re.match(r"[A-Z][a-z]+ ", line))  # not a heading
+    word = re.search(r"\b[a-z]{6,}\b", paragraph).group(0)
+    edited_paragraph = paragraph.replace(word, "Zqxjkv"[: len(word)].ljust(len(word), "q"), 1)
+    chapter.write_text(text.replace(paragraph, edited_paragraph, 1), encoding="utf-8")
+    before = _entries(book)
+    edited = pdftotext(_build(book, "edited.pdf"))
+    after = _entries(book)
+    assert len(after) == 4
+    assert len(after.keys() & before.keys()) == 3  # front, chapters 1 and 3 reused
+    assert "Zqxjkv"[: len(word)] in edited
+    assert edited == _cold(book, tmp_path)
+
+
+def test_changed_image_is_drawn_again(book: Path) -> None:
+    image = book / "images" / "fig-002.png"
+    with Image.open(image) as old:
+        size = old.size
+    Image.new("RGB", size, (230, 20, 20)).save(image)  # same size: the layout cannot tell
+    before = _entries(book)
+    rebuilt = PdfReader(_build(book, "rebuilt.pdf"))
+    after = _entries(book)
+    assert after.keys() == before.keys()  # same HTML, so same names ...
+    assert sum(after[key] != before[key] for key in after) == 1  # ... but one entry laid out again
+    colours = [picture.image.convert("RGB").getpixel((1, 1)) for page in rebuilt.pages for picture in page.images]
+    assert (230, 20, 20) in colours
+
+
+def test_stylesheet_or_option_change_misses_every_piece(book: Path) -> None:
+    manifest = book / "book.toml"
+    (book / "extra.css").write_text("p { letter-spacing: 0.01em; }\n", encoding="utf-8")
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("chapters = [", 'styles = ["extra.css"]\nchapters = ['),
+                        encoding="utf-8")
+    first = _entries(book)
+    _build(book, "styled.pdf")
+    styled = _entries(book)
+    assert not styled.keys() & first.keys()
+    (book / "extra.css").write_text("p { letter-spacing: 0.02em; }\n", encoding="utf-8")
+    _build(book, "restyled.pdf")
+    restyled = _entries(book)
+    assert not restyled.keys() & styled.keys()
+    manifest.write_text(manifest.read_text(encoding="utf-8") + '\n[pdf]\nmargin_outer = "30mm"\n', encoding="utf-8")
+    _build(book, "margins.pdf")
+    assert not _entries(book).keys() & restyled.keys()
+
+
+def test_tampered_entry_is_not_used(book: Path) -> None:
+    folder = book / ".bookbuild-cache" / "pdf"
+    for path in folder.glob("*.pdf"):
+        data = path.read_bytes()
+        path.write_bytes(data.replace(b"/Title", b"/Titel"))
+    rebuilt = _build(book, "rebuilt.pdf")
+    assert rebuilt.read_bytes() == (book / "first.pdf").read_bytes()
+
+
+def test_symlinked_pdf_cache_is_never_used(book: Path, tmp_path: Path) -> None:
+    folder = book / ".bookbuild-cache" / "pdf"
+    outside = tmp_path / "outside"
+    shutil.move(folder, outside)
+    folder.symlink_to(outside, target_is_directory=True)
+    before = {path.name: path.stat().st_mtime_ns for path in outside.iterdir()}
+    _build(book, "again.pdf")
+    assert {path.name: path.stat().st_mtime_ns for path in outside.iterdir()} == before
+
+
+def test_key_changes_with_versions_and_source(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bookbuild.api import load_book
+    from bookbuild.manifest import load_manifest
+    from bookbuild.render.pdf import pdf_source
+
+    loaded = load_book(load_manifest(book), Reporter())
+    source = pdf_source(loaded, only=frozenset({loaded.chapters[0].id}), front_matter=False)
+    key = pdf_cache.PieceCache(loaded).key(source)
+    assert key == pdf_cache.PieceCache(loaded).key(source)
+    front = pdf_source(loaded, only=frozenset(), front_matter=True)
+    numbered = pdf_source(loaded, only=frozenset(), front_matter=True, page_numbers={loaded.chapters[1].title_id: "9"})
+    assert pdf_cache.PieceCache(loaded).key(numbered) != pdf_cache.PieceCache(loaded).key(front)
+    assert pdf_cache.PieceCache(loaded).key(source.__class__(source.html, source.css + "/* */", source.sheets)) != key
+    monkeypatch.setattr(bookbuild, "__version__", "99.0")
+    assert pdf_cache.PieceCache(loaded).key(source) != key
+    monkeypatch.undo()
+    real = pdf_cache.metadata.version
+    monkeypatch.setattr(pdf_cache.metadata, "version",
+                        lambda name: "999" if name == "weasyprint" else real(name))
+    pdf_cache.layout_fingerprint.cache_clear()
+    try:
+        assert pdf_cache.PieceCache(loaded).key(source) != key
+    finally:
+        monkeypatch.undo()
+        pdf_cache.layout_fingerprint.cache_clear()
+    assert pdf_cache.PieceCache(loaded).key(source) == key
