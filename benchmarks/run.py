@@ -93,7 +93,8 @@ def tools(venv_bin: Path) -> dict[str, str]:
     }
 
 
-def make_tasks(book: Path, out: Path, size: str, bins: dict[str, str], with_pdf: bool) -> list[Task]:
+def make_tasks(book: Path, out: Path, size: str, bins: dict[str, str], with_pdf: bool,
+               with_single_pdf: bool = True) -> list[Task]:
     """The commands compared; cold bookbuild runs start without a cache."""
     _writer, plans = plan_book(size)
     chapters = [plan.file for plan in plans]
@@ -109,10 +110,12 @@ def make_tasks(book: Path, out: Path, size: str, bins: dict[str, str], with_pdf:
     def drop_cache() -> None:
         shutil.rmtree(cache, ignore_errors=True)
 
-    def warm_then_edit() -> None:
-        drop_cache()
-        measure([bb, "epub", str(book), "-o", str(out / "bookbuild-warm.epub")], book)
-        edited.write_bytes(original + f"\nAn edited paragraph, {time.time_ns()}.\n".encode())
+    def warm_then_edit(command: list[str]) -> Callable[[], None]:
+        def prepare() -> None:
+            drop_cache()
+            measure(command, book)
+            edited.write_bytes(original + f"\nAn edited paragraph, {time.time_ns()}.\n".encode())
+        return prepare
 
     def restore() -> None:
         edited.write_bytes(original)
@@ -121,16 +124,19 @@ def make_tasks(book: Path, out: Path, size: str, bins: dict[str, str], with_pdf:
         Task("bookbuild epub (cold)", [[bb, "epub", str(book), "-o", str(out / "bookbuild.epub")]], drop_cache),
         Task("pandoc epub", [[bins["pandoc"], *title, "-o", str(out / "pandoc.epub"), *chapters]]),
         Task("bookbuild epub (one chapter edited)", [[bb, "epub", str(book), "-o", str(out / "bookbuild-warm.epub")]],
-             warm_then_edit, restore),
+             warm_then_edit([bb, "epub", str(book), "-o", str(out / "bookbuild-warm.epub")]), restore),
     ]
     if with_pdf:
         html = book / "pandoc-html" / "book.html"
         html.parent.mkdir(exist_ok=True)
         sheets = ["-s", str(STYLES / "base.css"), "-s", str(STYLES / "print.css")]
+        parallel = [bb, "pdf", str(book), "--parallel", "-o", str(out / "bookbuild-parallel.pdf")]
+        if with_single_pdf:
+            tasks.append(Task("bookbuild pdf (cold)", [[bb, "pdf", str(book), "-o", str(out / "bookbuild.pdf")]],
+                              drop_cache))
         tasks += [
-            Task("bookbuild pdf (cold)", [[bb, "pdf", str(book), "-o", str(out / "bookbuild.pdf")]], drop_cache),
-            Task("bookbuild pdf --parallel (cold)",
-                 [[bb, "pdf", str(book), "--parallel", "-o", str(out / "bookbuild-parallel.pdf")]], drop_cache),
+            Task("bookbuild pdf --parallel (cold)", [parallel], drop_cache),
+            Task("bookbuild pdf --parallel (one chapter edited)", [parallel], warm_then_edit(parallel), restore),
             Task("pandoc html + weasyprint pdf", [
                 [bins["pandoc"], *title, "-s", "--to", "html5", "-o", str(html), *chapters],
                 [bins["weasyprint"], *sheets, str(html), str(out / "weasyprint.pdf")],
@@ -169,6 +175,7 @@ def report(tasks: dict[str, Task], meta: dict) -> str:
     ratio("bookbuild pdf (cold)", "pandoc html + weasyprint pdf", "peak RSS")
     ratio("bookbuild pdf --parallel (cold)", "pandoc html + weasyprint pdf")
     ratio("bookbuild pdf --parallel (cold)", "pandoc html + weasyprint pdf", "peak RSS")
+    ratio("bookbuild pdf --parallel (one chapter edited)", "bookbuild pdf --parallel (cold)")
     ratio("bookbuild pdf --parallel (cold)", "bookbuild pdf (cold)")
     ratio("bookbuild pdf --parallel (cold)", "bookbuild pdf (cold)", "peak RSS")
     return "\n".join(lines) + "\n"
@@ -180,6 +187,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path("/tmp/bookbuild-bench"))
     parser.add_argument("--no-pdf", action="store_true", help="skip the (slow) PDF comparison")
+    parser.add_argument("--no-single-pdf", action="store_true",
+                        help="skip bookbuild's single-document PDF (the slowest task)")
     parser.add_argument("--json", type=Path, help="also write the samples here")
     args = parser.parse_args()
 
@@ -189,7 +198,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     generate(args.size, book)
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    tasks = {t.name: t for t in make_tasks(book, out, args.size, bins, not args.no_pdf)}
+    tasks = {t.name: t for t in make_tasks(book, out, args.size, bins, not args.no_pdf, not args.no_single_pdf)}
     order = list(tasks.values())
     for round_number in range(args.runs):
         shift = round_number % len(order)

@@ -13,6 +13,9 @@ the single document itself moves a footnote on a few such pages (see docs/benchm
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -129,3 +132,59 @@ def test_manifest_key_chooses_parallel_and_selections_stay_single(tmp_path: Path
     result = run(["pdf", "--single-process", "-o", "single.pdf"], folder)  # the command line wins
     assert result.exit_code == 0, result.output
     assert "/StructTreeRoot" in PdfReader(folder / "single.pdf").trailer["/Root"]
+
+
+@pytest.fixture(scope="module")
+def patched_and_fresh(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[str]]:
+    """The medium book with "see page N" on, built cold (pieces laid out on estimated
+    numbers, then corrected: render/pdf_patch.py) and then again from the remembered numbers
+    with the laid-out pieces deleted (every piece laid out on its true numbers)."""
+    import logging
+
+    folder = generate("medium", tmp_path_factory.mktemp("medium-refs")).parent
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.getMessage())
+
+    handler = Keep(logging.INFO)
+    logger = logging.getLogger("bookbuild.render.pdf_parallel")
+    logger.addHandler(handler)
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        patched = folder / "patched.pdf"
+        build(folder, ["pdf"], output=patched, options=BuildOptions(parallel=True), reporter=Reporter())
+        shutil.rmtree(folder / ".bookbuild-cache" / "pdf")
+        fresh = folder / "fresh.pdf"
+        build(folder, ["pdf"], output=fresh, options=BuildOptions(parallel=True), reporter=Reporter())
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    return patched, fresh, records
+
+
+def test_corrected_numbers_print_as_a_fresh_layout_would(patched_and_fresh: tuple[Path, Path, list[str]]) -> None:
+    """Pieces laid out on estimated page numbers and then given the true ones are the pages a
+    layout on the true numbers makes: the same text on every page (folios, "see page N",
+    contents) and the same pixels."""
+    from PIL import Image, ImageChops
+
+    patched, fresh, records = patched_and_fresh
+    corrected = [int(m.group(1)) for m in re.finditer(r"(\d+) numbers corrected", " ".join(records))]
+    assert corrected and corrected[0] >= 3, records  # the correction path ran, not only fresh layouts
+    text, expected = pdftotext(patched).split("\f"), pdftotext(fresh).split("\f")
+    assert len(text) == len(expected) > 150
+    assert [n for n in range(len(text)) if text[n] != expected[n]] == []
+    assert sum("(see page " in page for page in text) > 50
+    out = patched.parent / "png"
+    out.mkdir()
+    for name, pdf in (("a", patched), ("b", fresh)):
+        subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(out / name)], check=True)
+    pages = sorted(out.glob("a-*.png"))
+    assert len(pages) == len(text) - 1
+    differ = [p.name for p in pages
+              if ImageChops.difference(Image.open(p).convert("L"),
+                                       Image.open(out / p.name.replace("a-", "b-", 1)).convert("L")).getbbox()]
+    assert differ == []

@@ -3,12 +3,20 @@
 WeasyPrint lays out one document on one core and keeps all of it in memory. Chapters
 start on a new page, so a chapter's layout does not depend on where it lands, except for
 the page numbers it prints: its own (the page counter, set per piece with ``counter-reset``)
-and those of "see page N" and of the contents, which name pages of other pieces. Those are
-given to each piece as plain text (``data-page``, see render/pdf.py); a first round guesses
-them, later rounds lay out again only the pieces whose numbers were guessed wrong, until
-nothing changes. Then pypdf joins the pieces (blank versos where a chapter must start on
-the right), rebuilds the named destinations and the bookmarks from the pieces' anchors,
-and copies the metadata and the language.
+and those of "see page N" and of the contents, which name pages of other pieces (given to
+each piece as plain text, ``data-page``, see render/pdf.py).
+
+A cold build sends the body pieces to the workers in book order, and the contents last.
+Each piece gets the numbers known when it is sent: exact for the pieces laid out by then,
+estimated from text length for the rest. Its worker keeps the laid-out document, undrawn;
+as soon as every number the piece prints is known, the worker prints the true numbers in
+place of the estimates (pdf_patch.py: same layout, only the digits change) and draws it, and
+frees it. A piece whose numbers cannot be corrected in place (a number of another width in
+a line of text) is laid out again. A rebuild starts from the last build's numbers
+(``.bookbuild-cache/pdf-page-numbers.json``, checked, never trusted) and takes unchanged
+pieces from the cache of laid-out pieces (pdf_cache.py). Then pypdf joins the pieces
+(blank versos where a chapter must start on the right), rebuilds the named destinations
+and the bookmarks from the pieces' anchors, and copies the metadata and the language.
 
 What does not survive the join: the tag structure (each piece's structure tree refers to
 its own page objects; merging them is not done here), so the parallel PDF is untagged and
@@ -23,19 +31,24 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
+from collections import Counter
+from functools import partial
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing.connection import Connection
+from typing import Any
 
 from ..cache import write_atomically
 from ..errors import Reporter
 from ..fontcheck import collect_missing_glyphs, report_missing_glyphs
 from ..model import Book, Chapter
 from ..resources import display_path
+from .pdf import PdfSource
 from .pdf_cache import PieceCache
 from .pdf_layout import print_layout, select_chapters
+from .pdf_workers import Job, WorkerPool, serve
 
-CHARS_PER_PAGE = 2600  # a first guess of the page count, for the first round's page numbers
+CHARS_PER_PAGE = 3000  # of chapter HTML, a first guess until some pieces are laid out
+FURNITURE_PAGES = 4  # half-title, title, copyright and a blank, before the contents
 MAX_ROUNDS = 5
 CHAPTERS_PER_PIECE = 4  # at most, in a body piece
 PAGE_MAP = "pdf-page-numbers.json"  # in the book's cache folder: the last build's page numbers
@@ -55,8 +68,25 @@ class Piece:
     targets: frozenset[str]  # anchors of other pieces whose page numbers this piece prints
     own: frozenset[str]  # anchors in this piece
     start: int = 1  # the page number of its first page (the counter; body pieces)
+    holder: int | None = None  # the worker keeping its layout on guessed numbers
+    finishing: bool = False  # sent to its holder to be finished, in this round
     used: dict[str, str] | None = None  # the numbers of its last layout
     result: dict = field(default_factory=dict)
+    # its chapters (and part pages) as (length of text, {anchor: offset in that text}), to
+    # estimate its pages before it is laid out
+    shape: tuple[tuple[int, dict[str, int]], ...] = ()
+
+    def estimate(self, per_page: float, two_sided: bool) -> tuple[int, dict[str, int]]:
+        """Its page count and the page of each anchor, from text lengths."""
+        anchors: dict[str, int] = {}
+        page = 0
+        for length, offsets in self.shape:
+            if two_sided and page % 2:
+                page += 1
+            for anchor, offset in offsets.items():
+                anchors[anchor] = page + int(offset // per_page)
+            page += max(1, -int(-length // per_page))
+        return max(1, page), anchors
 
 
 def parallel_supported(book: Book) -> bool:
@@ -66,30 +96,55 @@ def parallel_supported(book: Book) -> bool:
 
 
 def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = None) -> bytes:
-    """The PDF laid out in pieces by a pool of ``workers`` processes (default: the cores)."""
+    """The PDF laid out in pieces by ``workers`` processes (default: the cores)."""
     printed = select_chapters(book.chapters, None, display_path(book.manifest.path))
-    pieces = _plan(book, printed, workers or os.cpu_count() or 1)
+    count = workers or int(os.environ.get("BOOKBUILD_WORKERS") or 0) or os.cpu_count() or 1
+    pieces = _plan(book, printed, count)
     two_sided = print_layout(book.manifest.pdf).two_sided
     numbers = _remembered(book, pieces)
     exact = numbers is not None  # the last build's numbers: right unless the book changed
-    if numbers is None:
-        numbers = _guess_numbers(book, pieces)
-    context = get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=context,
-                             initializer=_init_worker, initargs=(book,)) as pool:
+    owners = {anchor: piece for piece in pieces for anchor in piece.own}
+    with WorkerPool(count, _serve, book) as pool:
         for round_number in range(MAX_ROUNDS):
-            write = exact or round_number > 0  # a first round on guessed numbers only measures
-            todo = [p for p in pieces if not p.result or write and (
-                p.result["pdf"] is None or p.used != _wanted(p, numbers) or p.result["start"] != p.start)]
+            first = round_number == 0
+            if first:
+                # Every piece is laid out, the body in book order and the contents last. Without
+                # the last build's numbers, each piece gets the numbers known when it is sent
+                # (the pieces laid out by then, an estimate for the rest), and its worker keeps
+                # its layout: a later round only corrects the numbers it prints (pdf_patch.py).
+                todo = [p for p in pieces if not p.front] + [p for p in pieces if p.front]
+            else:
+                numbers = _page_numbers(pieces, two_sided)
+                todo = [p for p in pieces if p.result["pdf"] is None or p.used != _wanted(p, numbers)
+                        or p.result["start"] != p.start]
             if not todo:
                 break
-            jobs = [(p.chapter_ids, p.front, _wanted(p, numbers), p.start, write) for p in todo]
-            for piece, job, result in zip(todo, jobs, pool.map(_layout_piece, jobs)):
-                piece.used, piece.result = job[2], result
-            numbers = _page_numbers(pieces, two_sided)
-            cached = sum(1 for p in todo if p.result.get("cached"))
-            logger.info("parallel PDF round %d: %d of %d pieces laid out%s, %d of them from the cache", round_number,
-                        len(todo), len(pieces), "" if write else " (measured only)", cached)
+
+            def message(piece: Piece, keep: bool) -> tuple:
+                wanted = numbers if exact or not first else _page_numbers(pieces, two_sided, estimate=True)
+                piece.used = _wanted(piece, wanted)
+                job = (piece.chapter_ids, piece.front, piece.used, piece.start)
+                number = pieces.index(piece)
+                return ("finish", number, job) if piece.holder is not None else ("layout", number, job, keep)
+
+            def done(number: int, result: dict, worker: int) -> list[Job]:
+                """Record a result; then finish the kept pieces whose numbers are now known, to
+                free their memory before the next layout."""
+                pieces[number].result = result
+                pieces[number].holder = worker if result["held"] else None
+                ready = [p for p in _settled(pieces, owners) if p.holder is not None and p.result["pdf"] is None
+                         and not p.finishing]
+                for piece in ready:
+                    piece.finishing = True
+                return [Job(pieces.index(p), partial(message, p, False), p.holder) for p in ready]
+
+            jobs = [Job(pieces.index(p), partial(message, p, first and not exact), p.holder) for p in todo]
+            pool.run(jobs, done)
+            for piece in pieces:
+                piece.finishing = False
+            kinds = Counter(p.result["how"] for p in todo)
+            logger.info("parallel PDF round %d: %d of %d pieces; %s", round_number, len(todo), len(pieces),
+                        ", ".join(f"{n} {how}" for how, n in sorted(kinds.items())))
         else:
             raise RuntimeError("page numbers of the parallel PDF did not settle")
     _remember(book, numbers)
@@ -119,12 +174,31 @@ def _plan(book: Book, printed: tuple[Chapter, ...], workers: int) -> list[Piece]
         if number == 0:
             hrefs |= {a for c in printed for a in _toc_anchors(c)}
         targets = frozenset(hrefs - own)
-        pieces.append(Piece(tuple(c.id for c in group), number == 0, targets, frozenset(own)))
+        shape = [_shape(c) for c in group]
+        for n, chapter in reversed(list(enumerate(group))):
+            if chapter.id in openers:
+                shape.insert(n, (1, {chapter.part.id: 0}))
+        if number == 0:  # half-title, title, copyright, contents
+            shape.insert(0, (FURNITURE_PAGES * CHARS_PER_PAGE + 60 * len(printed), {}))
+        pieces.append(Piece(tuple(c.id for c in group), number == 0, targets, frozenset(own), shape=tuple(shape)))
     return pieces
 
 
+def _shape(chapter: Chapter) -> tuple[int, dict[str, int]]:
+    """A chapter's length and where its anchors are in it (a footnote: where it is called)."""
+    body = chapter.body
+    offsets = {chapter.id: 0, chapter.title_id: 0}
+    for match in re.finditer(r'\bid="([^"]+)"', body):
+        offsets.setdefault(match.group(1), match.start())
+    for note in chapter.footnotes:
+        call = body.find(f'href="#{note.id}"')
+        offsets.setdefault(note.id, max(call, 0))
+    return len(body) + sum(len(note.body) for note in chapter.footnotes), offsets
+
+
 def _anchors(chapter: Chapter) -> set[str]:
-    return set(re.findall(r'\bid="([^"]+)"', chapter.body)) | {chapter.id, chapter.title_id}
+    ids = set(re.findall(r'\bid="([^"]+)"', chapter.body)) | {note.id for note in chapter.footnotes}
+    return ids | {chapter.id, chapter.title_id}
 
 
 def _toc_anchors(chapter: Chapter) -> set[str]:
@@ -164,65 +238,98 @@ def _wanted(piece: Piece, numbers: Mapping[str, str]) -> dict[str, str]:
     return {anchor: numbers[anchor] for anchor in sorted(piece.targets) if anchor in numbers}
 
 
-def _guess_numbers(book: Book, pieces: list[Piece]) -> dict[str, str]:
-    """Page numbers from text length, for the first round: a guess with the right number of
-    digits already lays out like the truth (the digits are tabular)."""
-    numbers: dict[str, str] = {}
-    page = 1
-    for piece in pieces[1:]:
-        for chapter in (c for c in book.chapters if c.id in piece.chapter_ids):
-            for anchor in _anchors(chapter):
-                numbers[anchor] = str(page)
-            page += max(1, len(chapter.body) // CHARS_PER_PAGE)
-        piece.start = int(numbers.get(piece.chapter_ids[0], "1"))
-    return numbers
-
-
-def _page_numbers(pieces: list[Piece], two_sided: bool) -> dict[str, str]:
+def _page_numbers(pieces: list[Piece], two_sided: bool, estimate: bool = False) -> dict[str, str]:
     """Every anchor's page number (the page counter, as target-counter prints it) from the
-    pieces laid out so far; sets each body piece's real first page number."""
+    pieces laid out so far, and with ``estimate`` from the text length of those not laid out
+    yet (at the characters per page of those that are); sets each body piece's first page
+    number to match."""
     numbers: dict[str, str] = {}
     counter = 1
     position = 0  # index of the next page in the joined PDF, for the blank versos
-    for piece in pieces:
+    per_page = _per_page(pieces) if estimate else 0.0
+    for number, piece in enumerate(pieces):
         result = piece.result
-        if not result:
+        if result:
+            pages, anchors = result["pages"], result["anchors"]
+        elif estimate:
+            pages, anchors = piece.estimate(per_page, two_sided)
+        else:
             continue
         if two_sided and not piece.front and position % 2 == 1:
             position += 1
-            if pieces.index(piece) > 1:
+            if number > 1:
                 counter += 1
         start = piece.start = 1 if piece.front else counter
-        for anchor, index in result["anchors"].items():
+        for anchor, index in anchors.items():
             numbers[anchor] = str(start + index)
-        position += result["pages"]
-        counter = 1 if piece.front else counter + result["pages"]
+        position += pages
+        counter = 1 if piece.front else counter + pages
     return numbers
 
 
-def _init_worker(book: Book) -> None:
+def _settled(pieces: list[Piece], owners: dict[str, Piece]) -> list[Piece]:
+    """The pieces whose page numbers are all known: every body piece before them and every
+    piece they print a number of has been laid out (the front piece's length does not move
+    the body's numbers: the body starts on page 1, on a right-hand page)."""
+    settled = []
+    for number, piece in enumerate(pieces):
+        before = pieces[1:number] if not piece.front else []
+        if all(p.result for p in before) and all(owners[a].result for a in piece.targets if a in owners):
+            settled.append(piece)
+    return settled
+
+
+def _per_page(pieces: list[Piece]) -> float:
+    """Characters of text per page in the body pieces laid out so far."""
+    laid_out = [p for p in pieces if p.result and not p.front]
+    pages = sum(p.result["pages"] for p in laid_out)
+    return sum(length for p in laid_out for length, _ in p.shape) / pages if pages else CHARS_PER_PAGE
+
+
+def _serve(conn: Connection, book: Book) -> None:
+    """A worker process: lays pieces out, keeping those laid out on guessed numbers."""
     global _BOOK
     _BOOK = book
+    held: dict[int, tuple] = {}  # piece number -> (document, job, fetcher, result) of its first layout
+
+    def handle(message: tuple) -> dict:
+        kind, number, job = message[:3]
+        if kind == "layout":
+            result, kept = _layout_piece(job, keep=message[3])
+            if kept is not None:
+                held[number] = kept
+            return result
+        return _finish_piece(job, *held.pop(number))
+
+    serve(conn, handle)
 
 
-def _layout_piece(job: tuple[tuple[str, ...], bool, dict[str, str], int, bool]) -> dict:
-    """Lay out one piece (in a worker) and write it, untagged; its anchors, bookmarks and
-    link targets come back with the PDF bytes for the join. A piece laid out before from
-    the same source comes from the cache (pdf_cache.py) instead."""
-    from .pdf import book_fetcher, layout_pdf, pdf_source
+def _source(job: tuple) -> tuple[PdfSource, str | None]:
+    """The HTML and CSS of a piece, and the name of its cache entry."""
+    from .pdf import pdf_source
 
-    chapter_ids, front, numbers, start, write = job
+    chapter_ids, front, numbers, start = job
     assert _BOOK is not None
     css = "" if front else f"@page :first {{ counter-reset: page {start}; }}\n"
     css += _numbers_css(_BOOK)
     source = pdf_source(_BOOK, only=frozenset(chapter_ids), front_matter=front, page_numbers=numbers, extra_css=css)
-    pieces = _piece_cache()
-    key = pieces.key(source)
+    return source, _piece_cache().key(source)
+
+
+def _layout_piece(job: tuple, keep: bool) -> tuple[dict, tuple | None]:
+    """Lay out one piece (in a worker): its PDF (untagged), anchors, bookmarks and link
+    targets for the join. A piece laid out before from the same source comes from the cache
+    (pdf_cache.py). One laid out on guessed numbers (``keep``) is not drawn yet: the document
+    is kept, for :func:`_finish_piece` to draw once the true numbers are known."""
+    from .pdf import book_fetcher, layout_pdf
+
+    assert _BOOK is not None
+    source, key = _source(job)
     fetcher = book_fetcher(_BOOK)
     if key is not None:
-        cached = pieces.load(key, lambda url: _digest_of(fetcher, url))
+        cached = _piece_cache().load(key, lambda url: _digest_of(fetcher, url))
         if cached is not None:
-            return cached
+            return {**cached, "held": False, "how": "from the cache"}, None
     with collect_missing_glyphs() as missing:
         document = layout_pdf(_BOOK, Reporter(), source=source, fetcher=fetcher, pdf_tags=False)
         anchors: dict[str, int] = {}
@@ -232,20 +339,51 @@ def _layout_piece(job: tuple[tuple[str, ...], bool, dict[str, str], int, bool]) 
         linked = {target for page in document.pages for kind, target, _, _ in page.links if kind == "internal"}
         for name in sorted(linked - anchors.keys()):  # kept by WeasyPrint, pointed home by the join
             document.pages[0].anchors[name] = (0, 0, 0, 0)
-        data = document.write_pdf(pdf_tags=False) if write else None
+        data = None if keep else document.write_pdf(pdf_tags=False)
     result = {
         "pdf": data,
         "pages": len(document.pages),
         "anchors": anchors,
         "bookmarks": [(page.height, list(page.bookmarks)) for page in document.pages],
         "missing": missing,
-        "front": front,
-        "start": start,
+        "front": job[1],
+        "start": job[3],
         "key": key,
         "cached": False,
+        "held": keep,
+        "how": "laid out on guessed numbers" if keep else "laid out",
     }
-    if key is not None and data is not None:
-        pieces.store(key, result, fetcher.fetched)
+    if data is not None and key is not None:
+        _piece_cache().store(key, result, fetcher.fetched)
+    return result, ((document, job, fetcher, result) if keep else None)
+
+
+def _finish_piece(job: tuple, document: Any, old_job: tuple, fetcher: Any, laid_out: dict) -> dict:
+    """Draw a kept piece with its true numbers (``job``) where they fit the guesses it was
+    laid out with (``old_job``); lay it out again where they do not."""
+    from .pdf_patch import patch_numbers, same_but_numbers
+
+    source, key = _source(job)
+    old_source, _key = _source(old_job)
+    front, old_numbers, old_start = old_job[1:]
+    numbers, start = job[2:]
+    shift = 0 if front else start - old_start
+    if not same_but_numbers((old_source.html, old_source.css), (source.html, source.css)):
+        why = "numbers came or went"
+    elif not patch_numbers(document, folio_shift=shift, old=old_numbers, new=numbers):
+        why = "a number in the text changed width"
+    else:
+        why = ""
+    if why:
+        del document
+        result, _ = _layout_piece(job, keep=False)
+        return {**result, "how": f"laid out again ({why})"}
+    with collect_missing_glyphs() as missing:
+        data = document.write_pdf(pdf_tags=False)
+    result = {**laid_out, "pdf": data, "missing": missing, "start": start, "key": key, "held": False,
+              "how": "numbers corrected"}
+    if key is not None:  # the same entry a layout from the true numbers would make
+        _piece_cache().store(key, result, fetcher.fetched)
     return result
 
 

@@ -1,0 +1,104 @@
+"""Print the right page numbers on a piece laid out with guessed ones, without laying it out again.
+
+A piece of the parallel PDF is laid out before the page counts of the pieces before it are
+known, so it prints guessed numbers: its folios and the "see page N" of links inside the
+piece (``target-counter``), both counted from a guessed first page, and the numbers of
+"see page N" and of the contents that name other pieces (``data-page``). Once every piece has been
+laid out the true numbers are known. Where a true number takes exactly the width of the
+guess (the same digits count, and print.css asks for tabular figures), the layout with the
+true number is the layout with the guess, so only the text of those boxes needs to change:
+WeasyPrint shapes a text box again from its text when it draws it. A folio of another width
+is moved to stay centred (its margin box is as wide as it is). Anything else (a number that
+appears, disappears, or changes width inside a line of text) means the piece must be laid
+out again, and :func:`patch_numbers` says so without changing anything.
+
+This reads WeasyPrint's box tree (``formatting_structure.boxes``) and its Pango layouts;
+tests/test_pdf_parallel.py holds the result to the single-document PDF page by page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+FOLIO_BOX = "@bottom-center"  # print.css prints the page number there
+_DIGITS = re.compile(r"\d+")
+
+
+def patch_numbers(document: Any, *, folio_shift: int, old: Mapping[str, str], new: Mapping[str, str]) -> bool:
+    """Give the laid-out ``document`` its true numbers: folios moved on by ``folio_shift``,
+    each ``data-page`` number of anchor ``a`` printed as ``new[a]`` instead of ``old[a]``.
+    True when done; False (the document untouched) when the layout would change. The caller
+    makes sure the document has the same numbers in the same places (:func:`same_but_numbers`)."""
+    changes: list[tuple[Any, str]] = []
+    folios: set[Any] = set()
+    for page in document.pages:
+        for box, margin in _text_boxes(page._page_box, None):
+            text = box.text
+            if margin == FOLIO_BOX and folio_shift and text.isdigit():
+                changes.append((box, str(int(text) + folio_shift)))
+                folios.add(box)
+            elif margin is None and box.element_tag and box.element_tag.endswith("::after"):
+                element = box.element
+                anchor = (element.get("href") or "")[1:] if element is not None else ""
+                if element is None or not anchor:
+                    continue
+                if element.get("data-page") is None:  # target-counter: a page of this piece
+                    if folio_shift:
+                        patched = _DIGITS.sub(lambda m: str(int(m.group(0)) + folio_shift), text)
+                        if patched != text:
+                            changes.append((box, patched))
+                    continue
+                if anchor not in old or anchor not in new:
+                    return False
+                if old[anchor] != new[anchor]:
+                    patched = re.sub(rf"(?<!\d){re.escape(old[anchor])}(?!\d)", new[anchor], text)
+                    if patched != text:
+                        changes.append((box, patched))
+    moves: list[float] = []
+    for box, text in changes:
+        old_width, new_width = _width(box.style, box.text), _width(box.style, text)
+        if abs(old_width - new_width) < 1e-3:
+            moves.append(0.0)
+        elif box in folios and box.style["text_align_all"] == "center":
+            # a folio of more or fewer digits: its margin box is as wide as its text, centred
+            moves.append((old_width - new_width) / 2)
+        else:
+            return False  # a number in a line of text: the line would break otherwise
+    for (box, text), move in zip(changes, moves):
+        box.text = text
+        box.pango_layout.text = text  # what the drawing shapes (text/line_break.Layout.reactivate)
+        box.position_x += move
+        box.width -= 2 * move
+    return True
+
+
+def same_but_numbers(laid_out: tuple[str, str], wanted: tuple[str, str]) -> bool:
+    """Whether two pieces' (HTML, CSS) differ in page numbers only: the same ``data-page``
+    attributes (with other values) and the same rules (with another first page number)."""
+    return all(_NUMBERS.sub("#", a) == _NUMBERS.sub("#", b) for a, b in zip(laid_out, wanted))
+
+
+_NUMBERS = re.compile(r'(?<=data-page=")\d+(?=")|(?<=counter-reset: page )\d+')
+
+
+def _text_boxes(box: Any, margin: str | None) -> Iterator[tuple[Any, str | None]]:
+    from weasyprint.formatting_structure import boxes
+
+    if isinstance(box, boxes.MarginBox):
+        margin = box.at_keyword
+    if isinstance(box, boxes.TextBox):
+        yield box, margin
+        return
+    for child in getattr(box, "children", ()):
+        yield from _text_boxes(child, margin)
+
+
+def _width(style: Any, text: str) -> float:
+    from weasyprint.text.line_break import Layout, line_size
+
+    layout = Layout(style)
+    layout.set_text(text)
+    line, _ = layout.get_first_line()
+    return line_size(line, style)[0]

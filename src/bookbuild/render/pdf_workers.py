@@ -1,0 +1,119 @@
+"""Worker processes that keep what they made between jobs.
+
+A ``concurrent.futures`` pool hands each job to whichever worker is free, so a worker cannot
+keep a laid-out piece for a later job: the next job for that piece may land elsewhere. Here
+a job may name the worker that must run it (the one that holds its piece); the others go to
+whichever worker is free, in the order given. Workers are spawned (a fresh interpreter: no
+forked lock or font cache state) and get the payload (the book) once.
+"""
+
+from __future__ import annotations
+
+import pickle
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from multiprocessing import get_context
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+
+@dataclass
+class Job:
+    key: Any  # the caller's name for the job; results come back under it
+    message: Any  # what the worker's handler gets
+    worker: int | None = None  # the worker that must run it; None: any
+
+
+def serve(conn: Connection, handler: Callable[[Any], Any]) -> None:
+    """A worker's loop: run the handler on each message until told to stop (None)."""
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        try:
+            reply = (True, handler(message))
+        except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+            try:
+                pickle.dumps(exc)
+                reply = (False, exc)
+            except Exception:  # noqa: BLE001
+                reply = (False, RuntimeError("".join(traceback.format_exception(exc))))
+        conn.send(reply)
+
+
+class WorkerPool:
+    """``count`` spawned processes running ``target(conn, payload)`` (which calls :func:`serve`)."""
+
+    def __init__(self, count: int, target: Callable[[Connection, Any], None], payload: Any) -> None:
+        context = get_context("spawn")
+        self.connections: list[Connection] = []
+        self.processes = []
+        try:
+            for _ in range(count):
+                parent, child = context.Pipe()
+                process = context.Process(target=target, args=(child, payload), daemon=True)
+                process.start()
+                child.close()
+                self.connections.append(parent)
+                self.processes.append(process)
+        except BaseException:
+            self.close()
+            raise
+
+    def run(self, jobs: Iterable[Job], done: Callable[[Any, Any, int], Iterable[Job] | None] | None = None
+            ) -> dict[Any, tuple[Any, int]]:
+        """Run the jobs; each result with the number of the worker that made it. A job's
+        message may be a function, called when the job is sent (so that it can use the
+        results that came before); ``done(key, result, worker)`` hears of each result as it
+        comes, and may return more jobs, which go before those still waiting."""
+        pending = list(jobs)
+        busy: dict[int, Job] = {}
+        results: dict[Any, tuple[Any, int]] = {}
+        while pending or busy:
+            for number, connection in enumerate(self.connections):
+                if number in busy:
+                    continue
+                job = next((j for j in pending if j.worker in (None, number)), None)
+                if job is not None:
+                    pending.remove(job)
+                    connection.send(job.message() if callable(job.message) else job.message)
+                    busy[number] = job
+            if not busy:
+                raise RuntimeError("a job names a worker that does not exist")
+            for connection in wait([self.connections[number] for number in busy]):
+                number = self.connections.index(connection)  # type: ignore[arg-type]
+                try:
+                    ok, value = connection.recv()  # type: ignore[union-attr]
+                except EOFError:
+                    raise RuntimeError("a PDF worker process died (out of memory?)") from None
+                job = busy.pop(number)
+                if not ok:
+                    raise value
+                results[job.key] = (value, number)
+                more = done(job.key, value, number) if done is not None else None
+                pending[:0] = list(more or ())
+        return results
+
+    def close(self) -> None:
+        for connection in self.connections:
+            try:
+                connection.send(None)
+            except OSError:
+                pass
+        for process in self.processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+        for connection in self.connections:
+            connection.close()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
