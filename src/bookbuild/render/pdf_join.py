@@ -20,22 +20,50 @@ from pypdf.generic import (ArrayObject, DictionaryObject, FloatObject, NameObjec
 SCALE = 0.75  # PDF points per CSS pixel (WeasyPrint's write_pdf at zoom 1)
 
 
-def join_pieces(results: list[dict], two_sided: bool, language: str) -> bytes:
-    """One PDF from the pieces' results (see pdf_parallel._layout_piece), in order."""
+def page_bookmarks(results: list[dict], two_sided: bool) -> list[tuple[float, list]]:
+    """(height, bookmarks) of every page of the joined PDF, blank versos included."""
+    pages: list[tuple[float, list]] = []
+    for result in results:
+        if two_sided and not result["front"] and len(pages) % 2 == 1:
+            pages.append((0, []))
+        pages += result["bookmarks"]
+    return pages
+
+
+def bookmark_tree(pages: list[tuple[float, list]]) -> list:
+    """The bookmarks of all pieces as one tree, as WeasyPrint builds it for one document
+    (run where WeasyPrint is imported already: a worker)."""
+    from weasyprint.anchors import make_page_bookmark_tree
+    from weasyprint.matrix import Matrix
+
+    root: list = []
+    skipped: list[int] = []
+    last_by_depth = [root]
+    previous = 0
+    for number, (height, bookmarks) in enumerate(pages):
+        matrix = Matrix(a=SCALE, d=-SCALE, f=height * SCALE)
+        page = SimpleNamespace(height=height, bookmarks=bookmarks)
+        previous = make_page_bookmark_tree(page, skipped, last_by_depth, previous, number, matrix)
+    return root
+
+
+def join_pieces(results: list[dict], two_sided: bool, language: str, outline: list | None = None) -> bytes:
+    """One PDF from the pieces' results (see pdf_parallel._layout_piece), in order, with the
+    ``outline`` made by :func:`bookmark_tree` (made here when not given)."""
     writer = PdfWriter()
     readers = [PdfReader(io.BytesIO(result["pdf"])) for result in results]
-    offsets, fake_pages = [], []
+    offsets = []
     for result, reader in zip(results, readers):
         if two_sided and not result["front"] and len(writer.pages) % 2 == 1:
             box = writer.pages[-1].mediabox
             writer.add_blank_page(box.width, box.height)
-            fake_pages.append(SimpleNamespace(height=0, bookmarks=[]))
         offsets.append(len(writer.pages))
         for page in reader.pages:
             writer.add_page(page)
-        fake_pages += [SimpleNamespace(height=height, bookmarks=marks) for height, marks in result["bookmarks"]]
     _destinations(writer, results, readers, offsets)
-    _outline(writer, fake_pages)
+    if outline is None:
+        outline = bookmark_tree(page_bookmarks(results, two_sided))
+    _add_items(writer, outline, None)
     info = readers[0].metadata or {}
     writer.add_metadata({key: value for key, value in info.items() if key != "/Producer"})
     writer._root_object[NameObject("/Lang")] = TextStringObject(language)
@@ -61,21 +89,6 @@ def _destinations(writer: PdfWriter, results: list[dict], readers: list[PdfReade
         names += [TextStringObject(name), dests[name]]
     tree = DictionaryObject({NameObject("/Names"): names})
     writer._root_object[NameObject("/Names")] = DictionaryObject({NameObject("/Dests"): writer._add_object(tree)})
-
-
-def _outline(writer: PdfWriter, fake_pages: list[SimpleNamespace]) -> None:
-    """The bookmarks of all pieces as one tree, as WeasyPrint builds it for one document."""
-    from weasyprint.anchors import make_page_bookmark_tree
-    from weasyprint.matrix import Matrix
-
-    root: list = []
-    skipped: list[int] = []
-    last_by_depth = [root]
-    previous = 0
-    for number, page in enumerate(fake_pages):
-        matrix = Matrix(a=SCALE, d=-SCALE, f=page.height * SCALE)
-        previous = make_page_bookmark_tree(page, skipped, last_by_depth, previous, number, matrix)
-    _add_items(writer, root, None)
 
 
 def _add_items(writer: PdfWriter, items: list, parent: object) -> None:

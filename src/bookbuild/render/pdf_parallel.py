@@ -44,10 +44,11 @@ from ..model import Book, Chapter
 from ..resources import display_path
 from .pdf import PdfSource
 from .pdf_cache import PieceCache
+from .pdf_join import bookmark_tree, join_pieces, page_bookmarks
 from .pdf_layout import print_layout, select_chapters
 from .pdf_workers import Job, WorkerPool, serve
 
-CHARS_PER_PAGE = 3000  # of chapter HTML, a first guess until some pieces are laid out
+CHARS_PER_PAGE = 3800  # of chapter HTML on an A4 page, a first guess until some pieces are laid out
 FURNITURE_PAGES = 4  # half-title, title, copyright and a blank, before the contents
 MAX_ROUNDS = 5
 CHAPTERS_PER_PIECE = 4  # at most, in a body piece
@@ -147,13 +148,14 @@ def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = No
                         ", ".join(f"{n} {how}" for how, n in sorted(kinds.items())))
         else:
             raise RuntimeError("page numbers of the parallel PDF did not settle")
+        results = [p.result for p in pieces]
+        # the bookmark tree is WeasyPrint's: built by a worker, which has it imported already
+        ((outline, _worker),) = pool.run([Job(0, ("outline", 0, page_bookmarks(results, two_sided)))]).values()
     _remember(book, numbers)
     PieceCache(book).prune({p.result["key"] for p in pieces if p.result.get("key")})
     for piece in pieces:
         report_missing_glyphs(piece.result["missing"], book, reporter)
-    from .pdf_join import join_pieces
-
-    return join_pieces([p.result for p in pieces], two_sided, book.meta.language)
+    return join_pieces(results, two_sided, book.meta.language, outline)
 
 
 def _plan(book: Book, printed: tuple[Chapter, ...], workers: int) -> list[Piece]:
@@ -246,7 +248,7 @@ def _page_numbers(pieces: list[Piece], two_sided: bool, estimate: bool = False) 
     numbers: dict[str, str] = {}
     counter = 1
     position = 0  # index of the next page in the joined PDF, for the blank versos
-    per_page = _per_page(pieces) if estimate else 0.0
+    per_page = _per_page(pieces, two_sided) if estimate else 0.0
     for number, piece in enumerate(pieces):
         result = piece.result
         if result:
@@ -279,11 +281,19 @@ def _settled(pieces: list[Piece], owners: dict[str, Piece]) -> list[Piece]:
     return settled
 
 
-def _per_page(pieces: list[Piece]) -> float:
-    """Characters of text per page in the body pieces laid out so far."""
+def _per_page(pieces: list[Piece], two_sided: bool) -> float:
+    """The characters per page at which the body pieces laid out so far would be estimated
+    at the pages they took (blank versos and chapter ends included, as the estimate counts
+    them); CHARS_PER_PAGE before any is."""
     laid_out = [p for p in pieces if p.result and not p.front]
     pages = sum(p.result["pages"] for p in laid_out)
-    return sum(length for p in laid_out for length, _ in p.shape) / pages if pages else CHARS_PER_PAGE
+    per_page = float(CHARS_PER_PAGE)
+    if not pages:
+        return per_page
+    for _ in range(6):  # the estimate is nearly proportional: a few steps converge
+        estimated = sum(p.estimate(per_page, two_sided)[0] for p in laid_out)
+        per_page *= estimated / pages
+    return per_page
 
 
 def _serve(conn: Connection, book: Book) -> None:
@@ -294,6 +304,8 @@ def _serve(conn: Connection, book: Book) -> None:
 
     def handle(message: tuple) -> dict:
         kind, number, job = message[:3]
+        if kind == "outline":
+            return bookmark_tree(job)
         if kind == "layout":
             result, kept = _layout_piece(job, keep=message[3])
             if kept is not None:
