@@ -172,7 +172,8 @@ def _plan(book: Book, printed: tuple[Chapter, ...], workers: int) -> list[Piece]
     pieces = []
     for number, group in enumerate(groups):
         own = {a for c in group for a in _anchors(c)} | {c.part.id for c in group if c.id in openers}
-        hrefs = {m for c in group for m in _HREF.findall(c.body)}
+        # "see page N" off: a body piece prints no number of another piece
+        hrefs = {m for c in group for m in _HREF.findall(c.body)} if book.manifest.pdf.page_references else set()
         if number == 0:
             hrefs |= {a for c in printed for a in _toc_anchors(c)}
         targets = frozenset(hrefs - own)
