@@ -272,3 +272,52 @@ def test_an_entry_made_with_another_secret_is_never_used(book: Path, tmp_path: P
     assert b"FORGED" not in epub_text(book, "victim.epub")["EPUB/ch03.xhtml"]
     assert b"Last words." in epub_text(book, "victim2.epub")["EPUB/ch03.xhtml"]
     cache.cache_secret.cache_clear()
+
+
+def _truncated_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.effect_noise((64, 64), 60).save(out, format="PNG")
+    return out.getvalue()[:400]
+
+
+def _decodes(folder: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, Reporter]:
+    """How many images the build decoded to check them, and its warnings."""
+    from bookbuild import images
+
+    calls = []
+    real = images._decode
+    monkeypatch.setattr(images, "_decode", lambda data, expected: calls.append(expected) or real(data, expected))
+    reporter = Reporter()
+    build(folder, ["epub"], reporter=reporter)
+    monkeypatch.setattr(images, "_decode", real)
+    return len(calls), reporter
+
+
+def test_an_image_checked_before_is_not_decoded_again(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _decodes(book, monkeypatch)[0] == 1
+    assert _decodes(book, monkeypatch)[0] == 0  # same bytes, same code: remembered
+    (book / "images" / "dot.png").write_bytes(_truncated_png())  # damaged: other bytes, checked again
+    count, reporter = _decodes(book, monkeypatch)
+    assert count == 1
+    assert any("damaged or truncated" in w.message for w in reporter.warnings)
+    assert _decodes(book, monkeypatch)[0] == 1  # a failed check is never remembered
+
+
+def test_a_remembered_check_cannot_be_forged(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """images.json shipped with a book names images by keyed hashes; plain hashes of a bad
+    image (all a stranger can compute) do not let it through."""
+    import hashlib
+
+    bad = _truncated_png()
+    (book / "images" / "dot.png").write_bytes(bad)
+    folder = book / ".bookbuild-cache"
+    folder.mkdir()
+    plain = [hashlib.sha256(bad).hexdigest(), hashlib.sha256(b".png" + bad).hexdigest()]
+    (folder / "images.json").write_text(json.dumps({"format": cache.FORMAT, "checked": plain}), encoding="utf-8")
+    count, reporter = _decodes(book, monkeypatch)
+    assert count == 1
+    assert any("damaged or truncated" in w.message for w in reporter.warnings)

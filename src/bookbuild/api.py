@@ -94,7 +94,7 @@ def load_book(
     cover = None
     if manifest.cover is not None:
         cover = _cover(manifest)
-    book = Book(manifest=manifest, chapters=chapters, cover=cover)
+    book = Book(manifest=manifest, chapters=chapters, cover=cover, cache_dir=cache_dir(manifest) if cache else None)
     book = apply_transforms(book, reporter)
     book = book.replace(assets=book.assets + font_assets(manifest))
     sources = [manifest.path, *manifest.styles, *(c.source for c in book.chapters),

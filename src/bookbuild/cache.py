@@ -315,3 +315,47 @@ def write_atomically(target: Path, data: bytes) -> None:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+class CheckedImages:
+    """Raster images that passed the image check before (``images.json`` in the cache).
+
+    Checking an image decodes all of it; a rebuild need not decode again the same bytes with
+    the same code. Entries are keyed hashes (HMAC with the cache secret) of the bytes, the
+    suffix and bookbuild's code, so an entry can only come from this user's own check of
+    exactly those bytes. SVG is never remembered: its check returns cleaned bytes.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.path = folder / "images.json" if folder is not None and cache_secret() is not None else None
+        self.known: set[str] = set()
+        self.used: set[str] = set()
+        if self.path is not None and not self.path.is_symlink():
+            try:
+                entry = json.loads(self.path.read_text(encoding="utf-8"))
+                if entry.get("format") == FORMAT:
+                    self.known = {key for key in entry["checked"] if isinstance(key, str)}
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                pass
+
+    def check(self, data: bytes, suffix: str, check: Callable[[bytes, str], bytes]) -> bytes:
+        """``check(data, suffix)``, unless these bytes passed it before."""
+        if self.path is None or suffix.lower() == ".svg":
+            return check(data, suffix)
+        digest = hmac.new(cache_secret() or b"", digestmod=hashlib.sha256)
+        for part in (f"format {FORMAT}", code_fingerprint(), suffix.lower()):
+            digest.update(part.encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(data).digest())
+        key = digest.hexdigest()
+        if key not in self.known:
+            data = check(data, suffix)  # raises for a bad image: nothing remembered
+        self.used.add(key)
+        return data
+
+    def save(self) -> None:
+        if self.path is None or self.used == self.known:
+            return
+        try:
+            write_atomically(self.path, json.dumps({"format": FORMAT, "checked": sorted(self.used)}).encode("utf-8"))
+        except OSError as exc:
+            logger.debug("cannot write the image checks: %s", exc)

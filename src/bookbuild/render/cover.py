@@ -58,7 +58,7 @@ def generate_cover(meta: BookMeta) -> bytes:
     _draw_lines(draw, lines, font, HEIGHT - 300 - height, SOFT_INK, spacing=1.3)
     draw.rectangle((MARGIN, HEIGHT - 230, WIDTH - MARGIN, HEIGHT - 226), fill=BAND)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")  # optimize=True took twice as long for a 2% smaller file
     return out.getvalue()
 
 

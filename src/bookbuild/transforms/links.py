@@ -13,6 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..errors import BookError, Reporter
+from ..cache import CheckedImages
 from ..images import MEDIA_TYPE_SUFFIXES, check_image
 from ..manifest import Manifest
 from ..model import Asset, Book, Chapter, Footnote
@@ -34,8 +35,9 @@ IMAGE_TYPES = {
 class _Assets:
     """Assets in order of first use, each with a generated ASCII internal name."""
 
-    def __init__(self) -> None:
+    def __init__(self, checked: CheckedImages) -> None:
         self.by_source: dict[Path, Asset] = {}
+        self.checked = checked  # images that passed the check in an earlier build
 
     def add(self, source: Path, folder: str, data: bytes | None = None, suffix: str | None = None) -> Asset:
         """The asset for ``source`` (a resolved file, or a remote URL with fetched ``data``)."""
@@ -52,7 +54,7 @@ class _Assets:
 def resolve_links(book: Book, reporter: Reporter) -> Book:
     """Rewrite ``a/@href`` to ``#book-id`` and ``img/@src`` to asset hrefs."""
     by_path: dict[Path, Chapter | None] = {chapter.source.resolve(): chapter for chapter in book.chapters}
-    assets = _Assets()
+    assets = _Assets(CheckedImages(book.cache_dir))
     chapters = []
     for chapter in book.chapters:
         wrapper = parse_fragment(chapter.body)
@@ -66,6 +68,7 @@ def resolve_links(book: Book, reporter: Reporter) -> Book:
         footnotes = tuple(_resolve_note_links(note, chapter, by_path, reporter) for note in chapter.footnotes)
         chapters.append(chapter.replace(body=serialize_fragment(wrapper), images=tuple(images),
                                         footnotes=footnotes))
+    assets.checked.save()
     return book.replace(chapters=tuple(chapters), assets=tuple(assets.by_source.values()))
 
 
@@ -173,7 +176,7 @@ def _local_image(src: str, chapter: Chapter, root: Path, assets: _Assets, report
     if source in assets.by_source:
         return assets.by_source[source]
     try:
-        data = check_image(source.read_bytes(), source.suffix)
+        data = assets.checked.check(source.read_bytes(), source.suffix, check_image)
     except BookError as exc:
         reporter.warn(f"image '{src}' {exc.diagnostic.message}: left out", *where, hint=exc.diagnostic.hint)
         return None
