@@ -69,7 +69,7 @@ def cache_dir(manifest: Manifest) -> Path | None:
     (a symlink or a file there, as a hostile book might ship) or no cache secret can be had."""
     folder = manifest.root / CACHE_DIR_NAME
     root = manifest.root.resolve()
-    for path in (folder, folder / "chapters", folder / "deflate", folder / "pdf"):
+    for path in (folder, folder / "chapters", folder / "deflate", folder / "pdf", folder / "cover"):
         if path.is_symlink() or (path.exists() and not path.is_dir()):
             return None
         if path.exists() and not path.resolve().is_relative_to(root):
@@ -359,3 +359,42 @@ class CheckedImages:
             write_atomically(self.path, json.dumps({"format": FORMAT, "checked": sorted(self.used)}).encode("utf-8"))
         except OSError as exc:
             logger.debug("cannot write the image checks: %s", exc)
+
+
+@cache
+def fontconfig_state() -> str:
+    """The fontconfig caches' files, sizes and times: installing or removing a font changes them."""
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    parts = []
+    for folder in (Path("/var/cache/fontconfig"), home / "fontconfig"):
+        try:
+            entries = sorted((entry.name, entry.stat().st_size, entry.stat().st_mtime_ns) for entry in os.scandir(folder))
+        except OSError:
+            entries = []
+        parts.append(f"{folder}:{entries}")
+    return "\0".join(parts)
+
+
+def derived_file(folder: Path | None, kind: str, parts: list[str], make: Callable[[], bytes]) -> bytes:
+    """``make()``, kept in the cache folder under a keyed hash of ``parts`` (with bookbuild's
+    code) and reused while they are the same; always made afresh without a cache."""
+    if folder is None or cache_secret() is None:
+        return make()
+    digest = hmac.new(cache_secret() or b"", digestmod=hashlib.sha256)
+    for part in (f"format {FORMAT}", kind, code_fingerprint(), *parts):
+        digest.update(hashlib.sha256(part.encode("utf-8")).digest())
+    path = folder / kind / digest.hexdigest()
+    if not path.is_symlink():
+        try:
+            return path.read_bytes()
+        except OSError:
+            pass
+    data = make()
+    try:
+        write_atomically(path, data)
+        for other in path.parent.iterdir():  # one entry of each kind: the last one made
+            if other.name != path.name and not other.name.startswith("."):
+                other.unlink(missing_ok=True)
+    except OSError as exc:
+        logger.debug("cannot keep %s: %s", kind, exc)
+    return data

@@ -25,13 +25,11 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 from functools import cache
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
-from ..cache import cache_dir, cache_secret, code_fingerprint, context_fingerprint, write_atomically
+from ..cache import cache_dir, cache_secret, code_fingerprint, context_fingerprint, fontconfig_state, write_atomically
 from ..fontcheck import MissingGlyphs
 from ..model import Book
 from .pdf import PdfSource
@@ -57,18 +55,8 @@ def layout_fingerprint() -> str:
             version = "-"
         digest.update(f"{name} {version}\0".encode())
     digest.update(f"pango {pango.pango_version()}\0".encode())
-    for folder in _fontconfig_caches():
-        try:
-            entries = sorted((entry.name, entry.stat().st_size, entry.stat().st_mtime_ns) for entry in os.scandir(folder))
-        except OSError:
-            entries = []
-        digest.update(f"{folder}:{entries}\0".encode())
+    digest.update(fontconfig_state().encode())
     return digest.hexdigest()
-
-
-def _fontconfig_caches() -> list[Path]:
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return [Path("/var/cache/fontconfig"), home / "fontconfig"]
 
 
 class PieceCache:

@@ -22,6 +22,7 @@ from ...manifest import CHAPTER_KINDS
 from ...model import Book, Chapter, Part
 from ...resources import display_path, stylesheet
 from ...stylesheets import epub_stylesheet
+from ...cache import derived_file, fontconfig_state
 from ..cover import cover_alt_text, generate_cover
 from ..scripts import epub_options_sheet, page_progression
 from ..templates import render_template
@@ -224,7 +225,12 @@ def _cover(book: Book, reporter: Reporter) -> Cover | None:
                      f"Cover of {book.meta.title}")
     if not book.manifest.epub.generate_cover:
         return None
-    return Cover("images/cover.png", "image/png", generate_cover(book.meta), cover_alt_text(book.meta))
+    from PIL import __version__ as pillow
+
+    meta = book.meta
+    parts = [pillow, meta.title, meta.subtitle or "", "\0".join(meta.authors), meta.language, fontconfig_state()]
+    data = derived_file(book.cache_dir, "cover", parts, lambda: generate_cover(meta))
+    return Cover("images/cover.png", "image/png", data, cover_alt_text(meta))
 
 
 def _landmarks(book: Book, has_cover: bool) -> list[dict[str, str]]:
