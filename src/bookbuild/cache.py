@@ -185,15 +185,19 @@ class ChapterCache:
 
     def prune(self) -> None:
         """Drop entries this build did not use, so the folder does not grow without end."""
-        if not self.enabled:
-            return
-        try:
-            names = list(self.folder.iterdir())
-        except OSError:
-            return
-        for path in names:
-            if path.suffix == ".json" and path.stem not in self.used:
-                path.unlink(missing_ok=True)
+        if self.enabled:
+            prune_folder(self.folder, self.used, (".json",))
+
+
+def prune_folder(folder: Path, used: set[str], suffixes: tuple[str, ...]) -> None:
+    """Delete the entries (files with these suffixes) whose names this build did not use."""
+    try:
+        paths = list(folder.iterdir())
+    except OSError:
+        return
+    for path in paths:
+        if path.suffix in suffixes and path.stem not in used:
+            path.unlink(missing_ok=True)
 
 
 def replay(warnings: list[Diagnostic], reporter: Reporter) -> None:

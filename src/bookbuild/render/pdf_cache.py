@@ -29,7 +29,8 @@ from functools import cache
 from importlib import metadata
 from typing import Any
 
-from ..cache import cache_dir, cache_secret, code_fingerprint, context_fingerprint, fontconfig_state, write_atomically
+from ..cache import (cache_dir, cache_secret, code_fingerprint, context_fingerprint, fontconfig_state,
+                     prune_folder, write_atomically)
 from ..fontcheck import MissingGlyphs
 from ..model import Book
 from .pdf import PdfSource
@@ -119,12 +120,5 @@ class PieceCache:
 
     def prune(self, used: set[str]) -> None:
         """Drop the pieces this build did not end with, so the folder does not grow without end."""
-        if self.folder is None:
-            return
-        try:
-            paths = list(self.folder.iterdir())
-        except OSError:
-            return
-        for path in paths:
-            if path.suffix in (".json", ".pdf") and path.stem not in used:
-                path.unlink(missing_ok=True)
+        if self.folder is not None:
+            prune_folder(self.folder, used, (".json", ".pdf"))
