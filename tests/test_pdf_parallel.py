@@ -188,3 +188,18 @@ def test_corrected_numbers_print_as_a_fresh_layout_would(patched_and_fresh: tupl
               if ImageChops.difference(Image.open(p).convert("L"),
                                        Image.open(out / p.name.replace("a-", "b-", 1)).convert("L")).getbbox()]
     assert differ == []
+
+
+def test_a_worker_past_its_page_budget_draws_at_once_and_the_wrong_numbers_are_laid_out_again(
+        patched_and_fresh: tuple[Path, Path, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no room to keep pieces (PAGES_KEPT = 0) every piece is drawn on the numbers known
+    when it is sent; those whose numbers were wrong are laid out again, and the PDF is the
+    one a layout on the true numbers makes (the fixture's fresh build of the same book)."""
+    from bookbuild.render import pdf_parallel
+
+    _patched, fresh, _records = patched_and_fresh
+    folder = generate("medium", tmp_path / "medium").parent
+    monkeypatch.setattr(pdf_parallel, "PAGES_KEPT", 0)
+    budget = folder / "budget.pdf"
+    build(folder, ["pdf"], output=budget, options=BuildOptions(parallel=True), reporter=Reporter())
+    assert pdftotext(budget) == pdftotext(fresh)

@@ -52,6 +52,10 @@ CHARS_PER_PAGE = 3800  # of chapter HTML on an A4 page, a first guess until some
 FURNITURE_PAGES = 4  # half-title, title, copyright and a blank, before the contents
 MAX_ROUNDS = 5
 CHAPTERS_PER_PIECE = 4  # at most, in a body piece
+# A worker keeps at most this many laid-out pages waiting for their numbers (about 0.4 MiB
+# each); past it, a piece is drawn on the numbers known then, and laid out again if they
+# were wrong: memory stays bounded on books of thousands of pages, at some cost in time.
+PAGES_KEPT = 600
 PAGE_MAP = "pdf-page-numbers.json"  # in the book's cache folder: the last build's page numbers
 logger = logging.getLogger(__name__)
 _HREF = re.compile(r'href="#([^"]+)"')
@@ -121,9 +125,12 @@ def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = No
             if not todo:
                 break
 
-            def message(piece: Piece, keep: bool) -> tuple:
+            def message(piece: Piece, keep: bool, worker: int) -> tuple:
                 wanted = numbers if exact or not first else _page_numbers(pieces, two_sided, estimate=True)
                 piece.used = _wanted(piece, wanted)
+                kept = sum(p.result["pages"] for p in pieces if p.holder == worker and p.result.get("pdf") is None)
+                if keep and kept + piece.estimate(_per_page(pieces, two_sided), two_sided)[0] > PAGES_KEPT:
+                    keep = False  # drawn now, on the numbers known: laid out again if they were wrong
                 job = (piece.chapter_ids, piece.front, piece.used, piece.start)
                 number = pieces.index(piece)
                 return ("finish", number, job) if piece.holder is not None else ("layout", number, job, keep)

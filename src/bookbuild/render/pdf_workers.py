@@ -67,9 +67,10 @@ class WorkerPool:
     def run(self, jobs: Iterable[Job], done: Callable[[Any, Any, int], Iterable[Job] | None] | None = None
             ) -> dict[Any, tuple[Any, int]]:
         """Run the jobs; each result with the number of the worker that made it. A job's
-        message may be a function, called when the job is sent (so that it can use the
-        results that came before); ``done(key, result, worker)`` hears of each result as it
-        comes, and may return more jobs, which go before those still waiting."""
+        message may be a function of the worker's number, called when the job is sent to it
+        (so that it can use the results that came before); ``done(key, result, worker)``
+        hears of each result as it comes, and may return more jobs, which go before those
+        still waiting."""
         pending = list(jobs)
         busy: dict[int, Job] = {}
         results: dict[Any, tuple[Any, int]] = {}
@@ -80,7 +81,7 @@ class WorkerPool:
                 job = next((j for j in pending if j.worker in (None, number)), None)
                 if job is not None:
                     pending.remove(job)
-                    connection.send(job.message() if callable(job.message) else job.message)
+                    connection.send(job.message(number) if callable(job.message) else job.message)
                     busy[number] = job
             if not busy:
                 raise RuntimeError("a job names a worker that does not exist")
