@@ -129,6 +129,10 @@ def test_manifest_key_chooses_parallel_and_selections_stay_single(tmp_path: Path
     assert "/StructTreeRoot" not in PdfReader(whole.path).trailer["/Root"]
     assert len(PdfReader(whole.path).outline) >= 3
     assert "/StructTreeRoot" in PdfReader(some.path).trailer["/Root"]
+    labels: list[str] = []
+    build(folder, ["pdf"], output=tmp_path / "again.pdf", reporter=Reporter(),
+          progress=lambda what, done, total: labels.append(what))
+    assert "making the PDF: 4 of 4 pieces laid out, 4 drawn" in labels  # a long render shows how far it is
     result = run(["pdf", "--single-process", "-o", "single.pdf"], folder)  # the command line wins
     assert result.exit_code == 0, result.output
     assert "/StructTreeRoot" in PdfReader(folder / "single.pdf").trailer["/Root"]

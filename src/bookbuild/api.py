@@ -189,7 +189,12 @@ def build(
         if progress is not None:
             progress(f"making the {fmt.upper()}", step - 1, total)
         started = time.perf_counter()
-        data = _render(fmt, book, reporter)
+
+        def note(label: str, step: int = step) -> None:  # a long render says how far it is
+            if progress is not None:
+                progress(label, step - 1, total)
+
+        data = _render(fmt, book, reporter, note)
         _check_strict(options, reporter)
         write_atomically(target, data)
         results.append(BuildResult(fmt, target, len(data), time.perf_counter() - started))
@@ -206,7 +211,7 @@ def _check_strict(options: BuildOptions, reporter: Reporter) -> None:
                         hint="fix them, or build without --strict")
 
 
-def _render(fmt: str, book: Book, reporter: Reporter) -> bytes:
+def _render(fmt: str, book: Book, reporter: Reporter, note: Callable[[str], None] | None = None) -> bytes:
     book = for_format(book, fmt)
     if fmt == "epub":
         from .render.epub import render_epub
@@ -217,7 +222,7 @@ def _render(fmt: str, book: Book, reporter: Reporter) -> bytes:
         from .render.pdf_parallel import parallel_supported, render_pdf_parallel
 
         if book.manifest.pdf.parallel and parallel_supported(book):
-            return render_pdf_parallel(book, reporter)
+            return render_pdf_parallel(book, reporter, note=note)
         return render_pdf(book, reporter)
     raise OutputError(f"unknown format '{fmt}'", hint=f"choose one of {', '.join(FORMATS)}")
 

@@ -30,7 +30,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from collections import Counter
 from functools import partial
 from dataclasses import dataclass, field
@@ -100,8 +100,10 @@ def parallel_supported(book: Book) -> bool:
     return not (options.variant or options.handout or options.chapters)
 
 
-def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = None) -> bytes:
-    """The PDF laid out in pieces by ``workers`` processes (default: the cores)."""
+def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = None,
+                        note: Callable[[str], None] | None = None) -> bytes:
+    """The PDF laid out in pieces by ``workers`` processes (default: the cores); ``note``
+    hears how many pieces are done, for a progress bar."""
     printed = select_chapters(book.chapters, None, display_path(book.manifest.path))
     count = workers or int(os.environ.get("BOOKBUILD_WORKERS") or 0) or os.cpu_count() or 1
     pieces = _plan(book, printed, count)
@@ -140,6 +142,10 @@ def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = No
                 free their memory before the next layout."""
                 pieces[number].result = result
                 pieces[number].holder = worker if result["held"] else None
+                if note is not None:
+                    drawn = sum(1 for p in pieces if p.result and p.result["pdf"] is not None)
+                    laid_out = sum(1 for p in pieces if p.result)
+                    note(f"making the PDF: {laid_out} of {len(pieces)} pieces laid out, {drawn} drawn")
                 ready = [p for p in _settled(pieces, owners) if p.holder is not None and p.result["pdf"] is None
                          and not p.finishing]
                 for piece in ready:
