@@ -207,3 +207,18 @@ def test_a_worker_past_its_page_budget_draws_at_once_and_the_wrong_numbers_are_l
     budget = folder / "budget.pdf"
     build(folder, ["pdf"], output=budget, options=BuildOptions(parallel=True), reporter=Reporter())
     assert pdftotext(budget) == pdftotext(fresh)
+
+
+@pytest.mark.parametrize("name", ["accessible", "print", "zh", "fa"])
+def test_parallel_pdf_of_the_test_books_matches_the_single_document(name: str, tmp_path: Path) -> None:
+    """Parts, call-outs and figures (accessible, print), Chinese, and Persian right to left:
+    the same pages, text and bookmarks either way."""
+    folder = tmp_path / name
+    shutil.copytree(Path(__file__).parent / "books" / name, folder)
+    single, parallel = folder / "single.pdf", folder / "parallel.pdf"
+    build(folder, ["pdf"], output=single, options=BuildOptions(parallel=False), reporter=Reporter())
+    build(folder, ["pdf"], output=parallel, options=BuildOptions(parallel=True), reporter=Reporter())
+    expected, got = pdftotext(single).split("\f"), pdftotext(parallel).split("\f")
+    assert len(got) == len(expected) > 5
+    assert [n for n in range(len(got)) if got[n] != expected[n]] == []
+    assert _outline(PdfReader(parallel)) == _outline(PdfReader(single))
