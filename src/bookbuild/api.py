@@ -218,11 +218,13 @@ def _render(fmt: str, book: Book, reporter: Reporter, note: Callable[[str], None
 
         return render_epub(book, reporter)
     if fmt == "pdf":
-        from .render.pdf import render_pdf
-        from .render.pdf_parallel import parallel_supported, render_pdf_parallel
+        if book.manifest.pdf.parallel:  # imported only then: it brings pypdf and the worker pool
+            from .render.pdf_parallel import parallel_supported, render_pdf_parallel
 
-        if book.manifest.pdf.parallel and parallel_supported(book):
-            return render_pdf_parallel(book, reporter, note=note)
+            if parallel_supported(book):
+                return render_pdf_parallel(book, reporter, note=note)
+        from .render.pdf import render_pdf
+
         return render_pdf(book, reporter)
     raise OutputError(f"unknown format '{fmt}'", hint=f"choose one of {', '.join(FORMATS)}")
 

@@ -87,9 +87,15 @@ def page_sheet(options: PdfOptions, layout: PrintLayout, language: str) -> str:
         bleed = options.bleed or "3mm"
         rules.append(f"@page {{ {marks}bleed: {bleed}; }}")
     if options.page_references:
-        words = SEE_PAGE.get(language.split("-")[0].lower(), SEE_PAGE["en"])
-        rules.append(f'a.xref::after {{ content: " ({words} " target-counter(attr(href url), page) ")"; }}')
+        rules.append(see_page_rule("a.xref", language, "target-counter(attr(href url), page)"))
     return "\n".join(rules) + "\n"
+
+
+def see_page_rule(selector: str, language: str, number: str) -> str:
+    """The CSS that prints "(see page N)" after links to other chapters, in the book's
+    language, with ``number`` the CSS value of N (``target-counter``, or a given number)."""
+    words = SEE_PAGE.get(language.split("-")[0].lower(), SEE_PAGE["en"])
+    return f'{selector}::after {{ content: " ({words} " {number} ")"; }}'
 
 
 def select_chapters(chapters: tuple[Chapter, ...], selection: str | None,

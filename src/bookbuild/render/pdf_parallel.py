@@ -128,10 +128,11 @@ def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = No
                 break
 
             def message(piece: Piece, keep: bool, worker: int) -> tuple:
-                wanted = numbers if exact or not first else _page_numbers(pieces, two_sided, estimate=True)
+                per_page = _per_page(pieces, two_sided)
+                wanted = numbers if exact or not first else _page_numbers(pieces, two_sided, per_page)
                 piece.used = _wanted(piece, wanted)
                 kept = sum(p.result["pages"] for p in pieces if p.holder == worker and p.result.get("pdf") is None)
-                if keep and kept + piece.estimate(_per_page(pieces, two_sided), two_sided)[0] > PAGES_KEPT:
+                if keep and kept + piece.estimate(per_page, two_sided)[0] > PAGES_KEPT:
                     keep = False  # drawn now, on the numbers known: laid out again if they were wrong
                 job = (piece.chapter_ids, piece.front, piece.used, piece.start)
                 number = pieces.index(piece)
@@ -254,20 +255,18 @@ def _wanted(piece: Piece, numbers: Mapping[str, str]) -> dict[str, str]:
     return {anchor: numbers[anchor] for anchor in sorted(piece.targets) if anchor in numbers}
 
 
-def _page_numbers(pieces: list[Piece], two_sided: bool, estimate: bool = False) -> dict[str, str]:
+def _page_numbers(pieces: list[Piece], two_sided: bool, per_page: float | None = None) -> dict[str, str]:
     """Every anchor's page number (the page counter, as target-counter prints it) from the
-    pieces laid out so far, and with ``estimate`` from the text length of those not laid out
-    yet (at the characters per page of those that are); sets each body piece's first page
-    number to match."""
+    pieces laid out so far, and with ``per_page`` (see :func:`_per_page`) estimated from the
+    text length of those not laid out yet; sets each body piece's first page number to match."""
     numbers: dict[str, str] = {}
     counter = 1
     position = 0  # index of the next page in the joined PDF, for the blank versos
-    per_page = _per_page(pieces, two_sided) if estimate else 0.0
     for number, piece in enumerate(pieces):
         result = piece.result
         if result:
             pages, anchors = result["pages"], result["anchors"]
-        elif estimate:
+        elif per_page is not None:
             pages, anchors = piece.estimate(per_page, two_sided)
         else:
             continue
@@ -381,16 +380,16 @@ def _layout_piece(job: tuple, keep: bool) -> tuple[dict, tuple | None]:
     }
     if data is not None and key is not None:
         _piece_cache().store(key, result, fetcher.fetched)
-    return result, ((document, job, fetcher, result) if keep else None)
+    return result, ((document, job, source, fetcher, result) if keep else None)
 
 
-def _finish_piece(job: tuple, document: Any, old_job: tuple, fetcher: Any, laid_out: dict) -> dict:
+def _finish_piece(job: tuple, document: Any, old_job: tuple, old_source: PdfSource, fetcher: Any,
+                  laid_out: dict) -> dict:
     """Draw a kept piece with its true numbers (``job``) where they fit the guesses it was
-    laid out with (``old_job``); lay it out again where they do not."""
+    laid out with (``old_job``, from ``old_source``); lay it out again where they do not."""
     from .pdf_patch import patch_numbers, same_but_numbers
 
     source, key = _source(job)
-    old_source, _key = _source(old_job)
     front, old_numbers, old_start = old_job[1:]
     numbers, start = job[2:]
     shift = 0 if front else start - old_start
@@ -432,10 +431,9 @@ def _digest_of(fetcher: object, url: str) -> str | None:
 
 def _numbers_css(book: Book) -> str:
     """The rules that print the given numbers where print.css asks for target-counter."""
-    from .pdf_layout import SEE_PAGE
+    from .pdf_layout import see_page_rule
 
     sheet = '.toc a[data-page]::after { content: leader(dotted) " " attr(data-page); }\n'
     if book.manifest.pdf.page_references:
-        words = SEE_PAGE.get(book.meta.language.split("-")[0].lower(), SEE_PAGE["en"])
-        sheet += f'a.xref[data-page]::after {{ content: " ({words} " attr(data-page) ")"; }}\n'
+        sheet += see_page_rule("a.xref[data-page]", book.meta.language, "attr(data-page)") + "\n"
     return sheet
