@@ -292,7 +292,7 @@ def _decodes(folder: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, Report
     real = images._decode
     monkeypatch.setattr(images, "_decode", lambda data, expected: calls.append(expected) or real(data, expected))
     reporter = Reporter()
-    build(folder, ["epub"], reporter=reporter)
+    build(folder, ["epub"], output_dir=folder / "dist", reporter=reporter)
     monkeypatch.setattr(images, "_decode", real)
     return len(calls), reporter
 

@@ -41,16 +41,16 @@ def test_generated_cover_is_kept_between_builds_and_made_again_when_the_title_ch
         with zipfile.ZipFile(epub) as archive:
             return archive.read("EPUB/images/cover.png")
 
-    (first,) = build(little_book, ["epub"], reporter=Reporter())
+    (first,) = build(little_book, ["epub"], output_dir=little_book / "dist", reporter=Reporter())
     kept = list((little_book / ".bookbuild-cache" / "cover").iterdir())
     assert len(kept) == 1 and kept[0].read_bytes() == cover_of(first.path)
     drawn = []
     monkeypatch.setattr(epub, "generate_cover", lambda meta: drawn.append(meta) or generate_cover(meta))
-    (again,) = build(little_book, ["epub"], reporter=Reporter())
+    (again,) = build(little_book, ["epub"], output_dir=little_book / "dist", reporter=Reporter())
     assert drawn == [] and cover_of(again.path) == cover_of(first.path)  # taken from the cache
     manifest = little_book / "book.toml"
     manifest.write_text(manifest.read_text(encoding="utf-8").replace("Little Book", "Other Book"), encoding="utf-8")
-    (renamed,) = build(little_book, ["epub"], reporter=Reporter())
+    (renamed,) = build(little_book, ["epub"], output_dir=little_book / "dist", reporter=Reporter())
     assert len(drawn) == 1 and drawn[0].title == "Other Book"
     assert cover_of(renamed.path) != cover_of(first.path)
     assert cover_of(renamed.path) == generate_cover(drawn[0])
