@@ -222,3 +222,41 @@ def test_parallel_pdf_of_the_test_books_matches_the_single_document(name: str, t
     assert len(got) == len(expected) > 5
     assert [n for n in range(len(got)) if got[n] != expected[n]] == []
     assert _outline(PdfReader(parallel)) == _outline(PdfReader(single))
+
+
+def test_a_worker_freezes_what_it_keeps_and_frees_dropped_layouts_in_batches() -> None:
+    """The worker's garbage policy (pdf_parallel._Garbage): after each piece the live objects
+    are frozen, so a full collection no longer walks kept layouts; cycles left by dropped
+    layouts are freed once PAGES_DROPPED pages of them have piled up, not before."""
+    import gc
+    import weakref
+
+    from bookbuild.render import pdf_parallel
+
+    class Node:
+        pass
+
+    def cycle() -> weakref.ref:
+        node = Node()
+        node.me = node  # only the cycle collector frees it
+        return weakref.ref(node)
+
+    garbage = pdf_parallel._Garbage()
+    try:
+        kept = Node()
+        garbage.settle()
+        assert gc.get_freeze_count() > 0
+        assert not any(obj is kept for obj in gc.get_objects())  # frozen: collections skip it
+        young = cycle()
+        garbage.settle()
+        assert young() is None  # garbage of the piece just done is collected before freezing
+        old = cycle()
+        gc.freeze()  # as when it was part of a kept layout
+        garbage.dropped(pdf_parallel.PAGES_DROPPED - 1)
+        garbage.settle()
+        assert old() is not None
+        garbage.dropped(1)
+        garbage.settle()
+        assert old() is None
+    finally:
+        gc.unfreeze()
