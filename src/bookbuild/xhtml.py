@@ -55,6 +55,9 @@ def parse_fragment(body: str) -> etree._Element:
 
 def serialize_fragment(wrapper: etree._Element) -> str:
     """The children (and leading text) of a wrapper, as XHTML text."""
+    if wrapper.tag == "div" and not wrapper.attrib and not wrapper.nsmap:  # a parse_fragment wrapper
+        text = etree.tostring(wrapper, encoding="unicode", with_tail=False)  # one call, not one per child
+        return "" if text == "<div/>" else text[len("<div>"):-len("</div>")]
     head = _escape(wrapper.text or "")
     return head + "".join(etree.tostring(child, encoding="unicode", with_tail=True) for child in wrapper)
 

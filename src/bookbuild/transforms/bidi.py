@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
+
 from ..model import Book
-from ..xhtml import parse_fragment, serialize_fragment
+from .bodies import Bodies
 
 LTR_TAGS = frozenset({"pre", "code", "kbd", "samp", "var"})
 _ADDRESS = re.compile(r"^(https?://|mailto:|www\.|ftp://)|^[\w.+-]+@[\w-]+\.[\w.]+$")
 
 
-def isolate_ltr_runs(book: Book) -> Book:
+def isolate_ltr_runs(book: Book, bodies: Bodies) -> Book:
     """Mark code, keyboard input and written-out addresses ``dir="ltr"`` in RTL books."""
-    if not book.manifest.language.is_rtl:
-        return book
-    chapters = tuple(chapter.replace(body=_isolate(chapter.body)) for chapter in book.chapters)
-    return book.replace(chapters=chapters)
+    if book.manifest.language.is_rtl:
+        for chapter in book.chapters:
+            _isolate(bodies.chapter(chapter))
+    return book
 
 
-def _isolate(body: str) -> str:
-    wrapper = parse_fragment(body)
+def _isolate(wrapper: etree._Element) -> None:
     for node in wrapper.iter():
         if not isinstance(node.tag, str) or node.get("dir"):
             continue
@@ -34,7 +35,6 @@ def _isolate(body: str) -> str:
             node.set("dir", "ltr")
         elif node.tag == "a" and _ADDRESS.match("".join(node.itertext()).strip()):
             node.set("dir", "ltr")
-    return serialize_fragment(wrapper)
 
 
 def _inside_ltr(node: object) -> bool:

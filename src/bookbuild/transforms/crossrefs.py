@@ -5,29 +5,26 @@ Runs after links are resolved to book-wide ``#id`` fragments and after numbering
 
 from __future__ import annotations
 
-import dataclasses
+from lxml import etree
 
 from ..errors import Reporter
 from ..model import Book
 from ..resources import display_path
-from ..xhtml import parse_fragment, serialize_fragment, source_line
+from ..xhtml import source_line
+from .bodies import Bodies
 
 
-def fill_cross_references(book: Book, reporter: Reporter) -> Book:
+def fill_cross_references(book: Book, reporter: Reporter, bodies: Bodies) -> Book:
     """Give every empty in-book link the label of what it points at."""
-    chapters = []
     for chapter in book.chapters:
         file = display_path(chapter.source)
-        footnotes = tuple(dataclasses.replace(note, body=_fill(note.body, book, reporter, file))
-                          for note in chapter.footnotes)
-        chapters.append(chapter.replace(body=_fill(chapter.body, book, reporter, file), footnotes=footnotes))
-    return book.replace(chapters=tuple(chapters))
+        _fill(bodies.chapter(chapter), book, reporter, file)
+        for note in chapter.footnotes:
+            _fill(bodies.note(chapter, note), book, reporter, file)
+    return book
 
 
-def _fill(body: str, book: Book, reporter: Reporter, file: str) -> str:
-    if "<a" not in body:
-        return body
-    wrapper = parse_fragment(body)
+def _fill(wrapper: etree._Element, book: Book, reporter: Reporter, file: str) -> None:
     for link in wrapper.iter("a"):
         href = link.get("href") or ""
         if not href.startswith("#") or len(link) or (link.text or "").strip():
@@ -38,4 +35,3 @@ def _fill(body: str, book: Book, reporter: Reporter, file: str) -> str:
                           hint="write the link text: [the text](#id)")
             label = href[1:]
         link.text = label
-    return serialize_fragment(wrapper)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ..model import Book, Heading
 from ..slugs import unique
-from ..xhtml import iter_elements, parse_fragment, serialize_fragment
+from ..xhtml import iter_elements
+from .bodies import Bodies
 
 
-def unique_ids(book: Book) -> Book:
+def unique_ids(book: Book, bodies: Bodies) -> Book:
     """Rename ids that clash with an earlier chapter's (``intro`` -> ``intro-2``).
 
     Each chapter keeps ``anchors``: (id as written, id in the book), so that a link
@@ -22,7 +23,7 @@ def unique_ids(book: Book) -> Book:
     owner: dict[str, int] = {}
     chapters = []
     for position, chapter in enumerate(book.chapters):
-        wrapper = parse_fragment(chapter.body)
+        wrapper = bodies.chapter(chapter)
         renamed: dict[str, str] = {}
         anchors: list[tuple[str, str]] = []
         for node in iter_elements(wrapper):
@@ -42,7 +43,6 @@ def unique_ids(book: Book) -> Book:
         headings = tuple(Heading(h.level, h.text, renamed.get(h.id, h.id)) for h in chapter.headings)
         chapters.append(
             chapter.replace(
-                body=serialize_fragment(wrapper),
                 headings=headings,
                 anchors=tuple(anchors),
                 title_id=renamed.get(chapter.title_id, chapter.title_id),

@@ -7,7 +7,6 @@ keeps its text and the image its alternative text, so the book still builds.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from lxml import etree
@@ -16,11 +15,12 @@ from ..errors import BookError, Reporter
 from ..cache import CheckedImages
 from ..images import MEDIA_TYPE_SUFFIXES, check_image
 from ..manifest import Manifest
-from ..model import Asset, Book, Chapter, Footnote
+from ..model import Asset, Book, Chapter
 from ..remote import fetch_remote
 from ..resources import display_path, is_external, resolve_in_book, split_reference
 from ..slugs import file_slug
-from ..xhtml import parse_fragment, serialize_fragment, source_line
+from ..xhtml import source_line
+from .bodies import Bodies
 
 IMAGE_TYPES = {
     ".png": "image/png",
@@ -51,13 +51,13 @@ class _Assets:
         return asset
 
 
-def resolve_links(book: Book, reporter: Reporter) -> Book:
+def resolve_links(book: Book, reporter: Reporter, bodies: Bodies) -> Book:
     """Rewrite ``a/@href`` to ``#book-id`` and ``img/@src`` to asset hrefs."""
     by_path: dict[Path, Chapter | None] = {chapter.source.resolve(): chapter for chapter in book.chapters}
     assets = _Assets(CheckedImages(book.cache_dir))
     chapters = []
     for chapter in book.chapters:
-        wrapper = parse_fragment(chapter.body)
+        wrapper = bodies.chapter(chapter)
         for link in list(wrapper.iter("a")):
             _resolve_link(link, chapter, by_path, reporter)
         images = []
@@ -65,9 +65,10 @@ def resolve_links(book: Book, reporter: Reporter) -> Book:
             asset = _resolve_image(image, chapter, book.manifest, assets, reporter)
             if asset is not None:
                 images.append(asset.href)
-        footnotes = tuple(_resolve_note_links(note, chapter, by_path, reporter) for note in chapter.footnotes)
-        chapters.append(chapter.replace(body=serialize_fragment(wrapper), images=tuple(images),
-                                        footnotes=footnotes))
+        for note in chapter.footnotes:  # links inside a note resolve like the chapter's own
+            for link in list(bodies.note(chapter, note).iter("a")):
+                _resolve_link(link, chapter, by_path, reporter)
+        chapters.append(chapter.replace(images=tuple(images)))
     assets.checked.save()
     return book.replace(chapters=tuple(chapters), assets=tuple(assets.by_source.values()))
 
@@ -99,17 +100,6 @@ def _resolve_link(link: etree._Element, chapter: Chapter, by_path: dict[Path, Ch
         _unwrap(link)
         return
     link.set("href", f"#{book_id}")
-
-
-def _resolve_note_links(note: Footnote, chapter: Chapter, by_path: dict[Path, Chapter | None],
-                        reporter: Reporter) -> Footnote:
-    """Links inside a footnote resolve like the chapter's own (the note's text is the chapter's)."""
-    if "<a" not in note.body:
-        return note
-    wrapper = parse_fragment(note.body)
-    for link in list(wrapper.iter("a")):
-        _resolve_link(link, chapter, by_path, reporter)
-    return dataclasses.replace(note, body=serialize_fragment(wrapper))
 
 
 def _chapter_at(path: Path, by_path: dict[Path, Chapter | None]) -> Chapter | None:

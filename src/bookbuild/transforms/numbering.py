@@ -10,7 +10,8 @@ from __future__ import annotations
 from lxml import etree
 
 from ..model import Book, Chapter
-from ..xhtml import parse_fragment, serialize_fragment, text_of
+from ..xhtml import text_of
+from .bodies import Bodies
 
 # The labels per language, as templates of the number; other languages fall back to English.
 WORDS = {
@@ -46,15 +47,14 @@ def words_for(language: str) -> dict[str, str]:
     return WORDS.get(language.split("-")[0].lower(), WORDS["en"])
 
 
-def number_things(book: Book) -> Book:
+def number_things(book: Book, bodies: Bodies) -> Book:
     """Number captions and fill ``Book.labels``."""
     words = words_for(book.meta.language)
     counters = {"figure": 0, "table": 0, "equation": 0}
     labels: dict[str, str] = {}
-    chapters = []
     for chapter in book.chapters:
         _chapter_labels(chapter, words, labels)
-        wrapper = parse_fragment(chapter.body)
+        wrapper = bodies.chapter(chapter)
         _label_title(wrapper, chapter, words)
         for node in wrapper.iter("figure", "table", "div"):
             kind = _numbered_kind(node)
@@ -65,11 +65,10 @@ def number_things(book: Book) -> Book:
             _write_number(node, kind, label, counters[kind])
             if node.get("id"):
                 labels[node.get("id")] = label
-        chapters.append(chapter.replace(body=serialize_fragment(wrapper)))
     for chapter in book.chapters:
         if chapter.part is not None:
             labels.setdefault(chapter.part.id, words["part"].format(chapter.part.number))
-    return book.replace(chapters=tuple(chapters), labels=labels)
+    return book.replace(labels=labels)
 
 
 def _chapter_labels(chapter: Chapter, words: dict[str, str], labels: dict[str, str]) -> None:

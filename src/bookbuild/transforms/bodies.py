@@ -1,0 +1,43 @@
+"""Chapter and footnote bodies parsed once for all the stages, and written back once.
+
+Every stage edits XHTML trees. Parsing each body again in each stage, and serializing it
+after, was two thirds of the stages' time (0.16 of 0.25 s on the large benchmark book).
+A stage asks :class:`Bodies` for the tree of a chapter or a note and edits it in place;
+:func:`bookbuild.transforms.finish` writes every tree back into the book. In between, a
+chapter's ``body`` string is the text as read: stages must not look at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lxml import etree
+
+from ..model import Book, Chapter, Footnote
+from ..xhtml import parse_fragment
+
+
+class Bodies:
+    """The parsed bodies of one book, made on first use."""
+
+    def __init__(self) -> None:
+        self._trees: dict[tuple[str, str | None], tuple[str, etree._Element]] = {}
+
+    def chapter(self, chapter: Chapter) -> etree._Element:
+        return self._tree((chapter.id, None), chapter.body)
+
+    def note(self, chapter: Chapter, note: Footnote) -> etree._Element:
+        return self._tree((chapter.id, note.id), note.body)
+
+    def _tree(self, key: tuple[str, str | None], body: str) -> etree._Element:
+        found = self._trees.get(key)
+        if found is None:
+            found = self._trees[key] = (body, parse_fragment(body))
+        return found[1]
+
+    def trees(self, book: Book) -> Iterator[tuple[Chapter, Footnote | None, etree._Element]]:
+        """Every body of the book as a tree (parsed now if no stage asked for it)."""
+        for chapter in book.chapters:
+            yield chapter, None, self.chapter(chapter)
+            for note in chapter.footnotes:
+                yield chapter, note, self.note(chapter, note)
