@@ -56,3 +56,36 @@ def test_an_error_in_a_worker_keeps_its_location(tmp_path: Path, monkeypatch: py
         build(book, ["epub"], output=tmp_path / "x.epub", options=BuildOptions(cache=False))
     assert "c13.md:4: error: not valid UTF-8" in str(caught.value)
     assert not (tmp_path / "x.epub").exists()
+
+
+def test_workers_check_the_images_and_the_link_stage_reports_the_bad_one(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chapter's raster images are decoded in the worker that parsed it (chapters.py); the
+    main process decodes again only what did not pass, and warns about it where it is."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the build never starts worker processes")
+    import io
+
+    from PIL import Image
+
+    from bookbuild import images
+
+    book = long_book(tmp_path / "book")
+    (book / "images").mkdir()
+    for n in range(1, COUNT + 1):
+        out = io.BytesIO()
+        Image.new("RGB", (4, 4), (n * 10, 0, 0)).save(out, format="PNG")  # each image other bytes
+        (book / "images" / f"p{n}.png").write_bytes(out.getvalue() if n != 7 else out.getvalue()[:30])
+        with (book / f"c{n:02d}.md").open("a", encoding="utf-8") as text:
+            text.write(f"\n![Picture {n}](images/p{n}.png)\n")
+    decoded: list[str] = []
+    real = images._decode
+    monkeypatch.setenv("BOOKBUILD_WORKERS", "")
+    monkeypatch.setattr(images, "_decode", lambda data, expected: decoded.append(expected) or real(data, expected))
+    reporter = Reporter()
+    build(book, ["epub"], output=tmp_path / "book.epub", reporter=reporter)
+    # The workers decoded the 13 good images and the bad one (counted in their own copies of
+    # the list); the main process only the bad one, again, to report it.
+    assert decoded == ["PNG"]
+    bad = [d.format() for d in reporter.warnings if "p7.png" in d.message]
+    assert len(bad) == 1 and "c07.md:" in bad[0] and "is not a readable PNG image" in bad[0]

@@ -356,6 +356,17 @@ class CheckedImages:
         self.used.add(key)
         return data
 
+    def remember(self, keys: set[str]) -> None:
+        """Add the keys of checks made elsewhere (by :meth:`check` in a chapter-reading
+        worker, on this user's cache secret) and write them, for the build's link stage."""
+        if self.path is None or keys <= self.known:
+            return
+        self.known |= keys
+        try:
+            write_atomically(self.path, json.dumps({"format": FORMAT, "checked": sorted(self.known)}).encode("utf-8"))
+        except OSError as exc:
+            logger.debug("cannot write the image checks: %s", exc)
+
     def save(self) -> None:
         if self.path is None or self.used == self.known:
             return
