@@ -52,7 +52,7 @@ CHARS_PER_PAGE = 3800  # of chapter HTML on an A4 page, a first guess until some
 FURNITURE_PAGES = 4  # half-title, title, copyright and a blank, before the contents
 MAX_ROUNDS = 5
 CHAPTERS_PER_PIECE = 4  # at most, in a body piece
-# A worker keeps at most this many laid-out pages waiting for their numbers (about 0.4 MiB
+# A worker keeps at most this many laid-out pages waiting for their numbers (about 0.47 MiB
 # each); past it, a piece is drawn on the numbers known then, and laid out again if they
 # were wrong: memory stays bounded on books of thousands of pages, at some cost in time.
 PAGES_KEPT = 600
