@@ -260,3 +260,20 @@ def test_a_worker_freezes_what_it_keeps_and_frees_dropped_layouts_in_batches() -
         assert old() is None
     finally:
         gc.unfreeze()
+
+
+def test_workers_started_before_a_book_that_fails_to_read_are_stopped(little_book: Path, tmp_path: Path) -> None:
+    """The PDF workers start while the book is read (api._start_pdf_workers); a bad chapter
+    still gives its plain error, no PDF, the old output kept, and no process left behind."""
+    import multiprocessing
+
+    from bookbuild.errors import BookError
+
+    (little_book / "two.md").write_bytes(b"# Two\n\nfine\n\xff broken\n")
+    target = tmp_path / "old.pdf"
+    target.write_bytes(b"%PDF- the previous build")
+    with pytest.raises(BookError) as caught:
+        build(little_book, ["pdf"], output=target, options=BuildOptions(parallel=True))
+    assert "two.md:4: error: not valid UTF-8" in str(caught.value)
+    assert target.read_bytes() == b"%PDF- the previous build"
+    assert multiprocessing.active_children() == []

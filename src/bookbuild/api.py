@@ -180,27 +180,42 @@ def build(
     for target in targets.values():
         _check_target(target, manifest)
     total = len(manifest.chapters) + len(targets)
-    book = load_book(manifest, reporter, progress=progress, total_steps=total, cache=options.cache)
-    for target in targets.values():
-        _check_target(target, manifest, tuple(a.source for a in book.assets if a.source.is_absolute()))
-    _check_strict(options, reporter)
-    results = []
-    for step, (fmt, target) in enumerate(targets.items(), start=len(manifest.chapters) + 1):
-        if progress is not None:
-            progress(f"making the {fmt.upper()}", step - 1, total)
-        started = time.perf_counter()
-
-        def note(label: str, step: int = step) -> None:  # a long render says how far it is
-            if progress is not None:
-                progress(label, step - 1, total)
-
-        data = _render(fmt, book, reporter, note)
+    workers = _start_pdf_workers(manifest) if "pdf" in targets else None
+    try:
+        book = load_book(manifest, reporter, progress=progress, total_steps=total, cache=options.cache)
+        for target in targets.values():
+            _check_target(target, manifest, tuple(a.source for a in book.assets if a.source.is_absolute()))
         _check_strict(options, reporter)
-        write_atomically(target, data)
-        results.append(BuildResult(fmt, target, len(data), time.perf_counter() - started))
-        if progress is not None:
-            progress(f"{fmt.upper()} written", step, total)
+        results = []
+        for step, (fmt, target) in enumerate(targets.items(), start=len(manifest.chapters) + 1):
+            if progress is not None:
+                progress(f"making the {fmt.upper()}", step - 1, total)
+            started = time.perf_counter()
+
+            def note(label: str, step: int = step) -> None:  # a long render says how far it is
+                if progress is not None:
+                    progress(label, step - 1, total)
+
+            data = _render(fmt, book, reporter, note, workers)
+            _check_strict(options, reporter)
+            write_atomically(target, data)
+            results.append(BuildResult(fmt, target, len(data), time.perf_counter() - started))
+            if progress is not None:
+                progress(f"{fmt.upper()} written", step, total)
+    finally:
+        if workers is not None:  # a build that failed before the PDF stops them here
+            workers.close()
     return results
+
+
+def _start_pdf_workers(manifest: Manifest):  # noqa: ANN202 - a pdf_workers.WorkerPool, imported only here
+    """The chapter-parallel PDF's worker processes, started before the book is read so that
+    they import WeasyPrint meanwhile; None when the PDF is made as one document."""
+    if not manifest.pdf.parallel:  # imported only then: it brings pypdf and the worker pool
+        return None
+    from .render.pdf_parallel import parallel_supported, start_workers
+
+    return start_workers() if parallel_supported(manifest) else None
 
 
 def _check_strict(options: BuildOptions, reporter: Reporter) -> None:
@@ -211,18 +226,19 @@ def _check_strict(options: BuildOptions, reporter: Reporter) -> None:
                         hint="fix them, or build without --strict")
 
 
-def _render(fmt: str, book: Book, reporter: Reporter, note: Callable[[str], None] | None = None) -> bytes:
+def _render(fmt: str, book: Book, reporter: Reporter, note: Callable[[str], None] | None = None,
+            workers: object | None = None) -> bytes:
+    """One format's bytes; ``workers`` (from :func:`_start_pdf_workers`) make a parallel PDF."""
     book = for_format(book, fmt)
     if fmt == "epub":
         from .render.epub import render_epub
 
         return render_epub(book, reporter)
     if fmt == "pdf":
-        if book.manifest.pdf.parallel:  # imported only then: it brings pypdf and the worker pool
-            from .render.pdf_parallel import parallel_supported, render_pdf_parallel
+        if workers is not None:
+            from .render.pdf_parallel import render_pdf_parallel
 
-            if parallel_supported(book):
-                return render_pdf_parallel(book, reporter, note=note)
+            return render_pdf_parallel(book, reporter, note=note, pool=workers)  # type: ignore[arg-type]
         from .render.pdf import render_pdf
 
         return render_pdf(book, reporter)

@@ -40,6 +40,7 @@ from typing import Any
 from ..cache import write_atomically
 from ..errors import Reporter
 from ..fontcheck import collect_missing_glyphs, report_missing_glyphs
+from ..manifest import Manifest
 from ..model import Book, Chapter
 from ..resources import display_path
 from .pdf import PdfSource
@@ -96,82 +97,99 @@ class Piece:
         return max(1, page), anchors
 
 
-def parallel_supported(book: Book) -> bool:
+def parallel_supported(manifest: Manifest) -> bool:
     """Only the whole book, without a PDF variant: the tag-less join cannot make PDF/UA."""
-    options = book.manifest.pdf
+    options = manifest.pdf
     return not (options.variant or options.handout or options.chapters)
 
 
-def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = None,
-                        note: Callable[[str], None] | None = None) -> bytes:
-    """The PDF laid out in pieces by ``workers`` processes (default: the cores); ``note``
-    hears how many pieces are done, for a progress bar."""
-    printed = select_chapters(book.chapters, None, display_path(book.manifest.path))
+def start_workers(workers: int | None = None) -> WorkerPool:
+    """The PDF worker processes, started before the book is read: they import WeasyPrint
+    meanwhile (about 0.9 s) and wait for the book, which :func:`render_pdf_parallel` sends."""
     count = workers or int(os.environ.get("BOOKBUILD_WORKERS") or 0) or os.cpu_count() or 1
-    pieces = _plan(book, printed, count)
+    return WorkerPool(count, _serve)
+
+
+def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = None,
+                        note: Callable[[str], None] | None = None, pool: WorkerPool | None = None) -> bytes:
+    """The PDF laid out in pieces by ``workers`` processes (default: the cores), or by the
+    ``pool`` from :func:`start_workers`, closed here too; ``note`` hears how many pieces are
+    done, for a progress bar."""
+    with pool or start_workers(workers) as pool:
+        pool.send_all(book)
+        results, outline = _lay_out(book, reporter, pool, note)
+    # the workers are gone before the join, and their memory with them
+    return join_pieces(results, print_layout(book.manifest.pdf).two_sided, book.meta.language, outline)
+
+
+def _lay_out(book: Book, reporter: Reporter, pool: WorkerPool, note: Callable[[str], None] | None
+             ) -> tuple[list[dict], list]:
+    """Every piece laid out and drawn with its true numbers; their results in book order,
+    and the bookmark tree."""
+    printed = select_chapters(book.chapters, None, display_path(book.manifest.path))
+    pieces = _plan(book, printed, len(pool.connections))
     two_sided = print_layout(book.manifest.pdf).two_sided
     numbers = _remembered(book, pieces)
     exact = numbers is not None  # the last build's numbers: right unless the book changed
     owners = {anchor: piece for piece in pieces for anchor in piece.own}
-    with WorkerPool(count, _serve, book) as pool:
-        for round_number in range(MAX_ROUNDS):
-            first = round_number == 0
-            if first:
-                # Every piece is laid out, the body in book order and the contents last. Without
-                # the last build's numbers, each piece gets the numbers known when it is sent
-                # (the pieces laid out by then, an estimate for the rest), and its worker keeps
-                # its layout: a later round only corrects the numbers it prints (pdf_patch.py).
-                todo = [p for p in pieces if not p.front] + [p for p in pieces if p.front]
-            else:
-                numbers = _page_numbers(pieces, two_sided)
-                todo = [p for p in pieces if p.result["pdf"] is None or p.used != _wanted(p, numbers)
-                        or p.result["start"] != p.start]
-            if not todo:
-                break
-
-            def message(piece: Piece, keep: bool, worker: int) -> tuple:
-                per_page = _per_page(pieces, two_sided)
-                wanted = numbers if exact or not first else _page_numbers(pieces, two_sided, per_page)
-                piece.used = _wanted(piece, wanted)
-                kept = sum(p.result["pages"] for p in pieces if p.holder == worker and p.result.get("pdf") is None)
-                if keep and kept + piece.estimate(per_page, two_sided)[0] > PAGES_KEPT:
-                    keep = False  # drawn now, on the numbers known: laid out again if they were wrong
-                job = (piece.chapter_ids, piece.front, piece.used, piece.start)
-                number = pieces.index(piece)
-                return ("finish", number, job) if piece.holder is not None else ("layout", number, job, keep)
-
-            def done(number: int, result: dict, worker: int) -> list[Job]:
-                """Record a result; then finish the kept pieces whose numbers are now known, to
-                free their memory before the next layout."""
-                pieces[number].result = result
-                pieces[number].holder = worker if result["held"] else None
-                if note is not None:
-                    drawn = sum(1 for p in pieces if p.result and p.result["pdf"] is not None)
-                    laid_out = sum(1 for p in pieces if p.result)
-                    note(f"making the PDF: {laid_out} of {len(pieces)} pieces laid out, {drawn} drawn")
-                ready = [p for p in _settled(pieces, owners) if p.holder is not None and p.result["pdf"] is None
-                         and not p.finishing]
-                for piece in ready:
-                    piece.finishing = True
-                return [Job(pieces.index(p), partial(message, p, False), p.holder) for p in ready]
-
-            jobs = [Job(pieces.index(p), partial(message, p, first and not exact), p.holder) for p in todo]
-            pool.run(jobs, done)
-            for piece in pieces:
-                piece.finishing = False
-            kinds = Counter(p.result["how"] for p in todo)
-            logger.info("parallel PDF round %d: %d of %d pieces; %s", round_number, len(todo), len(pieces),
-                        ", ".join(f"{n} {how}" for how, n in sorted(kinds.items())))
+    for round_number in range(MAX_ROUNDS):
+        first = round_number == 0
+        if first:
+            # Every piece is laid out, the body in book order and the contents last. Without
+            # the last build's numbers, each piece gets the numbers known when it is sent
+            # (the pieces laid out by then, an estimate for the rest), and its worker keeps
+            # its layout: a later round only corrects the numbers it prints (pdf_patch.py).
+            todo = [p for p in pieces if not p.front] + [p for p in pieces if p.front]
         else:
-            raise RuntimeError("page numbers of the parallel PDF did not settle")
-        results = [p.result for p in pieces]
-        # the bookmark tree is WeasyPrint's: built by a worker, which has it imported already
-        ((outline, _worker),) = pool.run([Job(0, ("outline", 0, page_bookmarks(results, two_sided)))]).values()
+            numbers = _page_numbers(pieces, two_sided)
+            todo = [p for p in pieces if p.result["pdf"] is None or p.used != _wanted(p, numbers)
+                    or p.result["start"] != p.start]
+        if not todo:
+            break
+
+        def message(piece: Piece, keep: bool, worker: int) -> tuple:
+            per_page = _per_page(pieces, two_sided)
+            wanted = numbers if exact or not first else _page_numbers(pieces, two_sided, per_page)
+            piece.used = _wanted(piece, wanted)
+            kept = sum(p.result["pages"] for p in pieces if p.holder == worker and p.result.get("pdf") is None)
+            if keep and kept + piece.estimate(per_page, two_sided)[0] > PAGES_KEPT:
+                keep = False  # drawn now, on the numbers known: laid out again if they were wrong
+            job = (piece.chapter_ids, piece.front, piece.used, piece.start)
+            number = pieces.index(piece)
+            return ("finish", number, job) if piece.holder is not None else ("layout", number, job, keep)
+
+        def done(number: int, result: dict, worker: int) -> list[Job]:
+            """Record a result; then finish the kept pieces whose numbers are now known, to
+            free their memory before the next layout."""
+            pieces[number].result = result
+            pieces[number].holder = worker if result["held"] else None
+            if note is not None:
+                drawn = sum(1 for p in pieces if p.result and p.result["pdf"] is not None)
+                laid_out = sum(1 for p in pieces if p.result)
+                note(f"making the PDF: {laid_out} of {len(pieces)} pieces laid out, {drawn} drawn")
+            ready = [p for p in _settled(pieces, owners) if p.holder is not None and p.result["pdf"] is None
+                     and not p.finishing]
+            for piece in ready:
+                piece.finishing = True
+            return [Job(pieces.index(p), partial(message, p, False), p.holder) for p in ready]
+
+        jobs = [Job(pieces.index(p), partial(message, p, first and not exact), p.holder) for p in todo]
+        pool.run(jobs, done)
+        for piece in pieces:
+            piece.finishing = False
+        kinds = Counter(p.result["how"] for p in todo)
+        logger.info("parallel PDF round %d: %d of %d pieces; %s", round_number, len(todo), len(pieces),
+                    ", ".join(f"{n} {how}" for how, n in sorted(kinds.items())))
+    else:
+        raise RuntimeError("page numbers of the parallel PDF did not settle")
+    results = [p.result for p in pieces]
+    # the bookmark tree is WeasyPrint's: built by a worker, which has it imported already
+    ((outline, _worker),) = pool.run([Job(0, ("outline", 0, page_bookmarks(results, two_sided)))]).values()
     _remember(book, numbers)
     PieceCache(book).prune({p.result["key"] for p in pieces if p.result.get("key")})
     for piece in pieces:
         report_missing_glyphs(piece.result["missing"], book, reporter)
-    return join_pieces(results, two_sided, book.meta.language, outline)
+    return results, outline
 
 
 def _plan(book: Book, printed: tuple[Chapter, ...], workers: int) -> list[Piece]:
@@ -311,10 +329,18 @@ def _per_page(pieces: list[Piece], two_sided: bool) -> float:
     return per_page
 
 
-def _serve(conn: Connection, book: Book) -> None:
-    """A worker process: lays pieces out, keeping those laid out on guessed numbers."""
+def _serve(conn: Connection) -> None:
+    """A worker process: imports WeasyPrint, waits for the book, then lays pieces out,
+    keeping those laid out on guessed numbers."""
     global _BOOK
-    _BOOK = book
+    import weasyprint  # noqa: F401 - while the main process reads the book
+
+    try:
+        _BOOK = conn.recv()
+    except EOFError:
+        return
+    if _BOOK is None:  # closed before the book came (the build failed first)
+        return
     held: dict[int, tuple] = {}  # piece number -> (document, job, fetcher, result) of its first layout
     garbage = _Garbage()
 

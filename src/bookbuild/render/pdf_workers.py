@@ -4,7 +4,8 @@ A ``concurrent.futures`` pool hands each job to whichever worker is free, so a w
 keep a laid-out piece for a later job: the next job for that piece may land elsewhere. Here
 a job may name the worker that must run it (the one that holds its piece); the others go to
 whichever worker is free, in the order given. Workers are spawned (a fresh interpreter: no
-forked lock or font cache state) and get the payload (the book) once.
+forked lock or font cache state); they can be started before there is work for them, and
+get what all jobs share (the book) once, by :meth:`WorkerPool.send_all`.
 """
 
 from __future__ import annotations
@@ -46,16 +47,17 @@ def serve(conn: Connection, handler: Callable[[Any], Any]) -> None:
 
 
 class WorkerPool:
-    """``count`` spawned processes running ``target(conn, payload)`` (which calls :func:`serve`)."""
+    """``count`` spawned processes running ``target(conn)`` (which calls :func:`serve`)."""
 
-    def __init__(self, count: int, target: Callable[[Connection, Any], None], payload: Any) -> None:
+    def __init__(self, count: int, target: Callable[[Connection], None]) -> None:
         context = get_context("spawn")
         self.connections: list[Connection] = []
         self.processes = []
+        self.closed = False
         try:
             for _ in range(count):
                 parent, child = context.Pipe()
-                process = context.Process(target=target, args=(child, payload), daemon=True)
+                process = context.Process(target=target, args=(child,), daemon=True)
                 process.start()
                 child.close()
                 self.connections.append(parent)
@@ -99,7 +101,16 @@ class WorkerPool:
                 pending[:0] = list(more or ())
         return results
 
+    def send_all(self, message: Any) -> None:
+        """The same message to every worker, before any job (the book, for instance)."""
+        for connection in self.connections:
+            connection.send(message)
+
     def close(self) -> None:
+        """Stop the workers (at once if they are busy with nothing); closing twice is fine."""
+        if self.closed:
+            return
+        self.closed = True
         for connection in self.connections:
             try:
                 connection.send(None)
