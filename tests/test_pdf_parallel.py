@@ -277,3 +277,17 @@ def test_workers_started_before_a_book_that_fails_to_read_are_stopped(little_boo
     assert "two.md:4: error: not valid UTF-8" in str(caught.value)
     assert target.read_bytes() == b"%PDF- the previous build"
     assert multiprocessing.active_children() == []
+
+
+def _exit_at_once(conn: object) -> None:
+    """A worker that dies before its first job (as one whose WeasyPrint cannot load would)."""
+
+
+def test_a_worker_dead_before_its_first_job_is_reported_as_such() -> None:
+    from bookbuild.render.pdf_workers import DIED, Job, WorkerPool
+
+    with WorkerPool(1, _exit_at_once) as pool:
+        pool.processes[0].join(timeout=30)
+        pool.send_all("the book")  # no error here: the job says it
+        with pytest.raises(RuntimeError, match=re.escape(DIED)):
+            pool.run([Job(0, "a job")])

@@ -333,8 +333,10 @@ def _serve(conn: Connection) -> None:
     """A worker process: imports WeasyPrint, waits for the book, then lays pieces out,
     keeping those laid out on guessed numbers."""
     global _BOOK
-    import weasyprint  # noqa: F401 - while the main process reads the book
-
+    try:
+        import weasyprint  # noqa: F401 - while the main process reads the book
+    except Exception:  # noqa: BLE001, S110 - the first layout imports it again and reports why it fails
+        pass
     try:
         _BOOK = conn.recv()
     except EOFError:

@@ -19,6 +19,9 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 
+DIED = "a PDF worker process died (out of memory?)"
+
+
 @dataclass
 class Job:
     key: Any  # the caller's name for the job; results come back under it
@@ -83,7 +86,10 @@ class WorkerPool:
                 job = next((j for j in pending if j.worker in (None, number)), None)
                 if job is not None:
                     pending.remove(job)
-                    connection.send(job.message(number) if callable(job.message) else job.message)
+                    try:
+                        connection.send(job.message(number) if callable(job.message) else job.message)
+                    except OSError:
+                        raise RuntimeError(DIED) from None
                     busy[number] = job
             if not busy:
                 raise RuntimeError("a job names a worker that does not exist")
@@ -92,7 +98,7 @@ class WorkerPool:
                 try:
                     ok, value = connection.recv()  # type: ignore[union-attr]
                 except EOFError:
-                    raise RuntimeError("a PDF worker process died (out of memory?)") from None
+                    raise RuntimeError(DIED) from None
                 job = busy.pop(number)
                 if not ok:
                     raise value
@@ -104,7 +110,10 @@ class WorkerPool:
     def send_all(self, message: Any) -> None:
         """The same message to every worker, before any job (the book, for instance)."""
         for connection in self.connections:
-            connection.send(message)
+            try:
+                connection.send(message)
+            except OSError:  # a worker that died: run() says so when it sends the first job
+                pass
 
     def close(self) -> None:
         """Stop the workers (at once if they are busy with nothing); closing twice is fine."""
