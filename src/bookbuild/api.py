@@ -101,8 +101,7 @@ def load_book(
                *(a.source for a in book.assets if a.source.is_absolute())]
     if cover is not None:
         sources.append(cover.source)
-    return book.replace(source_mtime=max(path.stat().st_mtime for path in sources),
-                        cache_dir=cache_dir(manifest) if cache else None)
+    return book.replace(source_mtime=max(path.stat().st_mtime for path in sources))
 
 
 def _cover(manifest: Manifest) -> Asset:

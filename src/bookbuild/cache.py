@@ -359,19 +359,19 @@ class CheckedImages:
     def remember(self, keys: set[str]) -> None:
         """Add the keys of checks made elsewhere (by :meth:`check` in a chapter-reading
         worker, on this user's cache secret) and write them, for the build's link stage."""
-        if self.path is None or keys <= self.known:
-            return
-        self.known |= keys
-        try:
-            write_atomically(self.path, json.dumps({"format": FORMAT, "checked": sorted(self.known)}).encode("utf-8"))
-        except OSError as exc:
-            logger.debug("cannot write the image checks: %s", exc)
+        if self.path is not None and not keys <= self.known:
+            self.known |= keys
+            self._write(self.known)
 
     def save(self) -> None:
-        if self.path is None or self.used == self.known:
-            return
+        """Keep the checks this build used, and forget the rest."""
+        if self.path is not None and self.used != self.known:
+            self._write(self.used)
+
+    def _write(self, keys: set[str]) -> None:
+        assert self.path is not None
         try:
-            write_atomically(self.path, json.dumps({"format": FORMAT, "checked": sorted(self.used)}).encode("utf-8"))
+            write_atomically(self.path, json.dumps({"format": FORMAT, "checked": sorted(keys)}).encode("utf-8"))
         except OSError as exc:
             logger.debug("cannot write the image checks: %s", exc)
 

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 
 from .cache import CheckedImages, ChapterCache, Parsed, cache_dir, image_dependencies, replay
 from .errors import Reporter
@@ -33,8 +34,9 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
     workers = _workers(len(todo))
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) if workers > 1 else None
     images_checked: set[str] = set()
+    folder = cache_dir(manifest) if store is not None else None  # where the image checks are kept
     try:
-        futures = {index: pool.submit(_parse_in_worker, entry, index, manifest, store is not None)
+        futures = {index: pool.submit(_parse_in_worker, entry, index, manifest, folder)
                    for index, entry in todo} if pool else {}
         chapters = []
         for index, entry in entries:
@@ -52,7 +54,7 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
             pool.shutdown(cancel_futures=True)
     if store is not None:
         store.prune()
-        CheckedImages(cache_dir(manifest)).remember(images_checked)
+        CheckedImages(folder).remember(images_checked)
     return tuple(chapters)
 
 
@@ -65,22 +67,22 @@ def parse_chapter(entry: ChapterEntry, index: int, manifest: Manifest) -> Parsed
     return chapter, recorder.warnings
 
 
-def _parse_in_worker(entry: ChapterEntry, index: int, manifest: Manifest, check_images: bool
+def _parse_in_worker(entry: ChapterEntry, index: int, manifest: Manifest, folder: Path | None
                      ) -> tuple[Parsed, set[str]]:
     """Parse one chapter in a worker, and check its raster images there too: decoding them
     whole was 0.17 s of a cold build of the large book, in the main process after the
     parsing. What passed comes back as keys of :class:`CheckedImages`, which the link stage
     finds remembered; what failed is checked again there, and reported in book order."""
     parsed = parse_chapter(entry, index, manifest)
-    return parsed, (_check_images(parsed[0], manifest) if check_images else set())
+    return parsed, _check_images(parsed[0], manifest, folder)
 
 
-def _check_images(chapter: Chapter, manifest: Manifest) -> set[str]:
+def _check_images(chapter: Chapter, manifest: Manifest, folder: Path | None) -> set[str]:
     from .errors import BookError
     from .images import PILLOW_FORMATS, check_image
     from .resources import resolve_in_book
 
-    checked = CheckedImages(cache_dir(manifest))
+    checked = CheckedImages(folder)
     if checked.path is None:
         return set()
     for name in image_dependencies(chapter, manifest):

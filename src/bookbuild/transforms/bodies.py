@@ -21,7 +21,7 @@ class Bodies:
     """The parsed bodies of one book, made on first use."""
 
     def __init__(self) -> None:
-        self._trees: dict[tuple[str, str | None], tuple[str, etree._Element]] = {}
+        self._trees: dict[tuple[str, str | None], etree._Element] = {}
 
     def chapter(self, chapter: Chapter) -> etree._Element:
         return self._tree((chapter.id, None), chapter.body)
@@ -30,10 +30,10 @@ class Bodies:
         return self._tree((chapter.id, note.id), note.body)
 
     def _tree(self, key: tuple[str, str | None], body: str) -> etree._Element:
-        found = self._trees.get(key)
-        if found is None:
-            found = self._trees[key] = (body, parse_fragment(body))
-        return found[1]
+        tree = self._trees.get(key)
+        if tree is None:
+            tree = self._trees[key] = parse_fragment(body)
+        return tree
 
     def trees(self, book: Book) -> Iterator[tuple[Chapter, Footnote | None, etree._Element]]:
         """Every body of the book as a tree (parsed now if no stage asked for it)."""
