@@ -69,7 +69,7 @@ def cache_dir(manifest: Manifest) -> Path | None:
     (a symlink or a file there, as a hostile book might ship) or no cache secret can be had."""
     folder = manifest.root / CACHE_DIR_NAME
     root = manifest.root.resolve()
-    for path in (folder, folder / "chapters", folder / "deflate", folder / "pdf", folder / "cover"):
+    for path in (folder, *(folder / name for name in ("chapters", "deflate", "pdf", "cover", "transforms", "epub", "code"))):
         if path.is_symlink() or (path.exists() and not path.is_dir()):
             return None
         if path.exists() and not path.resolve().is_relative_to(root):
@@ -253,6 +253,23 @@ def _library_folders() -> set[str]:
     return folders
 
 
+def keyed_hash(*parts: str) -> str:
+    """A name for derived data: HMAC with the user's cache secret of the parts, the cache
+    format and bookbuild's code, so that only this user's build of this code can make it."""
+    digest = hmac.new(cache_secret() or b"", digestmod=hashlib.sha256)
+    for part in (f"format {FORMAT}", code_fingerprint(), *parts):
+        digest.update(hashlib.sha256(part.encode("utf-8", "surrogatepass")).digest())
+    return digest.hexdigest()
+
+
+def code_file(folder: Path, chapter: Path) -> Path | None:
+    """Where a chapter file's highlighted code blocks are kept (sources/code.py), in the
+    book's cache ``folder``; None when this user has no cache secret."""
+    if cache_secret() is None:
+        return None
+    return folder / "code" / f"{keyed_hash('code blocks of', str(chapter.resolve()))}.json"
+
+
 def file_digest(path: Path) -> str | None:
     """The SHA-256 of a file, or None when it cannot be read (a missing image is a state too)."""
     try:
@@ -395,10 +412,7 @@ def derived_file(folder: Path | None, kind: str, parts: list[str], make: Callabl
     code) and reused while they are the same; always made afresh without a cache."""
     if folder is None or cache_secret() is None:
         return make()
-    digest = hmac.new(cache_secret() or b"", digestmod=hashlib.sha256)
-    for part in (f"format {FORMAT}", kind, code_fingerprint(), *parts):
-        digest.update(hashlib.sha256(part.encode("utf-8")).digest())
-    path = folder / kind / digest.hexdigest()
+    path = folder / kind / keyed_hash(kind, *parts)
     if not path.is_symlink():
         try:
             return path.read_bytes()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from .cache import CheckedImages, ChapterCache, Parsed, cache_dir, image_dependencies, replay
+from .cache import CheckedImages, ChapterCache, Parsed, cache_dir, code_file, image_dependencies, prune_folder, replay
 from .errors import Reporter
 from .manifest import ChapterEntry, Manifest
 from .model import Chapter
@@ -42,7 +42,7 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
         for index, entry in entries:
             key, parsed = looked_up[index]
             if parsed is None:
-                parsed = _result(futures.get(index), entry, index, manifest, reporter, images_checked)
+                parsed = _result(futures.get(index), entry, index, manifest, reporter, images_checked, folder)
                 if store is not None:
                     store.put(key, parsed)
             replay(parsed[1], reporter)
@@ -55,15 +55,17 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
     if store is not None:
         store.prune()
         CheckedImages(folder).remember(images_checked)
+        _prune_code_blocks(manifest, folder)
     return tuple(chapters)
 
 
-def parse_chapter(entry: ChapterEntry, index: int, manifest: Manifest) -> Parsed:
-    """Parse one chapter (in this process or a worker), recording its warnings."""
+def parse_chapter(entry: ChapterEntry, index: int, manifest: Manifest, folder: Path | None = None) -> Parsed:
+    """Parse one chapter (in this process or a worker), recording its warnings; ``folder``
+    is the book's cache folder (kept code blocks), None for none."""
     from .sources import read_chapter
 
     recorder = Reporter()
-    chapter = read_chapter(entry, index, recorder, manifest.meta.language, manifest.root)
+    chapter = read_chapter(entry, index, recorder, manifest.meta.language, manifest.root, folder)
     return chapter, recorder.warnings
 
 
@@ -73,7 +75,7 @@ def _parse_in_worker(entry: ChapterEntry, index: int, manifest: Manifest, folder
     whole was 0.17 s of a cold build of the large book, in the main process after the
     parsing. What passed comes back as keys of :class:`CheckedImages`, which the link stage
     finds remembered; what failed is checked again there, and reported in book order."""
-    parsed = parse_chapter(entry, index, manifest)
+    parsed = parse_chapter(entry, index, manifest, folder)
     return parsed, _check_images(parsed[0], manifest, folder)
 
 
@@ -96,7 +98,7 @@ def _check_images(chapter: Chapter, manifest: Manifest, folder: Path | None) -> 
 
 
 def _result(future: Future | None, entry: ChapterEntry, index: int, manifest: Manifest,
-            reporter: Reporter, images_checked: set[str]) -> Parsed:
+            reporter: Reporter, images_checked: set[str], folder: Path | None) -> Parsed:
     if future is not None:
         parsed, checked = future.result()
         images_checked |= checked
@@ -105,10 +107,18 @@ def _result(future: Future | None, entry: ChapterEntry, index: int, manifest: Ma
     from .sources import read_chapter
 
     try:
-        return read_chapter(entry, index, recorder, manifest.meta.language, manifest.root), recorder.warnings
+        return read_chapter(entry, index, recorder, manifest.meta.language, manifest.root, folder), recorder.warnings
     except BaseException:
         replay(recorder.warnings, reporter)
         raise
+
+
+def _prune_code_blocks(manifest: Manifest, folder: Path | None) -> None:
+    """Forget the kept code blocks of files that are no longer chapters of the book."""
+    if folder is None or not (folder / "code").is_dir():
+        return
+    kept = {path.stem for entry in manifest.chapters if (path := code_file(folder, entry.path)) is not None}
+    prune_folder(folder / "code", kept, (".json",))
 
 
 def _workers(count: int) -> int:

@@ -99,6 +99,9 @@ class Book:
     cache_dir: Path | None = None  # where renderers may keep derived data (cache.py); None: do not
     id_owner: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
     labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # id -> "Figure 3"
+    # chapter id -> a keyed hash of its transformed content and everything it was transformed
+    # against (transforms/memo.py): renderers key their own per-chapter caches by it
+    chapter_keys: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def meta(self):  # noqa: ANN201 - BookMeta, re-exported for renderers' convenience

@@ -19,6 +19,8 @@ from ..xhtml import (
     LINE_ATTR, XML_ILLEGAL, html_to_fragment, inner_xhtml, iter_elements, serialize_fragment, source_line, text_of,
 )
 from .includes import LineMap, expand_includes
+from ..cache import code_file
+from .code import Highlights
 from .markdown import markdown_to_html
 from .xhtml import xhtml_body
 
@@ -75,12 +77,13 @@ def _hygiene(text: str, name: str, reporter: Reporter | None) -> str:
 
 
 def read_chapter(entry: ChapterEntry, index: int, reporter: Reporter | None = None, language: str = "en",
-                 root: Path | None = None) -> Chapter:
+                 root: Path | None = None, cache_dir: Path | None = None) -> Chapter:
     """Parse one chapter file into a chapter with local links and image sources left as written.
 
     Raw HTML is cleaned to an allow-list here; what is removed is reported through ``reporter``.
     ``language`` (the book's) picks the quotation marks and call-out titles; ``root`` (the
-    book folder) bounds the files an include may read.
+    book folder) bounds the files an include may read; with ``cache_dir`` (the book's cache
+    folder) highlighted code blocks are kept from one parse of the chapter to the next.
     """
     name = display_path(entry.path)
     text = read_text(entry.path, reporter)
@@ -89,8 +92,10 @@ def read_chapter(entry: ChapterEntry, index: int, reporter: Reporter | None = No
     lines = LineMap()
     if suffix in MARKDOWN_SUFFIXES:
         text, lines = expand_includes(text, entry.path, root or entry.path.parent, name)
+        highlights = Highlights(code_file(cache_dir, entry.path) if cache_dir is not None else None)
         try:
-            html, front_matter = markdown_to_html(text, name, language)
+            html, front_matter = markdown_to_html(text, name, language, highlights)
+            highlights.save()
         except SourceError as exc:
             location = exc.diagnostic.location
             if location.line:

@@ -7,9 +7,11 @@ it) or the first class of an attribute block (``{.python linenos}``).
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from markdown_it.token import Token
@@ -17,6 +19,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from ..cache import keyed_hash, write_atomically
 from .blocks import parse_attrs
 
 PYGMENTS_STYLE = "xcode"  # every token colour >= 4.5:1 on the code background (WCAG AA)
@@ -63,16 +66,60 @@ def highlight(code: str, language: str, linenos: bool = False) -> str:
     return html
 
 
+class Highlights:
+    """The highlighted blocks of one chapter, kept from its last parse (``.bookbuild-cache/code/``).
+
+    Highlighting is a pure function of the code, the language and Pygments; but the first
+    block of a language in a process compiles the lexer's rules, which cost a rebuild after
+    one chapter edit more than parsing the whole chapter. So the blocks are kept per chapter
+    file, under keyed hashes (HMAC with the cache secret) of their inputs and of bookbuild's
+    code; each parse rewrites the file with the blocks the chapter has now.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.known: dict[str, str] = {}
+        self.used: dict[str, str] = {}
+        if path is not None and not path.is_symlink():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                self.known = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+            except (OSError, ValueError, AttributeError):
+                pass
+
+    def highlight(self, code: str, language: str, linenos: bool) -> str:
+        if self.path is None:
+            return highlight(code, language, linenos)
+        from pygments import __version__ as pygments_version
+
+        key = keyed_hash("code", pygments_version, PYGMENTS_STYLE, language, str(linenos), code)
+        html = self.known.get(key)
+        if html is None:
+            html = highlight(code, language, linenos)
+        self.used[key] = html
+        return html
+
+    def save(self) -> None:
+        """Keep the blocks this parse used (only those: the file never grows past its chapter)."""
+        if self.path is None or self.used == self.known:
+            return
+        try:
+            write_atomically(self.path, json.dumps(self.used, ensure_ascii=False).encode("utf-8"))
+        except OSError:
+            pass  # a read-only book folder builds, just without the kept blocks
+
+
 def render_fence(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
     """markdown-it render rule for ``fence`` and ``code_block``."""
     token = tokens[idx]
     language, linenos = fence_options(token.info) if token.type == "fence" else ("", False)
+    highlights = env.get("highlights")
     classes = ["highlight"] + (["linenos"] if linenos else [])
     line = token.attrGet("data-bb-line")
     attrs = f' data-bb-line="{line}"' if line else ""
     code_class = f' class="language-{escape(language, quote=True)}"' if language else ""
     return (f'<pre class="{" ".join(classes)}"{attrs}><code{code_class}>'
-            f"{highlight(token.content, language, linenos)}</code></pre>\n")
+            f"{(highlights.highlight if highlights else highlight)(token.content, language, linenos)}</code></pre>\n")
 
 
 def pygments_css() -> str:

@@ -25,7 +25,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 from ..errors import SourceError
 from ..xhtml import LINE_ATTR, line_marker
 from .blocks import use_blocks
-from .code import render_fence
+from .code import Highlights, render_fence
 from .math import convert_math, render_block_math, render_inline_math
 
 # `# Heading {#id .class}`: pandoc's and kramdown's heading attributes.
@@ -96,10 +96,12 @@ def _parser(language: str = "en") -> MarkdownIt:
     return md
 
 
-def markdown_to_html(text: str, file: str, language: str = "en") -> tuple[str, dict[str, Any]]:
-    """Render one chapter's Markdown to HTML; also return its front matter as a dict."""
+def markdown_to_html(text: str, file: str, language: str = "en",
+                     highlights: Highlights | None = None) -> tuple[str, dict[str, Any]]:
+    """Render one chapter's Markdown to HTML; also return its front matter as a dict.
+    ``highlights`` keeps the chapter's highlighted code blocks from one parse to the next."""
     md = _parser(language)
-    env: dict[str, Any] = {"file": file, "language": language}
+    env: dict[str, Any] = {"file": file, "language": language, "highlights": highlights}
     tokens = md.parse(text, env)
     front_matter: dict[str, Any] = {}
     for token in tokens:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from lxml import etree
+
 from ..errors import Reporter
 from ..model import Book
 from ..xhtml import serialize_fragment, strip_line_numbers
@@ -12,6 +14,7 @@ from .bodies import Bodies
 from .crossrefs import fill_cross_references
 from .ids import unique_ids
 from .links import resolve_links
+from .memo import TransformMemo
 from .numbering import number_things
 from .structure import assign_structure
 
@@ -19,26 +22,37 @@ from .structure import assign_structure
 def apply_transforms(book: Book, reporter: Reporter) -> Book:
     """Run every stage: parts and matter, book-wide ids, numbers and labels, links and
     images, cross-reference texts, then drop bookkeeping. The stages share one parse of
-    each body (bodies.py)."""
+    each body (bodies.py). A chapter whose result the memo holds (memo.py) is not parsed:
+    the stages only advance their book-wide state past it."""
     bodies = Bodies()
     book = assign_structure(book)
-    book = unique_ids(book, bodies)
-    book = number_things(book, bodies)
-    book = resolve_links(book, reporter, bodies)
-    book = fill_cross_references(book, reporter, bodies)
-    book = isolate_ltr_runs(book, bodies)
-    return finish(book, bodies)
+    memo = TransformMemo(book, bodies)
+    book = unique_ids(book, bodies, memo)
+    book = number_things(book, bodies, memo)
+    book = resolve_links(book, reporter, bodies, memo)
+    book = fill_cross_references(book, reporter, bodies, memo)
+    book = isolate_ltr_runs(book, bodies, memo)
+    book = finish(book, bodies, memo)
+    memo.save(book)
+    return book.replace(chapter_keys=dict(memo.keys))
 
 
-def finish(book: Book, bodies: Bodies) -> Book:
+def finish(book: Book, bodies: Bodies, memo: TransformMemo) -> Book:
     """Write the stages' trees back into the book, without the source-line attributes: they
-    served warnings and must not reach the output."""
-    written: dict[tuple[str, str | None], str] = {}
-    for chapter, note, tree in bodies.trees(book):
-        strip_line_numbers(tree)
-        written[chapter.id, note.id if note else None] = serialize_fragment(tree)
+    served warnings and must not reach the output. A memo hit brings its own text."""
     chapters = []
     for chapter in book.chapters:
-        footnotes = tuple(dataclasses.replace(note, body=written[chapter.id, note.id]) for note in chapter.footnotes)
-        chapters.append(chapter.replace(body=written[chapter.id, None], footnotes=footnotes))
+        hit = memo.hit(chapter)
+        if hit is not None:
+            footnotes = tuple(dataclasses.replace(note, body=body) for note, body in zip(chapter.footnotes, hit.notes))
+            chapters.append(chapter.replace(body=hit.body, footnotes=footnotes))
+            continue
+        footnotes = tuple(dataclasses.replace(note, body=_written(bodies.note(chapter, note)))
+                          for note in chapter.footnotes)
+        chapters.append(chapter.replace(body=_written(bodies.chapter(chapter)), footnotes=footnotes))
     return book.replace(chapters=tuple(chapters))
+
+
+def _written(tree: etree._Element) -> str:
+    strip_line_numbers(tree)
+    return serialize_fragment(tree)

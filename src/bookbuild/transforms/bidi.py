@@ -14,16 +14,18 @@ from lxml import etree
 
 from ..model import Book
 from .bodies import Bodies
+from .memo import TransformMemo
 
 LTR_TAGS = frozenset({"pre", "code", "kbd", "samp", "var"})
 _ADDRESS = re.compile(r"^(https?://|mailto:|www\.|ftp://)|^[\w.+-]+@[\w-]+\.[\w.]+$")
 
 
-def isolate_ltr_runs(book: Book, bodies: Bodies) -> Book:
+def isolate_ltr_runs(book: Book, bodies: Bodies, memo: TransformMemo) -> Book:
     """Mark code, keyboard input and written-out addresses ``dir="ltr"`` in RTL books."""
     if book.manifest.language.is_rtl:
         for chapter in book.chapters:
-            _isolate(bodies.chapter(chapter))
+            if memo.hit(chapter) is None:
+                _isolate(bodies.chapter(chapter))
     return book
 
 

@@ -12,15 +12,21 @@ from ..model import Book
 from ..resources import display_path
 from ..xhtml import source_line
 from .bodies import Bodies
+from .memo import TransformMemo
 
 
-def fill_cross_references(book: Book, reporter: Reporter, bodies: Bodies) -> Book:
+def fill_cross_references(book: Book, reporter: Reporter, bodies: Bodies, memo: TransformMemo) -> Book:
     """Give every empty in-book link the label of what it points at."""
     for chapter in book.chapters:
+        hit = memo.hit(chapter)
+        if hit is not None:
+            memo.replay(hit, "crossrefs", reporter)
+            continue
         file = display_path(chapter.source)
-        _fill(bodies.chapter(chapter), book, reporter, file)
-        for note in chapter.footnotes:
-            _fill(bodies.note(chapter, note), book, reporter, file)
+        with memo.stage(chapter, "crossrefs", reporter) as chapter_reporter:
+            _fill(bodies.chapter(chapter), book, chapter_reporter, file)
+            for note in chapter.footnotes:
+                _fill(bodies.note(chapter, note), book, chapter_reporter, file)
     return book
 
 

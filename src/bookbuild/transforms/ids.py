@@ -6,9 +6,10 @@ from ..model import Book, Heading
 from ..slugs import unique
 from ..xhtml import iter_elements
 from .bodies import Bodies
+from .memo import TransformMemo
 
 
-def unique_ids(book: Book, bodies: Bodies) -> Book:
+def unique_ids(book: Book, bodies: Bodies, memo: TransformMemo) -> Book:
     """Rename ids that clash with an earlier chapter's (``intro`` -> ``intro-2``).
 
     Each chapter keeps ``anchors``: (id as written, id in the book), so that a link
@@ -23,15 +24,25 @@ def unique_ids(book: Book, bodies: Bodies) -> Book:
     owner: dict[str, int] = {}
     chapters = []
     for position, chapter in enumerate(book.chapters):
+        hit = memo.hit(chapter)
+        if hit is not None:  # the ids it took, as a full run would take them
+            taken.update(book_id.casefold() for book_id in hit.taken)
+            owner.update((book_id, position) for _written, book_id in hit.anchors)
+            owner[chapter.id] = position
+            chapters.append(chapter.replace(headings=hit.headings, anchors=hit.anchors, title_id=hit.title_id))
+            continue
         wrapper = bodies.chapter(chapter)
         renamed: dict[str, str] = {}
         anchors: list[tuple[str, str]] = []
+        added: list[str] = []
         for node in iter_elements(wrapper):
             written = node.get("id")
             if not written:
                 continue
             is_noteref = node.get("role") == "doc-noteref"
             book_id = written if is_noteref else unique(written, taken)
+            if not is_noteref:
+                added.append(book_id)
             node.set("id", book_id)
             renamed.setdefault(written, book_id)
             anchors.append((written, book_id))
@@ -40,6 +51,7 @@ def unique_ids(book: Book, bodies: Bodies) -> Book:
             anchors.append((note.id, note.id))
             owner[note.id] = position
         owner[chapter.id] = position
+        memo.record(chapter).taken = tuple(added)
         headings = tuple(Heading(h.level, h.text, renamed.get(h.id, h.id)) for h in chapter.headings)
         chapters.append(
             chapter.replace(

@@ -21,6 +21,7 @@ from ..resources import display_path, is_external, resolve_in_book, split_refere
 from ..slugs import file_slug
 from ..xhtml import source_line
 from .bodies import Bodies
+from .memo import TransformMemo
 
 IMAGE_TYPES = {
     ".png": "image/png",
@@ -51,23 +52,39 @@ class _Assets:
         return asset
 
 
-def resolve_links(book: Book, reporter: Reporter, bodies: Bodies) -> Book:
+def resolve_links(book: Book, reporter: Reporter, bodies: Bodies, memo: TransformMemo) -> Book:
     """Rewrite ``a/@href`` to ``#book-id`` and ``img/@src`` to asset hrefs."""
     by_path: dict[Path, Chapter | None] = {chapter.source.resolve(): chapter for chapter in book.chapters}
     assets = _Assets(CheckedImages(book.cache_dir))
     chapters = []
     for chapter in book.chapters:
+        hit = memo.hit(chapter)
+        if hit is not None:  # its images take their places in the assets' order, as in a full run
+            for source in hit.image_sources:
+                if Path(source) not in assets.by_source:
+                    try:
+                        _add_checked(Path(source), assets)
+                    except (BookError, OSError):  # changed during this build: its next build tells
+                        pass
+            memo.replay(hit, "links", reporter)
+            chapters.append(chapter.replace(images=hit.images))
+            continue
         wrapper = bodies.chapter(chapter)
-        for link in list(wrapper.iter("a")):
-            _resolve_link(link, chapter, by_path, reporter)
-        images = []
-        for image in list(wrapper.iter("img")):
-            asset = _resolve_image(image, chapter, book.manifest, assets, reporter)
-            if asset is not None:
-                images.append(asset.href)
-        for note in chapter.footnotes:  # links inside a note resolve like the chapter's own
-            for link in list(bodies.note(chapter, note).iter("a")):
-                _resolve_link(link, chapter, by_path, reporter)
+        sources: list[str] = []
+        with memo.stage(chapter, "links", reporter) as chapter_reporter:
+            for link in list(wrapper.iter("a")):
+                _resolve_link(link, chapter, by_path, chapter_reporter)
+            images = []
+            for image in list(wrapper.iter("img")):
+                asset = _resolve_image(image, chapter, book.manifest, assets, chapter_reporter)
+                if asset is not None:
+                    images.append(asset.href)
+                    if asset.source.is_absolute():
+                        sources.append(str(asset.source))
+            for note in chapter.footnotes:  # links inside a note resolve like the chapter's own
+                for link in list(bodies.note(chapter, note).iter("a")):
+                    _resolve_link(link, chapter, by_path, chapter_reporter)
+        memo.record(chapter).image_sources = tuple(sources)
         chapters.append(chapter.replace(images=tuple(images)))
     assets.checked.save()
     return book.replace(chapters=tuple(chapters), assets=tuple(assets.by_source.values()))
@@ -166,13 +183,18 @@ def _local_image(src: str, chapter: Chapter, root: Path, assets: _Assets, report
     if source in assets.by_source:
         return assets.by_source[source]
     try:
-        data = assets.checked.check(source.read_bytes(), source.suffix, check_image)
+        return _add_checked(source, assets)
     except BookError as exc:
         reporter.warn(f"image '{src}' {exc.diagnostic.message}: left out", *where, hint=exc.diagnostic.hint)
         return None
     except OSError as exc:
         reporter.warn(f"image '{src}' cannot be read: {exc.strerror}", *where)
         return None
+
+
+def _add_checked(source: Path, assets: _Assets) -> Asset:
+    """A local image file as the next asset, once it passes the check (else BookError, OSError)."""
+    data = assets.checked.check(source.read_bytes(), source.suffix, check_image)
     return assets.add(source, "images", data=data if source.suffix.lower() == ".svg" else None)
 
 

@@ -7,11 +7,16 @@ and ``Book.labels`` maps each book-wide id to what an empty cross-reference link
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lxml import etree
 
 from ..model import Book, Chapter
 from ..xhtml import text_of
 from .bodies import Bodies
+
+if TYPE_CHECKING:
+    from .memo import TransformMemo
 
 # The labels per language, as templates of the number; other languages fall back to English.
 WORDS = {
@@ -47,28 +52,43 @@ def words_for(language: str) -> dict[str, str]:
     return WORDS.get(language.split("-")[0].lower(), WORDS["en"])
 
 
-def number_things(book: Book, bodies: Bodies) -> Book:
+def number_things(book: Book, bodies: Bodies, memo: TransformMemo) -> Book:
     """Number captions and fill ``Book.labels``."""
     words = words_for(book.meta.language)
     counters = {"figure": 0, "table": 0, "equation": 0}
     labels: dict[str, str] = {}
     for chapter in book.chapters:
         _chapter_labels(chapter, words, labels)
+        hit = memo.hit(chapter)
+        if hit is not None:  # its numbers were written: count them as a full run would
+            for kind, node_id in hit.numbered:
+                _count(kind, node_id, counters, labels, words)
+            continue
         wrapper = bodies.chapter(chapter)
         _label_title(wrapper, chapter, words)
+        numbered = []
         for node in wrapper.iter("figure", "table", "div"):
-            kind = _numbered_kind(node)
+            kind = numbered_kind(node)
             if kind is None:
                 continue
-            counters[kind] += 1
-            label = words[kind].format(counters[kind])
+            label = _count(kind, node.get("id"), counters, labels, words)
             _write_number(node, kind, label, counters[kind])
-            if node.get("id"):
-                labels[node.get("id")] = label
+            numbered.append((kind, node.get("id")))
+        memo.record(chapter).numbered = tuple(numbered)
     for chapter in book.chapters:
         if chapter.part is not None:
             labels.setdefault(chapter.part.id, words["part"].format(chapter.part.number))
     return book.replace(labels=labels)
+
+
+def _count(kind: str, node_id: str | None, counters: dict[str, int], labels: dict[str, str],
+           words: dict[str, str]) -> str:
+    """The next number of ``kind``, as its label; the label of ``node_id`` when it has one."""
+    counters[kind] += 1
+    label = words[kind].format(counters[kind])
+    if node_id:
+        labels[node_id] = label
+    return label
 
 
 def _chapter_labels(chapter: Chapter, words: dict[str, str], labels: dict[str, str]) -> None:
@@ -96,7 +116,8 @@ def _label_title(wrapper: etree._Element, chapter: Chapter, words: dict[str, str
     heading.insert(0, span)
 
 
-def _numbered_kind(node: etree._Element) -> str | None:
+def numbered_kind(node: etree._Element) -> str | None:
+    """"figure", "table" or "equation" when the stage numbers this node (memo.py reads it too)."""
     if node.tag == "figure" and node.find("figcaption") is not None and text_of(node.find("figcaption")):
         return "figure"
     if node.tag == "table" and node.find("caption") is not None:

@@ -28,6 +28,7 @@ from ..scripts import epub_options_sheet, page_progression
 from ..templates import render_template
 from .accessibility import accessibility_metadata, book_facts
 from .archive import modified_time, repack
+from .documents import KeptDocuments
 from .pagelist import PageBreak, insert_page_breaks, page_breaks
 
 OPS_NS = "http://www.idpf.org/2007/ops"
@@ -119,14 +120,21 @@ def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageBr
     Also returns the chapters' page-list entries (file, label, id).
     """
     items, pages = [], []
+    kept = KeptDocuments(book, context)
     for position, chapter in enumerate(book.chapters):
         if book.starts_part(position):
             items.append(_part_document(chapter.part, context))
-        xhtml = render_template("epub/chapter.xhtml", chapter=chapter, **context)
-        finished, page_ids = _finish_document(xhtml, chapter, book, breaks.get(chapter.id, ()))
+        chapter_breaks = breaks.get(chapter.id, ())
+        finished, page_ids = None if chapter_breaks else kept.get(chapter), []
+        if finished is None:
+            xhtml = render_template("epub/chapter.xhtml", chapter=chapter, **context)
+            finished, page_ids = _finish_document(xhtml, chapter, book, chapter_breaks)
+            if not chapter_breaks:
+                kept.put(chapter, finished)
         has_math = "<math" in chapter.body or any("<math" in note.body for note in chapter.footnotes)
         items.append(_document(chapter.id, chapter_file(chapter), finished, ["mathml"] if has_math else []))
         pages += [(chapter_file(chapter), label, page_id) for label, page_id in page_ids]
+    kept.prune()
     return items, pages
 
 

@@ -1,0 +1,247 @@
+"""The transforms' per-chapter memo: a rebuild after one chapter edit transforms that chapter only.
+
+Every stage walks the chapters in reading order and carries book-wide state: the ids taken,
+the figure and table counters, the assets in order of first use, the labels. So a chapter's
+transformed result depends on its own parsed content and on what the other chapters put
+into that state, their *exports*: structure (id, number, kind, part, matter), title,
+headings, file path, footnote ids, every id in the body, the numbered figures, tables and
+equations, and the images with the bytes of each file. Nothing else of another chapter is
+read by any stage (their prose, their links, their code).
+
+The memo hashes the exports of every chapter into one *book digest*. A chapter's entry is
+keyed by the build's context (code, options, metadata, stylesheets: cache.py), the book
+digest and the chapter's own content. So an edit that changes no export (a paragraph, a
+sentence, a new link) leaves every other chapter's entry valid; an edit that changes an
+export (a heading, an id, a figure, an image) misses every entry and the book is transformed
+in full. A wrong hit would be the worst bug a cache can have: the digest errs on the side of
+missing, and tests/test_transform_memo.py checks each export.
+
+On a hit a stage does not parse the chapter: it advances its state from what the entry
+recorded (ids taken, numbered things, image sources) and replays the warnings that stage
+gave for it, so state, output and warnings are exactly those of a full run. Entries are JSON
+named by keyed hashes (HMAC with the user's cache secret), as every entry in cache.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from lxml import etree
+
+from ..cache import cache_secret, context_fingerprint, file_digest, keyed_hash, prune_folder, write_atomically
+from ..errors import BookError, Diagnostic, Location, Reporter
+from ..model import Book, Chapter, Heading
+from ..resources import is_external, resolve_in_book, split_reference
+from ..xhtml import iter_elements
+from .bodies import Bodies
+from .numbering import numbered_kind
+
+logger = logging.getLogger(__name__)
+
+STAGES = ("ids", "links", "crossrefs")  # the stages that may warn
+
+
+@dataclass
+class Transformed:
+    """What the stages made of one chapter, and what a hit needs to advance their state."""
+
+    body: str = ""
+    notes: tuple[str, ...] = ()  # footnote bodies, in the chapter's order
+    headings: tuple[Heading, ...] = ()
+    anchors: tuple[tuple[str, str], ...] = ()
+    title_id: str = ""
+    images: tuple[str, ...] = ()  # asset hrefs
+    taken: tuple[str, ...] = ()  # ids the chapter added to the book's taken ids
+    numbered: tuple[tuple[str, str | None], ...] = ()  # (kind, id) of each numbered thing
+    image_sources: tuple[str, ...] = ()  # local images resolved, in order (the assets' order)
+    warnings: dict[str, list[Diagnostic]] = field(default_factory=dict)
+
+
+class TransformMemo:
+    """The memo of one build; a disabled one (no cache folder, remote fetching) never hits."""
+
+    def __init__(self, book: Book, bodies: Bodies) -> None:
+        self.entries: dict[str, Transformed] = {}  # chapter id -> hit
+        self.made: dict[str, Transformed] = {}  # chapter id -> what this build records
+        self.keys: dict[str, str] = {}  # chapter id -> entry key
+        self.folder = book.cache_dir / "transforms" if book.cache_dir is not None else None
+        if self.folder is None or book.manifest.allow_remote or cache_secret() is None:
+            self.folder = None
+            return
+        context = context_fingerprint(book.manifest)
+        exports = _Exports(self.folder, bodies)
+        digest = hashlib.sha256(context.encode())
+        contents = {}
+        for chapter in book.chapters:
+            contents[chapter.id] = content = content_digest(chapter)
+            digest.update(_chapter_exports(book, chapter, exports.of(chapter, content)).encode() + b"\0")
+        exports.save()
+        book_digest = digest.hexdigest()
+        for chapter in book.chapters:
+            key = _mac(context, book_digest, contents[chapter.id])
+            self.keys[chapter.id] = key
+            entry = self._load(key)
+            if entry is not None:
+                self.entries[chapter.id] = entry
+
+    def hit(self, chapter: Chapter) -> Transformed | None:
+        """The chapter's recorded result, when it is valid for this build."""
+        return self.entries.get(chapter.id)
+
+    def record(self, chapter: Chapter) -> Transformed:
+        """Where the stages note what they did to a chapter they transformed."""
+        return self.made.setdefault(chapter.id, Transformed())
+
+    @contextmanager
+    def stage(self, chapter: Chapter, name: str, reporter: Reporter) -> Iterator[Reporter]:
+        """A reporter for one stage's work on one chapter that keeps its warnings for replay."""
+        recorder = Reporter(sink=lambda d: reporter.warn(d.message, d.location.file, d.location.line,
+                                                         d.location.col, d.hint))
+        yield recorder
+        self.record(chapter).warnings[name] = recorder.warnings
+
+    def replay(self, entry: Transformed, name: str, reporter: Reporter) -> None:
+        """The warnings a stage gave for a chapter when its entry was made."""
+        for d in entry.warnings.get(name, ()):
+            reporter.warn(d.message, d.location.file, d.location.line, d.location.col, d.hint)
+
+    def save(self, book: Book) -> None:
+        """Keep what this build transformed, and forget entries it did not use."""
+        if self.folder is None:
+            return
+        for chapter in book.chapters:
+            made = self.made.get(chapter.id)
+            if made is None or chapter.id in self.entries:
+                continue
+            made = replace(made, body=chapter.body, notes=tuple(n.body for n in chapter.footnotes),
+                           headings=chapter.headings, anchors=chapter.anchors, title_id=chapter.title_id,
+                           images=chapter.images)
+            self._store(self.keys[chapter.id], made)
+        prune_folder(self.folder, set(self.keys.values()) | {_EXPORTS}, (".json",))
+
+    def _load(self, key: str) -> Transformed | None:
+        assert self.folder is not None
+        path = self.folder / f"{key}.json"
+        try:
+            if path.is_symlink():
+                return None
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("key") != key:
+                return None
+            warnings = {name: [Diagnostic("warning", m, Location(f, line, col), hint)
+                               for m, f, line, col, hint in items]
+                        for name, items in data["warnings"].items()}
+            return Transformed(
+                body=data["body"], notes=tuple(data["notes"]),
+                headings=tuple(Heading(level, text, hid) for level, text, hid in data["headings"]),
+                anchors=tuple((a, b) for a, b in data["anchors"]), title_id=data["title_id"],
+                images=tuple(data["images"]), taken=tuple(data["taken"]),
+                numbered=tuple((kind, nid) for kind, nid in data["numbered"]),
+                image_sources=tuple(data["image_sources"]), warnings=warnings,
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def _store(self, key: str, made: Transformed) -> None:
+        assert self.folder is not None
+        data = {
+            "key": key, "body": made.body, "notes": list(made.notes),
+            "headings": [[h.level, h.text, h.id] for h in made.headings],
+            "anchors": [list(a) for a in made.anchors], "title_id": made.title_id,
+            "images": list(made.images), "taken": list(made.taken),
+            "numbered": [list(n) for n in made.numbered], "image_sources": list(made.image_sources),
+            "warnings": {name: [[d.message, d.location.file, d.location.line, d.location.col, d.hint]
+                                for d in items] for name, items in made.warnings.items()},
+        }
+        try:
+            write_atomically(self.folder / f"{key}.json", json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        except OSError as exc:  # a read-only book folder still builds, just never incrementally
+            logger.debug("cannot write the transforms memo: %s", exc)
+
+
+_EXPORTS = "exports"  # exports.json: a chapter content's exports, so a hit needs no parse
+
+
+class _Exports:
+    """The exports read from a chapter's tree (ids, numbered things, image sources), kept by
+    content digest: they depend on nothing else, and finding them needs a parse."""
+
+    def __init__(self, folder: Path, bodies: Bodies) -> None:
+        self.path = folder / f"{_EXPORTS}.json"
+        self.bodies = bodies
+        self.known: dict[str, list] = {}
+        self.used: dict[str, list] = {}
+        try:
+            if not self.path.is_symlink():
+                for name, (value, mac) in json.loads(self.path.read_text(encoding="utf-8")).items():
+                    if hmac.compare_digest(mac, _mac(name, json.dumps(value))):
+                        self.known[name] = value
+        except (OSError, ValueError, TypeError, AttributeError):
+            pass
+
+    def of(self, chapter: Chapter, content: str) -> list:
+        name = _mac("exports", content)
+        value = self.known.get(name)
+        if value is None:
+            value = tree_exports(self.bodies.chapter(chapter))
+        self.used[name] = value
+        return value
+
+    def save(self) -> None:
+        if self.used == self.known:
+            return
+        data = {name: [value, _mac(name, json.dumps(value))] for name, value in self.used.items()}
+        try:
+            write_atomically(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        except OSError as exc:
+            logger.debug("cannot write the transforms memo: %s", exc)
+
+
+def tree_exports(wrapper: etree._Element) -> list:
+    """What the stages read from a chapter's body on behalf of the other chapters: every id
+    (and whether it calls a note), every numbered thing, every image source, in order."""
+    ids = [[node.get("id"), node.get("role") == "doc-noteref"] for node in iter_elements(wrapper) if node.get("id")]
+    numbered = [[kind, node.get("id")] for node in wrapper.iter("figure", "table", "div")
+                if (kind := numbered_kind(node)) is not None]
+    images = [node.get("src") or "" for node in wrapper.iter("img")]
+    return [ids, numbered, images]
+
+
+def content_digest(chapter: Chapter) -> str:
+    """The chapter as the stages receive it: parsed content and structure."""
+    digest = hashlib.sha256(repr(replace(chapter, body="", footnotes=())).encode())
+    digest.update(chapter.body.encode())
+    for note in chapter.footnotes:
+        digest.update(b"\0" + repr(replace(note, body="")).encode() + b"\0" + note.body.encode())
+    return digest.hexdigest()
+
+
+def _chapter_exports(book: Book, chapter: Chapter, tree: list) -> str:
+    """One chapter's share of the book digest: its structure, headings, notes, tree exports,
+    and each image it shows as the link stage would find it (resolved path and bytes)."""
+    fields = [chapter.id, chapter.index, str(chapter.source.resolve()), chapter.title, chapter.title_id,
+              chapter.kind, repr(chapter.part), chapter.matter, chapter.number, repr(chapter.headings),
+              [[n.id, n.number, list(n.ref_ids)] for n in chapter.footnotes], tree]
+    images = []
+    for src in tree[2]:
+        if not src or is_external(src):
+            images.append(src)
+            continue
+        try:
+            path = resolve_in_book(book.manifest.root, chapter.source.parent, split_reference(src)[0], what="image")
+            images.append([str(path), file_digest(path)])
+        except BookError as exc:
+            images.append([src, exc.diagnostic.message])
+    fields.append(images)
+    return json.dumps(fields, ensure_ascii=False)
+
+
+def _mac(*parts: str) -> str:
+    return keyed_hash("transforms", *parts)

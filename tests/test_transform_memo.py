@@ -1,0 +1,231 @@
+"""The transforms' per-chapter memo and the kept EPUB documents (transforms/memo.py,
+render/epub/documents.py).
+
+A rebuild after an edit must give the very bytes and warnings of a build without any cache;
+a wrong hit would build an out-of-date book without a word. Each test edits one thing a
+chapter exports to the others (ids, headings, figures, images, structure, notes) and checks
+the incremental build against a build from scratch, and that the edit shows where it should.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bookbuild.api import BuildOptions, build
+from bookbuild.errors import Reporter
+from bookbuild.render.epub import documents
+from bookbuild.transforms import memo as memo_module
+from conftest import FEATURES_BOOK, SAMPLE_BOOK, write_book
+
+MANIFEST = """[book]
+title = "Memo Book"
+authors = ["A. Writer"]
+language = "en"
+date = 2024-01-01
+chapters = ["one.md", "two.md", "three.md"]
+"""
+
+
+def png(colour: str) -> bytes:
+    from PIL import Image
+
+    stream = io.BytesIO()
+    Image.new("RGB", (2, 2), colour).save(stream, "PNG")
+    return stream.getvalue()
+
+
+PNG_RED, PNG_BLUE = png("red"), png("blue")
+CHAPTERS = {
+    "one.md": "# One\n\nSee [](two.md#results), [](two.md#fig-dot) and [the end](three.md).[^n]\n\n"
+              "A link to [nowhere](missing.md).\n\n[^n]: A note on [](three.md#last-words).\n",
+    "two.md": "# Two\n\n## Results\n\nWords.\n\n![A red dot](dot.png){#fig-dot}\n\nMore words.\n\n"
+              "| a | b |\n|---|---|\n| 1 | 2 |\n\n: Numbers {#tbl-a}\n",
+    "three.md": "# Three\n\n## Last words\n\n![Another dot](dot.png){#fig-again}\n\nEnd. [](#fig-dot), [](two.md#tbl-a)\n",
+}
+
+
+@pytest.fixture(autouse=True)
+def reproducible(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+
+@pytest.fixture
+def memos(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Every TransformMemo a build makes, to count its hits."""
+    made: list = []
+    original = memo_module.TransformMemo.__init__
+
+    def remember(self, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(memo_module.TransformMemo, "__init__", remember)
+    return made
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    folder = write_book(tmp_path / "book", MANIFEST, CHAPTERS)
+    (folder / "dot.png").write_bytes(PNG_RED)
+    return folder
+
+
+def epub(folder: Path, name: str, cache: bool = True) -> tuple[dict[str, bytes], list[str], bytes]:
+    """The EPUB's members, the warnings (in order) and the file's bytes."""
+    reporter = Reporter()
+    path = folder.parent / name
+    build(folder, ["epub"], output=path, options=BuildOptions(cache=cache), reporter=reporter)
+    with zipfile.ZipFile(path) as archive:
+        members = {entry: archive.read(entry) for entry in archive.namelist()}
+    return members, [f"{d.location.file}:{d.location.line}: {d.message}" for d in reporter.warnings], path.read_bytes()
+
+
+def incremental_matches_scratch(folder: Path, memos: list) -> tuple[dict[str, bytes], int]:
+    """Build with the cache, then without; both must agree byte for byte and warning for warning.
+    Returns the members and how many chapters the incremental build took from the memo."""
+    members, warnings, data = epub(folder, "incremental.epub")
+    hits = len(memos[-1].entries)
+    _, scratch_warnings, scratch = epub(folder, "scratch.epub", cache=False)
+    assert warnings == scratch_warnings
+    assert data == scratch
+    return members, hits
+
+
+def text(members: dict[str, bytes], chapter: int) -> str:
+    return members[f"EPUB/ch{chapter:02d}.xhtml"].decode("utf-8")
+
+
+def test_a_prose_edit_transforms_and_renders_only_its_chapter(book: Path, memos: list,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    first, _, _ = epub(book, "first.epub")
+    assert len(memos[-1].entries) == 0
+    again, _, _ = epub(book, "again.epub")
+    assert len(memos[-1].entries) == 3 and again == first
+    rendered: list[str] = []
+    original = documents.KeptDocuments.put
+    monkeypatch.setattr(documents.KeptDocuments, "put",
+                        lambda self, chapter, document: (rendered.append(chapter.id), original(self, chapter, document)))
+    with (book / "two.md").open("a", encoding="utf-8") as stream:
+        stream.write("\nA new paragraph, and a link to [the first](one.md).\n")
+    members, hits = incremental_matches_scratch(book, memos)
+    assert hits == 2
+    assert rendered[:4] == ["ch02", "ch01", "ch02", "ch03"]  # the rebuild renders one, the scratch build all
+    assert "A new paragraph" in text(members, 2) and 'href="ch01.xhtml#one"' in text(members, 2)
+    assert "A new paragraph" not in text(members, 1)
+
+
+def test_warnings_of_memo_hits_are_replayed_in_order(book: Path, memos: list) -> None:
+    _, first, _ = epub(book, "first.epub")
+    assert any("missing.md" in w for w in first)
+    (book / "three.md").write_text(CHAPTERS["three.md"] + "\nA [](#no-such-id) link.\n", encoding="utf-8")
+    _, warnings, _ = epub(book, "second.epub")
+    assert len(memos[-1].entries) == 2
+    assert warnings[0] == first[0] and any("no-such-id" in w for w in warnings)
+    incremental_matches_scratch(book, memos)
+
+
+EDITS = {
+    # an id of an earlier chapter takes "results": the later heading becomes results-2
+    "clashing id": ("one.md", lambda t: t + '\nAn <span id="results">earlier</span> anchor.\n',
+                    lambda m: 'id="results-2"' in text(m, 2) and 'href="ch02.xhtml#results-2"' in text(m, 1)),
+    # a figure before the others renumbers them, and the cross-reference texts follow
+    "new figure": ("one.md", lambda t: t + "\n![A first dot](dot.png){#fig-first}\n",
+                   lambda m: "Figure 2." in text(m, 2) and ">Figure 2</a>" in text(m, 1)),
+    # a captioned table before the others renumbers them (no id, no heading: only the count changes)
+    "new table": ("one.md", lambda t: t + "\n| x |\n|---|\n| 1 |\n\n: Earlier\n",
+                  lambda m: "Table 2." in text(m, 2) and ">Table 2</a>" in text(m, 3)),
+    # a heading's text is the label a cross-reference shows
+    "heading text": ("two.md", lambda t: t.replace("## Results", "## Findings {#results}"),
+                     lambda m: ">Findings</a>" in text(m, 1)),
+    # an image earlier in the book changes the assets' order and names
+    "new image": ("one.md", lambda t: t + "\nAn icon: ![blue](blue.png) inline.\n",
+                  lambda m: "images/001-blue.png" in text(m, 1) and "images/002-dot.png" in text(m, 2)),
+    # a footnote added to the second chapter; its ids are taken book-wide
+    "new note": ("two.md", lambda t: t + "\nNoted.[^x]\n\n[^x]: The note.\n",
+                 lambda m: 'epub:type="noteref"' in text(m, 2)),
+    # a title written in front matter is the chapter's label where a link has no text
+    "chapter title": ("three.md", lambda t: "---\ntitle: The Very End\n---\n" + t,
+                      lambda m: "The Very End" in text(m, 3)),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_an_edit_that_changes_what_a_chapter_exports_misses_every_entry(book: Path, memos: list, edit: str) -> None:
+    (book / "blue.png").write_bytes(PNG_BLUE)
+    epub(book, "first.epub")
+    name, change, shows = EDITS[edit]
+    path = book / name
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+    members, hits = incremental_matches_scratch(book, memos)
+    assert shows(members), edit
+    assert hits == 0
+
+
+def test_an_image_that_turns_bad_is_left_out_of_every_chapter(book: Path, memos: list) -> None:
+    first, _, _ = epub(book, "first.epub")
+    assert "images/001-dot.png" in text(first, 2)
+    (book / "dot.png").write_bytes(PNG_RED[:40])  # truncated: fails the check
+    members, hits = incremental_matches_scratch(book, memos)
+    assert hits == 0
+    assert "001-dot.png" not in text(members, 2) and "001-dot.png" not in text(members, 3)
+
+
+def test_other_bytes_under_an_image_name_miss_every_entry(book: Path, memos: list) -> None:
+    epub(book, "first.epub")
+    (book / "dot.png").write_bytes(PNG_BLUE)  # still a valid PNG: the XHTML is the same
+    members, hits = incremental_matches_scratch(book, memos)
+    assert hits == 0  # the bytes are an export all the same: never assume
+    assert members["EPUB/images/001-dot.png"] == PNG_BLUE
+
+
+def test_chapters_in_another_order_are_transformed_again(book: Path, memos: list) -> None:
+    epub(book, "first.epub")
+    manifest = book / "book.toml"
+    manifest.write_text(MANIFEST.replace('"two.md", "three.md"', '"three.md", "two.md"'), encoding="utf-8")
+    members, hits = incremental_matches_scratch(book, memos)
+    assert hits == 0
+    assert "Three" in text(members, 2) and "Figure 2." in text(members, 3)
+
+
+def test_a_forged_or_renamed_entry_is_not_used(book: Path, memos: list) -> None:
+    epub(book, "first.epub")
+    folder = book / ".bookbuild-cache" / "transforms"
+    entries = sorted(p for p in folder.glob("*.json") if p.stem != "exports")
+    # Swap two entries' files: each name now holds another chapter's result.
+    first, second = entries[0].read_bytes(), entries[1].read_bytes()
+    entries[0].write_bytes(second)
+    entries[1].write_bytes(first)
+    # And claim other exports for every chapter: with a MAC that does not match, they are read again.
+    exports = folder / "exports.json"
+    forged = {name: [[[], [], []], mac] for name, (_value, mac) in json.loads(exports.read_text()).items()}
+    exports.write_text(json.dumps(forged))
+    _, hits = incremental_matches_scratch(book, memos)
+    assert hits == 1
+
+
+def test_kept_documents_are_checked_against_their_names(book: Path, memos: list) -> None:
+    epub(book, "first.epub")
+    kept = sorted((book / ".bookbuild-cache" / "epub").glob("*.xhtml"))
+    assert len(kept) == 3
+    kept[0].write_bytes(kept[1].read_bytes())  # another chapter's document under this name
+    incremental_matches_scratch(book, memos)
+
+
+@pytest.mark.parametrize("source", [SAMPLE_BOOK, FEATURES_BOOK], ids=["sample", "features"])
+def test_real_books_rebuild_to_the_same_bytes(source: Path, tmp_path: Path, memos: list) -> None:
+    folder = tmp_path / source.name
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".bookbuild-cache", "dist"))
+    epub(folder, "first.epub")
+    chapter = sorted((folder / "chapters").glob("*.md"))[-1]
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\nOne more paragraph.\n", encoding="utf-8")
+    members, warnings, data = epub(folder, "incremental.epub")
+    assert len(memos[-1].entries) == len(memos[-1].keys) - 1
+    _, scratch_warnings, scratch = epub(folder, "scratch.epub", cache=False)
+    assert (data, warnings) == (scratch, scratch_warnings)
+    assert any(b"One more paragraph." in data for data in members.values())
