@@ -110,7 +110,7 @@ def test_a_prose_edit_transforms_and_renders_only_its_chapter(book: Path, memos:
     rendered: list[str] = []
     original = documents.KeptDocuments.put
     monkeypatch.setattr(documents.KeptDocuments, "put",
-                        lambda self, chapter, document: (rendered.append(chapter.id), original(self, chapter, document)))
+                        lambda self, chapter, *rest: (rendered.append(chapter.id), original(self, chapter, *rest)))
     with (book / "two.md").open("a", encoding="utf-8") as stream:
         stream.write("\nA new paragraph, and a link to [the first](one.md).\n")
     members, hits = incremental_matches_scratch(book, memos)

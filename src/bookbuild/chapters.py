@@ -9,16 +9,18 @@ one does, in the same order, and stops at the same first error.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cache import CheckedImages, ChapterCache, Parsed, cache_dir, code_file, image_dependencies, prune_folder, replay
 from .errors import Reporter
 from .manifest import ChapterEntry, Manifest
 from .model import Chapter
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 # Below this many chapters to parse, starting worker processes costs more than it saves.
 PARALLEL_FROM = 12
@@ -32,7 +34,12 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
     looked_up = {index: store.lookup(entry, index) if store else (None, None) for index, entry in entries}
     todo = [(index, entry) for index, entry in entries if looked_up[index][1] is None]
     workers = _workers(len(todo))
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) if workers > 1 else None
+    pool = None
+    if workers > 1:  # imported only then: a rebuild that parses one chapter needs no pool
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     images_checked: set[str] = set()
     folder = cache_dir(manifest) if store is not None else None  # where the image checks are kept
     try:

@@ -14,7 +14,6 @@ import re
 import warnings
 
 from lxml import etree
-from PIL import Image, ImageFile, UnidentifiedImageError
 
 from .errors import BookError
 
@@ -47,6 +46,8 @@ def check_image(data: bytes, suffix: str) -> bytes:
 
 
 def _check_raster(data: bytes, expected: str) -> None:
+    from PIL import ImageFile  # imported when an image is checked: a rebuild may check none
+
     # WeasyPrint sets Pillow's global LOAD_TRUNCATED_IMAGES on import; a check must not inherit it.
     previous, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
@@ -56,6 +57,8 @@ def _check_raster(data: bytes, expected: str) -> None:
 
 
 def _decode(data: bytes, expected: str) -> None:
+    from PIL import Image, UnidentifiedImageError
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:

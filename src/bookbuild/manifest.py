@@ -420,9 +420,13 @@ class _TableReader:
         raise self._fail(key, "a date such as 2020-06-16", value)
 
     def file(self, name: str, key: str, what: str) -> Path:
-        line = self.source.line_of(self.table, key, needle=name) or self.source.line_of(self.table, key)
-        return resolve_in_book(self.source.path.parent, self.source.path.parent, name, what=f"[{self.table}] {key}: {what}",
-                               file=self.source.name, line=line, error=ManifestError)
+        folder, what = self.source.path.parent, f"[{self.table}] {key}: {what}"
+        try:
+            return resolve_in_book(folder, folder, name, what=what, file=self.source.name, error=ManifestError)
+        except ManifestError:  # the line is looked for only now: a long book lists many files
+            line = self.source.line_of(self.table, key, needle=name) or self.source.line_of(self.table, key)
+            return resolve_in_book(folder, folder, name, what=what, file=self.source.name, line=line,
+                                   error=ManifestError)
 
 
 def _type_name(value: Any) -> str:

@@ -120,6 +120,9 @@ def _check_case(path: Path, fail: Callable[..., BookError]) -> None:
     name = path.name
     if name in ("", ".", ".."):
         return
+    other = path.with_name(name.swapcase())
+    if other.name == name or not os.path.exists(other):
+        return  # no other spelling finds a file: nothing to tell (and no folder listing per image)
     try:
         entries = os.listdir(path.parent)
     except OSError:

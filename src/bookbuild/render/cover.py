@@ -14,9 +14,12 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from ..manifest import BookMeta
+
+if TYPE_CHECKING:  # Pillow is imported when a cover is drawn: a rebuild reuses the last one
+    from PIL import ImageDraw, ImageFont
 
 WIDTH, HEIGHT = 1600, 2560
 MARGIN = 160
@@ -43,6 +46,8 @@ def cover_alt_text(meta: BookMeta) -> str:
 
 def generate_cover(meta: BookMeta) -> bytes:
     """The cover as PNG bytes: title high, subtitle under it, authors at the foot."""
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     inner = WIDTH - 2 * MARGIN
@@ -106,6 +111,8 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
 
 @cache
 def _font(font_file: str | None, size: int) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont
+
     if font_file is None:
         return ImageFont.load_default(size=size)
     return ImageFont.truetype(font_file, size=size)

@@ -16,7 +16,6 @@ from ..cache import CheckedImages
 from ..images import MEDIA_TYPE_SUFFIXES, check_image
 from ..manifest import Manifest
 from ..model import Asset, Book, Chapter
-from ..remote import fetch_remote
 from ..resources import display_path, is_external, resolve_in_book, split_reference
 from ..slugs import file_slug
 from ..xhtml import source_line
@@ -209,6 +208,8 @@ def _remote_image(src: str, manifest: Manifest, assets: _Assets, reporter: Repor
     key = Path(src)
     if key in assets.by_source:
         return assets.by_source[key]
+    from ..remote import fetch_remote  # http.client and ssl: only for a book that fetches
+
     try:
         resource = fetch_remote(src)
         suffix = MEDIA_TYPE_SUFFIXES.get(resource.media_type) or Path(split_reference(src)[0]).suffix.lower()

@@ -30,14 +30,14 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from lxml import etree
 
 from ..cache import cache_secret, context_fingerprint, file_digest, keyed_hash, prune_folder, write_atomically
 from ..errors import BookError, Diagnostic, Location, Reporter
-from ..model import Book, Chapter, Heading
+from ..model import Book, Chapter, Footnote, Heading
 from ..resources import is_external, resolve_in_book, split_reference
 from ..xhtml import iter_elements
 from .bodies import Bodies
@@ -215,12 +215,24 @@ def tree_exports(wrapper: etree._Element) -> list:
 
 
 def content_digest(chapter: Chapter) -> str:
-    """The chapter as the stages receive it: parsed content and structure."""
-    digest = hashlib.sha256(repr(replace(chapter, body="", footnotes=())).encode())
-    digest.update(chapter.body.encode())
-    for note in chapter.footnotes:
-        digest.update(b"\0" + repr(replace(note, body="")).encode() + b"\0" + note.body.encode())
+    """The chapter as the stages receive it: parsed content and structure (every field)."""
+    digest = hashlib.sha256()
+    for name in _CHAPTER_FIELDS:
+        value = getattr(chapter, name)
+        if name == "footnotes":
+            for note in value:
+                digest.update(repr((note.id, note.number, note.ref_ids)).encode() + b"\0")
+                digest.update(note.body.encode("utf-8", "surrogatepass") + b"\0")
+            value = len(value)
+        # Text as it is (repr would copy a whole body to escape it), tagged by type.
+        text = value if isinstance(value, str) else repr(value)
+        digest.update(type(value).__name__.encode() + b":" + text.encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()
+
+
+_CHAPTER_FIELDS = tuple(f.name for f in fields(Chapter))
+if {f.name for f in fields(Footnote)} != {"id", "number", "ref_ids", "body"}:  # pragma: no cover
+    raise AssertionError("content_digest must hash every field of Footnote")
 
 
 def _chapter_exports(book: Book, chapter: Chapter, tree: list) -> str:

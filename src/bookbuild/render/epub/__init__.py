@@ -26,7 +26,7 @@ from ...cache import derived_file, fontconfig_state
 from ..cover import cover_alt_text, generate_cover
 from ..scripts import epub_options_sheet, page_progression
 from ..templates import render_template
-from .accessibility import accessibility_metadata, book_facts
+from .accessibility import accessibility_metadata, book_facts, chapter_facts
 from .archive import modified_time, repack
 from .documents import KeptDocuments
 from .pagelist import PageBreak, insert_page_breaks, page_breaks
@@ -77,7 +77,9 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
     """The EPUB as bytes; byte-identical for unchanged sources."""
     modified = modified_time(book.source_mtime)
     breaks = page_breaks(book) if book.manifest.epub.page_list else {}
-    facts = book_facts(book, has_page_list=bool(breaks))
+    kept = KeptDocuments(book)
+    counted = [kept.facts(chapter) or chapter_facts(chapter) for chapter in book.chapters]
+    facts = book_facts(book, bool(breaks), counted)
     package = _package(book, accessibility_metadata(facts, book.manifest.epub.accessibility_summary), bool(breaks))
     language = book.manifest.language
     context = {"lang": book.meta.language, "direction": language.direction, "meta": book.meta,
@@ -87,7 +89,7 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
 
     front, has_cover, title_pages = _front_matter(book, package, context, breaks, reporter)
 
-    chapter_items, chapter_pages = _chapter_documents(book, context, breaks)
+    chapter_items, chapter_pages = _chapter_documents(book, context, breaks, kept, counted)
     toc = _toc(book)
     nav_context = {"toc": toc, "landmarks": _landmarks(book, has_cover), "contents_title": language.label("contents"), **context}
     # The contents' own page markers belong in the page list too: place them once to learn
@@ -113,24 +115,25 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
     return repack(_zip(package, modified), modified, book.meta.language, deflate_cache)
 
 
-def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageBreak, ...]]
+def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageBreak, ...]],
+                       kept: KeptDocuments, facts: list[dict[str, int]],
                        ) -> tuple[list[epub.EpubItem], list[tuple[str, str, str]]]:
     """The chapters in reading order, each part's title page before its first chapter.
 
-    Also returns the chapters' page-list entries (file, label, id).
+    Also returns the chapters' page-list entries (file, label, id). ``kept`` has the
+    documents of unchanged chapters; ``facts`` are what each chapter contains.
     """
     items, pages = [], []
-    kept = KeptDocuments(book, context)
     for position, chapter in enumerate(book.chapters):
         if book.starts_part(position):
             items.append(_part_document(chapter.part, context))
         chapter_breaks = breaks.get(chapter.id, ())
-        finished, page_ids = None if chapter_breaks else kept.get(chapter), []
+        finished, page_ids = None if chapter_breaks else kept.document(chapter, context), []
         if finished is None:
             xhtml = render_template("epub/chapter.xhtml", chapter=chapter, **context)
             finished, page_ids = _finish_document(xhtml, chapter, book, chapter_breaks)
             if not chapter_breaks:
-                kept.put(chapter, finished)
+                kept.put(chapter, facts[position], context, finished)
         has_math = "<math" in chapter.body or any("<math" in note.body for note in chapter.footnotes)
         items.append(_document(chapter.id, chapter_file(chapter), finished, ["mathml"] if has_math else []))
         pages += [(chapter_file(chapter), label, page_id) for label, page_id in page_ids]

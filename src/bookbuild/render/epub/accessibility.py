@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...model import Book
+from ...model import Book, Chapter
 from ...xhtml import parse_fragment
 
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
@@ -37,26 +37,40 @@ class BookFacts:
         return self.images_without_alt == 0 and self.tables_without_headers == 0
 
 
-def book_facts(book: Book, has_page_list: bool) -> BookFacts:
-    """Count what the chapters contain; bodies and footnotes alike."""
-    counts = dict(images=0, decorative_images=0, images_without_alt=0, tables=0, tables_without_headers=0)
-    has_mathml = False
-    for chapter in book.chapters:
-        for body in (chapter.body, *(note.body for note in chapter.footnotes)):
-            wrapper = parse_fragment(body)
-            for image in wrapper.iter("img"):
-                counts["images"] += 1
-                if image.get("alt"):
-                    continue
-                key = "decorative_images" if image.get("role") in ("presentation", "none") else "images_without_alt"
-                counts[key] += 1
-            for table in wrapper.iter("table"):
-                counts["tables"] += 1
-                if next(table.iter("th"), None) is None:
-                    counts["tables_without_headers"] += 1
-            has_mathml = has_mathml or next(wrapper.iter("math", f"{{{MATHML_NS}}}math"), None) is not None
+FACT_COUNTS = ("images", "decorative_images", "images_without_alt", "tables", "tables_without_headers", "mathml")
+
+
+def chapter_facts(chapter: Chapter) -> dict[str, int]:
+    """What one chapter contains, body and footnotes alike (:data:`FACT_COUNTS`)."""
+    counts = dict.fromkeys(FACT_COUNTS, 0)
+    for body in (chapter.body, *(note.body for note in chapter.footnotes)):
+        if "<img" not in body and "<table" not in body and "math" not in body:
+            continue  # nothing to count: no need to parse it
+        wrapper = parse_fragment(body)
+        for image in wrapper.iter("img"):
+            counts["images"] += 1
+            if image.get("alt"):
+                continue
+            key = "decorative_images" if image.get("role") in ("presentation", "none") else "images_without_alt"
+            counts[key] += 1
+        for table in wrapper.iter("table"):
+            counts["tables"] += 1
+            if next(table.iter("th"), None) is None:
+                counts["tables_without_headers"] += 1
+        counts["mathml"] += next(wrapper.iter("math", f"{{{MATHML_NS}}}math"), None) is not None
+    return counts
+
+
+def book_facts(book: Book, has_page_list: bool, chapters: list[dict[str, int]] | None = None) -> BookFacts:
+    """The sum of the chapters' facts (``chapters``: each chapter's :func:`chapter_facts`,
+    in order, when the caller has them already)."""
+    counts = dict.fromkeys(FACT_COUNTS, 0)
+    for facts in chapters if chapters is not None else map(chapter_facts, book.chapters):
+        for name in FACT_COUNTS:
+            counts[name] += facts[name]
+    mathml = counts.pop("mathml") > 0
     animated = any(asset.media_type == "image/gif" for asset in book.assets)
-    return BookFacts(**counts, has_mathml=has_mathml, has_page_list=has_page_list, has_animated_images=animated)
+    return BookFacts(**counts, has_mathml=mathml, has_page_list=has_page_list, has_animated_images=animated)
 
 
 def accessibility_metadata(facts: BookFacts, summary: str | None) -> list[tuple[str, str]]:

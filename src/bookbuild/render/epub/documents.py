@@ -3,12 +3,16 @@
 A chapter's XHTML document depends on the chapter as transformed, on what it was transformed
 against (``Book.chapter_keys``, transforms/memo.py: the book-wide ids its links point into
 are part of that) and on the document context (language, direction, metadata, stylesheets);
-bookbuild's templates are in the key through the code fingerprint. Documents with page-break
-markers (``[epub] page_list``) depend on the PDF's layout and are never kept.
+bookbuild's templates are in the key through the code fingerprint. What the accessibility
+metadata counts in the chapter (images, tables, MathML) is kept beside it, so a rebuild does
+not parse the chapter for that either. Documents with page-break markers (``[epub]
+page_list``) depend on the PDF's layout and are never kept.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 
 from ...cache import cache_secret, keyed_hash, prune_folder, write_atomically
@@ -18,48 +22,64 @@ logger = logging.getLogger(__name__)
 
 
 class KeptDocuments:
-    """The finished chapter documents in ``.bookbuild-cache/epub/``, by keyed hash."""
+    """The finished chapter documents in ``.bookbuild-cache/epub/``, by keyed hash.
 
-    def __init__(self, book: Book, context: dict) -> None:
-        self.book = book
+    An entry is the key, the chapter's facts (JSON), the digest of the document context,
+    and the document, a line each; the facts hold whatever the context.
+    """
+
+    def __init__(self, book: Book) -> None:
         self.folder = book.cache_dir / "epub" if book.cache_dir is not None and cache_secret() else None
-        self.context = repr(sorted((name, repr(value)) for name, value in context.items()))
-        self.used: set[str] = set()
+        self.keys: dict[str, str] = {}
+        self.entries: dict[str, tuple[dict[str, int], str, str]] = {}
+        if self.folder is None:
+            return
+        for chapter in book.chapters:
+            transformed = book.chapter_keys.get(chapter.id)
+            if transformed is not None:
+                self.keys[chapter.id] = key = keyed_hash("epub document", transformed)
+                entry = self._load(key)
+                if entry is not None:
+                    self.entries[chapter.id] = entry
 
-    def _key(self, chapter: Chapter) -> str | None:
-        transformed = self.book.chapter_keys.get(chapter.id)
-        if self.folder is None or transformed is None:
-            return None
-        key = keyed_hash("epub document", transformed, self.context)
-        self.used.add(key)
-        return key
+    def facts(self, chapter: Chapter) -> dict[str, int] | None:
+        entry = self.entries.get(chapter.id)
+        return entry[0] if entry else None
 
-    def get(self, chapter: Chapter) -> str | None:
-        """The chapter's document from an earlier build, if it was made from the same inputs."""
-        key = self._key(chapter)
-        if key is None or self.folder is None:
-            return None
-        path = self.folder / f"{key}.xhtml"
-        try:
-            if path.is_symlink():
-                return None
-            data = path.read_bytes()
-        except OSError:
-            return None
-        # The first line names the key: a file renamed or damaged is a miss.
-        head, _, document = data.partition(b"\n")
-        return document.decode("utf-8") if head == key.encode() else None
+    def document(self, chapter: Chapter, context: dict) -> str | None:
+        """The chapter's document from an earlier build, if it was made in the same context."""
+        entry = self.entries.get(chapter.id)
+        return entry[2] if entry and entry[1] == _context_digest(context) else None
 
-    def put(self, chapter: Chapter, document: str) -> None:
-        key = self._key(chapter)
+    def put(self, chapter: Chapter, facts: dict[str, int], context: dict, document: str) -> None:
+        key = self.keys.get(chapter.id)
         if key is None or self.folder is None:
             return
+        data = "\n".join((key, json.dumps(facts, sort_keys=True), _context_digest(context), document))
         try:
-            write_atomically(self.folder / f"{key}.xhtml", key.encode() + b"\n" + document.encode("utf-8"))
+            write_atomically(self.folder / f"{key}.xhtml", data.encode("utf-8"))
         except OSError as exc:
             logger.debug("cannot keep the chapter document: %s", exc)
 
     def prune(self) -> None:
         """Forget documents this build did not use."""
         if self.folder is not None:
-            prune_folder(self.folder, self.used, (".xhtml",))
+            prune_folder(self.folder, set(self.keys.values()), (".xhtml",))
+
+    def _load(self, key: str) -> tuple[dict[str, int], str, str] | None:
+        assert self.folder is not None
+        path = self.folder / f"{key}.xhtml"
+        try:
+            if path.is_symlink():
+                return None
+            head, facts, context, document = path.read_text(encoding="utf-8").split("\n", 3)
+            counts = json.loads(facts)
+            if head != key or not all(isinstance(v, int) for v in counts.values()):
+                return None  # a file renamed or damaged is a miss
+            return counts, context, document
+        except (OSError, ValueError, AttributeError):
+            return None
+
+
+def _context_digest(context: dict) -> str:
+    return hashlib.sha256(repr(sorted((name, repr(value)) for name, value in context.items())).encode()).hexdigest()
