@@ -12,7 +12,6 @@ import re
 from functools import cache
 from typing import Any
 
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
@@ -111,6 +110,8 @@ def markdown_to_html(text: str, file: str, language: str = "en",
 
 
 def _front_matter(token: Token, file: str) -> dict[str, Any]:
+    import yaml  # a tenth of the imports of a rebuild, for the chapters that have front matter
+
     try:
         data = yaml.safe_load(token.content) or {}
     except yaml.YAMLError as exc:
