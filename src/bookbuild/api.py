@@ -69,6 +69,7 @@ def load_book(
     progress: Progress | None = None,
     total_steps: int | None = None,
     cache: bool = True,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Book:
     """Read every chapter once and run the transforms: the one model all renderers share.
 
@@ -84,8 +85,10 @@ def load_book(
             progress(display_path(entry.path), index, total)
 
     if read is read_book_chapter:
-        chapters = read_chapters(manifest, reporter, cache=cache, progress=chapter_read)
+        chapters = read_chapters(manifest, reporter, cache=cache, progress=chapter_read, meanwhile=meanwhile)
     else:
+        if meanwhile is not None:
+            meanwhile()
         chapters = []
         for index, entry in enumerate(manifest.chapters, start=1):
             chapters.append(read(entry, index, reporter, manifest))
@@ -180,8 +183,17 @@ def build(
         _check_target(target, manifest)
     total = len(manifest.chapters) + len(targets)
     workers = _start_pdf_workers(manifest) if "pdf" in targets else None
+    early: dict[str, object] = {}
+
+    def start_cover() -> None:  # the EPUB's generated cover, drawn while the chapters are read
+        if "epub" in targets:
+            from .render.epub import start_cover
+
+            early["cover"] = start_cover(manifest, cache_dir(manifest) if options.cache else None)
+
     try:
-        book = load_book(manifest, reporter, progress=progress, total_steps=total, cache=options.cache)
+        book = load_book(manifest, reporter, progress=progress, total_steps=total, cache=options.cache,
+                         meanwhile=start_cover)
         for target in targets.values():
             _check_target(target, manifest, tuple(a.source for a in book.assets if a.source.is_absolute()))
         _check_strict(options, reporter)
@@ -195,7 +207,7 @@ def build(
                 if progress is not None:
                     progress(label, step - 1, total)
 
-            data = _render(fmt, book, reporter, note, workers)
+            data = _render(fmt, book, reporter, note, workers, early.get("cover"))
             _check_strict(options, reporter)
             write_atomically(target, data)
             results.append(BuildResult(fmt, target, len(data), time.perf_counter() - started))
@@ -226,13 +238,14 @@ def _check_strict(options: BuildOptions, reporter: Reporter) -> None:
 
 
 def _render(fmt: str, book: Book, reporter: Reporter, note: Callable[[str], None] | None = None,
-            workers: object | None = None) -> bytes:
-    """One format's bytes; ``workers`` (from :func:`_start_pdf_workers`) make a parallel PDF."""
+            workers: object | None = None, early_cover: object | None = None) -> bytes:
+    """One format's bytes; ``workers`` (from :func:`_start_pdf_workers`) make a parallel PDF;
+    ``early_cover`` is the EPUB's generated cover when it was started during the build."""
     book = for_format(book, fmt)
     if fmt == "epub":
         from .render.epub import render_epub
 
-        return render_epub(book, reporter)
+        return render_epub(book, reporter, early_cover)  # type: ignore[arg-type]
     if fmt == "pdf":
         if workers is not None:
             from .render.pdf_parallel import render_pdf_parallel

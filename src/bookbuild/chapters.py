@@ -27,8 +27,13 @@ PARALLEL_FROM = 12
 
 
 def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
-                  progress: Callable[[ChapterEntry, int], None] | None = None) -> tuple[Chapter, ...]:
-    """Every chapter in reading order; ``progress(entry, index)`` after each one."""
+                  progress: Callable[[ChapterEntry, int], None] | None = None,
+                  meanwhile: Callable[[], None] | None = None) -> tuple[Chapter, ...]:
+    """Every chapter in reading order; ``progress(entry, index)`` after each one.
+
+    ``meanwhile()`` is called once the worker processes are forked (at once when there are
+    none): the place to start threads that work while the chapters are read.
+    """
     store = ChapterCache(manifest) if cache else None
     entries = list(enumerate(manifest.chapters, start=1))
     looked_up = {index: store.lookup(entry, index) if store else (None, None) for index, entry in entries}
@@ -45,6 +50,8 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
     try:
         futures = {index: pool.submit(_parse_in_worker, entry, index, manifest, folder)
                    for index, entry in todo} if pool else {}
+        if meanwhile is not None:  # the pool forks its workers on the first submit
+            meanwhile()
         chapters = []
         for index, entry in entries:
             key, parsed = looked_up[index]

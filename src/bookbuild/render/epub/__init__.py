@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from ebooklib import epub
 from lxml import etree
 
 from ...errors import Reporter
 from ...fonts import font_content
-from ...manifest import CHAPTER_KINDS
+from ...manifest import CHAPTER_KINDS, Manifest
 from ...model import Book, Chapter, Part
 from ...resources import display_path, stylesheet
 from ...stylesheets import epub_stylesheet
@@ -73,8 +75,9 @@ def chapter_file(chapter: Chapter) -> str:
     return f"{chapter.id}.xhtml"
 
 
-def render_epub(book: Book, reporter: Reporter) -> bytes:
-    """The EPUB as bytes; byte-identical for unchanged sources."""
+def render_epub(book: Book, reporter: Reporter, early_cover: Future[bytes] | None = None) -> bytes:
+    """The EPUB as bytes; byte-identical for unchanged sources. ``early_cover`` is the
+    generated cover from :func:`start_cover`, when it was started during the build."""
     modified = modified_time(book.source_mtime)
     breaks = page_breaks(book) if book.manifest.epub.page_list else {}
     kept = KeptDocuments(book)
@@ -87,7 +90,7 @@ def render_epub(book: Book, reporter: Reporter) -> bytes:
     if page_progression(book):
         package.set_direction(page_progression(book))
 
-    front, has_cover, title_pages = _front_matter(book, package, context, breaks, reporter)
+    front, has_cover, title_pages = _front_matter(book, package, context, breaks, reporter, early_cover)
 
     chapter_items, chapter_pages = _chapter_documents(book, context, breaks, kept, counted)
     toc = _toc(book)
@@ -163,13 +166,13 @@ def _toc(book: Book) -> tuple[TocEntry, ...]:
 
 
 def _front_matter(book: Book, package: epub.EpubBook, context: dict, breaks: dict[str, tuple[PageBreak, ...]],
-                  reporter: Reporter) -> tuple[list[epub.EpubItem], bool, list[tuple[str, str, str]]]:
+                  reporter: Reporter, early_cover: Future[bytes] | None) -> tuple[list[epub.EpubItem], bool, list[tuple[str, str, str]]]:
     """Cover page (with its image), title page and copyright page, in reading order.
 
     Also returns whether there is a cover, and the title page's page-list entries (file, label, id).
     """
     front = []
-    cover = _cover(book, reporter)
+    cover = _cover(book, reporter, early_cover)
     if cover is not None:
         package.add_item(_image(cover.href, cover.media_type, cover.content, properties=["cover-image"]))
         package.add_metadata(None, "meta", "", {"name": "cover", "content": _item_id(cover.href)})
@@ -226,7 +229,7 @@ def _package(book: Book, accessibility: list[tuple[str, str]], has_page_list: bo
     return package
 
 
-def _cover(book: Book, reporter: Reporter) -> Cover | None:
+def _cover(book: Book, reporter: Reporter, early_cover: Future[bytes] | None) -> Cover | None:
     """The manifest's cover image, else a generated one unless ``[epub] generate_cover = false``."""
     if book.cover is not None and book.cover.media_type not in COVER_TYPES:
         reporter.warn(f"cover '{book.cover.source.name}' is not a JPEG, PNG, GIF, WebP or SVG image: not used",
@@ -236,12 +239,32 @@ def _cover(book: Book, reporter: Reporter) -> Cover | None:
                      f"Cover of {book.meta.title}")
     if not book.manifest.epub.generate_cover:
         return None
+    data = early_cover.result() if early_cover is not None else generated_cover(book.manifest, book.cache_dir)
+    return Cover("images/cover.png", "image/png", data, cover_alt_text(book.meta))
+
+
+def generated_cover(manifest: Manifest, cache_dir: Path | None) -> bytes:
+    """The typographic cover drawn from the metadata (kept in the book's cache)."""
     from PIL import __version__ as pillow
 
-    meta = book.meta
+    meta = manifest.meta
     parts = [pillow, meta.title, meta.subtitle or "", "\0".join(meta.authors), meta.language, fontconfig_state()]
-    data = derived_file(book.cache_dir, "cover", parts, lambda: generate_cover(meta))
-    return Cover("images/cover.png", "image/png", data, cover_alt_text(meta))
+    return derived_file(cache_dir, "cover", parts, lambda: generate_cover(meta))
+
+
+def start_cover(manifest: Manifest, cache_dir: Path | None) -> Future[bytes] | None:
+    """The generated cover, drawn on a thread (None: the book has its own or wants none).
+
+    Drawing and encoding it took a tenth of a cold build after the chapters were read;
+    Pillow lets go of the GIL for much of it, so it can be made while they are read.
+    Call this once no process will be forked any more (threads and fork do not mix).
+    """
+    if manifest.cover is not None or not manifest.epub.generate_cover:
+        return None
+    pool = ThreadPoolExecutor(1, thread_name_prefix="bookbuild-cover")
+    future = pool.submit(generated_cover, manifest, cache_dir)
+    pool.shutdown(wait=False)
+    return future
 
 
 def _landmarks(book: Book, has_cover: bool) -> list[dict[str, str]]:
