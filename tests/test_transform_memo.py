@@ -130,6 +130,18 @@ def test_warnings_of_memo_hits_are_replayed_in_order(book: Path, memos: list) ->
     incremental_matches_scratch(book, memos)
 
 
+def test_warnings_name_files_from_the_folder_the_build_runs_in(book: Path, memos: list,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(book.parent)
+    _, here, _ = epub(book, "first.epub")
+    assert any(w.startswith("book/one.md:") for w in here)
+    monkeypatch.chdir(book)
+    _, there, _ = epub(book, "second.epub")
+    assert any(w.startswith("one.md:") for w in there) and not any(w.startswith("book/") for w in there)
+    _, scratch, _ = epub(book, "scratch.epub", cache=False)
+    assert there == scratch
+
+
 EDITS = {
     # an id of an earlier chapter takes "results": the later heading becomes results-2
     "clashing id": ("one.md", lambda t: t + '\nAn <span id="results">earlier</span> anchor.\n',

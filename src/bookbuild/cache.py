@@ -116,7 +116,7 @@ class ChapterCache:
     def key(self, entry: ChapterEntry, index: int, source: bytes) -> str:
         """The hash naming the entry for this chapter in this context."""
         digest = hmac.new(cache_secret() or b"", digestmod=hashlib.sha256)
-        for part in (self.context, str(entry.path.resolve()), str(index), repr(entry.title)):
+        for part in (self.context, working_folder(), str(entry.path.resolve()), str(index), repr(entry.title)):
             digest.update(part.encode("utf-8") + b"\0")
         digest.update(hashlib.sha256(source).digest())
         return digest.hexdigest()
@@ -205,6 +205,15 @@ def replay(warnings: list[Diagnostic], reporter: Reporter) -> None:
     for warning in warnings:
         reporter.warn(warning.message, warning.location.file, warning.location.line,
                       warning.location.col, warning.hint)
+
+
+def working_folder() -> str:
+    """The folder the build runs in: recorded warnings name files relative to it, so the
+    entries that replay warnings are keyed by it too."""
+    try:
+        return str(Path.cwd().resolve())
+    except OSError:
+        return ""
 
 
 def context_fingerprint(manifest: Manifest) -> str:

@@ -35,7 +35,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..cache import cache_secret, context_fingerprint, file_digest, keyed_hash, prune_folder, write_atomically
+from ..cache import (
+    cache_secret, context_fingerprint, file_digest, keyed_hash, prune_folder, working_folder, write_atomically,
+)
 from ..errors import BookError, Diagnostic, Location, Reporter
 from ..model import Book, Chapter, Footnote, Heading
 from ..resources import is_external, resolve_in_book, split_reference
@@ -44,9 +46,6 @@ from .bodies import Bodies
 from .numbering import numbered_kind
 
 logger = logging.getLogger(__name__)
-
-STAGES = ("ids", "links", "crossrefs")  # the stages that may warn
-
 
 @dataclass
 class Transformed:
@@ -85,7 +84,7 @@ class TransformMemo:
         exports.save()
         book_digest = digest.hexdigest()
         for chapter in book.chapters:
-            key = _mac(context, book_digest, contents[chapter.id])
+            key = _mac(context, working_folder(), book_digest, contents[chapter.id])
             self.keys[chapter.id] = key
             entry = self._load(key)
             if entry is not None:
