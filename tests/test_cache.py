@@ -354,3 +354,17 @@ def test_highlighted_code_blocks_are_kept_per_chapter(book: Path, monkeypatch: p
     (book / "book.toml").write_text(MANIFEST.replace(', "chapters/three.md"', ""), encoding="utf-8")
     epub_text(book, "third.epub")
     assert not list((book / ".bookbuild-cache" / "code").glob("*.json"))  # not a chapter any more
+
+
+def test_replayed_parse_warnings_name_files_from_the_working_folder(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (book / "chapters" / "three.md").write_text("# Three\n\n<script>alert(1)</script>\n\nText.\n", encoding="utf-8")
+
+    def warned_files() -> set[str]:
+        reporter = Reporter()
+        build(book, ["epub"], output=book.parent / "out.epub", reporter=reporter)
+        return {d.location.file for d in reporter.warnings if "script" in d.message}
+
+    monkeypatch.chdir(book.parent)
+    assert warned_files() == {"book/chapters/three.md"}
+    monkeypatch.chdir(book)
+    assert warned_files() == {"chapters/three.md"}
