@@ -264,7 +264,8 @@ def _check_target(target: Path, manifest: Manifest, assets: tuple[Path, ...] = (
         raise OutputError(f"output '{name}' is a folder", hint="name a file, e.g. -o out/book.epub")
     if target.exists() and not target.is_symlink() and not target.is_file():
         raise OutputError(f"output '{name}' is a device or special file", hint="name a regular file")
-    inputs = {manifest.path.resolve(), *(c.path.resolve() for c in manifest.chapters), *manifest.styles, *assets}
+    # The manifest's own paths are real paths already (resources.resolve_in_book).
+    inputs = {manifest.path.resolve(), *(c.path for c in manifest.chapters), *manifest.styles, *assets}
     if manifest.cover is not None:
         inputs.add(manifest.cover)
     if target.resolve() in inputs or (target.exists() and any(_same_file(target, path) for path in inputs)):
