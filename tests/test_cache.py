@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import bookbuild
-from bookbuild import cache
+from bookbuild import cache, chapter_cache
 from bookbuild.api import BuildOptions, apply_options, build, read_book_chapter
 from bookbuild.errors import Reporter
 from bookbuild.manifest import load_manifest
@@ -61,7 +61,7 @@ def parsed_names(folder: Path, options: BuildOptions | None = None) -> list[str]
     """Which chapters a load of the book parses (rather than takes from the cache)."""
     manifest = apply_options(load_manifest(folder), options or BuildOptions())
     reader = CountingReader()
-    store = cache.ChapterCache(manifest)
+    store = chapter_cache.ChapterCache(manifest)
     for index, entry in enumerate(manifest.chapters, start=1):
         store.get(entry, index, Reporter(), reader)
     store.prune()
@@ -206,7 +206,7 @@ def test_round_trip_keeps_every_field(book: Path) -> None:
     manifest = load_manifest(book)
     for index, entry in enumerate(manifest.chapters, start=1):
         chapter = read_chapter(entry, index)
-        assert cache.loads(json.dumps(cache.encode(chapter))) == chapter
+        assert chapter_cache.loads(json.dumps(chapter_cache.encode(chapter))) == chapter
 
 
 def test_epub_zip_is_plain_reproducible_and_survives_a_damaged_deflate_cache(book: Path) -> None:

@@ -1,67 +1,41 @@
-"""Incremental rebuilds: parsed chapters kept in ``.bookbuild-cache/`` beside book.toml.
+"""Keyed caches in ``.bookbuild-cache/`` beside book.toml: what every cache of a build shares.
 
-Reading a chapter is pure (house rule 8): its result depends only on the chapter file, its
-place in the book, the options and the code that parses it. So a parsed chapter is stored
-under a key hashing all of those, and reused while the key matches. A wrong hit would
-silently build an out-of-date book, the worst failure here, so the key errs on the side of
-missing: it covers
-
-* the chapter's bytes, absolute path, index and title override;
-* the bookbuild version and the bytes of bookbuild's own code (a developer's edit counts),
-  plus the installed distributions next to the parsing libraries (an upgrade counts);
-* the book's metadata and format options, and every stylesheet (shared and the book's);
-* a cache format number, bumped whenever the entries change shape.
-
-An entry also lists the images its chapter shows, with their hashes; an entry whose images
-changed (or appeared, or went away) is a miss. It keeps the warnings the chapter gave when it
-was parsed (raw HTML cleaned, control characters removed, ...) and replays them on a hit, so a
-cached build says what an uncached one says. A chapter that includes other files
-(``{{#include ...}}``) is never cached: the key cannot see the included files. The folder is safe to delete at any time,
-entries are written atomically, and any unreadable entry is simply a miss. Entries are JSON,
-never pickle: a cache folder shipped inside someone else's book must not run code. Nor may it
-smuggle content past the HTML cleaning: keys are keyed hashes (HMAC) with a secret kept in the
-user's own cache folder (``$XDG_CACHE_HOME/bookbuild/cache-key``), so an entry written
-elsewhere never matches; and a cache folder that is a symlink (or lies outside the book) is
-not used at all, so the cache never reads or writes outside the book folder.
+Each kind of entry (parsed chapters: chapter_cache.py; transformed chapters:
+transforms/memo.py; EPUB documents, deflated zip members, laid-out PDF pieces, the
+generated cover, checked images, highlighted code) is named by a keyed hash (HMAC) with a
+secret kept in the user's own cache folder (``$XDG_CACHE_HOME/bookbuild/cache-key``), so
+an entry written elsewhere (a cache folder shipped inside someone else's book) never
+matches; a cache folder that is a symlink, or lies outside the book, is not used at all.
+Keys cover bookbuild's code and the libraries that shape the output (a developer's edit or
+an upgrade counts), the book's metadata, options and stylesheets where they matter, and a
+format number bumped whenever entries change shape. Entries are written atomically, any
+unreadable entry is a miss, entries are JSON or plain bytes (never pickle), and the folder
+is safe to delete at any time.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
-import html
 import importlib.util
 import json
 import logging
 import os
-import re
 import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-from . import model
-from .errors import Diagnostic, Location, Reporter
-from .manifest import ChapterEntry, Manifest
-from .resources import PACKAGE_DIR, is_external, split_reference, stylesheet
+from .manifest import Manifest
+from .resources import PACKAGE_DIR, stylesheet
 
 CACHE_DIR_NAME = ".bookbuild-cache"
 FORMAT = 2
 # Libraries whose behaviour shapes a parsed chapter; their installed versions are in the key.
 PARSING_LIBRARIES = ("markdown_it", "mdit_py_plugins", "lxml", "yaml")
 SHARED_SHEETS = ("base.css", "epub.css", "print.css")
-_IMG_SRC = re.compile(r"<img\b[^>]*?\ssrc=\"([^\"]*)\"")
-_MODEL_TYPES = {cls.__name__: cls for cls in (model.Heading, model.Footnote, model.Asset, model.Part, model.Chapter)}
 
 logger = logging.getLogger(__name__)
-
-# A parsed chapter and the warnings its reader gave.
-Parsed = tuple[model.Chapter, list[Diagnostic]]
-# read(entry, index, reporter, manifest): see api.ChapterReader
-ChapterReader = Callable[[ChapterEntry, int, Reporter, Manifest], model.Chapter]
-_INCLUDE = re.compile(rb"\{\{#(rustdoc_)?include\b")
 
 
 def cache_dir(manifest: Manifest) -> Path | None:
@@ -100,95 +74,6 @@ def cache_secret() -> bytes | None:
         return None
 
 
-class ChapterCache:
-    """The parsed-chapter entries of one book, for one build's context (code, options, CSS)."""
-
-    def __init__(self, manifest: Manifest) -> None:
-        self.manifest = manifest
-        folder = cache_dir(manifest)
-        self.enabled = folder is not None
-        self.folder = (folder or manifest.root / CACHE_DIR_NAME) / "chapters"
-        self.context = context_fingerprint(manifest)
-        self.used: set[str] = set()
-        self.hits = 0
-        self.misses = 0
-
-    def key(self, entry: ChapterEntry, index: int, source: bytes) -> str:
-        """The hash naming the entry for this chapter in this context."""
-        digest = hmac.new(cache_secret() or b"", digestmod=hashlib.sha256)
-        for part in (self.context, working_folder(), str(entry.path.resolve()), str(index), repr(entry.title)):
-            digest.update(part.encode("utf-8") + b"\0")
-        digest.update(hashlib.sha256(source).digest())
-        return digest.hexdigest()
-
-    def lookup(self, entry: ChapterEntry, index: int) -> tuple[str | None, Parsed | None]:
-        """The entry's key (None: this chapter is not cached) and, on a hit, the chapter and the
-        warnings it gave when it was parsed."""
-        try:
-            source = entry.path.read_bytes()
-        except OSError:
-            return None, None  # the reader reports the problem with its location
-        if not self.enabled or _INCLUDE.search(source):
-            return None, None
-        key = self.key(entry, index, source)
-        self.used.add(key)
-        cached = self._load(key, entry)
-        if cached is None:
-            self.misses += 1
-        else:
-            self.hits += 1
-        return key, cached
-
-    def put(self, key: str | None, parsed: Parsed) -> None:
-        """Keep a freshly parsed chapter (and its warnings) under ``key`` from :meth:`lookup`."""
-        if key is not None:
-            self._store(key, *parsed)
-
-    def get(self, entry: ChapterEntry, index: int, reporter: Reporter, read: ChapterReader) -> model.Chapter:
-        """The cached chapter if its key and images still match, else ``read`` it and store it."""
-        key, cached = self.lookup(entry, index)
-        if cached is None:
-            recorder = Reporter()
-            try:
-                cached = (read(entry, index, recorder, self.manifest), recorder.warnings)
-            finally:
-                replay(recorder.warnings, reporter)
-            self.put(key, cached)
-        else:
-            replay(cached[1], reporter)
-        return cached[0]
-
-    def _load(self, key: str, entry: ChapterEntry) -> Parsed | None:
-        try:
-            data = loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-            if data.get("key") != key or data.get("format") != FORMAT:
-                return None
-            if any(file_digest(self.manifest.root / name) != digest for name, digest in data["images"]):
-                return None
-            chapter = data["chapter"]
-            warnings = [Diagnostic("warning", message, Location(file, line, col), hint)
-                        for message, file, line, col, hint in data["warnings"]]
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        if not isinstance(chapter, model.Chapter):
-            return None
-        return chapter.replace(source=entry.path), warnings
-
-    def _store(self, key: str, chapter: model.Chapter, warnings: list[Diagnostic]) -> None:
-        images = [[name, file_digest(self.manifest.root / name)] for name in image_dependencies(chapter, self.manifest)]
-        recorded = [[w.message, w.location.file, w.location.line, w.location.col, w.hint] for w in warnings]
-        data = {"format": FORMAT, "key": key, "images": images, "warnings": recorded, "chapter": encode(chapter)}
-        try:
-            write_atomically(self.folder / f"{key}.json", json.dumps(data, ensure_ascii=False).encode("utf-8"))
-        except OSError as exc:  # a read-only book folder still builds, just never incrementally
-            logger.debug("cannot write the chapter cache: %s", exc)
-
-    def prune(self) -> None:
-        """Drop entries this build did not use, so the folder does not grow without end."""
-        if self.enabled:
-            prune_folder(self.folder, self.used, (".json",))
-
-
 def prune_folder(folder: Path, used: set[str], suffixes: tuple[str, ...]) -> None:
     """Delete the entries (files with these suffixes) whose names this build did not use."""
     try:
@@ -198,13 +83,6 @@ def prune_folder(folder: Path, used: set[str], suffixes: tuple[str, ...]) -> Non
     for path in paths:
         if path.suffix in suffixes and path.stem not in used:
             path.unlink(missing_ok=True)
-
-
-def replay(warnings: list[Diagnostic], reporter: Reporter) -> None:
-    """Hand recorded warnings to the build's reporter, as if they were given now."""
-    for warning in warnings:
-        reporter.warn(warning.message, warning.location.file, warning.location.line,
-                      warning.location.col, warning.hint)
 
 
 def working_folder() -> str:
@@ -285,63 +163,6 @@ def file_digest(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
-
-
-def image_dependencies(chapter: model.Chapter, manifest: Manifest) -> list[str]:
-    """The local images a parsed chapter shows, as paths relative to the book folder."""
-    names = set()
-    root = manifest.root.resolve()
-    for src in _IMG_SRC.findall(chapter.body):
-        src = html.unescape(src)
-        if not src or is_external(src):
-            continue
-        path, _fragment = split_reference(src)
-        if not path:
-            continue
-        target = Path(os.path.normpath(chapter.source.parent / path))
-        if target.is_relative_to(root):
-            names.add(target.relative_to(root).as_posix())
-    return sorted(names)
-
-
-def encode(value: Any) -> Any:
-    """Model values as JSON: dataclasses tagged with their type, paths tagged, tuples as lists."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {field.name: encode(getattr(value, field.name)) for field in dataclasses.fields(value)}
-        return {"__type__": type(value).__name__, **fields}
-    if isinstance(value, Path):
-        return {"__path__": str(value)}
-    if isinstance(value, (tuple, list)):
-        return [encode(item) for item in value]
-    if isinstance(value, dict):
-        return {"__dict__": [[encode(k), encode(v)] for k, v in value.items()]}
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    raise TypeError(f"cannot cache a {type(value).__name__}")
-
-
-def loads(text: str) -> Any:
-    """The inverse of ``json.dumps(encode(value))``; lists come back as tuples, as the model
-    keeps them. Decoded as it is parsed: the parser calls
-    :func:`_decoded` on each object, innermost first (a tenth of a rebuild was a recursive
-    decode in Python)."""
-    return json.loads(text, object_hook=_decoded)
-
-
-def _decoded(value: dict) -> Any:
-    items = {name: _tuples(item) for name, item in value.items()}
-    if "__path__" in items:
-        return Path(items["__path__"])
-    if "__dict__" in items:
-        return {key: item for key, item in items["__dict__"]}
-    if "__type__" in items:
-        cls = _MODEL_TYPES[items.pop("__type__")]
-        return cls(**items)
-    return items
-
-
-def _tuples(value: Any) -> Any:
-    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value
 
 
 def write_atomically(target: Path, data: bytes) -> None:

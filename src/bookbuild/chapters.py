@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cache import CheckedImages, ChapterCache, Parsed, cache_dir, code_file, image_dependencies, prune_folder, replay
+from .cache import CheckedImages, cache_dir, code_file, prune_folder
+from .chapter_cache import ChapterCache, Parsed, image_dependencies, replay
 from .errors import Reporter
 from .manifest import ChapterEntry, Manifest
 from .model import Chapter
