@@ -183,17 +183,10 @@ def build(
         _check_target(target, manifest)
     total = len(manifest.chapters) + len(targets)
     workers = _start_pdf_workers(manifest) if "pdf" in targets else None
-    early: dict[str, object] = {}
-
-    def start_cover() -> None:  # the EPUB's generated cover, drawn while the chapters are read
-        if "epub" in targets:
-            from .render.epub import start_cover
-
-            early["cover"] = start_cover(manifest, cache_dir(manifest) if options.cache else None)
-
+    early: dict[str, object] = {}  # work started while the chapters are read
     try:
         book = load_book(manifest, reporter, progress=progress, total_steps=total, cache=options.cache,
-                         meanwhile=start_cover)
+                         meanwhile=lambda: early.update(_start_epub_cover(manifest, options) if "epub" in targets else {}))
         for target in targets.values():
             _check_target(target, manifest, tuple(a.source for a in book.assets if a.source.is_absolute()))
         _check_strict(options, reporter)
@@ -217,6 +210,13 @@ def build(
         if workers is not None:  # a build that failed before the PDF stops them here
             workers.close()
     return results
+
+
+def _start_epub_cover(manifest: Manifest, options: BuildOptions) -> dict[str, object]:
+    """The EPUB's generated cover, drawn on a thread while the chapters are read."""
+    from .render.epub import start_cover
+
+    return {"cover": start_cover(manifest, cache_dir(manifest) if options.cache else None)}
 
 
 def _start_pdf_workers(manifest: Manifest):  # noqa: ANN202 - a pdf_workers.WorkerPool, imported only here
