@@ -2,16 +2,17 @@
 
 Deflating is a pure function of a member's bytes, and on a rebuild after one chapter edit
 almost every member is byte-for-byte what it was; compressing them again was a quarter of
-the rebuild. So each member's raw deflate stream is kept in the cache under the SHA-256 of
-its bytes. The cache can only ever hand back the compression of exactly those bytes, so it
-cannot make a wrong hit. :mod:`zipfile` cannot write already-compressed data, hence this
-small writer; it produces a plain zip (no zip64, no extra fields) any reader accepts.
+the rebuild. So each member's raw deflate stream is kept in the cache under a keyed hash
+of its bytes, with a tag only this user's build could have made for that stream.
+:mod:`zipfile` cannot write already-compressed data, hence this small writer; it produces
+a plain zip (no zip64, no extra fields) any reader accepts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import os
 import struct
 import zlib
@@ -19,7 +20,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..cache import write_atomically
+from ..cache import cache_secret, keyed_hash, write_atomically
 
 LEVEL = 6  # zlib's default: level 9 took 35% longer for 1% smaller text
 _VERSION = 20  # "2.0": deflate
@@ -29,28 +30,35 @@ _UTF8_NAME = 0x800
 
 
 class DeflateCache:
-    """Raw deflate streams of member bytes, one file each, named by the bytes' hash."""
+    """Raw deflate streams of member bytes, one file each, named by a keyed hash of the bytes.
+
+    A file is a tag and the stream: the tag is an HMAC (the user's cache secret) of the name
+    and the stream's SHA-256, so a damaged file, or one that a book shipped in its cache
+    folder, is a miss. Checking the tag hashes the compressed stream; decompressing it to
+    compare, as before, was 0.018 s of a 0.5 s rebuild.
+    """
 
     def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
+        self.folder = folder if folder is not None and cache_secret() is not None else None
         self.used: set[str] = set()
 
     def deflate(self, data: bytes) -> bytes:
         """The raw deflate stream of ``data``, from the cache when these bytes were seen before."""
         if self.folder is None:
             return _deflate(data)
-        name = f"{hashlib.sha256(data).hexdigest()}-{LEVEL}"
+        name = keyed_hash("deflate", hashlib.sha256(data).hexdigest(), str(LEVEL))
         self.used.add(name)
         path = self.folder / name
         try:
             cached = path.read_bytes()
-            if zlib.decompress(cached, -15) == data:  # cheap next to deflating; a damaged file is a miss
-                return cached
-        except (OSError, zlib.error):
+            tag, stream = cached[:_TAG], cached[_TAG:]
+            if hmac.compare_digest(tag, _tag(name, stream)):
+                return stream
+        except OSError:
             pass
         compressed = _deflate(data)
         try:
-            write_atomically(path, compressed)
+            write_atomically(path, _tag(name, compressed) + compressed)
         except OSError:
             pass  # a read-only book folder builds, just without the cache
         return compressed
@@ -62,6 +70,13 @@ class DeflateCache:
         for path in self.folder.iterdir():
             if path.name not in self.used and not path.name.startswith("."):
                 path.unlink(missing_ok=True)
+
+
+_TAG = 32
+
+
+def _tag(name: str, stream: bytes) -> bytes:
+    return hmac.new(cache_secret() or b"", name.encode() + hashlib.sha256(stream).digest(), hashlib.sha256).digest()
 
 
 def _deflate(data: bytes) -> bytes:

@@ -14,10 +14,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import pygments  # only the package (its version); its lexers are imported when a block is highlighted
 from markdown_it.token import Token
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 
 from ..cache import keyed_hash, write_atomically
 from .blocks import parse_attrs
@@ -39,6 +37,10 @@ def fence_options(info: str) -> tuple[str, bool]:
 
 @cache
 def _lexer(language: str) -> Any:
+    # Pygments is imported when a block is highlighted: a rebuild finds most blocks kept.
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         return get_lexer_by_name(language, stripnl=False, ensurenl=False)
     except ClassNotFound:
@@ -46,7 +48,9 @@ def _lexer(language: str) -> Any:
 
 
 @cache
-def _formatter() -> HtmlFormatter:
+def _formatter() -> Any:
+    from pygments.formatters import HtmlFormatter
+
     return HtmlFormatter(nowrap=True, style=PYGMENTS_STYLE)
 
 
@@ -90,9 +94,7 @@ class Highlights:
     def highlight(self, code: str, language: str, linenos: bool) -> str:
         if self.path is None:
             return highlight(code, language, linenos)
-        from pygments import __version__ as pygments_version
-
-        key = keyed_hash("code", pygments_version, PYGMENTS_STYLE, language, str(linenos), code)
+        key = keyed_hash("code", pygments.__version__, PYGMENTS_STYLE, language, str(linenos), code)
         html = self.known.get(key)
         if html is None:
             html = highlight(code, language, linenos)
