@@ -1,15 +1,14 @@
 """The EPUB zip, re-packed so that unchanged sources give the same bytes (reproducible-builds.org).
 
-ebooklib writes a valid container but with the clock's timestamps and an OPF without the
-package-level ``xml:lang`` that Ace asks for; this is the last stage and fixes both.
+ebooklib makes the files of a valid EPUB (render/epub keeps them as written rather than
+zipped) with an OPF without the package-level ``xml:lang`` that Ace asks for; this last
+stage adds it and zips the files with every timestamp the sources' time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
-import zipfile
 from pathlib import Path
 
 from lxml import etree
@@ -27,23 +26,17 @@ def modified_time(source_mtime: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).replace(tzinfo=None)
 
 
-def repack(data: bytes, modified: dt.datetime, language: str, deflate_cache: Path | None = None) -> bytes:
-    """The same entries, ``mimetype`` first and stored, every timestamp set to ``modified``.
+def repack(files: list[tuple[str, bytes]], modified: dt.datetime, language: str,
+           deflate_cache: Path | None = None) -> bytes:
+    """The zip of ebooklib's files: ``mimetype`` first and stored, every timestamp ``modified``.
 
-    ebooklib's zip arrives uncompressed; members are deflated once here, reusing the cached
-    deflate streams of unchanged bytes (epub_zip) when ``deflate_cache`` names a folder.
+    Members are deflated once here, reusing the cached deflate streams of unchanged bytes
+    (epub_zip) when ``deflate_cache`` names a folder.
     """
-    source = zipfile.ZipFile(io.BytesIO(data))
-    names = sorted(source.namelist(), key=lambda name: name != "mimetype")
-
-    def members():  # noqa: ANN202 - a generator of (name, bytes, stored)
-        for name in names:
-            content = source.read(name)
-            if name == OPF_NAME:
-                content = _finish_package(content, language)
-            yield name, content, name == "mimetype"
-
-    return write_zip(members(), modified, DeflateCache(deflate_cache))
+    ordered = sorted(files, key=lambda file: file[0] != "mimetype")  # stable: ebooklib's order
+    members = [(name, _finish_package(data, language) if name == OPF_NAME else data, name == "mimetype")
+               for name, data in ordered]
+    return write_zip(members, modified, DeflateCache(deflate_cache))
 
 
 def _finish_package(opf: bytes, language: str) -> bytes:
