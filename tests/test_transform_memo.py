@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild.api import BuildOptions, build
+from bookbuild.api import BuildOptions, build, load_book
 from bookbuild.errors import Reporter
+from bookbuild.manifest import load_manifest
 from bookbuild.render.epub import documents
 from bookbuild.transforms import memo as memo_module
 from conftest import FEATURES_BOOK, SAMPLE_BOOK, write_book
@@ -229,15 +230,50 @@ def test_kept_documents_are_checked_against_their_names(book: Path, memos: list)
     incremental_matches_scratch(book, memos)
 
 
-@pytest.mark.parametrize("source", [SAMPLE_BOOK, FEATURES_BOOK], ids=["sample", "features"])
-def test_real_books_rebuild_to_the_same_bytes(source: Path, tmp_path: Path, memos: list) -> None:
+TOUR = FEATURES_BOOK.parent.parent.parent / "examples" / "feature-tour"
+BOOKS = [SAMPLE_BOOK, FEATURES_BOOK, TOUR, FEATURES_BOOK.parent / "accessible", FEATURES_BOOK.parent / "fa"]
+
+
+@pytest.mark.parametrize("source", BOOKS, ids=[b.name for b in BOOKS])
+def test_real_books_rebuild_to_the_same_book_and_bytes(source: Path, tmp_path: Path, memos: list) -> None:
+    """The feature tour (parts, includes, math, an XHTML chapter, front and back matter), a
+    part book and a right-to-left book: after an edit to the last Markdown chapter, the
+    memo's book is the book made without any cache, field by field, and so is the EPUB."""
     folder = tmp_path / source.name
     shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".bookbuild-cache", "dist"))
     epub(folder, "first.epub")
-    chapter = sorted((folder / "chapters").glob("*.md"))[-1]
+    chapter = sorted(folder.glob("chapters/*.md"))[-1]
     chapter.write_text(chapter.read_text(encoding="utf-8") + "\nOne more paragraph.\n", encoding="utf-8")
     members, warnings, data = epub(folder, "incremental.epub")
     assert len(memos[-1].entries) == len(memos[-1].keys) - 1
     _, scratch_warnings, scratch = epub(folder, "scratch.epub", cache=False)
     assert (data, warnings) == (scratch, scratch_warnings)
     assert any(b"One more paragraph." in data for data in members.values())
+    manifest = load_manifest(folder)
+    remembered, fresh = load_book(manifest, Reporter()), load_book(manifest, Reporter(), cache=False)
+    assert len(memos[-2].entries) == len(memos[-2].keys) > 0  # the first load: every chapter a hit
+    assert remembered.chapters == fresh.chapters and remembered.assets == fresh.assets
+    assert remembered.labels == fresh.labels and remembered.id_owner == fresh.id_owner
+
+
+@pytest.mark.parametrize("change", ["stylesheet", "language", "version"])
+def test_the_build_context_is_in_every_key(book: Path, memos: list, monkeypatch: pytest.MonkeyPatch,
+                                           change: str) -> None:
+    manifest = book / "book.toml"
+    manifest.write_text(MANIFEST.replace('chapters = [', 'styles = ["extra.css"]\nchapters = ['), encoding="utf-8")
+    (book / "extra.css").write_text("p { color: black; }\n", encoding="utf-8")
+    epub(book, "first.epub")
+    epub(book, "second.epub")
+    assert len(memos[-1].entries) == 3
+    if change == "stylesheet":
+        (book / "extra.css").write_text("p { color: #222; }\n", encoding="utf-8")
+    elif change == "language":
+        manifest.write_text(manifest.read_text(encoding="utf-8").replace('"en"', '"fr"'), encoding="utf-8")
+    else:
+        import bookbuild
+
+        monkeypatch.setattr(bookbuild, "__version__", bookbuild.__version__ + ".dev1")
+    members, hits = incremental_matches_scratch(book, memos)
+    assert hits == 0
+    if change == "language":
+        assert ">Tableau 1</a>" in text(members, 3)
