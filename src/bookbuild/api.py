@@ -184,9 +184,14 @@ def build(
     total = len(manifest.chapters) + len(targets)
     workers = _start_pdf_workers(manifest) if "pdf" in targets else None
     early: dict[str, object] = {}  # work started while the chapters are read
+
+    def meanwhile() -> None:
+        if "epub" in targets:
+            early["cover"] = _start_epub_cover(manifest, options)
+
     try:
         book = load_book(manifest, reporter, progress=progress, total_steps=total, cache=options.cache,
-                         meanwhile=lambda: early.update(_start_epub_cover(manifest, options) if "epub" in targets else {}))
+                         meanwhile=meanwhile)
         for target in targets.values():
             _check_target(target, manifest, tuple(a.source for a in book.assets if a.source.is_absolute()))
         _check_strict(options, reporter)
@@ -212,11 +217,11 @@ def build(
     return results
 
 
-def _start_epub_cover(manifest: Manifest, options: BuildOptions) -> dict[str, object]:
+def _start_epub_cover(manifest: Manifest, options: BuildOptions):  # noqa: ANN202 - a Future, or None
     """The EPUB's generated cover, drawn on a thread while the chapters are read."""
     from .render.epub import start_cover
 
-    return {"cover": start_cover(manifest, cache_dir(manifest) if options.cache else None)}
+    return start_cover(manifest, cache_dir(manifest) if options.cache else None)
 
 
 def _start_pdf_workers(manifest: Manifest):  # noqa: ANN202 - a pdf_workers.WorkerPool, imported only here

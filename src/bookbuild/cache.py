@@ -51,11 +51,15 @@ def cache_dir(manifest: Manifest) -> Path | None:
     return folder if cache_secret() is not None else None
 
 
+def user_cache_folder() -> Path:
+    """The user's own cache folder (``$XDG_CACHE_HOME``, else ``~/.cache``), not the book's."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+
+
 @cache
 def cache_secret() -> bytes | None:
     """This user's random key for cache entries, made on first use (None: no caching)."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    path = base / "bookbuild" / "cache-key"
+    path = user_cache_folder() / "bookbuild" / "cache-key"
     try:
         return path.read_bytes()[:32] or None
     except FileNotFoundError:
@@ -178,6 +182,25 @@ def write_atomically(target: Path, data: bytes) -> None:
         raise
 
 
+def read_entry(path: Path) -> bytes | None:
+    """A cache entry's bytes; None when it is missing, unreadable or a symlink (a book may
+    ship one, and reads stay in the book)."""
+    try:
+        return None if path.is_symlink() else path.read_bytes()
+    except OSError:
+        return None
+
+
+def keep(path: Path, data: bytes, what: str) -> bool:
+    """Write a cache entry atomically; a read-only book folder still builds, just without it."""
+    try:
+        write_atomically(path, data)
+        return True
+    except OSError as exc:
+        logger.debug("cannot keep %s: %s", what, exc)
+        return False
+
+
 class CheckedImages:
     """Raster images that passed the image check before (``images.json`` in the cache).
 
@@ -191,23 +214,19 @@ class CheckedImages:
         self.path = folder / "images.json" if folder is not None and cache_secret() is not None else None
         self.known: set[str] = set()
         self.used: set[str] = set()
-        if self.path is not None and not self.path.is_symlink():
-            try:
-                entry = json.loads(self.path.read_text(encoding="utf-8"))
-                if entry.get("format") == FORMAT:
-                    self.known = {key for key in entry["checked"] if isinstance(key, str)}
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                pass
+        data = read_entry(self.path) if self.path is not None else None
+        try:
+            entry = json.loads(data) if data is not None else {}
+            if entry.get("format") == FORMAT:
+                self.known = {key for key in entry["checked"] if isinstance(key, str)}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            pass
 
     def check(self, data: bytes, suffix: str, check: Callable[[bytes, str], bytes]) -> bytes:
         """``check(data, suffix)``, unless these bytes passed it before."""
         if self.path is None or suffix.lower() == ".svg":
             return check(data, suffix)
-        digest = hmac.new(cache_secret() or b"", digestmod=hashlib.sha256)
-        for part in (f"format {FORMAT}", code_fingerprint(), suffix.lower()):
-            digest.update(part.encode("utf-8") + b"\0")
-        digest.update(hashlib.sha256(data).digest())
-        key = digest.hexdigest()
+        key = keyed_hash("checked image", suffix.lower(), hashlib.sha256(data).hexdigest())
         if key not in self.known:
             data = check(data, suffix)  # raises for a bad image: nothing remembered
         self.used.add(key)
@@ -227,18 +246,14 @@ class CheckedImages:
 
     def _write(self, keys: set[str]) -> None:
         assert self.path is not None
-        try:
-            write_atomically(self.path, json.dumps({"format": FORMAT, "checked": sorted(keys)}).encode("utf-8"))
-        except OSError as exc:
-            logger.debug("cannot write the image checks: %s", exc)
+        keep(self.path, json.dumps({"format": FORMAT, "checked": sorted(keys)}).encode("utf-8"), "the image checks")
 
 
 @cache
 def fontconfig_state() -> str:
     """The fontconfig caches' files, sizes and times: installing or removing a font changes them."""
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     parts = []
-    for folder in (Path("/var/cache/fontconfig"), home / "fontconfig"):
+    for folder in (Path("/var/cache/fontconfig"), user_cache_folder() / "fontconfig"):
         try:
             entries = sorted((entry.name, entry.stat().st_size, entry.stat().st_mtime_ns) for entry in os.scandir(folder))
         except OSError:
@@ -253,17 +268,10 @@ def derived_file(folder: Path | None, kind: str, parts: list[str], make: Callabl
     if folder is None or cache_secret() is None:
         return make()
     path = folder / kind / keyed_hash(kind, *parts)
-    if not path.is_symlink():
-        try:
-            return path.read_bytes()
-        except OSError:
-            pass
+    kept = read_entry(path)
+    if kept is not None:
+        return kept
     data = make()
-    try:
-        write_atomically(path, data)
-        for other in path.parent.iterdir():  # one entry of each kind: the last one made
-            if other.name != path.name and not other.name.startswith("."):
-                other.unlink(missing_ok=True)
-    except OSError as exc:
-        logger.debug("cannot keep %s: %s", kind, exc)
+    if keep(path, data, kind):
+        prune_folder(path.parent, {path.stem}, ("",))  # one entry of each kind: the last one made
     return data

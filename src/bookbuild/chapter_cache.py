@@ -33,7 +33,6 @@ import hashlib
 import hmac
 import html
 import json
-import logging
 import os
 import re
 from collections.abc import Callable
@@ -51,8 +50,6 @@ from .resources import is_external, split_reference
 _IMG_SRC = re.compile(r"<img\b[^>]*?\ssrc=\"([^\"]*)\"")
 _MODEL_TYPES = {cls.__name__: cls for cls in (model.Heading, model.Footnote, model.Asset, model.Part, model.Chapter)}
 _INCLUDE = re.compile(rb"\{\{#(rustdoc_)?include\b")
-
-logger = logging.getLogger(__name__)
 
 # A parsed chapter and the warnings its reader gave.
 Parsed = tuple[model.Chapter, list[Diagnostic]]
@@ -119,8 +116,11 @@ class ChapterCache:
         return cached[0]
 
     def _load(self, key: str, entry: ChapterEntry) -> Parsed | None:
+        raw = cache.read_entry(self.folder / f"{key}.json")
+        if raw is None:
+            return None
         try:
-            data = loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            data = loads(raw.decode("utf-8"))
             if data.get("key") != key or data.get("format") != FORMAT:
                 return None
             if any(file_digest(self.manifest.root / name) != digest for name, digest in data["images"]):
@@ -138,10 +138,7 @@ class ChapterCache:
         images = [[name, file_digest(self.manifest.root / name)] for name in image_dependencies(chapter, self.manifest)]
         recorded = [[w.message, w.location.file, w.location.line, w.location.col, w.hint] for w in warnings]
         data = {"format": FORMAT, "key": key, "images": images, "warnings": recorded, "chapter": encode(chapter)}
-        try:
-            cache.write_atomically(self.folder / f"{key}.json", json.dumps(data, ensure_ascii=False).encode("utf-8"))
-        except OSError as exc:  # a read-only book folder still builds, just never incrementally
-            logger.debug("cannot write the chapter cache: %s", exc)
+        cache.keep(self.folder / f"{key}.json", json.dumps(data, ensure_ascii=False).encode("utf-8"), "the chapter cache")
 
     def prune(self) -> None:
         """Drop entries this build did not use, so the folder does not grow without end."""

@@ -6,11 +6,11 @@ import os
 import stat
 import sys
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from ..cache import user_cache_folder
 from ..resources import templates_dir
 
 
@@ -31,8 +31,7 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     Compiling the templates was a tenth of a rebuild after one chapter edit; jinja2 checks
     each entry against its template's source, so an edited template is compiled again.
     """
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = base / "bookbuild" / f"templates-{sys.implementation.cache_tag}"
+    folder = user_cache_folder() / "bookbuild" / f"templates-{sys.implementation.cache_tag}"
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = folder.lstat()

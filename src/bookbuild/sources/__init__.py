@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from ..cache import code_file
 from ..errors import Reporter, SourceError
 from ..manifest import ChapterEntry
 from ..model import Chapter, Footnote, Heading
@@ -19,7 +20,6 @@ from ..xhtml import (
     LINE_ATTR, XML_ILLEGAL, html_to_fragment, inner_xhtml, iter_elements, serialize_fragment, source_line, text_of,
 )
 from .includes import LineMap, expand_includes
-from ..cache import code_file
 from .code import Highlights
 from .markdown import markdown_to_html
 from .xhtml import xhtml_body

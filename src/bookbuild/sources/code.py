@@ -17,7 +17,7 @@ from typing import Any
 import pygments  # only the package (its version); its lexers are imported when a block is highlighted
 from markdown_it.token import Token
 
-from ..cache import keyed_hash, write_atomically
+from ..cache import keep, keyed_hash, read_entry
 from .blocks import parse_attrs
 
 PYGMENTS_STYLE = "xcode"  # every token colour >= 4.5:1 on the code background (WCAG AA)
@@ -84,12 +84,11 @@ class Highlights:
         self.path = path
         self.known: dict[str, str] = {}
         self.used: dict[str, str] = {}
-        if path is not None and not path.is_symlink():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                self.known = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
-            except (OSError, ValueError, AttributeError):
-                pass
+        try:
+            data = json.loads((read_entry(path) if path is not None else None) or b"{}")
+            self.known = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+        except (ValueError, AttributeError):
+            pass
 
     def highlight(self, code: str, language: str, linenos: bool) -> str:
         if self.path is None:
@@ -103,12 +102,8 @@ class Highlights:
 
     def save(self) -> None:
         """Keep the blocks this parse used (only those: the file never grows past its chapter)."""
-        if self.path is None or self.used == self.known:
-            return
-        try:
-            write_atomically(self.path, json.dumps(self.used, ensure_ascii=False).encode("utf-8"))
-        except OSError:
-            pass  # a read-only book folder builds, just without the kept blocks
+        if self.path is not None and self.used != self.known:
+            keep(self.path, json.dumps(self.used, ensure_ascii=False).encode("utf-8"), "the code blocks")
 
 
 def render_fence(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:

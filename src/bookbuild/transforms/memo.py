@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
@@ -36,7 +35,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..cache import (
-    cache_secret, context_fingerprint, file_digest, keyed_hash, prune_folder, working_folder, write_atomically,
+    cache_secret, context_fingerprint, file_digest, keep, keyed_hash, prune_folder, read_entry, working_folder,
 )
 from ..errors import BookError, Diagnostic, Location, Reporter
 from ..model import Book, Chapter, Footnote, Heading
@@ -44,8 +43,6 @@ from ..resources import is_external, resolve_in_book, split_reference
 from ..xhtml import iter_elements
 from .bodies import Bodies
 from .numbering import numbered_kind
-
-logger = logging.getLogger(__name__)
 
 @dataclass
 class Transformed:
@@ -127,11 +124,11 @@ class TransformMemo:
 
     def _load(self, key: str) -> Transformed | None:
         assert self.folder is not None
-        path = self.folder / f"{key}.json"
+        raw = read_entry(self.folder / f"{key}.json")
+        if raw is None:
+            return None
         try:
-            if path.is_symlink():
-                return None
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(raw)
             if data.get("key") != key:
                 return None
             warnings = {name: [Diagnostic("warning", m, Location(f, line, col), hint)
@@ -145,7 +142,7 @@ class TransformMemo:
                 numbered=tuple((kind, nid) for kind, nid in data["numbered"]),
                 image_sources=tuple(data["image_sources"]), warnings=warnings,
             )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def _store(self, key: str, made: Transformed) -> None:
@@ -159,10 +156,7 @@ class TransformMemo:
             "warnings": {name: [[d.message, d.location.file, d.location.line, d.location.col, d.hint]
                                 for d in items] for name, items in made.warnings.items()},
         }
-        try:
-            write_atomically(self.folder / f"{key}.json", json.dumps(data, ensure_ascii=False).encode("utf-8"))
-        except OSError as exc:  # a read-only book folder still builds, just never incrementally
-            logger.debug("cannot write the transforms memo: %s", exc)
+        keep(self.folder / f"{key}.json", json.dumps(data, ensure_ascii=False).encode("utf-8"), "the transforms memo")
 
 
 _EXPORTS = "exports"  # exports.json: a chapter content's exports, so a hit needs no parse
@@ -178,11 +172,10 @@ class _Exports:
         self.known: dict[str, list] = {}
         self.used: dict[str, list] = {}
         try:
-            if not self.path.is_symlink():
-                for name, (value, mac) in json.loads(self.path.read_text(encoding="utf-8")).items():
-                    if hmac.compare_digest(mac, _mac(name, json.dumps(value))):
-                        self.known[name] = value
-        except (OSError, ValueError, TypeError, AttributeError):
+            for name, (value, mac) in json.loads(read_entry(self.path) or b"{}").items():
+                if hmac.compare_digest(mac, _mac(name, json.dumps(value))):
+                    self.known[name] = value
+        except (ValueError, TypeError, AttributeError):
             pass
 
     def of(self, chapter: Chapter, content: str) -> list:
@@ -197,10 +190,7 @@ class _Exports:
         if self.used == self.known:
             return
         data = {name: [value, _mac(name, json.dumps(value))] for name, value in self.used.items()}
-        try:
-            write_atomically(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
-        except OSError as exc:
-            logger.debug("cannot write the transforms memo: %s", exc)
+        keep(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"), "the transforms memo")
 
 
 def tree_exports(wrapper: etree._Element) -> list:

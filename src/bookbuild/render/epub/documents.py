@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 
-from ...cache import cache_secret, keyed_hash, prune_folder, write_atomically
+from ...cache import cache_secret, keep, keyed_hash, prune_folder, read_entry
 from ...model import Book, Chapter
-
-logger = logging.getLogger(__name__)
 
 
 class KeptDocuments:
@@ -56,10 +53,7 @@ class KeptDocuments:
         if key is None or self.folder is None:
             return
         data = "\n".join((key, json.dumps(facts, sort_keys=True), _context_digest(context), document))
-        try:
-            write_atomically(self.folder / f"{key}.xhtml", data.encode("utf-8"))
-        except OSError as exc:
-            logger.debug("cannot keep the chapter document: %s", exc)
+        keep(self.folder / f"{key}.xhtml", data.encode("utf-8"), "the chapter document")
 
     def prune(self) -> None:
         """Forget documents this build did not use."""
@@ -68,16 +62,16 @@ class KeptDocuments:
 
     def _load(self, key: str) -> tuple[dict[str, int], str, str] | None:
         assert self.folder is not None
-        path = self.folder / f"{key}.xhtml"
+        raw = read_entry(self.folder / f"{key}.xhtml")
+        if raw is None:
+            return None
         try:
-            if path.is_symlink():
-                return None
-            head, facts, context, document = path.read_text(encoding="utf-8").split("\n", 3)
+            head, facts, context, document = raw.decode("utf-8").split("\n", 3)
             counts = json.loads(facts)
             if head != key or not all(isinstance(v, int) for v in counts.values()):
                 return None  # a file renamed or damaged is a miss
             return counts, context, document
-        except (OSError, ValueError, AttributeError):
+        except (ValueError, AttributeError):
             return None
 
 
