@@ -2,8 +2,8 @@
 
 The medium benchmark book (20 chapters, parts of it in footnotes, tables, figures, links
 across chapters) is built both ways; the parallel PDF must have the same pages, the same
-text on each page (running heads and page numbers included), the same bookmarks, and
-every link must land on the same page. "see page N" is turned off for this comparison:
+text on each page (running heads and page numbers included), the same tag tree holding the
+same text, the same bookmarks, and every link must land on the same page. "see page N" is turned off for this comparison:
 WeasyPrint 70 lays out again the pages whose forward ``target-counter`` resolves late,
 and that re-layout forgets footnotes carried over from the previous page
 (``layout/page.py`` ``remake_page`` does not restore ``context.reported_footnotes``), so
@@ -18,14 +18,17 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from bookbuild.api import BuildOptions, build
 from bookbuild.errors import Reporter
 from clirun import run
-from validators import pdffonts, pdftotext, qpdf_check
+from conftest import LITTLE_MANIFEST, write_book
+from validators import pdf_structure, pdffonts, pdfinfo, pdftotext, qpdf_check
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from generate import generate  # noqa: E402
@@ -57,6 +60,56 @@ def _links(reader: PdfReader) -> list[tuple[int, str, int | None]]:
                 target = names.get(str(dest))
                 found.append((number, str(dest), None if target is None else reader.get_destination_page_number(target)))
     return found
+
+
+def _tag_tree(reader: PdfReader) -> tuple[list[tuple], list[str]]:
+    """The tag tree in reading order, each element as (depth, type, page, its kids: marked
+    content ids, links' targets, "elem"; a table cell's id and headers without the table's
+    number); and what is wrong: where the parent tree does not lead back from a piece of
+    marked content or a link to the element that holds it (a screen reader finds an
+    element's text through it), an id given twice, a cell's header that is no element's id."""
+    pages = {page.indirect_reference.idnum: number for number, page in enumerate(reader.pages)}
+    keys = [page.get("/StructParents") for page in reader.pages]
+    parents: dict[int, object] = {}
+
+    def read_tree(node: DictionaryObject) -> None:
+        nums = list(node.get("/Nums", []))
+        parents.update({int(key): value.get_object() for key, value in zip(nums[0::2], nums[1::2])})
+        for kid in node.get("/Kids", []):
+            read_tree(kid.get_object())
+
+    root = reader.trailer["/Root"]["/StructTreeRoot"]
+    read_tree(root["/ParentTree"])
+    elements, wrong, cited, ids = [], [], [], set()
+    todo = [(ref, 0, None) for ref in reversed(root.raw_get("/K"))]
+    while todo:
+        ref, depth, page = todo.pop()
+        element = ref.get_object()
+        page = pages[element.raw_get("/Pg").idnum] if "/Pg" in element else page
+        kids = element.get("/K", [])
+        found: list[object] = []
+        for kid in reversed(kids if isinstance(kids, list) else [kids]):
+            if isinstance(kid, int):
+                found.append(int(kid))
+                holder = parents[keys[page]][kid]
+            elif kid.get_object().get("/Type") == "/OBJR":
+                annotation = kid.get_object()["/Obj"]
+                found.append(str(annotation.get("/Dest") or annotation["/A"].get("/URI")))
+                holder = parents[annotation["/StructParent"]]
+            else:
+                found.append("elem")
+                todo.append((kid, depth + 1, page))
+                continue
+            if holder.indirect_reference.idnum != ref.idnum:
+                wrong.append(f"page {page}: {element['/S']} {kid}")
+        headers = [str(h) for h in element.get("/A", {}).get("/Headers", [])] if "/A" in element else []
+        if "/ID" in element:
+            wrong += [f"id {element['/ID']} twice"] if element["/ID"] in ids else []
+            ids.add(element["/ID"])
+        cited += headers
+        names = [re.sub(r"^\d+-", "", str(name)) for name in [element.get("/ID", ""), *headers]]
+        elements.append((depth, str(element["/S"]), page, tuple(reversed(found)), *names))
+    return elements, wrong + [f"header {name} is no element's id" for name in cited if name not in ids]
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +149,71 @@ def test_parallel_pdf_is_valid_with_metadata_and_fonts(both: tuple[Path, Path]) 
     single, parallel = both
     assert qpdf_check(parallel).returncode == 0, qpdf_check(parallel).stdout
     assert all(font["emb"] == "yes" for font in pdffonts(parallel))
+    assert pdfinfo(parallel)["Tagged"] == pdfinfo(single)["Tagged"] == "yes"
     expected, got = PdfReader(single), PdfReader(parallel)
     assert got.metadata == expected.metadata
-    assert got.trailer["/Root"]["/Lang"] == expected.trailer["/Root"]["/Lang"] == "en"
-    assert "/StructTreeRoot" in expected.trailer["/Root"]  # the default stays tagged
+    for key in ("/Lang", "/MarkInfo", "/ViewerPreferences"):
+        assert got.trailer["/Root"][key] == expected.trailer["/Root"][key], key
+    assert got.trailer["/Root"]["/Lang"] == "en"
+
+
+def test_parallel_pdf_has_the_single_documents_tags(both: tuple[Path, Path]) -> None:
+    """The joined tag tree (pdf_join.py) is the single document's: the same elements in the
+    same order on the same pages, with the same marked content and links; and its parent
+    tree, made of the pieces' with their keys moved on, leads back from each of them."""
+    single, parallel = both
+    expected, wrong = _tag_tree(PdfReader(single))
+    assert len(expected) > 15000 and wrong == []
+    assert sum(len(element[3]) for element in expected) > 20000
+    got, wrong = _tag_tree(PdfReader(parallel))
+    assert wrong == []
+    assert [n for n in range(max(len(got), len(expected))) if got[n:n + 1] != expected[n:n + 1]][:5] == []
+
+
+def test_table_header_ids_stay_unique_across_pieces(tmp_path: Path) -> None:
+    """WeasyPrint names a table's header cells after the object number of the table's
+    element: chapters alike in shape, each its own piece, would give the same names in every
+    piece. The join renames them after the joined file's numbers, so every id is unique
+    and every cell's headers name its own table's header cells."""
+    table = "| Year | Sales | Staff |\n|---|---|---|\n| 2019 | 12 | 3 |\n| 2020 | 15 | 4 |\n"
+    chapters = {f"c{n}.md": f"# Chapter {n}\n\nFigures.\n\n{table}" for n in range(1, 5)}
+    manifest = LITTLE_MANIFEST.replace('["one.md", "two.md"]', repr(list(chapters)).replace("'", '"'))
+    folder = write_book(tmp_path / "tables", manifest, chapters)
+    single, parallel = folder / "single.pdf", folder / "parallel.pdf"
+    build(folder, ["pdf"], output=single, options=BuildOptions(parallel=False), reporter=Reporter())
+    build(folder, ["pdf"], output=parallel, options=BuildOptions(parallel=True), reporter=Reporter())
+    got, wrong = _tag_tree(PdfReader(parallel))
+    assert wrong == []
+    assert sum(element[1] == "/TH" for element in got) == 12
+    assert got == _tag_tree(PdfReader(single))[0]
+    # pypdf's copy of an object, taken when the byte-level copy is unsure, makes the same file
+    from bookbuild.render import pdf_join
+
+    def unsure(*args: object) -> bytes:
+        raise pdf_join._Unusual
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pdf_join, "_renumber", unsure)
+        build(folder, ["pdf"], output=folder / "pypdf.pdf", options=BuildOptions(parallel=True), reporter=Reporter())
+    assert _tag_tree(PdfReader(folder / "pypdf.pdf")) == (got, [])
+    assert pdftotext(folder / "pypdf.pdf") == pdftotext(parallel)
+    assert _outline(PdfReader(folder / "pypdf.pdf")) == _outline(PdfReader(parallel))
+    assert qpdf_check(folder / "pypdf.pdf").returncode == 0
+
+
+def test_the_byte_level_copy_renumbers_only_references_and_hands_over_what_it_cannot_read() -> None:
+    from bookbuild.render.pdf_join import _Numbers, _renumber, _Unusual
+
+    numbers = _Numbers(SimpleNamespace(reserve=iter(range(100, 200)).__next__), {7: 1}, None)  # type: ignore[arg-type]
+    body = (b"<</Type /StructElem/S /TH/P 7 0 R/K [12 0 R 5]/ID (12-0-1)/Alt (see 3 0 R \\) /StructParent 4)"
+            b"/StructParent 4/A <</O /Table/Headers [(12-0-0) (12-1-0)]>>/BBox [1.5 0 2 0]>>")
+    assert _renumber(body, numbers, 10) == (
+        b"<</Type /StructElem/S /TH/P 1 0 R/K [100 0 R 5]/ID (100-0-1)/Alt (see 3 0 R \\) /StructParent 4)"
+        b"/StructParent 14/A <</O /Table/Headers [(100-0-0) (100-1-0)]>>/BBox [1.5 0 2 0]>>")
+    assert numbers.todo == [12]
+    for unsure in (b"<</Alt (a (nested) string)>>", b"<</K 5 1 R>>", b"<</K 5 0 R %comment\n>>"):
+        with pytest.raises(_Unusual):
+            _renumber(unsure, numbers, 0)
 
 
 def test_remembered_page_numbers_are_checked_not_trusted(both: tuple[Path, Path]) -> None:
@@ -117,25 +231,34 @@ def test_remembered_page_numbers_are_checked_not_trusted(both: tuple[Path, Path]
     assert json.loads(remembered.read_text(encoding="utf-8")) == numbers
 
 
-def test_manifest_key_chooses_parallel_and_selections_stay_single(tmp_path: Path) -> None:
-    """``[pdf] parallel = true`` gives the untagged joined PDF; a --chapters selection (like
-    a handout or a PDF/UA variant) keeps the tagged single document."""
+def test_parallel_is_the_default_past_a_few_pages_and_selections_stay_single(little_book: Path,
+                                                                             tmp_path: Path) -> None:
+    """Unless ``[pdf] parallel`` or the command line says otherwise, a book whose chapters
+    are longer than a few pages (api.PARALLEL_FROM) is laid out in parallel and a shorter
+    one as one document; a --chapters selection (like a handout or a PDF/UA variant) is
+    always one document. Every one of them is tagged. (A joined PDF is told by its fonts:
+    each piece embeds its own subsets.)"""
     folder = generate("small", tmp_path / "small").parent
-    with (folder / "book.toml").open("a", encoding="utf-8") as manifest:
-        manifest.write("\n[pdf]\nparallel = true\n")
-    (whole,) = build(folder, ["pdf"], output=tmp_path / "whole.pdf", reporter=Reporter())
-    (some,) = build(folder, ["pdf"], output=tmp_path / "some.pdf", options=BuildOptions(chapters="2"),
-                    reporter=Reporter())
-    assert "/StructTreeRoot" not in PdfReader(whole.path).trailer["/Root"]
-    assert len(PdfReader(whole.path).outline) >= 3
-    assert "/StructTreeRoot" in PdfReader(some.path).trailer["/Root"]
-    labels: list[str] = []
-    build(folder, ["pdf"], output=tmp_path / "again.pdf", reporter=Reporter(),
-          progress=lambda what, done, total: labels.append(what))
+
+    def made(book: Path, name: str, **options: object) -> tuple[list[str], int]:
+        labels: list[str] = []
+        (result,) = build(book, ["pdf"], output=tmp_path / name, options=BuildOptions(**options), reporter=Reporter(),
+                          progress=lambda what, done, total: labels.append(what))
+        assert "/StructTreeRoot" in PdfReader(result.path).trailer["/Root"]
+        return labels, len(pdffonts(result.path))
+
+    labels, fonts = made(folder, "whole.pdf")
     assert "making the PDF: 4 of 4 pieces laid out, 4 drawn" in labels  # a long render shows how far it is
-    result = run(["pdf", "--single-process", "-o", "single.pdf"], folder)  # the command line wins
+    some, single_fonts = made(folder, "some.pdf", chapters="2")
+    assert not any("pieces" in label for label in some) and fonts > single_fonts
+    assert not any("pieces" in label for label in made(little_book, "little.pdf")[0])
+    assert any("pieces" in label for label in made(little_book, "little-parallel.pdf", parallel=True)[0])
+    with (folder / "book.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write("\n[pdf]\nparallel = false\n")
+    assert not any("pieces" in label for label in made(folder, "single.pdf")[0])
+    result = run(["pdf", "--parallel", "-o", "cli.pdf"], folder)  # the command line wins
     assert result.exit_code == 0, result.output
-    assert "/StructTreeRoot" in PdfReader(folder / "single.pdf").trailer["/Root"]
+    assert len(pdffonts(folder / "cli.pdf")) == fonts
 
 
 @pytest.fixture(scope="module")
@@ -222,6 +345,9 @@ def test_parallel_pdf_of_the_test_books_matches_the_single_document(name: str, t
     assert len(got) == len(expected) > 5
     assert [n for n in range(len(got)) if got[n] != expected[n]] == []
     assert _outline(PdfReader(parallel)) == _outline(PdfReader(single))
+    # poppler reads the same tag tree holding the same text (pdfinfo -struct-text)
+    structure = pdf_structure(single)
+    assert len(structure) > 100 and pdf_structure(parallel) == structure
 
 
 def test_a_worker_freezes_what_it_keeps_and_frees_dropped_layouts_in_batches() -> None:

@@ -108,6 +108,17 @@ def pdftotext(pdf: Path, first: int | None = None, last: int | None = None, layo
     return subprocess.run([*args, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
 
 
+def pdf_structure(pdf: Path) -> list[str]:
+    """poppler's reading of the PDF's tag tree (``pdfinfo -struct-text``): each structure
+    element and the text its marked content holds, one per line; object numbers (of link
+    annotations, of the table in a header cell's id) are masked, as they differ between
+    equal files."""
+    out = subprocess.run([require("pdfinfo"), "-struct-text", str(pdf)], capture_output=True, text=True,
+                         check=True).stdout
+    out = re.sub(r"(?m)^(\s*)Object \d+ \d+$", r"\1Object", out)
+    return re.sub(r"([<(])\d+-(\d+-\d+[>)])", r"\1table-\2", out).splitlines()
+
+
 def pdf_word_boxes(pdf: Path) -> list[tuple[float, float, list[tuple[str, float, float]]]]:
     """Per page: (width, height, [(word, x_min, x_max)]) from ``pdftotext -bbox``."""
     out = subprocess.run([require("pdftotext"), "-bbox", str(pdf), "-"], capture_output=True, text=True,

@@ -247,8 +247,8 @@ def epub(ctx: click.Context, book: Path | None, output: Path | None, strict: boo
               help="Only these chapters, by number or file stem: 2-3, 1,4, 02-next.")
 @click.option("--handout", is_flag=True, help="Compact single-sided layout with no blank pages.")
 @click.option("--parallel/--single-process", default=None,
-              help="Lay chapters out on all cores, untagged, whole book only (default: [pdf] parallel), "
-                   "or as one tagged document.")
+              help="Lay chapters out on all cores and join them (whole book only), or as one document. "
+                   "Default: [pdf] parallel, else parallel past a few pages.")
 @STRICT_OPTION
 @ALLOW_REMOTE
 @output_options

@@ -71,7 +71,9 @@ class PdfOptions:
     page_references: bool = True  # cross-references to other chapters say "see page N"
     chapters: str | None = None  # a selection such as "2-3" or "1,intro": only these chapters
     handout: bool = False  # compact single-sided layout without blank pages
-    parallel: bool = False  # chapters laid out in worker processes, then joined (untagged)
+    # chapters laid out in worker processes, then joined (render/pdf_parallel.py); None: for
+    # a book whose chapters are longer than a few pages (api.PARALLEL_FROM)
+    parallel: bool | None = None
 
     @property
     def page_size_css(self) -> str:

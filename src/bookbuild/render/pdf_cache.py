@@ -35,7 +35,7 @@ from ..fontcheck import MissingGlyphs
 from ..model import Book
 from .pdf import PdfSource
 
-FORMAT = 1
+FORMAT = 2  # 2: pieces are tagged
 FOLDER = "pdf"
 # Distributions whose behaviour shapes laid-out and drawn pages; their versions are in the key.
 LAYOUT_DISTRIBUTIONS = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "fonttools", "pyphen",

@@ -1,23 +1,42 @@
-"""Join the pieces of a chapter-parallel PDF into one file with pypdf.
+"""Join the tagged pieces of a chapter-parallel PDF into one tagged PDF, a piece at a time.
 
-Pages are copied in order, with a blank verso wherever the single-document layout has one
-(a body piece starts on a right-hand page). Each piece's links keep their named
-destinations (``/Dest (id)``); the join writes one name tree mapping every id to the page
-and point of the piece that holds it, so links across pieces land where they should.
-Bookmarks are rebuilt from the pieces' bookmark lists with WeasyPrint's own tree builder,
-so levels nest across pieces (a chapter of a part begun in an earlier piece).
+pypdf reads each piece and writes each of its objects; the join renumbers them into one
+file and writes the few objects that span the book itself. Only one piece is parsed at a
+time, so the main process's memory does not grow with the book (pypdf's own PdfWriter kept
+every object of every piece: 793 MiB for the large benchmark book).
+
+* **Pages** are copied in order under one page tree, with a blank verso wherever the
+  single-document layout has one (a body piece starts on a right-hand page).
+* **Tags.** WeasyPrint's structure tree is one Document element whose children are each
+  page's elements in turn. The join makes one Document element of all the pieces'
+  children, in order, and one parent tree of the pieces' parent trees, each piece's keys
+  (``/StructParents`` of its pages, ``/StructParent`` of its links) moved past those of the
+  pieces before it. The tag tree is then the single document's, element for element.
+* **Links** keep their named destinations (``/Dest (id)``); the join writes one name tree
+  mapping every id to the page and point of the piece that owns it.
+* **Bookmarks** come from the pieces' bookmark lists, made into one tree with WeasyPrint's
+  own tree builder, so levels nest across pieces.
+* **Objects** are only what the pieces' pages and tags reach (each piece's catalog, page
+  tree, outline and name tree are left behind). Dictionaries go into compressed object
+  streams of up to ``PER_STREAM`` objects, found through a cross-reference stream.
 """
 
 from __future__ import annotations
 
 import io
+import re
+import zlib
+from collections.abc import Iterable
 from types import SimpleNamespace
+from typing import Any, BinaryIO
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (ArrayObject, DictionaryObject, FloatObject, NameObject, NumberObject,
-                           TextStringObject)
+from pypdf import PdfReader
+from pypdf.generic import (ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject,
+                           TextStringObject, read_object)
 
 SCALE = 0.75  # PDF points per CSS pixel (WeasyPrint's write_pdf at zoom 1)
+PER_STREAM = 200  # objects in one object stream
+HEADER = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"  # WeasyPrint's version; object streams need 1.5
 
 
 def page_bookmarks(results: list[dict], two_sided: bool) -> list[tuple[float, list]]:
@@ -48,53 +67,411 @@ def bookmark_tree(pages: list[tuple[float, list]]) -> list:
 
 
 def join_pieces(results: list[dict], two_sided: bool, language: str, outline: list | None = None) -> bytes:
-    """One PDF from the pieces' results (see pdf_parallel._layout_piece), in order, with the
-    ``outline`` made by :func:`bookmark_tree` (made here when not given)."""
-    writer = PdfWriter()
-    readers = [PdfReader(io.BytesIO(result["pdf"])) for result in results]
-    offsets = []
-    for result, reader in zip(results, readers):
-        if two_sided and not result["front"] and len(writer.pages) % 2 == 1:
-            box = writer.pages[-1].mediabox
-            writer.add_blank_page(box.width, box.height)
-        offsets.append(len(writer.pages))
-        for page in reader.pages:
-            writer.add_page(page)
-    _destinations(writer, results, readers, offsets)
+    """One tagged PDF from the pieces' results (see pdf_parallel._layout_piece), in order,
+    with the ``outline`` made by :func:`bookmark_tree` (made here when not given)."""
     if outline is None:
         outline = bookmark_tree(page_bookmarks(results, two_sided))
-    _add_items(writer, outline, None)
-    info = readers[0].metadata or {}
-    writer.add_metadata({key: value for key, value in info.items() if key != "/Producer"})
-    writer._root_object[NameObject("/Lang")] = TextStringObject(language)
-    if "/Producer" in info:
-        writer.add_metadata({"/Producer": info["/Producer"]})
     output = io.BytesIO()
-    writer.write(output)
+    joiner = _Joiner(output)
+    info = None
+    for result in results:
+        if two_sided and not result["front"] and len(joiner.pages) % 2 == 1:
+            joiner.blank_page()
+        reader = PdfReader(io.BytesIO(result["pdf"]))
+        if info is None and "/Info" in reader.trailer:
+            info = _Objects(reader).parse(reader.trailer.raw_get("/Info"))
+        joiner.add_piece(reader, set(result["anchors"]))
+        del reader  # a piece at a time: its objects are gone before the next is read
+    joiner.finish(outline, language, {k: v for k, v in dict.items(info or {}) if not isinstance(v, IndirectObject)})
     return output.getvalue()
 
 
-def _destinations(writer: PdfWriter, results: list[dict], readers: list[PdfReader], offsets: list[int]) -> None:
-    """The /Dests name tree: each id at the page and point of the piece that owns it."""
-    dests: dict[str, ArrayObject] = {}
-    for result, reader, offset in zip(results, readers, offsets):
-        for name, dest in reader.named_destinations.items():
-            if name not in result["anchors"] or name in dests:
-                continue
-            page = writer.pages[offset + reader.get_destination_page_number(dest)]
-            dests[name] = ArrayObject([page.indirect_reference, NameObject("/XYZ"),
-                                       FloatObject(dest.left or 0), FloatObject(dest.top or 0), NumberObject(0)])
-    names = ArrayObject()
-    for name in sorted(dests):
-        names += [TextStringObject(name), dests[name]]
-    tree = DictionaryObject({NameObject("/Names"): names})
-    writer._root_object[NameObject("/Names")] = DictionaryObject({NameObject("/Dests"): writer._add_object(tree)})
+class _File:
+    """A PDF file written object by object: streams in place, dictionaries and arrays
+    gathered into compressed object streams; a cross-reference stream at the end."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        out.write(HEADER)
+        self.count = 1  # object 0 is the head of the free list
+        self.where: dict[int, tuple[int, int, int]] = {}  # number -> (type, field 2, field 3)
+        self.batch: list[tuple[int, bytes]] = []
+
+    def reserve(self) -> int:
+        self.count += 1
+        return self.count - 1
+
+    def put(self, number: int, body: bytes) -> None:
+        """A dictionary, array or other non-stream object, into the next object stream."""
+        self.batch.append((number, body))
+        if len(self.batch) >= PER_STREAM:
+            self._flush()
+
+    def put_stream(self, number: int, head: bytes, data: bytes) -> None:
+        """A stream object: ``head`` is its dictionary without ``/Length``, ``<<`` to ``>>``."""
+        self.where[number] = (1, self.out.tell(), 0)
+        self.out.write(b"%d 0 obj\n%s/Length %d>>\nstream\n" % (number, head[:-2], len(data)))
+        self.out.write(data)
+        self.out.write(b"\nendstream\nendobj\n")
+
+    def _flush(self) -> None:
+        if not self.batch:
+            return
+        stream = self.reserve()
+        offsets, bodies, position = [], [], 0
+        for index, (number, body) in enumerate(self.batch):
+            self.where[number] = (2, stream, index)
+            offsets.append(b"%d %d" % (number, position))
+            bodies.append(body)
+            position += len(body) + 1
+        first = b" ".join(offsets) + b"\n"
+        data = zlib.compress(first + b"\n".join(bodies) + b"\n")
+        head = b"<</Type/ObjStm/N %d/First %d/Filter/FlateDecode>>" % (len(self.batch), len(first))
+        self.batch = []
+        self.put_stream(stream, head, data)
+
+    def close(self, root: int, info: int) -> None:
+        """The cross-reference stream and the trailer."""
+        self._flush()
+        number = self.reserve()
+        self.where[number] = (1, self.out.tell(), 0)
+        rows = [b"\x00\x00\x00\x00\x00\xff\xff"]
+        for n in range(1, self.count):
+            kind, second, third = self.where.get(n, (0, 0, 0))
+            rows.append(bytes([kind]) + second.to_bytes(4, "big") + third.to_bytes(2, "big"))
+        data = zlib.compress(b"".join(rows))
+        self.out.write(b"%d 0 obj\n<</Type/XRef/Size %d/W[1 4 2]/Root %d 0 R/Info %d 0 R/Filter/FlateDecode"
+                       b"/Length %d>>\nstream\n" % (number, self.count, root, info, len(data)))
+        self.out.write(data)
+        self.out.write(b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % self.where[number][1])
 
 
-def _add_items(writer: PdfWriter, items: list, parent: object) -> None:
-    from pypdf.generic import Fit
+class _Joiner:
+    """The joined PDF, built piece by piece (see the module's docstring)."""
 
-    for label, (page, x, y), children, state in items:
-        item = writer.add_outline_item(title=label, page_number=page, parent=parent, fit=Fit.xyz(x, y, 0),
-                                       is_open=state != "closed")
-        _add_items(writer, children, item)
+    def __init__(self, out: BinaryIO) -> None:
+        self.file = _File(out)
+        self.page_tree = self.file.reserve()
+        self.document = self.file.reserve()  # the Document structure element
+        self.pages: list[int] = []  # object numbers of the joined pages, in order
+        self.children: list[int] = []  # the Document element's children
+        self.parent_tree: list[tuple[int, int, int]] = []  # (first key, last key, node) per piece
+        self.keys = 0  # structure parent keys used so far
+        self.destinations: dict[str, tuple[int, Any, Any]] = {}  # id -> (page, left, top)
+        self.namespace: int | None = None
+        self.media_box = b"[0 0 595.2756 841.8898]"
+
+    def blank_page(self) -> None:
+        number = self.file.reserve()
+        self.file.put(number, b"<</Type/Page/Parent %d 0 R/MediaBox%s/Resources<<>>>>" % (self.page_tree,
+                                                                                          self.media_box))
+        self.pages.append(number)
+
+    def add_piece(self, reader: PdfReader, anchors: set[str]) -> None:
+        """Copy one piece: its pages, what they and its tags reach, its parent tree as one
+        node, and the destinations of the anchors it owns. Only these few objects are
+        parsed (pypdf parses a whole object stream when asked for one of its objects:
+        20 s for the large benchmark book); the rest are copied as bytes."""
+        piece = _Objects(reader)
+        root = piece.parse(reader.trailer.raw_get("/Root"))
+        if "/StructTreeRoot" not in root:
+            raise ValueError("a piece of the parallel PDF is not tagged")
+        structure = piece.parse(root.raw_get("/StructTreeRoot"))
+        document_ref = list.__getitem__(structure.raw_get("/K"), 0)
+        document = piece.parse(document_ref)
+        numbers = _Numbers(self.file, {root.raw_get("/Pages").idnum: self.page_tree,
+                                       document_ref.idnum: self.document}, piece)
+        if self.namespace is None and "/NS" in document:
+            self.namespace = numbers.of(document.raw_get("/NS"))
+        pages = piece.pages(root.raw_get("/Pages"))
+        first = len(self.pages)
+        self.pages += [numbers.of(number) for number in pages]
+        self.children += [numbers.of(ref) for ref in list.__iter__(document.raw_get("/K"))]
+        shift = self.keys
+        pairs, keys = _parent_tree(piece.body(structure.raw_get("/ParentTree").idnum), numbers, shift)
+        if keys:
+            node = self.file.reserve()
+            self.file.put(node, b"<</Limits[%d %d]/Nums[%s]>>" % (min(keys), max(keys), pairs))
+            self.parent_tree.append((min(keys), max(keys), node))
+            self.keys = max(keys) + 1
+        names = piece.direct(piece.direct(piece.direct(root.raw_get("/Names")).get("/Dests")).get("/Names")) or []
+        index = {number: first + position for position, number in enumerate(pages)}
+        for name, dest in zip(names[0::2], names[1::2]):
+            dest = piece.direct(dest)
+            if name in anchors and name not in self.destinations:
+                self.destinations[name] = (self.pages[index[list.__getitem__(dest, 0).idnum]], dest[2], dest[3])
+        self.media_box = _serialize(piece.parse(pages[0])["/MediaBox"], None)
+        numbers.copy_all(shift)
+
+    def finish(self, outline: list, language: str, info: dict) -> None:
+        """The page tree, structure tree, names, outline, catalog and information."""
+        put = self.file.put
+        put(self.page_tree, b"<</Type/Pages/Count %d/Kids[%s]>>" % (len(self.pages), _refs(self.pages)))
+        structure = self.file.reserve()
+        namespace = b"/NS %d 0 R" % self.namespace if self.namespace is not None else b""
+        put(self.document, b"<</Type/StructElem/S/Document/P %d 0 R%s/K[%s]>>" % (structure, namespace,
+                                                                                 _refs(self.children)))
+        parent_tree = self.file.reserve()
+        kids = b" ".join(b"%d 0 R" % node for _, _, node in self.parent_tree)
+        put(parent_tree, b"<</Kids[%s]>>" % kids)
+        namespaces = b"/Namespaces[%d 0 R]" % self.namespace if self.namespace is not None else b""
+        put(structure, b"<</Type/StructTreeRoot/K[%d 0 R]/ParentTree %d 0 R/ParentTreeNextKey %d%s>>" % (
+            self.document, parent_tree, self.keys, namespaces))
+        dests = self.file.reserve()
+        put(dests, b"<</Names[%s]>>" % b" ".join(
+            _text(name) + b" [%d 0 R/XYZ %s %s 0]" % (page, _number(left), _number(top))
+            for name, (page, left, top) in sorted(self.destinations.items())))
+        outlines = self.file.reserve()
+        count, ends = self._outline(outline, outlines)
+        put(outlines, b"<</Type/Outlines%s/Count %d>>" % (ends, count))
+        catalog = self.file.reserve()
+        put(catalog, b"<</Type/Catalog/Pages %d 0 R/Outlines %d 0 R/Names<</Dests %d 0 R>>/StructTreeRoot %d 0 R"
+                     b"/MarkInfo<</Marked true>>/ViewerPreferences<</DisplayDocTitle true>>/Lang %s>>" % (
+                         self.page_tree, outlines, dests, structure, _text(language)))
+        information = self.file.reserve()
+        put(information, b"<<%s>>" % b"".join(_serialize(key, None) + b" " + _serialize(value, None)
+                                                for key, value in info.items()))
+        self.file.close(catalog, information)
+
+    def _outline(self, items: list, parent: int) -> tuple[int, bytes]:
+        """Outline items (WeasyPrint's bookmark tree: label, (page, x, y), children, state)
+        under ``parent``; the count of items shown when the parent is open (as its /Count
+        wants), and its /First and /Last."""
+        numbers = [self.file.reserve() for _ in items]
+        visible = len(items)
+        for index, (number, (label, (page, x, y), children, state)) in enumerate(zip(numbers, items)):
+            links = b"/Parent %d 0 R" % parent
+            if index:
+                links += b"/Prev %d 0 R" % numbers[index - 1]
+            if index + 1 < len(items):
+                links += b"/Next %d 0 R" % numbers[index + 1]
+            below, ends = self._outline(children, number)
+            count = b""
+            if children:
+                opened = state != "closed"
+                count = b"/Count %d" % (below if opened else -below)
+                visible += below if opened else 0
+            self.file.put(number, b"<</Title %s%s%s%s/Dest[%d 0 R/XYZ %s %s 0]>>" % (
+                _text(label), links, ends, count, self.pages[page], _number(x), _number(y)))
+        ends = b"/First %d 0 R/Last %d 0 R" % (numbers[0], numbers[-1]) if numbers else b""
+        return visible, ends
+
+
+class _Numbers:
+    """One piece's object numbers in the joined file: each object the pages and tags reach
+    gets the next number when first referred to, and is copied by :meth:`copy_all`."""
+
+    def __init__(self, file: _File, fixed: dict[int, int], piece: _Objects) -> None:
+        self.file = file
+        self.map = dict(fixed)
+        self.todo: list[int] = []
+        self.piece = piece
+
+    def of(self, ref: IndirectObject | int) -> int:
+        old = ref if isinstance(ref, int) else ref.idnum
+        number = self.map.get(old)
+        if number is None:
+            number = self.map[old] = self.file.reserve()
+            self.todo.append(old)
+        return number
+
+    def copy_all(self, shift: int) -> None:
+        """Write every object referred to so far, and those they refer to. Objects in
+        object streams (WeasyPrint's dictionaries and arrays) are copied as bytes with their
+        references renumbered (:func:`_renumber`); streams, and anything unusual, are read
+        and written by pypdf."""
+        while self.todo:
+            old = self.todo.pop()
+            number = self.map[old]
+            body = self.piece.body(old)
+            if body is not None:
+                try:
+                    self.file.put(number, _renumber(body, self, shift))
+                    continue
+                except _Unusual:
+                    pass
+            obj = self.piece.parse(old)
+            if isinstance(obj, DictionaryObject):
+                obj = _shift_keys(obj, shift, self)
+            if isinstance(obj, StreamObject):
+                head = _serialize_dictionary(obj, self, skip=("/Length",))
+                self.file.put_stream(number, head, obj._data)  # noqa: SLF001 - the bytes as they are in the piece
+            else:
+                self.file.put(number, _serialize(obj, self))
+
+
+class _Objects:
+    """A piece's objects: those in object streams as bytes (each stream decoded once) or
+    parsed one at a time, the others read by pypdf."""
+
+    def __init__(self, reader: PdfReader) -> None:
+        self.reader = reader
+        self.streams: dict[int, list[bytes]] = {}
+
+    def body(self, number: int) -> bytes | None:
+        where = self.reader.xref_objStm.get(number)
+        if where is None:
+            return None
+        stream, index = where
+        if stream not in self.streams:
+            self.streams[stream] = _split(self.reader.get_object(stream))
+        bodies = self.streams[stream]
+        return bodies[index] if index < len(bodies) else None
+
+    def parse(self, ref: IndirectObject | int) -> Any:
+        number = ref if isinstance(ref, int) else ref.idnum
+        body = self.body(number)
+        if body is None:
+            return self.reader.get_object(number)
+        return read_object(io.BytesIO(body), self.reader)
+
+    def direct(self, value: Any) -> Any:
+        """The value itself, parsed if it is a reference; an empty dictionary for None."""
+        if value is None:
+            return DictionaryObject()
+        return self.parse(value) if isinstance(value, IndirectObject) else value
+
+    def pages(self, ref: IndirectObject) -> list[int]:
+        """The object numbers of the pages under a page tree node, in order."""
+        node = self.parse(ref)
+        if node.get("/Type") == "/Page":
+            return [ref.idnum]
+        return [number for kid in list.__iter__(node.raw_get("/Kids")) for number in self.pages(kid)]
+
+
+def _split(stream: StreamObject) -> list[bytes]:
+    """The objects of an object stream, as bytes, in order."""
+    data = stream.get_data()
+    first = int(stream["/First"])
+    header = data[:first].split()
+    offsets = [int(offset) for offset in header[1::2]] + [len(data) - first]
+    return [data[first + offsets[n]:first + offsets[n + 1]].strip() for n in range(len(offsets) - 1)]
+
+
+class _Unusual(Exception):
+    """An object the byte-level copy does not handle; pypdf copies it instead."""
+
+
+# In the bytes of an object: a table header's id or a cell's list of them, a literal string
+# (as pydyf writes them, every parenthesis escaped), a reference, a structure parent key, or
+# what would need a real parser.
+_TOKEN = re.compile(rb"(/ID )\((\d+)(-\d+-\d+)\)|(/Headers )\[((?:\s*\(\d+-\d+-\d+\))*)\s*\]"
+                    rb"|\((?:[^\\()]|\\.)*\)|(?<![\w.+-])(\d+) (\d+) R|(/StructParents? )(\d+)|[(%]")
+# WeasyPrint names a table's header cells "<table element's object number>-<row>-<column>"
+_HEADER_ID = re.compile(rb"\((\d+)(-\d+-\d+)\)")
+
+
+_NUMS = re.compile(rb"(\d+) (\d+) R|\d+|\[|\]")
+
+
+def _parent_tree(body: bytes | None, numbers: _Numbers, shift: int) -> tuple[bytes, list[int]]:
+    """A piece's parent tree (``<</Nums[key value ...]>>``, a value an array of references
+    or one reference) as the ``/Nums`` of a node of the joined tree: the keys shifted, the
+    references renumbered; and the keys."""
+    if body is None or b"/Kids" in body or b"/Nums" not in body:
+        raise ValueError("a piece's parent tree is not one flat number tree")
+    out: list[bytes] = []
+    keys: list[int] = []
+    depth = 0
+    for match in _NUMS.finditer(body, body.index(b"[", body.index(b"/Nums"))):
+        token = match.group(0)
+        if match.group(1) is not None:
+            if match.group(2) != b"0":
+                raise ValueError("a piece's parent tree refers to an object of another generation")
+            out.append(b"%d 0 R" % numbers.of(int(match.group(1))))
+            continue
+        if token == b"[":
+            depth += 1
+        elif token == b"]":
+            depth -= 1
+        elif depth == 1:
+            keys.append(int(token) + shift)
+            token = b"%d" % keys[-1]
+        else:
+            raise ValueError("a piece's parent tree has a number where a reference belongs")
+        out.append(token)
+        if depth == 0:
+            break
+    return b" ".join(out[1:-1]), keys
+
+
+def _renumber(body: bytes, numbers: _Numbers, shift: int) -> bytes:
+    """An object's bytes with its references renumbered, its structure parent key shifted
+    (see :func:`_shift_keys`) and its table header ids renamed (see :func:`_rename_ids`);
+    raises _Unusual where it cannot be sure."""
+    def header_id(match: re.Match) -> bytes:
+        return b"(%d%s)" % (numbers.of(int(match.group(1))), match.group(2))
+
+    def replace(match: re.Match) -> bytes:
+        if match.group(1) is not None:
+            return match.group(1) + b"(%d%s)" % (numbers.of(int(match.group(2))), match.group(3))
+        if match.group(4) is not None:
+            return match.group(4) + b"[" + _HEADER_ID.sub(header_id, match.group(5)) + b"]"
+        if match.group(6) is not None:
+            if match.group(7) != b"0":
+                raise _Unusual
+            return b"%d 0 R" % numbers.of(int(match.group(6)))
+        if match.group(8) is not None:
+            return match.group(8) + b"%d" % (int(match.group(9)) + shift)
+        if len(match.group(0)) == 1:  # an unbalanced parenthesis (a nested string) or a comment
+            raise _Unusual
+        return match.group(0)
+
+    return _TOKEN.sub(replace, body)
+
+
+def _shift_keys(obj: DictionaryObject, shift: int, numbers: _Numbers) -> DictionaryObject:
+    """A page's ``/StructParents`` or an annotation's ``/StructParent``, past the keys of
+    the pieces before; and a table header's id, and a cell's list of them (see
+    :func:`_rename_ids`)."""
+    for key in ("/StructParents", "/StructParent"):
+        if key in obj:
+            obj[NameObject(key)] = type(dict.__getitem__(obj, key))(int(dict.__getitem__(obj, key)) + shift)
+    if "/ID" in obj:
+        obj[NameObject("/ID")] = _rename_ids(obj["/ID"], numbers)
+    attributes = obj.get("/A")
+    if isinstance(attributes, DictionaryObject) and isinstance(attributes.get("/Headers"), ArrayObject):
+        attributes[NameObject("/Headers")] = ArrayObject(_rename_ids(name, numbers) for name in attributes["/Headers"])
+    return obj
+
+
+def _rename_ids(name: Any, numbers: _Numbers) -> Any:
+    """WeasyPrint names the header cells of a table after the object number of the table's
+    element, unique in one piece but not across pieces; the joined file's number is."""
+    match = re.fullmatch(r"(\d+)(-\d+-\d+)", str(name))
+    return TextStringObject(f"{numbers.of(int(match.group(1)))}{match.group(2)}") if match else name
+
+
+def _serialize(obj: Any, numbers: _Numbers | None) -> bytes:
+    """An object as PDF syntax, its references renumbered (``numbers`` None: none expected)."""
+    if isinstance(obj, IndirectObject):
+        assert numbers is not None
+        return b"%d 0 R" % numbers.of(obj)
+    if isinstance(obj, DictionaryObject):
+        return _serialize_dictionary(obj, numbers)
+    if isinstance(obj, ArrayObject):
+        return b"[" + b" ".join(_serialize(item, numbers) for item in list.__iter__(obj)) + b"]"
+    stream = io.BytesIO()
+    obj.write_to_stream(stream)
+    return stream.getvalue()
+
+
+def _serialize_dictionary(obj: DictionaryObject, numbers: _Numbers | None, skip: Iterable[str] = ()) -> bytes:
+    parts = [b"<<"]
+    for key, value in dict.items(obj):
+        if key in skip:
+            continue
+        parts.append(_serialize(NameObject(key), None) + b" " + _serialize(value, numbers))
+    return b"\n".join(parts) + b">>"
+
+
+def _refs(numbers: list[int]) -> bytes:
+    return b" ".join(b"%d 0 R" % number for number in numbers)
+
+
+def _text(text: str) -> bytes:
+    return _serialize(TextStringObject(text), None)
+
+
+def _number(value: Any) -> bytes:
+    return (b"%.4f" % float(value)).rstrip(b"0").rstrip(b".") or b"0"

@@ -14,14 +14,16 @@ place of the estimates (pdf_patch.py: same layout, only the digits change) and d
 frees it. A piece whose numbers cannot be corrected in place (a number of another width in
 a line of text) is laid out again. A rebuild starts from the last build's numbers
 (``.bookbuild-cache/pdf-page-numbers.json``, checked, never trusted) and takes unchanged
-pieces from the cache of laid-out pieces (pdf_cache.py). Then pypdf joins the pieces
-(blank versos where a chapter must start on the right), rebuilds the named destinations
-and the bookmarks from the pieces' anchors, and copies the metadata and the language.
+pieces from the cache of laid-out pieces (pdf_cache.py). Then the pieces are joined
+(pdf_join.py), one at a time: blank versos where a chapter must start on the right, one
+tag tree and parent tree made of the pieces' (the single document's tag tree, element for
+element), the named destinations and bookmarks rebuilt from the pieces' anchors, the
+metadata and the language.
 
-What does not survive the join: the tag structure (each piece's structure tree refers to
-its own page objects; merging them is not done here), so the parallel PDF is untagged and
-the single-document PDF stays the default (and the only choice for a PDF/A or PDF/UA
-``variant``, a handout, or a ``--chapters`` selection).
+The single document stays the path for a PDF/A or PDF/UA ``variant`` (WeasyPrint adds
+catalog entries, XMP metadata and output intents, that the join does not carry over), a
+handout (chapters do not start on a new page) and a ``--chapters`` selection, and it is
+the oracle of the tests.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from collections import Counter
 from functools import partial
@@ -98,7 +101,7 @@ class Piece:
 
 
 def parallel_supported(manifest: Manifest) -> bool:
-    """Only the whole book, without a PDF variant: the tag-less join cannot make PDF/UA."""
+    """Only the whole book, in the book layout, without a PDF variant (see above)."""
     options = manifest.pdf
     return not (options.variant or options.handout or options.chapters)
 
@@ -119,7 +122,10 @@ def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = No
         pool.send_all(book)
         results, outline = _lay_out(book, reporter, pool, note)
     # the workers are gone before the join, and their memory with them
-    return join_pieces(results, print_layout(book.manifest.pdf).two_sided, book.meta.language, outline)
+    started = time.perf_counter()
+    data = join_pieces(results, print_layout(book.manifest.pdf).two_sided, book.meta.language, outline)
+    logger.info("parallel PDF: %d pieces joined in %.2f s", len(results), time.perf_counter() - started)
+    return data
 
 
 def _lay_out(book: Book, reporter: Reporter, pool: WorkerPool, note: Callable[[str], None] | None
@@ -405,7 +411,7 @@ def _source(job: tuple) -> tuple[PdfSource, str | None]:
 
 
 def _layout_piece(job: tuple, keep: bool) -> tuple[dict, tuple | None]:
-    """Lay out one piece (in a worker): its PDF (untagged), anchors, bookmarks and link
+    """Lay out one piece (in a worker): its tagged PDF, anchors, bookmarks and link
     targets for the join. A piece laid out before from the same source comes from the cache
     (pdf_cache.py). One laid out on guessed numbers (``keep``) is not drawn yet: the document
     is kept, for :func:`_finish_piece` to draw once the true numbers are known."""
@@ -419,7 +425,7 @@ def _layout_piece(job: tuple, keep: bool) -> tuple[dict, tuple | None]:
         if cached is not None:
             return {**cached, "held": False, "how": "from the cache"}, None
     with collect_missing_glyphs() as missing:
-        document = layout_pdf(_BOOK, Reporter(), source=source, fetcher=fetcher, pdf_tags=False)
+        document = layout_pdf(_BOOK, Reporter(), source=source, fetcher=fetcher, pdf_tags=True)
         anchors: dict[str, int] = {}
         for number, page in enumerate(document.pages):
             for name in page.anchors:
@@ -427,7 +433,7 @@ def _layout_piece(job: tuple, keep: bool) -> tuple[dict, tuple | None]:
         linked = {target for page in document.pages for kind, target, _, _ in page.links if kind == "internal"}
         for name in sorted(linked - anchors.keys()):  # kept by WeasyPrint, pointed home by the join
             document.pages[0].anchors[name] = (0, 0, 0, 0)
-        data = None if keep else document.write_pdf(pdf_tags=False)
+        data = None if keep else document.write_pdf(pdf_tags=True)
     result = {
         "pdf": data,
         "pages": len(document.pages),
@@ -467,7 +473,7 @@ def _finish_piece(job: tuple, document: Any, old_job: tuple, old_source: PdfSour
         result, _ = _layout_piece(job, keep=False)
         return {**result, "how": f"laid out again ({why})"}
     with collect_missing_glyphs() as missing:
-        data = document.write_pdf(pdf_tags=False)
+        data = document.write_pdf(pdf_tags=True)
     result = {**laid_out, "pdf": data, "missing": missing, "start": start, "key": key, "held": False,
               "how": "numbers corrected"}
     if key is not None:  # the same entry a layout from the true numbers would make
