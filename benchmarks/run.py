@@ -141,13 +141,14 @@ def make_tasks(book: Path, out: Path, size: str, bins: dict[str, str], with_pdf:
         html = book / "pandoc-html" / "book.html"
         html.parent.mkdir(exist_ok=True)
         sheets = ["-s", str(STYLES / "base.css"), "-s", str(STYLES / "print.css")]
-        parallel = [bb, "pdf", str(book), "--parallel", "-o", str(out / "bookbuild-parallel.pdf")]
+        # the default: chapter-parallel for any book longer than a few pages (api.PARALLEL_FROM)
+        default = [bb, "pdf", str(book), "-o", str(out / "bookbuild.pdf")]
         if with_single_pdf:
-            tasks.append(Task("bookbuild pdf (cold)", [[bb, "pdf", str(book), "-o", str(out / "bookbuild.pdf")]],
-                              drop_cache))
+            single = [bb, "pdf", str(book), "--single-process", "-o", str(out / "bookbuild-single.pdf")]
+            tasks.append(Task("bookbuild pdf --single-process (cold)", [single], drop_cache))
         tasks += [
-            Task("bookbuild pdf --parallel (cold)", [parallel], drop_cache),
-            Task("bookbuild pdf --parallel (one chapter edited)", [parallel], warm_then_edit(parallel), restore),
+            Task("bookbuild pdf (cold)", [default], drop_cache),
+            Task("bookbuild pdf (one chapter edited)", [default], warm_then_edit(default), restore),
             Task("pandoc html + weasyprint pdf", [
                 [bins["pandoc"], *title, "-s", "--to", "html5", "-o", str(html), *chapters],
                 [bins["weasyprint"], *sheets, str(html), str(out / "weasyprint.pdf")],
@@ -184,11 +185,10 @@ def report(tasks: dict[str, Task], meta: dict) -> str:
     ratio("bookbuild epub (one chapter edited)", "bookbuild epub (cold)")
     ratio("bookbuild pdf (cold)", "pandoc html + weasyprint pdf")
     ratio("bookbuild pdf (cold)", "pandoc html + weasyprint pdf", "peak RSS")
-    ratio("bookbuild pdf --parallel (cold)", "pandoc html + weasyprint pdf")
-    ratio("bookbuild pdf --parallel (cold)", "pandoc html + weasyprint pdf", "peak RSS")
-    ratio("bookbuild pdf --parallel (one chapter edited)", "bookbuild pdf --parallel (cold)")
-    ratio("bookbuild pdf --parallel (cold)", "bookbuild pdf (cold)")
-    ratio("bookbuild pdf --parallel (cold)", "bookbuild pdf (cold)", "peak RSS")
+    ratio("bookbuild pdf (one chapter edited)", "bookbuild pdf (cold)")
+    ratio("bookbuild pdf --single-process (cold)", "pandoc html + weasyprint pdf")
+    ratio("bookbuild pdf (cold)", "bookbuild pdf --single-process (cold)")
+    ratio("bookbuild pdf (cold)", "bookbuild pdf --single-process (cold)", "peak RSS")
     return "\n".join(lines) + "\n"
 
 
@@ -199,7 +199,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/bookbuild-bench"))
     parser.add_argument("--no-pdf", action="store_true", help="skip the (slow) PDF comparison")
     parser.add_argument("--no-single-pdf", action="store_true",
-                        help="skip bookbuild's single-document PDF (the slowest task)")
+                        help="skip bookbuild's single-document PDF, --single-process (the slowest task)")
     parser.add_argument("--json", type=Path, help="also write the samples here")
     args = parser.parse_args()
 
