@@ -234,7 +234,7 @@ def test_remembered_page_numbers_are_checked_not_trusted(both: tuple[Path, Path]
 def test_parallel_is_the_default_past_a_few_pages_and_selections_stay_single(little_book: Path,
                                                                              tmp_path: Path) -> None:
     """Unless ``[pdf] parallel`` or the command line says otherwise, a book whose chapters
-    are longer than a few pages (api.PARALLEL_FROM) is laid out in parallel and a shorter
+    are longer than a few pages (api.PARALLEL_PDF_FROM) is laid out in parallel and a shorter
     one as one document; a --chapters selection (like a handout or a PDF/UA variant) is
     always one document. Every one of them is tagged. (A joined PDF is told by its fonts:
     each piece embeds its own subsets.)"""

@@ -30,7 +30,7 @@ FORMATS = ("epub", "pdf")
 # says otherwise: about ten pages. Shorter books lay out faster as one document than the
 # workers take to start (the sample book: 1.2 s against 1.8 s); a 34-page book already
 # takes half the time in parallel (docs/benchmarks.md).
-PARALLEL_FROM = 30_000
+PARALLEL_PDF_FROM = 30_000
 
 
 @dataclass(frozen=True)
@@ -234,7 +234,7 @@ def _start_pdf_workers(manifest: Manifest):  # noqa: ANN202 - a pdf_workers.Work
     they import WeasyPrint meanwhile; None when the PDF is made as one document."""
     parallel = manifest.pdf.parallel
     if parallel is None:
-        parallel = sum(_size(entry.path) for entry in manifest.chapters) >= PARALLEL_FROM
+        parallel = sum(_size(entry.path) for entry in manifest.chapters) >= PARALLEL_PDF_FROM
     if not parallel:  # imported only then: it brings pypdf and the worker pool
         return None
     from .render.pdf_parallel import parallel_supported, start_workers

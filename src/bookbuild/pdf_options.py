@@ -72,7 +72,7 @@ class PdfOptions:
     chapters: str | None = None  # a selection such as "2-3" or "1,intro": only these chapters
     handout: bool = False  # compact single-sided layout without blank pages
     # chapters laid out in worker processes, then joined (render/pdf_parallel.py); None: for
-    # a book whose chapters are longer than a few pages (api.PARALLEL_FROM)
+    # a book whose chapters are longer than a few pages (api.PARALLEL_PDF_FROM)
     parallel: bool | None = None
 
     @property

@@ -17,16 +17,17 @@ every object of every piece: 793 MiB for the large benchmark book).
 * **Bookmarks** come from the pieces' bookmark lists, made into one tree with WeasyPrint's
   own tree builder, so levels nest across pieces.
 * **Objects** are only what the pieces' pages and tags reach (each piece's catalog, page
-  tree, outline and name tree are left behind). Dictionaries go into compressed object
-  streams of up to ``PER_STREAM`` objects, found through a cross-reference stream.
+  tree, outline and name tree are left behind), written as they come (pdf_file.py).
+  WeasyPrint puts a piece's dictionaries in one object stream, which pypdf parses whole
+  when asked for any one of them (20 s for the large benchmark book), so they are copied
+  as bytes with their references renumbered (:func:`_renumber`); pypdf reads the streams
+  and the few objects the join must understand.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import zlib
-from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any, BinaryIO
 
@@ -34,9 +35,9 @@ from pypdf import PdfReader
 from pypdf.generic import (ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject,
                            TextStringObject, read_object)
 
+from .pdf_file import PdfFile, real, refs, serialize, serialize_dictionary, text
+
 SCALE = 0.75  # PDF points per CSS pixel (WeasyPrint's write_pdf at zoom 1)
-PER_STREAM = 200  # objects in one object stream
-HEADER = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"  # WeasyPrint's version; object streams need 1.5
 
 
 def page_bookmarks(results: list[dict], two_sided: bool) -> list[tuple[float, list]]:
@@ -86,71 +87,11 @@ def join_pieces(results: list[dict], two_sided: bool, language: str, outline: li
     return output.getvalue()
 
 
-class _File:
-    """A PDF file written object by object: streams in place, dictionaries and arrays
-    gathered into compressed object streams; a cross-reference stream at the end."""
-
-    def __init__(self, out: BinaryIO) -> None:
-        self.out = out
-        out.write(HEADER)
-        self.count = 1  # object 0 is the head of the free list
-        self.where: dict[int, tuple[int, int, int]] = {}  # number -> (type, field 2, field 3)
-        self.batch: list[tuple[int, bytes]] = []
-
-    def reserve(self) -> int:
-        self.count += 1
-        return self.count - 1
-
-    def put(self, number: int, body: bytes) -> None:
-        """A dictionary, array or other non-stream object, into the next object stream."""
-        self.batch.append((number, body))
-        if len(self.batch) >= PER_STREAM:
-            self._flush()
-
-    def put_stream(self, number: int, head: bytes, data: bytes) -> None:
-        """A stream object: ``head`` is its dictionary without ``/Length``, ``<<`` to ``>>``."""
-        self.where[number] = (1, self.out.tell(), 0)
-        self.out.write(b"%d 0 obj\n%s/Length %d>>\nstream\n" % (number, head[:-2], len(data)))
-        self.out.write(data)
-        self.out.write(b"\nendstream\nendobj\n")
-
-    def _flush(self) -> None:
-        if not self.batch:
-            return
-        stream = self.reserve()
-        offsets, bodies, position = [], [], 0
-        for index, (number, body) in enumerate(self.batch):
-            self.where[number] = (2, stream, index)
-            offsets.append(b"%d %d" % (number, position))
-            bodies.append(body)
-            position += len(body) + 1
-        first = b" ".join(offsets) + b"\n"
-        data = zlib.compress(first + b"\n".join(bodies) + b"\n")
-        head = b"<</Type/ObjStm/N %d/First %d/Filter/FlateDecode>>" % (len(self.batch), len(first))
-        self.batch = []
-        self.put_stream(stream, head, data)
-
-    def close(self, root: int, info: int) -> None:
-        """The cross-reference stream and the trailer."""
-        self._flush()
-        number = self.reserve()
-        self.where[number] = (1, self.out.tell(), 0)
-        rows = [b"\x00\x00\x00\x00\x00\xff\xff"]
-        for n in range(1, self.count):
-            kind, second, third = self.where.get(n, (0, 0, 0))
-            rows.append(bytes([kind]) + second.to_bytes(4, "big") + third.to_bytes(2, "big"))
-        data = zlib.compress(b"".join(rows))
-        self.out.write(b"%d 0 obj\n<</Type/XRef/Size %d/W[1 4 2]/Root %d 0 R/Info %d 0 R/Filter/FlateDecode"
-                       b"/Length %d>>\nstream\n" % (number, self.count, root, info, len(data)))
-        self.out.write(data)
-        self.out.write(b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % self.where[number][1])
-
-
 class _Joiner:
     """The joined PDF, built piece by piece (see the module's docstring)."""
 
     def __init__(self, out: BinaryIO) -> None:
-        self.file = _File(out)
+        self.file = PdfFile(out)
         self.page_tree = self.file.reserve()
         self.document = self.file.reserve()  # the Document structure element
         self.pages: list[int] = []  # object numbers of the joined pages, in order
@@ -200,17 +141,17 @@ class _Joiner:
             dest = piece.direct(dest)
             if name in anchors and name not in self.destinations:
                 self.destinations[name] = (self.pages[index[list.__getitem__(dest, 0).idnum]], dest[2], dest[3])
-        self.media_box = _serialize(piece.parse(pages[0])["/MediaBox"], None)
+        self.media_box = serialize(piece.parse(pages[0])["/MediaBox"])
         numbers.copy_all(shift)
 
     def finish(self, outline: list, language: str, info: dict) -> None:
         """The page tree, structure tree, names, outline, catalog and information."""
         put = self.file.put
-        put(self.page_tree, b"<</Type/Pages/Count %d/Kids[%s]>>" % (len(self.pages), _refs(self.pages)))
+        put(self.page_tree, b"<</Type/Pages/Count %d/Kids[%s]>>" % (len(self.pages), refs(self.pages)))
         structure = self.file.reserve()
         namespace = b"/NS %d 0 R" % self.namespace if self.namespace is not None else b""
         put(self.document, b"<</Type/StructElem/S/Document/P %d 0 R%s/K[%s]>>" % (structure, namespace,
-                                                                                 _refs(self.children)))
+                                                                                 refs(self.children)))
         parent_tree = self.file.reserve()
         kids = b" ".join(b"%d 0 R" % node for _, _, node in self.parent_tree)
         put(parent_tree, b"<</Kids[%s]>>" % kids)
@@ -219,7 +160,7 @@ class _Joiner:
             self.document, parent_tree, self.keys, namespaces))
         dests = self.file.reserve()
         put(dests, b"<</Names[%s]>>" % b" ".join(
-            _text(name) + b" [%d 0 R/XYZ %s %s 0]" % (page, _number(left), _number(top))
+            text(name) + b" [%d 0 R/XYZ %s %s 0]" % (page, real(left), real(top))
             for name, (page, left, top) in sorted(self.destinations.items())))
         outlines = self.file.reserve()
         count, ends = self._outline(outline, outlines)
@@ -227,9 +168,9 @@ class _Joiner:
         catalog = self.file.reserve()
         put(catalog, b"<</Type/Catalog/Pages %d 0 R/Outlines %d 0 R/Names<</Dests %d 0 R>>/StructTreeRoot %d 0 R"
                      b"/MarkInfo<</Marked true>>/ViewerPreferences<</DisplayDocTitle true>>/Lang %s>>" % (
-                         self.page_tree, outlines, dests, structure, _text(language)))
+                         self.page_tree, outlines, dests, structure, text(language)))
         information = self.file.reserve()
-        put(information, b"<<%s>>" % b"".join(_serialize(key, None) + b" " + _serialize(value, None)
+        put(information, b"<<%s>>" % b"".join(serialize(key) + b" " + serialize(value)
                                                 for key, value in info.items()))
         self.file.close(catalog, information)
 
@@ -252,7 +193,7 @@ class _Joiner:
                 count = b"/Count %d" % (below if opened else -below)
                 visible += below if opened else 0
             self.file.put(number, b"<</Title %s%s%s%s/Dest[%d 0 R/XYZ %s %s 0]>>" % (
-                _text(label), links, ends, count, self.pages[page], _number(x), _number(y)))
+                text(label), links, ends, count, self.pages[page], real(x), real(y)))
         ends = b"/First %d 0 R/Last %d 0 R" % (numbers[0], numbers[-1]) if numbers else b""
         return visible, ends
 
@@ -261,7 +202,7 @@ class _Numbers:
     """One piece's object numbers in the joined file: each object the pages and tags reach
     gets the next number when first referred to, and is copied by :meth:`copy_all`."""
 
-    def __init__(self, file: _File, fixed: dict[int, int], piece: _Objects) -> None:
+    def __init__(self, file: PdfFile, fixed: dict[int, int], piece: _Objects) -> None:
         self.file = file
         self.map = dict(fixed)
         self.todo: list[int] = []
@@ -294,10 +235,10 @@ class _Numbers:
             if isinstance(obj, DictionaryObject):
                 obj = _shift_keys(obj, shift, self)
             if isinstance(obj, StreamObject):
-                head = _serialize_dictionary(obj, self, skip=("/Length",))
+                head = serialize_dictionary(obj, self.of, skip=("/Length",))
                 self.file.put_stream(number, head, obj._data)  # noqa: SLF001 - the bytes as they are in the piece
             else:
-                self.file.put(number, _serialize(obj, self))
+                self.file.put(number, serialize(obj, self.of))
 
 
 class _Objects:
@@ -440,38 +381,3 @@ def _rename_ids(name: Any, numbers: _Numbers) -> Any:
     element, unique in one piece but not across pieces; the joined file's number is."""
     match = re.fullmatch(r"(\d+)(-\d+-\d+)", str(name))
     return TextStringObject(f"{numbers.of(int(match.group(1)))}{match.group(2)}") if match else name
-
-
-def _serialize(obj: Any, numbers: _Numbers | None) -> bytes:
-    """An object as PDF syntax, its references renumbered (``numbers`` None: none expected)."""
-    if isinstance(obj, IndirectObject):
-        assert numbers is not None
-        return b"%d 0 R" % numbers.of(obj)
-    if isinstance(obj, DictionaryObject):
-        return _serialize_dictionary(obj, numbers)
-    if isinstance(obj, ArrayObject):
-        return b"[" + b" ".join(_serialize(item, numbers) for item in list.__iter__(obj)) + b"]"
-    stream = io.BytesIO()
-    obj.write_to_stream(stream)
-    return stream.getvalue()
-
-
-def _serialize_dictionary(obj: DictionaryObject, numbers: _Numbers | None, skip: Iterable[str] = ()) -> bytes:
-    parts = [b"<<"]
-    for key, value in dict.items(obj):
-        if key in skip:
-            continue
-        parts.append(_serialize(NameObject(key), None) + b" " + _serialize(value, numbers))
-    return b"\n".join(parts) + b">>"
-
-
-def _refs(numbers: list[int]) -> bytes:
-    return b" ".join(b"%d 0 R" % number for number in numbers)
-
-
-def _text(text: str) -> bytes:
-    return _serialize(TextStringObject(text), None)
-
-
-def _number(value: Any) -> bytes:
-    return (b"%.4f" % float(value)).rstrip(b"0").rstrip(b".") or b"0"
