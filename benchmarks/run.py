@@ -36,6 +36,7 @@ EDIT_CHAPTER = 0.5  # the rebuild edits the chapter halfway through the book
 class Sample:
     seconds: float
     peak_rss_mib: float
+    cpu_seconds: float = 0.0  # user + system time of the command and its descendants
 
 
 @dataclass
@@ -50,12 +51,12 @@ class Task:
 
     def run(self, cwd: Path) -> Sample:
         self.prepare()
-        total, peak = 0.0, 0.0
+        total, peak, cpu = 0.0, 0.0, 0.0
         for step in self.steps:
-            seconds, rss = measure(step, cwd)
-            total, peak = total + seconds, max(peak, rss)
+            seconds, rss, used = measure(step, cwd)
+            total, peak, cpu = total + seconds, max(peak, rss), cpu + used
         self.finish()
-        sample = Sample(total, peak)
+        sample = Sample(total, peak, cpu)
         self.samples.append(sample)
         return sample
 
@@ -64,12 +65,17 @@ class Task:
         return statistics.median(s.seconds for s in self.samples)
 
     @property
+    def cpu(self) -> float:
+        return statistics.median(s.cpu_seconds for s in self.samples)
+
+    @property
     def peak(self) -> float:
         return max(s.peak_rss_mib for s in self.samples)
 
 
-def measure(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one command and all its descendants."""
+def measure(command: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds (user and system) of one command and all
+    its descendants."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     stderr = process.stderr.read() if process.stderr else b""
@@ -78,7 +84,7 @@ def measure(command: list[str], cwd: Path) -> tuple[float, float]:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}\n{stderr.decode(errors='replace')}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def tools(venv_bin: Path) -> dict[str, str]:
@@ -170,20 +176,22 @@ def report(tasks: dict[str, Task], meta: dict) -> str:
     lines = [f"Book: {meta['size']} ({meta['chapters']} chapters, {meta['words']} words); "
              f"{meta['runs']} alternating runs; {meta['cpus']} CPUs; load average before "
              f"{meta['load_before']}, after {meta['load_after']}.", "",
-             "| task | median s | runs (s) | peak RSS MiB |", "|---|---:|---|---:|"]
+             "| task | median s | runs (s) | median CPU s | peak RSS MiB |", "|---|---:|---|---:|---:|"]
     for task in tasks.values():
         runs = ", ".join(f"{s.seconds:.2f}" for s in task.samples)
-        lines.append(f"| {task.name} | {task.median:.3f} | {runs} | {task.peak:.0f} |")
+        lines.append(f"| {task.name} | {task.median:.3f} | {runs} | {task.cpu:.1f} | {task.peak:.0f} |")
 
     def ratio(a: str, b: str, what: str = "time") -> None:
         if a in tasks and b in tasks:
-            x, y = (tasks[a].median, tasks[b].median) if what == "time" else (tasks[a].peak, tasks[b].peak)
+            x, y = {"time": (tasks[a].median, tasks[b].median), "CPU time": (tasks[a].cpu, tasks[b].cpu),
+                    "peak RSS": (tasks[a].peak, tasks[b].peak)}[what]
             lines.append(f"- {what} {a} / {b}: **{x / y:.2f}**")
 
     lines.append("")
     ratio("bookbuild epub (cold)", "pandoc epub")
     ratio("bookbuild epub (one chapter edited)", "bookbuild epub (cold)")
     ratio("bookbuild pdf (cold)", "pandoc html + weasyprint pdf")
+    ratio("bookbuild pdf (cold)", "pandoc html + weasyprint pdf", "CPU time")
     ratio("bookbuild pdf (cold)", "pandoc html + weasyprint pdf", "peak RSS")
     ratio("bookbuild pdf (one chapter edited)", "bookbuild pdf (cold)")
     ratio("bookbuild pdf --single-process (cold)", "pandoc html + weasyprint pdf")
@@ -216,7 +224,8 @@ def main() -> None:
         shift = round_number % len(order)
         for task in order[shift:] + order[:shift]:
             sample = task.run(book)
-            print(f"round {round_number + 1}: {task.name}: {sample.seconds:.2f} s, {sample.peak_rss_mib:.0f} MiB",
+            print(f"round {round_number + 1}: {task.name}: {sample.seconds:.2f} s, {sample.cpu_seconds:.1f} CPU s, "
+                  f"{sample.peak_rss_mib:.0f} MiB",
                   file=sys.stderr, flush=True)
     help_task = startup(bins, max(10, args.runs), args.work)
     tasks[help_task.name] = help_task
@@ -226,7 +235,8 @@ def main() -> None:
     print(report(tasks, meta))
     if args.json:
         args.json.write_text(json.dumps({"meta": meta, "tasks": {
-            name: [[s.seconds, s.peak_rss_mib] for s in task.samples] for name, task in tasks.items()}}, indent=1))
+            name: [[s.seconds, s.peak_rss_mib, s.cpu_seconds] for s in task.samples] for name, task in tasks.items()}},
+            indent=1))
 
 
 if __name__ == "__main__":

@@ -59,9 +59,9 @@ CHAPTERS_PER_PIECE = 4  # at most, in a body piece
 # A worker keeps at most this many laid-out pages waiting for their numbers (about 0.5 MiB
 # each); past it, a piece is drawn on the numbers known then, and laid out again if they
 # were wrong: memory stays bounded on books of thousands of pages, at some cost in time.
-# On the large benchmark book (440 pages a worker at most) 600 gave a peak of 380 MiB and
-# 360 gave 308 MiB, in the same time within the noise (docs/benchmarks.md, stop 15).
-PAGES_KEPT = 360
+# The large benchmark book keeps up to 440 pages a worker: 47 to 50 s and 349 MiB; with a
+# budget of 360, seven pieces were laid out twice: 60 s and 305 to 327 MiB (stop 15).
+PAGES_KEPT = 600
 # pages of dropped layouts a worker leaves to the garbage collector before a full collection
 PAGES_DROPPED = 150
 PAGE_MAP = "pdf-page-numbers.json"  # in the book's cache folder: the last build's page numbers
