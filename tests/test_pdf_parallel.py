@@ -192,13 +192,27 @@ def test_table_header_ids_stay_unique_across_pieces(tmp_path: Path) -> None:
     def unsure(*args: object) -> bytes:
         raise pdf_join._Unusual
 
+    finished: list[tuple] = []
+    finish = pdf_join.BackgroundJoin.finish
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pdf_join, "_renumber", unsure)
+        patch.setattr(pdf_join.BackgroundJoin, "finish", lambda self, *args: finished.append(args) or finish(self, *args))
         build(folder, ["pdf"], output=folder / "pypdf.pdf", options=BuildOptions(parallel=True), reporter=Reporter())
     assert _tag_tree(PdfReader(folder / "pypdf.pdf")) == (got, [])
     assert pdftotext(folder / "pypdf.pdf") == pdftotext(parallel)
     assert _outline(PdfReader(folder / "pypdf.pdf")) == _outline(PdfReader(parallel))
     assert qpdf_check(folder / "pypdf.pdf").returncode == 0
+    # pieces joined in any order, one of them twice (laid out anew), make the same file
+    ((results, outline, two_sided, language),) = finished
+    assert len(results) == 5
+    joiner = pdf_join.Joiner()
+    for index in (3, 0, 4, 2, 1, 3):
+        joiner.add(index, results[index])
+    (folder / "shuffled.pdf").write_bytes(joiner.finish(outline, two_sided, language))
+    assert _tag_tree(PdfReader(folder / "shuffled.pdf")) == (got, [])
+    assert pdftotext(folder / "shuffled.pdf") == pdftotext(parallel)
+    assert _outline(PdfReader(folder / "shuffled.pdf")) == _outline(PdfReader(parallel))
+    assert qpdf_check(folder / "shuffled.pdf").returncode == 0
 
 
 def test_the_byte_level_copy_renumbers_only_references_and_hands_over_what_it_cannot_read() -> None:
@@ -330,6 +344,9 @@ def test_a_worker_past_its_page_budget_draws_at_once_and_the_wrong_numbers_are_l
     budget = folder / "budget.pdf"
     build(folder, ["pdf"], output=budget, options=BuildOptions(parallel=True), reporter=Reporter())
     assert pdftotext(budget) == pdftotext(fresh)
+    # the pieces joined first, on guessed numbers, were replaced by the ones laid out again
+    assert _tag_tree(PdfReader(budget)) == _tag_tree(PdfReader(fresh))
+    assert qpdf_check(budget).returncode == 0
 
 
 @pytest.mark.parametrize("name", ["accessible", "print", "zh", "fa"])

@@ -27,9 +27,12 @@ every object of every piece: 793 MiB for the large benchmark book).
 from __future__ import annotations
 
 import io
+import queue
 import re
+import threading
+from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, BinaryIO
+from typing import Any
 
 from pypdf import PdfReader
 from pypdf.generic import (ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject,
@@ -67,52 +70,87 @@ def bookmark_tree(pages: list[tuple[float, list]]) -> list:
     return root
 
 
-def join_pieces(results: list[dict], two_sided: bool, language: str, outline: list | None = None) -> bytes:
-    """One tagged PDF from the pieces' results (see pdf_parallel._layout_piece), in order,
-    with the ``outline`` made by :func:`bookmark_tree` (made here when not given)."""
-    if outline is None:
-        outline = bookmark_tree(page_bookmarks(results, two_sided))
-    output = io.BytesIO()
-    joiner = _Joiner(output)
-    info = None
-    for result in results:
-        if two_sided and not result["front"] and len(joiner.pages) % 2 == 1:
-            joiner.blank_page()
-        reader = PdfReader(io.BytesIO(result["pdf"]))
-        if info is None and "/Info" in reader.trailer:
-            info = _Objects(reader).parse(reader.trailer.raw_get("/Info"))
-        joiner.add_piece(reader, set(result["anchors"]))
-        del reader  # a piece at a time: its objects are gone before the next is read
-    joiner.finish(outline, language, {k: v for k, v in dict.items(info or {}) if not isinstance(v, IndirectObject)})
-    return output.getvalue()
+class BackgroundJoin:
+    """Pieces joined on a thread of the main process as they come, while the workers lay
+    out the rest: the join then takes little time after the last piece (the main process
+    only waits on the workers otherwise). A piece that comes again (laid out anew) replaces
+    the one joined; :meth:`finish` joins any piece whose last result did not come."""
+
+    def __init__(self) -> None:
+        self.joiner = Joiner()
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.joined: dict[int, dict] = {}  # the result joined for each piece
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="bookbuild-pdf-join", daemon=True)
+        self.thread.start()
+
+    def submit(self, index: int, result: dict) -> None:
+        self.queue.put((index, result))
+
+    def _run(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.joiner.add(*item)
+                    self.joined[item[0]] = item[1]
+                except BaseException as exc:  # noqa: BLE001 - raised by finish(), in the main thread
+                    self.error = exc
+
+    def close(self) -> None:
+        """Stop the thread (after what was submitted); closing twice is fine."""
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+
+    def finish(self, results: list[dict], outline: list, two_sided: bool, language: str) -> bytes:
+        """The joined PDF of these results, in book order (see :meth:`Joiner.finish`)."""
+        self.close()
+        if self.error is not None:
+            raise self.error
+        for index, result in enumerate(results):
+            if self.joined.get(index) is not result:
+                self.joiner.add(index, result)
+        return self.joiner.finish(outline, two_sided, language)
 
 
-class _Joiner:
-    """The joined PDF, built piece by piece (see the module's docstring)."""
+@dataclass
+class _Joined:
+    """A piece in the joined file: its objects are in the file's segment of the piece."""
 
-    def __init__(self, out: BinaryIO) -> None:
-        self.file = PdfFile(out)
+    front: bool
+    pages: list[int]  # the object numbers of its pages
+    children: list[int]  # of its top structure elements (the Document element's children)
+    anchors: dict[str, tuple[int, Any, Any]]  # id -> (its page, left, top), for the ids it owns
+    media_box: bytes
+    parent_node: tuple[int, int, int] | None  # (first key, last key, node) of its parent tree
+    info: dict  # the document information WeasyPrint wrote
+    namespace: bytes | None  # the Document element's namespace (PDF 2), as written
+
+
+class Joiner:
+    """The joined PDF (see the module's docstring). Pieces may be added in any order and
+    added again (a piece laid out anew replaces the one before); :meth:`finish` puts them
+    in book order."""
+
+    def __init__(self) -> None:
+        self.file = PdfFile()
         self.page_tree = self.file.reserve()
         self.document = self.file.reserve()  # the Document structure element
-        self.pages: list[int] = []  # object numbers of the joined pages, in order
-        self.children: list[int] = []  # the Document element's children
-        self.parent_tree: list[tuple[int, int, int]] = []  # (first key, last key, node) per piece
+        self.pieces: dict[int, _Joined] = {}
         self.keys = 0  # structure parent keys used so far
-        self.destinations: dict[str, tuple[int, Any, Any]] = {}  # id -> (page, left, top)
-        self.namespace: int | None = None
-        self.media_box = b"[0 0 595.2756 841.8898]"
 
-    def blank_page(self) -> None:
-        number = self.file.reserve()
-        self.file.put(number, b"<</Type/Page/Parent %d 0 R/MediaBox%s/Resources<<>>>>" % (self.page_tree,
-                                                                                          self.media_box))
-        self.pages.append(number)
+    def add(self, index: int, result: dict) -> None:
+        """Copy the piece ``index`` (its place in the book) from its layout ``result``."""
+        self.file.begin(index)
+        self.pieces[index] = self._copy(PdfReader(io.BytesIO(result["pdf"])), set(result["anchors"]),
+                                        result["front"])
+        self.file.end()
 
-    def add_piece(self, reader: PdfReader, anchors: set[str]) -> None:
+    def _copy(self, reader: PdfReader, anchors: set[str], front: bool) -> _Joined:
         """Copy one piece: its pages, what they and its tags reach, its parent tree as one
-        node, and the destinations of the anchors it owns. Only these few objects are
-        parsed (pypdf parses a whole object stream when asked for one of its objects:
-        20 s for the large benchmark book); the rest are copied as bytes."""
+        node. Only a few objects are parsed (pypdf parses a whole object stream when asked
+        for one of its objects: 20 s for the large benchmark book); the rest are copied as
+        bytes."""
         piece = _Objects(reader)
         root = piece.parse(reader.trailer.raw_get("/Root"))
         if "/StructTreeRoot" not in root:
@@ -122,48 +160,57 @@ class _Joiner:
         document = piece.parse(document_ref)
         numbers = _Numbers(self.file, {root.raw_get("/Pages").idnum: self.page_tree,
                                        document_ref.idnum: self.document}, piece)
-        if self.namespace is None and "/NS" in document:
-            self.namespace = numbers.of(document.raw_get("/NS"))
+        namespace = serialize(piece.parse(document.raw_get("/NS"))) if "/NS" in document else None
         pages = piece.pages(root.raw_get("/Pages"))
-        first = len(self.pages)
-        self.pages += [numbers.of(number) for number in pages]
-        self.children += [numbers.of(ref) for ref in list.__iter__(document.raw_get("/K"))]
+        joined = _Joined(front, [numbers.of(number) for number in pages],
+                         [numbers.of(ref) for ref in list.__iter__(document.raw_get("/K"))], {},
+                         serialize(piece.parse(pages[0])["/MediaBox"]), None, {}, namespace)
         shift = self.keys
         pairs, keys = _parent_tree(piece.body(structure.raw_get("/ParentTree").idnum), numbers, shift)
         if keys:
             node = self.file.reserve()
             self.file.put(node, b"<</Limits[%d %d]/Nums[%s]>>" % (min(keys), max(keys), pairs))
-            self.parent_tree.append((min(keys), max(keys), node))
+            joined.parent_node = (min(keys), max(keys), node)
             self.keys = max(keys) + 1
         names = piece.direct(piece.direct(piece.direct(root.raw_get("/Names")).get("/Dests")).get("/Names")) or []
-        index = {number: first + position for position, number in enumerate(pages)}
+        position = {number: place for place, number in enumerate(pages)}
         for name, dest in zip(names[0::2], names[1::2]):
             dest = piece.direct(dest)
-            if name in anchors and name not in self.destinations:
-                self.destinations[name] = (self.pages[index[list.__getitem__(dest, 0).idnum]], dest[2], dest[3])
-        self.media_box = serialize(piece.parse(pages[0])["/MediaBox"])
+            if name in anchors:
+                joined.anchors.setdefault(name, (position[list.__getitem__(dest, 0).idnum], dest[2], dest[3]))
+        if "/Info" in reader.trailer:
+            info = piece.parse(reader.trailer.raw_get("/Info"))
+            joined.info = {key: value for key, value in dict.items(info) if not isinstance(value, IndirectObject)}
         numbers.copy_all(shift)
+        return joined
 
-    def finish(self, outline: list, language: str, info: dict) -> None:
-        """The page tree, structure tree, names, outline, catalog and information."""
+    def finish(self, outline: list, two_sided: bool, language: str) -> bytes:
+        """The file: the pieces in book order, with blank versos where a piece must start
+        on the right; the page tree, structure tree, names, outline, catalog and
+        information."""
+        self.file.begin("book")
         put = self.file.put
-        put(self.page_tree, b"<</Type/Pages/Count %d/Kids[%s]>>" % (len(self.pages), refs(self.pages)))
-        structure = self.file.reserve()
-        namespace = b"/NS %d 0 R" % self.namespace if self.namespace is not None else b""
-        put(self.document, b"<</Type/StructElem/S/Document/P %d 0 R%s/K[%s]>>" % (structure, namespace,
-                                                                                 refs(self.children)))
-        parent_tree = self.file.reserve()
-        kids = b" ".join(b"%d 0 R" % node for _, _, node in self.parent_tree)
-        put(parent_tree, b"<</Kids[%s]>>" % kids)
-        namespaces = b"/Namespaces[%d 0 R]" % self.namespace if self.namespace is not None else b""
-        put(structure, b"<</Type/StructTreeRoot/K[%d 0 R]/ParentTree %d 0 R/ParentTreeNextKey %d%s>>" % (
-            self.document, parent_tree, self.keys, namespaces))
+        pages: list[int] = []
+        children: list[int] = []
+        destinations: dict[str, tuple[int, Any, Any]] = {}  # id -> (page, left, top)
+        pieces = [self.pieces[index] for index in sorted(self.pieces)]
+        for number, piece in enumerate(pieces):
+            if two_sided and not piece.front and len(pages) % 2 == 1:
+                pages.append(self.file.reserve())
+                put(pages[-1], b"<</Type/Page/Parent %d 0 R/MediaBox%s/Resources<<>>>>" % (
+                    self.page_tree, pieces[number - 1].media_box))
+            for name, (page, left, top) in piece.anchors.items():
+                destinations.setdefault(name, (piece.pages[page], left, top))
+            pages += piece.pages
+            children += piece.children
+        put(self.page_tree, b"<</Type/Pages/Count %d/Kids[%s]>>" % (len(pages), refs(pages)))
+        structure = self._structure(pieces, children)
         dests = self.file.reserve()
         put(dests, b"<</Names[%s]>>" % b" ".join(
             text(name) + b" [%d 0 R/XYZ %s %s 0]" % (page, real(left), real(top))
-            for name, (page, left, top) in sorted(self.destinations.items())))
+            for name, (page, left, top) in sorted(destinations.items())))
         outlines = self.file.reserve()
-        count, ends = self._outline(outline, outlines)
+        count, ends = self._outline(outline, outlines, pages)
         put(outlines, b"<</Type/Outlines%s/Count %d>>" % (ends, count))
         catalog = self.file.reserve()
         put(catalog, b"<</Type/Catalog/Pages %d 0 R/Outlines %d 0 R/Names<</Dests %d 0 R>>/StructTreeRoot %d 0 R"
@@ -171,10 +218,29 @@ class _Joiner:
                          self.page_tree, outlines, dests, structure, text(language)))
         information = self.file.reserve()
         put(information, b"<<%s>>" % b"".join(serialize(key) + b" " + serialize(value)
-                                                for key, value in info.items()))
-        self.file.close(catalog, information)
+                                                for key, value in (pieces[0].info if pieces else {}).items()))
+        return self.file.close(catalog, information)
 
-    def _outline(self, items: list, parent: int) -> tuple[int, bytes]:
+    def _structure(self, pieces: list[_Joined], children: list[int]) -> int:
+        """The structure tree root, the Document element and the parent tree."""
+        put = self.file.put
+        structure = self.file.reserve()
+        namespace = next((piece.namespace for piece in pieces if piece.namespace), None)
+        ns = b""
+        if namespace is not None:
+            number = self.file.reserve()
+            put(number, namespace)
+            ns = b"/NS %d 0 R" % number
+        put(self.document, b"<</Type/StructElem/S/Document/P %d 0 R%s/K[%s]>>" % (structure, ns, refs(children)))
+        parent_tree = self.file.reserve()
+        nodes = sorted(piece.parent_node for piece in pieces if piece.parent_node)
+        put(parent_tree, b"<</Kids[%s]>>" % refs([node for _, _, node in nodes]))
+        namespaces = b"/Namespaces[%s]" % ns[4:] if ns else b""
+        put(structure, b"<</Type/StructTreeRoot/K[%d 0 R]/ParentTree %d 0 R/ParentTreeNextKey %d%s>>" % (
+            self.document, parent_tree, self.keys, namespaces))
+        return structure
+
+    def _outline(self, items: list, parent: int, pages: list[int]) -> tuple[int, bytes]:
         """Outline items (WeasyPrint's bookmark tree: label, (page, x, y), children, state)
         under ``parent``; the count of items shown when the parent is open (as its /Count
         wants), and its /First and /Last."""
@@ -186,14 +252,14 @@ class _Joiner:
                 links += b"/Prev %d 0 R" % numbers[index - 1]
             if index + 1 < len(items):
                 links += b"/Next %d 0 R" % numbers[index + 1]
-            below, ends = self._outline(children, number)
+            below, ends = self._outline(children, number, pages)
             count = b""
             if children:
                 opened = state != "closed"
                 count = b"/Count %d" % (below if opened else -below)
                 visible += below if opened else 0
             self.file.put(number, b"<</Title %s%s%s%s/Dest[%d 0 R/XYZ %s %s 0]>>" % (
-                text(label), links, ends, count, self.pages[page], real(x), real(y)))
+                text(label), links, ends, count, pages[page], real(x), real(y)))
         ends = b"/First %d 0 R/Last %d 0 R" % (numbers[0], numbers[-1]) if numbers else b""
         return visible, ends
 

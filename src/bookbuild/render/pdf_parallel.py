@@ -14,11 +14,11 @@ place of the estimates (pdf_patch.py: same layout, only the digits change) and d
 frees it. A piece whose numbers cannot be corrected in place (a number of another width in
 a line of text) is laid out again. A rebuild starts from the last build's numbers
 (``.bookbuild-cache/pdf-page-numbers.json``, checked, never trusted) and takes unchanged
-pieces from the cache of laid-out pieces (pdf_cache.py). Then the pieces are joined
-(pdf_join.py), one at a time: blank versos where a chapter must start on the right, one
-tag tree and parent tree made of the pieces' (the single document's tag tree, element for
-element), the named destinations and bookmarks rebuilt from the pieces' anchors, the
-metadata and the language.
+pieces from the cache of laid-out pieces (pdf_cache.py). The pieces are joined (pdf_join.py)
+as they are drawn, on a thread of the main process, which otherwise only waits: blank
+versos where a chapter must start on the right, one tag tree and parent tree made of the
+pieces' (the single document's tag tree, element for element), the named destinations and
+bookmarks rebuilt from the pieces' anchors, the metadata and the language.
 
 The single document stays the path for a PDF/A or PDF/UA ``variant`` (WeasyPrint adds
 catalog entries, XMP metadata and output intents, that the join does not carry over), a
@@ -48,7 +48,7 @@ from ..model import Book, Chapter
 from ..resources import display_path
 from .pdf import PdfSource
 from .pdf_cache import PieceCache
-from .pdf_join import bookmark_tree, join_pieces, page_bookmarks
+from .pdf_join import BackgroundJoin, bookmark_tree, page_bookmarks
 from .pdf_layout import print_layout, select_chapters
 from .pdf_workers import Job, WorkerPool, serve
 
@@ -120,20 +120,24 @@ def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = No
     """The PDF laid out in pieces by ``workers`` processes (default: the cores), or by the
     ``pool`` from :func:`start_workers`, closed here too; ``note`` hears how many pieces are
     done, for a progress bar."""
-    with pool or start_workers(workers) as pool:
-        pool.send_all(book)
-        results, outline = _lay_out(book, reporter, pool, note)
-    # the workers are gone before the join, and their memory with them
-    started = time.perf_counter()
-    data = join_pieces(results, print_layout(book.manifest.pdf).two_sided, book.meta.language, outline)
-    logger.info("parallel PDF: %d pieces joined in %.2f s", len(results), time.perf_counter() - started)
+    join = BackgroundJoin()  # pieces are joined as they come
+    try:
+        with pool or start_workers(workers) as pool:
+            pool.send_all(book)
+            results, outline = _lay_out(book, reporter, pool, note, join)
+        started = time.perf_counter()
+        data = join.finish(results, outline, print_layout(book.manifest.pdf).two_sided, book.meta.language)
+    finally:
+        join.close()
+    logger.info("parallel PDF: %d pieces joined, %.2f s after the last layout", len(results),
+                time.perf_counter() - started)
     return data
 
 
-def _lay_out(book: Book, reporter: Reporter, pool: WorkerPool, note: Callable[[str], None] | None
-             ) -> tuple[list[dict], list]:
-    """Every piece laid out and drawn with its true numbers; their results in book order,
-    and the bookmark tree."""
+def _lay_out(book: Book, reporter: Reporter, pool: WorkerPool, note: Callable[[str], None] | None,
+             join: BackgroundJoin) -> tuple[list[dict], list]:
+    """Every piece laid out and drawn with its true numbers (each drawn one goes to
+    ``join``); their results in book order, and the bookmark tree."""
     printed = select_chapters(book.chapters, None, display_path(book.manifest.path))
     pieces = _plan(book, printed, len(pool.connections))
     two_sided = print_layout(book.manifest.pdf).two_sided
@@ -171,6 +175,8 @@ def _lay_out(book: Book, reporter: Reporter, pool: WorkerPool, note: Callable[[s
             free their memory before the next layout."""
             pieces[number].result = result
             pieces[number].holder = worker if result["held"] else None
+            if result["pdf"] is not None:
+                join.submit(number, result)
             if note is not None:
                 drawn = sum(1 for p in pieces if p.result and p.result["pdf"] is not None)
                 laid_out = sum(1 for p in pieces if p.result)
