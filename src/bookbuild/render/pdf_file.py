@@ -47,7 +47,8 @@ class PdfFile:
         if key in self.segments:
             del self.segments[key]
             streams = {n for n, (kind, segment, _) in self.where.items() if kind == 1 and segment == key}
-            self.where = {n: w for n, w in self.where.items() if n not in streams and not (w[0] == 2 and w[1] in streams)}
+            self.where = {n: w for n, w in self.where.items()
+                          if n not in streams and not (w[0] == 2 and w[1] in streams)}
         self.segments[key] = io.BytesIO()
         self.segment = key
 

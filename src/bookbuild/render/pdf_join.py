@@ -71,30 +71,50 @@ def bookmark_tree(pages: list[tuple[float, list]]) -> list:
 
 
 class BackgroundJoin:
-    """Pieces joined on a thread of the main process as they come, while the workers lay
-    out the rest: the join then takes little time after the last piece (the main process
-    only waits on the workers otherwise). A piece that comes again (laid out anew) replaces
-    the one joined; :meth:`finish` joins any piece whose last result did not come."""
+    """Pieces joined on a thread of the main process while the workers lay out the rest
+    (the main process only waits on them otherwise), so that little is left to do after the
+    last layout.
+
+    The file must not depend on the order in which pieces happen to be drawn (a rebuild
+    from the cache gives the same bytes as the cold build): pieces are joined in one fixed
+    ``order``, each as soon as it and those before it in that order have come. A piece that
+    comes again after it was joined (laid out anew) spoils the early joins, and
+    :meth:`finish` joins every piece again, in the same order.
+    """
 
     def __init__(self) -> None:
+        self.order: list[int] = []
         self.joiner = Joiner()
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.joined: dict[int, dict] = {}  # the result joined for each piece
+        self.spoiled = False
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="bookbuild-pdf-join", daemon=True)
+
+    def start(self, order: list[int]) -> None:
+        """Start joining, the pieces in this ``order``."""
+        self.order = order
         self.thread.start()
 
     def submit(self, index: int, result: dict) -> None:
         self.queue.put((index, result))
 
     def _run(self) -> None:
+        waiting: dict[int, dict] = {}
         while (item := self.queue.get()) is not None:
-            if self.error is None:
-                try:
-                    self.joiner.add(*item)
-                    self.joined[item[0]] = item[1]
-                except BaseException as exc:  # noqa: BLE001 - raised by finish(), in the main thread
-                    self.error = exc
+            index, result = item
+            if index in self.joined:
+                self.spoiled = True
+            if self.spoiled or self.error is not None:
+                continue
+            waiting[index] = result
+            try:
+                while len(self.joined) < len(self.order) and self.order[len(self.joined)] in waiting:
+                    number = self.order[len(self.joined)]
+                    self.joiner.add(number, waiting[number])
+                    self.joined[number] = waiting.pop(number)
+            except BaseException as exc:  # noqa: BLE001 - raised by finish(), in the main thread
+                self.error = exc
 
     def close(self) -> None:
         """Stop the thread (after what was submitted); closing twice is fine."""
@@ -103,13 +123,14 @@ class BackgroundJoin:
             self.thread.join()
 
     def finish(self, results: list[dict], outline: list, two_sided: bool, language: str) -> bytes:
-        """The joined PDF of these results, in book order (see :meth:`Joiner.finish`)."""
+        """The joined PDF of these results (see :meth:`Joiner.finish`)."""
         self.close()
         if self.error is not None:
             raise self.error
-        for index, result in enumerate(results):
-            if self.joined.get(index) is not result:
-                self.joiner.add(index, result)
+        if self.spoiled or any(self.joined[index] is not results[index] for index in self.joined):
+            self.joiner, self.joined = Joiner(), {}
+        for index in self.order[len(self.joined):]:
+            self.joiner.add(index, results[index])
         return self.joiner.finish(outline, two_sided, language)
 
 

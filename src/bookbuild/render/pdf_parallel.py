@@ -120,7 +120,7 @@ def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = No
     """The PDF laid out in pieces by ``workers`` processes (default: the cores), or by the
     ``pool`` from :func:`start_workers`, closed here too; ``note`` hears how many pieces are
     done, for a progress bar."""
-    join = BackgroundJoin()  # pieces are joined as they come
+    join = BackgroundJoin()  # started by _lay_out, which knows the pieces
     try:
         with pool or start_workers(workers) as pool:
             pool.send_all(book)
@@ -140,6 +140,8 @@ def _lay_out(book: Book, reporter: Reporter, pool: WorkerPool, note: Callable[[s
     ``join``); their results in book order, and the bookmark tree."""
     printed = select_chapters(book.chapters, None, display_path(book.manifest.path))
     pieces = _plan(book, printed, len(pool.connections))
+    # joined as they come, in the order they are sent: the body in book order, the contents last
+    join.start([n for n, p in enumerate(pieces) if not p.front] + [n for n, p in enumerate(pieces) if p.front])
     two_sided = print_layout(book.manifest.pdf).two_sided
     numbers = _remembered(book, pieces)
     exact = numbers is not None  # the last build's numbers: right unless the book changed
