@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import zlib
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, TextStringObject
@@ -22,38 +22,21 @@ Renumber = Callable[[IndirectObject], int]  # a reference's number in the file w
 
 class PdfFile:
     """A PDF file written object by object: streams in place, dictionaries and arrays
-    gathered into compressed object streams; a cross-reference stream at the end.
-
-    Objects go into *segments* (the join makes one a piece), which :meth:`close` puts one
-    after the other. A segment begun again under the same key replaces the one before (a
-    piece laid out anew); the objects of the one replaced are free in the file.
-    """
+    gathered into compressed object streams; a cross-reference stream at the end."""
 
     def __init__(self) -> None:
+        self.out = io.BytesIO()
+        self.out.write(HEADER)
         self.count = 1  # object 0 is the head of the free list
-        # number -> (1, segment, offset in it) or (2, object stream, index in it)
-        self.where: dict[int, tuple[int, Hashable, int]] = {}
-        self.segments: dict[Hashable, io.BytesIO] = {}
-        self.segment: Hashable = None
+        self.where: dict[int, tuple[int, int, int]] = {}  # number -> (type, field 2, field 3)
         self.batch: list[tuple[int, bytes]] = []
 
     def reserve(self) -> int:
         self.count += 1
         return self.count - 1
 
-    def begin(self, key: Hashable) -> None:
-        """Write what follows into a new segment ``key``, dropping one of that key."""
-        self.end()
-        if key in self.segments:
-            del self.segments[key]
-            streams = {n for n, (kind, segment, _) in self.where.items() if kind == 1 and segment == key}
-            self.where = {n: w for n, w in self.where.items()
-                          if n not in streams and not (w[0] == 2 and w[1] in streams)}
-        self.segments[key] = io.BytesIO()
-        self.segment = key
-
-    def end(self) -> None:
-        """Close the current segment's last object stream."""
+    def _flush(self) -> None:
+        """Write the objects gathered so far as an object stream."""
         if not self.batch:
             return
         stream = self.reserve()
@@ -73,41 +56,31 @@ class PdfFile:
         """A dictionary, array or other non-stream object, into the next object stream."""
         self.batch.append((number, body))
         if len(self.batch) >= PER_STREAM:
-            self.end()
+            self._flush()
 
     def put_stream(self, number: int, head: bytes, data: bytes) -> None:
         """A stream object: ``head`` is its dictionary without ``/Length``, ``<<`` to ``>>``."""
-        out = self.segments[self.segment]
-        self.where[number] = (1, self.segment, out.tell())
+        out = self.out
+        self.where[number] = (1, out.tell(), 0)
         out.write(b"%d 0 obj\n%s/Length %d>>\nstream\n" % (number, head[:-2], len(data)))
         out.write(data)
         out.write(b"\nendstream\nendobj\n")
 
     def close(self, root: int, info: int) -> bytes:
-        """The file: its segments in the order they were begun, then the cross-reference
-        stream and the trailer."""
-        self.end()
-        out = io.BytesIO()
-        out.write(HEADER)
-        starts = {}
-        for key, segment in self.segments.items():
-            starts[key] = out.tell()
-            out.write(segment.getbuffer())
+        """The file, ended by the cross-reference stream and the trailer."""
+        self._flush()
+        out = self.out
         number = self.reserve()
-        position = out.tell()
+        self.where[number] = (1, out.tell(), 0)
         rows = [b"\x00\x00\x00\x00\x00\xff\xff"]
         for n in range(1, self.count):
             kind, second, third = self.where.get(n, (0, 0, 0))
-            if kind == 1:
-                second, third = starts[second] + third, 0
-            elif n == number:
-                kind, second = 1, position
             rows.append(bytes([kind]) + second.to_bytes(4, "big") + third.to_bytes(2, "big"))
         data = zlib.compress(b"".join(rows))
         out.write(b"%d 0 obj\n<</Type/XRef/Size %d/W[1 4 2]/Root %d 0 R/Info %d 0 R/Filter/FlateDecode"
                   b"/Length %d>>\nstream\n" % (number, self.count, root, info, len(data)))
         out.write(data)
-        out.write(b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % position)
+        out.write(b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % self.where[number][1])
         return out.getvalue()
 
 

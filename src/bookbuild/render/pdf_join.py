@@ -136,7 +136,7 @@ class BackgroundJoin:
 
 @dataclass
 class _Joined:
-    """A piece in the joined file: its objects are in the file's segment of the piece."""
+    """A piece in the joined file, with what the book-wide objects need of it."""
 
     front: bool
     pages: list[int]  # the object numbers of its pages
@@ -149,9 +149,8 @@ class _Joined:
 
 
 class Joiner:
-    """The joined PDF (see the module's docstring). Pieces may be added in any order and
-    added again (a piece laid out anew replaces the one before); :meth:`finish` puts them
-    in book order."""
+    """The joined PDF (see the module's docstring). Pieces may be added in any order, each
+    once; :meth:`finish` puts them in book order."""
 
     def __init__(self) -> None:
         self.file = PdfFile()
@@ -162,10 +161,10 @@ class Joiner:
 
     def add(self, index: int, result: dict) -> None:
         """Copy the piece ``index`` (its place in the book) from its layout ``result``."""
-        self.file.begin(index)
+        if index in self.pieces:
+            raise ValueError(f"piece {index} is joined already")
         self.pieces[index] = self._copy(PdfReader(io.BytesIO(result["pdf"])), set(result["anchors"]),
                                         result["front"])
-        self.file.end()
 
     def _copy(self, reader: PdfReader, anchors: set[str], front: bool) -> _Joined:
         """Copy one piece: its pages, what they and its tags reach, its parent tree as one
@@ -209,7 +208,6 @@ class Joiner:
         """The file: the pieces in book order, with blank versos where a piece must start
         on the right; the page tree, structure tree, names, outline, catalog and
         information."""
-        self.file.begin("book")
         put = self.file.put
         pages: list[int] = []
         children: list[int] = []
