@@ -434,3 +434,28 @@ def test_a_worker_dead_before_its_first_job_is_reported_as_such() -> None:
         pool.send_all("the book")  # no error here: the job says it
         with pytest.raises(RuntimeError, match=re.escape(DIED)):
             pool.run([Job(0, "a job")])
+
+
+def _echo(conn: object) -> None:
+    from bookbuild.render.pdf_workers import serve
+
+    serve(conn, lambda message: message)  # type: ignore[arg-type]
+
+
+def test_a_worker_takes_the_job_of_lowest_rank_first() -> None:
+    """The parallel PDF ranks its jobs: the contents first once the body is laid out, then
+    the kept pieces in book order, then the layouts; jobs added by ``done`` go before the
+    waiting jobs of their rank."""
+    from bookbuild.render.pdf_workers import Job, WorkerPool
+
+    order: list[str] = []
+
+    def done(key: str, result: str, worker: int) -> list[Job]:
+        order.append(result)
+        return [Job("d", "d", rank=(0, 0)), Job("e", "e", rank=(0, 9))] if key == "c" else []
+
+    jobs = [Job("a", "a", rank=(1, 0)), Job("b", "b", rank=(1, 1)), Job("c", "c", rank=(0, 5))]
+    with WorkerPool(1, _echo) as pool:
+        results = pool.run(jobs, done)
+    assert order == ["c", "d", "e", "a", "b"]
+    assert results == {key: (key, 0) for key in "abcde"}

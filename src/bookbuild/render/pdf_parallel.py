@@ -28,6 +28,7 @@ the oracle of the tests.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -166,7 +167,9 @@ def _lay_out(book: Book, reporter: Reporter, pool: WorkerPool, note: Callable[[s
             wanted = numbers if exact or not first else _page_numbers(pieces, two_sided, per_page)
             piece.used = _wanted(piece, wanted)
             kept = sum(p.result["pages"] for p in pieces if p.holder == worker and p.result.get("pdf") is None)
-            if keep and kept + piece.estimate(per_page, two_sided)[0] > PAGES_KEPT:
+            if keep and _known(piece, pieces, owners):
+                keep = False  # its numbers are the true ones already: drawn at once
+            elif keep and kept + piece.estimate(per_page, two_sided)[0] > PAGES_KEPT:
                 keep = False  # drawn now, on the numbers known: laid out again if they were wrong
             job = (piece.chapter_ids, piece.front, piece.used, piece.start)
             number = pieces.index(piece)
@@ -183,13 +186,18 @@ def _lay_out(book: Book, reporter: Reporter, pool: WorkerPool, note: Callable[[s
                 drawn = sum(1 for p in pieces if p.result and p.result["pdf"] is not None)
                 laid_out = sum(1 for p in pieces if p.result)
                 note(f"making the PDF: {laid_out} of {len(pieces)} pieces laid out, {drawn} drawn")
-            ready = [p for p in _settled(pieces, owners) if p.holder is not None and p.result["pdf"] is None
-                     and not p.finishing]
+            ready = [p for p in pieces if p.holder is not None and p.result["pdf"] is None and not p.finishing
+                     and _known(p, pieces, owners)]
             for piece in ready:
                 piece.finishing = True
-            return [Job(pieces.index(p), partial(message, p, False), p.holder) for p in ready]
+            # drawn before any other layout, in book order, so that the join goes on
+            return [Job(number, partial(message, p, False), p.holder, (0, number))
+                    for number, p in enumerate(pieces) if p in ready]
 
-        jobs = [Job(pieces.index(p), partial(message, p, first and not exact), p.holder) for p in todo]
+        # The contents goes last: a worker takes it once it has drawn the pieces it kept, so
+        # it is laid out on its true numbers, and by the worker with the fewer pages to draw.
+        jobs = [Job(pieces.index(p), partial(message, p, first and not exact), p.holder, (1, n))
+                for n, p in enumerate(todo)]
         pool.run(jobs, done)
         for piece in pieces:
             piece.finishing = False
@@ -318,16 +326,12 @@ def _page_numbers(pieces: list[Piece], two_sided: bool, per_page: float | None =
     return numbers
 
 
-def _settled(pieces: list[Piece], owners: dict[str, Piece]) -> list[Piece]:
-    """The pieces whose page numbers are all known: every body piece before them and every
-    piece they print a number of has been laid out (the front piece's length does not move
-    the body's numbers: the body starts on page 1, on a right-hand page)."""
-    settled = []
-    for number, piece in enumerate(pieces):
-        before = pieces[1:number] if not piece.front else []
-        if all(p.result for p in before) and all(owners[a].result for a in piece.targets if a in owners):
-            settled.append(piece)
-    return settled
+def _known(piece: Piece, pieces: list[Piece], owners: dict[str, Piece]) -> bool:
+    """Whether every page number the piece prints is known: every body piece before it and
+    every piece it prints a number of has been laid out (the front piece's length does not
+    move the body's numbers: the body starts on page 1, on a right-hand page)."""
+    before = pieces[1:pieces.index(piece)] if not piece.front else []
+    return all(p.result for p in before) and all(owners[a].result for a in piece.targets if a in owners)
 
 
 def _per_page(pieces: list[Piece], two_sided: bool) -> float:
@@ -384,7 +388,7 @@ def _serve(conn: Connection) -> None:
 class _Garbage:
     """The worker's cyclic garbage collector, told to leave the kept layouts alone.
 
-    A kept layout is about 100,000 objects a piece, which every full collection walked
+    A kept layout is about 40,000 tracked objects a piece, which every full collection walked
     again: 6 of a worker's 37 seconds on the large benchmark book. After each piece, one
     collection frees that piece's garbage and the objects still alive are frozen
     (``gc.freeze``), so later collections walk only what is new. A dropped layout leaves
@@ -399,8 +403,6 @@ class _Garbage:
         self.pages += pages
 
     def settle(self) -> None:
-        import gc
-
         if self.pages >= PAGES_DROPPED:
             gc.unfreeze()
             self.pages = 0

@@ -27,6 +27,7 @@ class Job:
     key: Any  # the caller's name for the job; results come back under it
     message: Any  # what the worker's handler gets
     worker: int | None = None  # the worker that must run it; None: any
+    rank: Any = 0  # a worker takes the job of lowest rank it may run (the first of equals)
 
 
 def serve(conn: Connection, handler: Callable[[Any], Any]) -> None:
@@ -75,7 +76,7 @@ class WorkerPool:
         message may be a function of the worker's number, called when the job is sent to it
         (so that it can use the results that came before); ``done(key, result, worker)``
         hears of each result as it comes, and may return more jobs, which go before those
-        still waiting."""
+        still waiting of the same rank."""
         pending = list(jobs)
         busy: dict[int, Job] = {}
         results: dict[Any, tuple[Any, int]] = {}
@@ -83,7 +84,7 @@ class WorkerPool:
             for number, connection in enumerate(self.connections):
                 if number in busy:
                     continue
-                job = next((j for j in pending if j.worker in (None, number)), None)
+                job = min((j for j in pending if j.worker in (None, number)), key=lambda j: j.rank, default=None)
                 if job is not None:
                     pending.remove(job)
                     try:
