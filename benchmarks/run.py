@@ -185,7 +185,13 @@ def report(tasks: dict[str, Task], meta: dict) -> str:
         if a in tasks and b in tasks:
             x, y = {"time": (tasks[a].median, tasks[b].median), "CPU time": (tasks[a].cpu, tasks[b].cpu),
                     "peak RSS": (tasks[a].peak, tasks[b].peak)}[what]
-            lines.append(f"- {what} {a} / {b}: **{x / y:.2f}**")
+            rounds = ""
+            if what == "time" and len(tasks[a].samples) == len(tasks[b].samples) > 1:
+                # each round's own ratio: this machine's speed drifts by tens of percent over a
+                # run, and a round's two measurements are the closest to side by side
+                each = ", ".join(f"{p.seconds / q.seconds:.2f}" for p, q in zip(tasks[a].samples, tasks[b].samples))
+                rounds = f" (round by round: {each})"
+            lines.append(f"- {what} {a} / {b}: **{x / y:.2f}**{rounds}")
 
     lines.append("")
     ratio("bookbuild epub (cold)", "pandoc epub")
