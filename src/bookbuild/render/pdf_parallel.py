@@ -194,8 +194,9 @@ def _lay_out(book: Book, reporter: Reporter, pool: WorkerPool, note: Callable[[s
             return [Job(number, partial(message, p, False), p.holder, (0, number))
                     for number, p in enumerate(pieces) if p in ready]
 
-        # The contents goes last: a worker takes it once it has drawn the pieces it kept, so
-        # it is laid out on its true numbers, and by the worker with the fewer pages to draw.
+        # The contents goes last: a worker takes it once it has no kept piece left to draw,
+        # so it is usually laid out on its true numbers (at worst, only the pieces still being
+        # laid out are estimated), and by the worker that had the fewer pages to draw.
         jobs = [Job(pieces.index(p), partial(message, p, first and not exact), p.holder, (1, n))
                 for n, p in enumerate(todo)]
         pool.run(jobs, done)
