@@ -368,13 +368,13 @@ def test_parallel_pdf_of_the_test_books_matches_the_single_document(name: str, t
 
 
 def test_a_worker_freezes_what_it_keeps_and_frees_dropped_layouts_in_batches() -> None:
-    """The worker's garbage policy (pdf_parallel._Garbage): after each piece the live objects
+    """The worker's garbage policy (pdf_pieces._Garbage): after each piece the live objects
     are frozen, so a full collection no longer walks kept layouts; cycles left by dropped
     layouts are freed once PAGES_DROPPED pages of them have piled up, not before."""
     import gc
     import weakref
 
-    from bookbuild.render import pdf_parallel
+    from bookbuild.render import pdf_pieces
 
     class Node:
         pass
@@ -384,7 +384,7 @@ def test_a_worker_freezes_what_it_keeps_and_frees_dropped_layouts_in_batches() -
         node.me = node  # only the cycle collector frees it
         return weakref.ref(node)
 
-    garbage = pdf_parallel._Garbage()
+    garbage = pdf_pieces._Garbage()
     try:
         kept = Node()
         garbage.settle()
@@ -395,7 +395,7 @@ def test_a_worker_freezes_what_it_keeps_and_frees_dropped_layouts_in_batches() -
         assert young() is None  # garbage of the piece just done is collected before freezing
         old = cycle()
         gc.freeze()  # as when it was part of a kept layout
-        garbage.dropped(pdf_parallel.PAGES_DROPPED - 1)
+        garbage.dropped(pdf_pieces.PAGES_DROPPED - 1)
         garbage.settle()
         assert old() is not None
         garbage.dropped(1)
