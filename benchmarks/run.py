@@ -147,7 +147,7 @@ def make_tasks(book: Path, out: Path, size: str, bins: dict[str, str], with_pdf:
         html = book / "pandoc-html" / "book.html"
         html.parent.mkdir(exist_ok=True)
         sheets = ["-s", str(STYLES / "base.css"), "-s", str(STYLES / "print.css")]
-        # the default: chapter-parallel for any book longer than a few pages (api.PARALLEL_PDF_FROM)
+        # the default: chapter-parallel for any book longer than a few pages (pdf_options.PARALLEL_PDF_FROM)
         default = [bb, "pdf", str(book), "-o", str(out / "bookbuild.pdf")]
         if with_single_pdf:
             single = [bb, "pdf", str(book), "--single-process", "-o", str(out / "bookbuild-single.pdf")]

@@ -245,10 +245,28 @@ def test_remembered_page_numbers_are_checked_not_trusted(both: tuple[Path, Path]
     assert json.loads(remembered.read_text(encoding="utf-8")) == numbers
 
 
+def test_the_parallel_rule_reads_options_first_then_source_sizes(tmp_path: Path) -> None:
+    """``PdfOptions.in_parallel``: a variant, a handout or a selection is always one document,
+    even when asked for in parallel; otherwise ``parallel`` wins; unset, the chapter files'
+    size decides (a missing file counts as empty: reading it reports the error)."""
+    from bookbuild.pdf_options import PARALLEL_PDF_FROM, PdfOptions
+
+    big, small = tmp_path / "big.md", tmp_path / "small.md"
+    big.write_bytes(b"x" * PARALLEL_PDF_FROM)
+    small.write_bytes(b"x" * (PARALLEL_PDF_FROM - 1))
+    assert PdfOptions().in_parallel([big])
+    assert not PdfOptions().in_parallel([small, tmp_path / "missing.md"])
+    assert PdfOptions(parallel=True).in_parallel([small])
+    assert not PdfOptions(parallel=False).in_parallel([big])
+    for single in (PdfOptions(parallel=True, variant="pdf/ua-1"), PdfOptions(parallel=True, handout=True),
+                   PdfOptions(parallel=True, chapters="2-3")):
+        assert not single.in_parallel([big])
+
+
 def test_parallel_is_the_default_past_a_few_pages_and_selections_stay_single(little_book: Path,
                                                                              tmp_path: Path) -> None:
     """Unless ``[pdf] parallel`` or the command line says otherwise, a book whose chapters
-    are longer than a few pages (api.PARALLEL_PDF_FROM) is laid out in parallel and a shorter
+    are longer than a few pages (pdf_options.PARALLEL_PDF_FROM) is laid out in parallel and a shorter
     one as one document; a --chapters selection (like a handout or a PDF/UA variant) is
     always one document. Every one of them is tagged. (A joined PDF is told by its fonts:
     each piece embeds its own subsets.)"""

@@ -26,11 +26,6 @@ from .transforms.formats import for_format
 from .transforms.links import IMAGE_TYPES
 
 FORMATS = ("epub", "pdf")
-# Chapter sources (bytes) from which the PDF is laid out in parallel unless [pdf] parallel
-# says otherwise: about ten pages. Shorter books lay out faster as one document than the
-# workers take to start (the sample book: 1.2 s against 1.8 s); a 34-page book already
-# takes half the time in parallel (docs/benchmarks.md).
-PARALLEL_PDF_FROM = 30_000
 
 
 @dataclass(frozen=True)
@@ -232,21 +227,11 @@ def _start_epub_cover(manifest: Manifest, options: BuildOptions):  # noqa: ANN20
 def _start_pdf_workers(manifest: Manifest):  # noqa: ANN202 - a pdf_workers.WorkerPool, imported only here
     """The chapter-parallel PDF's worker processes, started before the book is read so that
     they import WeasyPrint meanwhile; None when the PDF is made as one document."""
-    parallel = manifest.pdf.parallel
-    if parallel is None:
-        parallel = sum(_size(entry.path) for entry in manifest.chapters) >= PARALLEL_PDF_FROM
-    if not parallel:  # imported only then: it brings pypdf and the worker pool
-        return None
-    from .render.pdf_parallel import parallel_supported, start_workers
+    if not manifest.pdf.in_parallel(entry.path for entry in manifest.chapters):
+        return None  # imported only otherwise: it brings pypdf and the worker pool
+    from .render.pdf_parallel import start_workers
 
-    return start_workers() if parallel_supported(manifest) else None
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0  # reading the chapter says what is wrong
+    return start_workers()
 
 
 def _check_strict(options: BuildOptions, reporter: Reporter) -> None:

@@ -7,11 +7,19 @@ nothing here imports WeasyPrint, so the manifest is checked at the door (house r
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .manifest import _TableReader
+
+# Chapter sources (bytes) from which the PDF is laid out in parallel unless [pdf] parallel
+# says otherwise: about ten pages. Shorter books lay out faster as one document than the
+# workers take to start (the sample book: 1.2 s against 1.8 s); a 34-page book already
+# takes half the time in parallel (docs/benchmarks.md).
+PARALLEL_PDF_FROM = 30_000
 
 PAGE_SIZES = {
     "a4": "210mm 297mm",
@@ -72,13 +80,25 @@ class PdfOptions:
     chapters: str | None = None  # a selection such as "2-3" or "1,intro": only these chapters
     handout: bool = False  # compact single-sided layout without blank pages
     # chapters laid out in worker processes, then joined (render/pdf_parallel.py); None: for
-    # a book whose chapters are longer than a few pages (api.PARALLEL_PDF_FROM)
+    # a book whose chapters are longer than a few pages (PARALLEL_PDF_FROM)
     parallel: bool | None = None
 
     @property
     def page_size_css(self) -> str:
         """The ``size`` value for ``@page``: a preset's dimensions or the user's own."""
         return page_size_value(self.page_size) or self.page_size
+
+    def in_parallel(self, sources: Iterable[Path]) -> bool:
+        """Whether the PDF of a book with these chapter files is laid out in parallel:
+        ``parallel`` if set, else whether they pass PARALLEL_PDF_FROM bytes; never for a PDF/A
+        or PDF/UA variant (WeasyPrint adds catalog entries, XMP metadata and output intents
+        that the join does not carry), a handout (its chapters do not start on a new page)
+        or a selection of chapters."""
+        if self.variant or self.handout or self.chapters:
+            return False
+        if self.parallel is not None:
+            return self.parallel
+        return sum(_size(path) for path in sources) >= PARALLEL_PDF_FROM
 
 
 def read_pdf_options(reader: _TableReader) -> PdfOptions:
@@ -107,3 +127,10 @@ def read_pdf_options(reader: _TableReader) -> PdfOptions:
                                       hint="for example pdf/ua-1 or pdf/a-3b")
         values["variant"] = variant.strip().lower()
     return PdfOptions(**values)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reading the chapter says what is wrong

@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from ..cache import write_atomically
 from ..errors import Reporter
 from ..fontcheck import report_missing_glyphs
-from ..manifest import Manifest
 from ..model import Book, Chapter
 from ..resources import display_path
 from .pdf_cache import PieceCache
@@ -93,12 +92,6 @@ class Piece:
                 anchors[anchor] = page + int(offset // per_page)
             page += max(1, -int(-length // per_page))
         return max(1, page), anchors
-
-
-def parallel_supported(manifest: Manifest) -> bool:
-    """Only the whole book, in the book layout, without a PDF variant (see above)."""
-    options = manifest.pdf
-    return not (options.variant or options.handout or options.chapters)
 
 
 def start_workers(workers: int | None = None) -> WorkerPool:
