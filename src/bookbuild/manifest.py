@@ -187,24 +187,7 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
     """Load and validate a book.toml; every problem is a :class:`ManifestError` with its line."""
     reporter = reporter or Reporter()
     path = find_manifest(location)
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ManifestError("not valid UTF-8", display_path(path), line) from None
-    except OSError as exc:
-        raise ManifestError(f"cannot read: {exc.strerror}", display_path(path)) from None
-    source = _Source(path, text)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
-        line, col = (int(match.group(1)), int(match.group(2))) if match else (len(source.lines) or None, None)
-        raise ManifestError(f"malformed TOML: {message}", source.name, line, col,
-                            hint=_TOML_HINTS.get(message.split(" (")[0])) from None
-
+    source, data = _read_toml(path)
     for key in data:
         if key not in _TABLES:
             reporter.warn(f"unknown table or key '{key}' ignored", source.name,
@@ -218,27 +201,7 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
             reporter.warn(f"[book] unknown key '{key}' ignored", source.name, source.line_of("book", key))
 
     reader = _TableReader(source, "book", book)
-    title = reader.string("title", required=True)
-    authors = reader.string_list("authors", required=True)
-    if not authors:
-        raise source.error("[book] authors: list at least one author", "book", "authors")
-    language = reader.string("language", required=True)
-    if not _BCP47.match(language):
-        raise source.error(f"[book] language: '{language}' is not a BCP 47 language tag", "book",
-                           "language", hint="for example en, en-GB, fr, zh-Hans")
-    identifier = reader.string("identifier") or default_identifier(title, authors)
-    meta = BookMeta(
-        title=title,
-        authors=tuple(authors),
-        language=language,
-        identifier=identifier,
-        subtitle=reader.string("subtitle"),
-        date=reader.date("date"),
-        publisher=reader.string("publisher"),
-        description=reader.string("description"),
-        rights=reader.string("rights"),
-        subjects=tuple(reader.string_list("subjects")),
-    )
+    meta = _book_meta(source, reader)
     cover_name = reader.string("cover")
     cover = reader.file(cover_name, "cover", what="cover image") if cover_name else None
     styles = tuple(reader.file(name, "styles", what="stylesheet") for name in reader.string_list("styles"))
@@ -258,6 +221,51 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
     return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf, epub=epub,
                     direction=reader.choice("direction", DIRECTIONS), fonts=_fonts(source, reader),
                     allow_remote=bool(build_reader.boolean("allow_remote", default=False)))
+
+
+def _read_toml(path: Path) -> tuple[_Source, dict]:
+    """The manifest's text and its TOML, or a ManifestError at the line TOML stopped at."""
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ManifestError("not valid UTF-8", display_path(path), line) from None
+    except OSError as exc:
+        raise ManifestError(f"cannot read: {exc.strerror}", display_path(path)) from None
+    source = _Source(path, text)
+    try:
+        return source, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+        line, col = (int(match.group(1)), int(match.group(2))) if match else (len(source.lines) or None, None)
+        raise ManifestError(f"malformed TOML: {message}", source.name, line, col,
+                            hint=_TOML_HINTS.get(message.split(" (")[0])) from None
+
+
+def _book_meta(source: _Source, reader: _TableReader) -> BookMeta:
+    """The [book] table's metadata: title, authors and language required."""
+    title = reader.string("title", required=True)
+    authors = reader.string_list("authors", required=True)
+    if not authors:
+        raise source.error("[book] authors: list at least one author", "book", "authors")
+    language = reader.string("language", required=True)
+    if not _BCP47.match(language):
+        raise source.error(f"[book] language: '{language}' is not a BCP 47 language tag", "book",
+                           "language", hint="for example en, en-GB, fr, zh-Hans")
+    return BookMeta(
+        title=title,
+        authors=tuple(authors),
+        language=language,
+        identifier=reader.string("identifier") or default_identifier(title, authors),
+        subtitle=reader.string("subtitle"),
+        date=reader.date("date"),
+        publisher=reader.string("publisher"),
+        description=reader.string("description"),
+        rights=reader.string("rights"),
+        subjects=tuple(reader.string_list("subjects")),
+    )
 
 
 def _fonts(source: _Source, reader: _TableReader) -> tuple[Path, ...]:

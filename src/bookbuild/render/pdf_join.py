@@ -383,8 +383,10 @@ class _Unusual(Exception):
 # what would need a real parser.
 _TOKEN = re.compile(rb"(/ID )\((\d+)(-\d+-\d+)\)|(/Headers )\[((?:\s*\(\d+-\d+-\d+\))*)\s*\]"
                     rb"|\((?:[^\\()]|\\.)*\)|(?<![\w.+-])(\d+) (\d+) R|(/StructParents? )(\d+)|[(%]")
-# WeasyPrint names a table's header cells "<table element's object number>-<row>-<column>"
-_HEADER_ID = re.compile(rb"\((\d+)(-\d+-\d+)\)")
+# WeasyPrint names a table's header cells "<table element's object number>-<row>-<column>":
+# as a name (pypdf's objects, _rename_ids) and inside a literal string (the byte-level copy)
+_HEADER_NAME = re.compile(r"(\d+)(-\d+-\d+)")
+_HEADER_ID = re.compile(rb"\(" + _HEADER_NAME.pattern.encode() + rb"\)")
 
 
 _NUMS = re.compile(rb"(\d+) (\d+) R|\d+|\[|\]")
@@ -464,5 +466,5 @@ def _shift_keys(obj: DictionaryObject, shift: int, numbers: _Numbers) -> Diction
 def _rename_ids(name: Any, numbers: _Numbers) -> Any:
     """WeasyPrint names the header cells of a table after the object number of the table's
     element, unique in one piece but not across pieces; the joined file's number is."""
-    match = re.fullmatch(r"(\d+)(-\d+-\d+)", str(name))
+    match = _HEADER_NAME.fullmatch(str(name))
     return TextStringObject(f"{numbers.of(int(match.group(1)))}{match.group(2)}") if match else name

@@ -124,82 +124,105 @@ def _lay_out(book: Book, reporter: Reporter, pool: WorkerPool, note: Callable[[s
              join: BackgroundJoin) -> tuple[list[dict], list]:
     """Every piece laid out and drawn with its true numbers (each drawn one goes to
     ``join``); their results in book order, and the bookmark tree."""
-    printed = select_chapters(book.chapters, None, display_path(book.manifest.path))
-    pieces = _plan(book, printed, len(pool.connections))
-    # joined as they come, in the order they are sent: the body in book order, the contents last
-    join.start([n for n, p in enumerate(pieces) if not p.front] + [n for n, p in enumerate(pieces) if p.front])
-    two_sided = print_layout(book.manifest.pdf).two_sided
-    numbers = _remembered(book, pieces)
-    exact = numbers is not None  # the last build's numbers: right unless the book changed
-    owners = {anchor: piece for piece in pieces for anchor in piece.own}
-    for round_number in range(MAX_ROUNDS):
-        first = round_number == 0
-        if first:
+    schedule = _Schedule(book, pool, note, join)
+    numbers = schedule.run()
+    results = [p.result for p in schedule.pieces]
+    two_sided = schedule.two_sided
+    # the bookmark tree is WeasyPrint's: built by a worker, which has it imported already
+    ((outline, _worker),) = pool.run([Job(0, ("outline", 0, page_bookmarks(results, two_sided)))]).values()
+    _remember(book, numbers)
+    PieceCache(book).prune({result["key"] for result in results if result.get("key")})
+    for result in results:
+        report_missing_glyphs(result["missing"], book, reporter)
+    return results, outline
+
+
+class _Schedule:
+    """The rounds of layout of one parallel build: which piece goes to which worker, with
+    which numbers, and when a kept piece is finished."""
+
+    def __init__(self, book: Book, pool: WorkerPool, note: Callable[[str], None] | None,
+                 join: BackgroundJoin) -> None:
+        printed = select_chapters(book.chapters, None, display_path(book.manifest.path))
+        self.pool, self.note, self.join = pool, note, join
+        self.pieces = _plan(book, printed, len(pool.connections))
+        self.two_sided = print_layout(book.manifest.pdf).two_sided
+        self.numbers = _remembered(book, self.pieces)
+        self.exact = self.numbers is not None  # the last build's numbers: right unless the book changed
+        self.owners = {anchor: piece for piece in self.pieces for anchor in piece.own}
+        self.first = True
+
+    def run(self) -> dict[str, str]:
+        """Lay out until every piece is drawn on the numbers it prints; those numbers."""
+        pieces = self.pieces
+        # joined as they come, in the order they are sent: the body in book order, the contents last
+        self.join.start([n for n, p in enumerate(pieces) if not p.front] + [n for n, p in enumerate(pieces) if p.front])
+        for round_number in range(MAX_ROUNDS):
+            self.first = round_number == 0
+            todo = self._todo()
+            if not todo:
+                assert self.numbers is not None  # set by the round that found nothing to do
+                return self.numbers
+            # The contents goes last: a worker takes it once it has no kept piece left to
+            # draw, so it is usually laid out on its true numbers (at worst, only the pieces
+            # still being laid out are estimated), and by the worker that had the fewer
+            # pages to draw.
+            keep = self.first and not self.exact
+            self.pool.run([Job(pieces.index(p), partial(self._message, p, keep), p.holder, (1, n))
+                           for n, p in enumerate(todo)], self._done)
+            for piece in pieces:
+                piece.finishing = False
+            kinds = Counter(p.result["how"] for p in todo)
+            logger.info("parallel PDF round %d: %d of %d pieces; %s", round_number, len(todo), len(pieces),
+                        ", ".join(f"{n} {how}" for how, n in sorted(kinds.items())))
+        raise RuntimeError("page numbers of the parallel PDF did not settle")
+
+    def _todo(self) -> list[Piece]:
+        pieces = self.pieces
+        if self.first:
             # Every piece is laid out, the body in book order and the contents last. Without
             # the last build's numbers, each piece gets the numbers known when it is sent
             # (the pieces laid out by then, an estimate for the rest), and its worker keeps
             # its layout: a later round only corrects the numbers it prints (pdf_patch.py).
-            todo = [p for p in pieces if not p.front] + [p for p in pieces if p.front]
-        else:
-            numbers = _page_numbers(pieces, two_sided)
-            todo = [p for p in pieces if p.result["pdf"] is None or p.used != _wanted(p, numbers)
-                    or p.result["start"] != p.start]
-        if not todo:
-            break
+            return [p for p in pieces if not p.front] + [p for p in pieces if p.front]
+        self.numbers = _page_numbers(pieces, self.two_sided)
+        return [p for p in pieces if p.result["pdf"] is None or p.used != _wanted(p, self.numbers)
+                or p.result["start"] != p.start]
 
-        def message(piece: Piece, keep: bool, worker: int) -> tuple:
-            per_page = _per_page(pieces, two_sided)
-            wanted = numbers if exact or not first else _page_numbers(pieces, two_sided, per_page)
-            piece.used = _wanted(piece, wanted)
-            kept = sum(p.result["pages"] for p in pieces if p.holder == worker and p.result.get("pdf") is None)
-            if keep and _known(piece, pieces, owners):
-                keep = False  # its numbers are the true ones already: drawn at once
-            elif keep and kept + piece.estimate(per_page, two_sided)[0] > PAGES_KEPT:
-                keep = False  # drawn now, on the numbers known: laid out again if they were wrong
-            job = (piece.chapter_ids, piece.front, piece.used, piece.start)
-            number = pieces.index(piece)
-            return ("finish", number, job) if piece.holder is not None else ("layout", number, job, keep)
+    def _message(self, piece: Piece, keep: bool, worker: int) -> tuple:
+        """What the worker is sent for the piece, made when it is sent (the numbers known
+        then): a layout, kept or drawn, or the finish of a piece it keeps."""
+        pieces, two_sided = self.pieces, self.two_sided
+        per_page = _per_page(pieces, two_sided)
+        wanted = self.numbers if self.exact or not self.first else _page_numbers(pieces, two_sided, per_page)
+        piece.used = _wanted(piece, wanted)
+        kept = sum(p.result["pages"] for p in pieces if p.holder == worker and p.result.get("pdf") is None)
+        if keep and _known(piece, pieces, self.owners):
+            keep = False  # its numbers are the true ones already: drawn at once
+        elif keep and kept + piece.estimate(per_page, two_sided)[0] > PAGES_KEPT:
+            keep = False  # drawn now, on the numbers known: laid out again if they were wrong
+        job = (piece.chapter_ids, piece.front, piece.used, piece.start)
+        number = pieces.index(piece)
+        return ("finish", number, job) if piece.holder is not None else ("layout", number, job, keep)
 
-        def done(number: int, result: dict, worker: int) -> list[Job]:
-            """Record a result; then finish the kept pieces whose numbers are now known, to
-            free their memory before the next layout."""
-            pieces[number].result = result
-            pieces[number].holder = worker if result["held"] else None
-            if result["pdf"] is not None:
-                join.submit(number, result)
-            if note is not None:
-                drawn = sum(1 for p in pieces if p.result and p.result["pdf"] is not None)
-                laid_out = sum(1 for p in pieces if p.result)
-                note(f"making the PDF: {laid_out} of {len(pieces)} pieces laid out, {drawn} drawn")
-            ready = [p for p in pieces if p.holder is not None and p.result["pdf"] is None and not p.finishing
-                     and _known(p, pieces, owners)]
-            for piece in ready:
-                piece.finishing = True
-            # drawn before any other layout, in book order, so that the join goes on
-            return [Job(number, partial(message, p, False), p.holder, (0, number))
-                    for number, p in enumerate(pieces) if p in ready]
-
-        # The contents goes last: a worker takes it once it has no kept piece left to draw,
-        # so it is usually laid out on its true numbers (at worst, only the pieces still being
-        # laid out are estimated), and by the worker that had the fewer pages to draw.
-        jobs = [Job(pieces.index(p), partial(message, p, first and not exact), p.holder, (1, n))
-                for n, p in enumerate(todo)]
-        pool.run(jobs, done)
-        for piece in pieces:
-            piece.finishing = False
-        kinds = Counter(p.result["how"] for p in todo)
-        logger.info("parallel PDF round %d: %d of %d pieces; %s", round_number, len(todo), len(pieces),
-                    ", ".join(f"{n} {how}" for how, n in sorted(kinds.items())))
-    else:
-        raise RuntimeError("page numbers of the parallel PDF did not settle")
-    results = [p.result for p in pieces]
-    # the bookmark tree is WeasyPrint's: built by a worker, which has it imported already
-    ((outline, _worker),) = pool.run([Job(0, ("outline", 0, page_bookmarks(results, two_sided)))]).values()
-    _remember(book, numbers)
-    PieceCache(book).prune({p.result["key"] for p in pieces if p.result.get("key")})
-    for piece in pieces:
-        report_missing_glyphs(piece.result["missing"], book, reporter)
-    return results, outline
+    def _done(self, number: int, result: dict, worker: int) -> list[Job]:
+        """Record a result; then finish the kept pieces whose numbers are now known, to
+        free their memory before the next layout."""
+        pieces = self.pieces
+        pieces[number].result = result
+        pieces[number].holder = worker if result["held"] else None
+        if result["pdf"] is not None:
+            self.join.submit(number, result)
+        if self.note is not None:
+            drawn = sum(1 for p in pieces if p.result and p.result["pdf"] is not None)
+            laid_out = sum(1 for p in pieces if p.result)
+            self.note(f"making the PDF: {laid_out} of {len(pieces)} pieces laid out, {drawn} drawn")
+        ready = [p for p in pieces if p.holder is not None and p.result["pdf"] is None and not p.finishing
+                 and _known(p, pieces, self.owners)]
+        for piece in ready:
+            piece.finishing = True
+        # drawn before any other layout, in book order, so that the join goes on
+        return [Job(n, partial(self._message, p, False), p.holder, (0, n)) for n, p in enumerate(pieces) if p in ready]
 
 
 def _plan(book: Book, printed: tuple[Chapter, ...], workers: int) -> list[Piece]:

@@ -87,29 +87,7 @@ def read_chapter(entry: ChapterEntry, index: int, reporter: Reporter | None = No
     """
     name = display_path(entry.path)
     text = read_text(entry.path, reporter)
-    suffix = entry.path.suffix.lower()
-    front_matter: dict = {}
-    lines = LineMap()
-    if suffix in MARKDOWN_SUFFIXES:
-        text, lines = expand_includes(text, entry.path, root or entry.path.parent, name)
-        highlights = Highlights(code_file(cache_dir, entry.path) if cache_dir is not None else None)
-        try:
-            html, front_matter = markdown_to_html(text, name, language, highlights)
-            highlights.save()
-        except SourceError as exc:
-            location = exc.diagnostic.location
-            if location.line:
-                raise SourceError(exc.diagnostic.message, name, lines.original(location.line), location.col,
-                                  exc.diagnostic.hint) from None
-            raise
-    elif suffix in HTML_SUFFIXES:
-        html = xhtml_body(text, name)
-    else:
-        raise SourceError(
-            f"unknown chapter type '{suffix or entry.path.name}'",
-            name,
-            hint="chapters are Markdown (.md) or HTML (.html, .xhtml)",
-        )
+    html, front_matter, lines = _to_html(entry.path, text, name, language, root, cache_dir)
     cid = chapter_id(index)
     wrapper = html_to_fragment(html, reporter, name)
     if lines.regions:
@@ -119,12 +97,7 @@ def read_chapter(entry: ChapterEntry, index: int, reporter: Reporter | None = No
     title = entry.title or _string(front_matter.get("title")) or (headings[0].text if headings else None)
     title = title or entry.path.stem
     if not headings:
-        h1 = etree.Element("h1")
-        h1.text = title
-        h1.set("id", id_slug(title))
-        wrapper.insert(0, h1)
-        h1.tail, wrapper.text = wrapper.text, None
-        headings = (Heading(1, title, h1.get("id")),)
+        headings = (_insert_title(wrapper, title),)
     return Chapter(
         index=index,
         id=cid,
@@ -136,6 +109,43 @@ def read_chapter(entry: ChapterEntry, index: int, reporter: Reporter | None = No
         title_id=headings[0].id,
         kind=entry.kind,
     )
+
+
+def _to_html(path: Path, text: str, name: str, language: str, root: Path | None,
+             cache_dir: Path | None) -> tuple[str, dict, LineMap]:
+    """The chapter's HTML by its file type, its front matter, and the map from the lines of
+    the text with includes expanded back to the lines of the file."""
+    suffix = path.suffix.lower()
+    if suffix in MARKDOWN_SUFFIXES:
+        text, lines = expand_includes(text, path, root or path.parent, name)
+        highlights = Highlights(code_file(cache_dir, path) if cache_dir is not None else None)
+        try:
+            html, front_matter = markdown_to_html(text, name, language, highlights)
+            highlights.save()
+        except SourceError as exc:
+            location = exc.diagnostic.location
+            if location.line:
+                raise SourceError(exc.diagnostic.message, name, lines.original(location.line), location.col,
+                                  exc.diagnostic.hint) from None
+            raise
+        return html, front_matter, lines
+    if suffix in HTML_SUFFIXES:
+        return xhtml_body(text, name), {}, LineMap()
+    raise SourceError(
+        f"unknown chapter type '{suffix or path.name}'",
+        name,
+        hint="chapters are Markdown (.md) or HTML (.html, .xhtml)",
+    )
+
+
+def _insert_title(wrapper: etree._Element, title: str) -> Heading:
+    """A chapter without headings gets its title as its ``h1``, first."""
+    h1 = etree.Element("h1")
+    h1.text = title
+    h1.set("id", id_slug(title))
+    wrapper.insert(0, h1)
+    h1.tail, wrapper.text = wrapper.text, None
+    return Heading(1, title, h1.get("id"))
 
 
 def _map_source_lines(wrapper: etree._Element, lines: LineMap) -> None:
