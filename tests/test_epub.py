@@ -105,3 +105,50 @@ def test_features_nested_contents_links_images_and_notes(built: dict) -> None:
     assert [r.get("href") for r in refs] == ["#ch02-fn-1", "#ch02-fn-2", "#ch02-fn-1"]
     assert notes[0].find("x:a[@role='doc-backlink']", NS).get("href") == "#ch02-fnref-1"
     assert built["features"]["warnings"] == []
+
+
+def test_the_books_stylesheets_bring_the_sheets_images_and_fonts_they_use(tmp_path: Path) -> None:
+    """A sheet is packed as styles/book-N.css, not where it was: every file it uses from the
+    book goes in with it, under the href its rewritten reference names (EPUBCheck RSC-007)."""
+    import shutil
+    import subprocess
+
+    from PIL import Image
+
+    from clirun import run
+    from conftest import write_book
+
+    main_css = ('@import "parts/type.css" screen;\n'
+                '@font-face { font-family: Display; src: url("../fonts/Display.ttf") format("truetype"); }\n'
+                "body { background: url('../img/bg.png') repeat-x; }\n"
+                "h1::before { content: url(../img/mark.svg#star); }\n"
+                "p { cursor: url(../notes.txt), auto; }\n")
+    mark = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><circle id="star" cx="4" cy="4" r="3"/></svg>'
+    book = write_book(tmp_path / "b", '[book]\ntitle = "Styled"\nauthors = ["A"]\nlanguage = "en"\n'
+                      'chapters = ["one.md"]\nstyles = ["css/main.css"]\n',
+                      {"one.md": "# One\n\nText.\n", "css/main.css": main_css, "notes.txt": "not CSS\n",
+                       "css/parts/type.css": '@import url("../main.css");\nh1 { font-family: Display; }\n',
+                       "img/mark.svg": mark})
+    Image.new("RGB", (4, 4), "#eee").save(book / "img" / "bg.png")
+    dejavu = subprocess.run(["fc-match", "-f", "%{file}", "DejaVu Sans"], capture_output=True, text=True).stdout
+    (book / "fonts").mkdir()
+    shutil.copy(dejavu, book / "fonts" / "Display.ttf")
+
+    result = run(["epub", "b", "-o", "out.epub"], tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "b/css/main.css:5: warning: stylesheet resource '../notes.txt' is not an image or a font" in result.output
+    epub = tmp_path / "out.epub"
+    assert run_epubcheck(epub, tmp_path).problems == []
+    items = {item.get("href"): item.get("media-type") for item in package(epub).iterfind(".//opf:item", NS)}
+    packed = {href: kind for href, kind in items.items() if href.startswith("styles/") and "book-" not in href
+              and href not in ("styles/base.css", "styles/epub.css")}
+    assert sorted(packed.values()) == ["font/ttf", "image/png", "image/svg+xml", "text/css"]
+    with zipfile.ZipFile(epub) as archive:
+        sheet = archive.read("EPUB/styles/book-1.css").decode()
+        imported = archive.read(next(f"EPUB/{h}" for h, k in packed.items() if k == "text/css")).decode()
+    by_kind = {kind: href.removeprefix("styles/") for href, kind in packed.items()}
+    assert f"@import url({by_kind['text/css']}) screen;" in sheet
+    assert f"url({by_kind['font/ttf']})" in sheet and f"url({by_kind['image/png']})" in sheet
+    assert f"url({by_kind['image/svg+xml']}#star)" in sheet
+    assert "cursor" not in sheet and "notes" not in sheet
+    assert "@import url(book-1.css);" in imported  # the sheet that imports it, once: no copy, no loop

@@ -43,7 +43,7 @@ def test_links_point_at_the_page_holding_the_target_and_notes_follow_the_chapter
     assert len(notes.xpath("//aside[@role='doc-footnote']")) == 2
     image = notes.xpath("//img")[0]
     assert image.get("alt") == "A diagram: two boxes joined by an arrow"
-    assert site_files(book)[image.get("src")].name == "diagram.png"
+    assert site_files(book, Reporter())[image.get("src")].name == "diagram.png"
 
 
 def test_empty_elements_do_not_swallow_the_text_after_them(tmp_path) -> None:

@@ -133,7 +133,7 @@ class PreviewSite:
         except Exception as exc:  # a bug of ours must not stop the server
             return self._failed(f"bookbuild: internal error: {type(exc).__name__}: {exc}", reporter, reason)
         with self.lock:
-            self.pages, self.files = pages, site_files(book)
+            self.pages, self.files = pages, site_files(book, reporter)
             self.title = manifest.meta.title
             self.errors, self.warnings = [], [d.format() for d in reporter.diagnostics]
             self.version += 1
@@ -184,8 +184,8 @@ class PreviewSite:
                 text = WAITING_PAGE
             return None if text is None else text.replace(VERSION_MARK, str(self.version)).encode("utf-8")
 
-    def file(self, name: str) -> Path | None:
-        """A stylesheet or image of the book, only if the site lists it."""
+    def file(self, name: str) -> Path | bytes | None:
+        """A stylesheet or image of the book (a file, or its packed bytes), only if the site lists it."""
         with self.lock:
             return self.files.get(name)
 
@@ -209,6 +209,8 @@ def make_handler(site: PreviewSite) -> type[BaseHTTPRequestHandler]:
             file = site.file(path)
             if file is None and path.startswith("styles/"):
                 file = site_files_fallback(path)
+            if isinstance(file, bytes):
+                return self._send(file, mimetypes.guess_type(path)[0] or "application/octet-stream")
             if file is not None and file.is_file():
                 kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
                 return self._send(file.read_bytes(), kind)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from ..errors import Reporter
 from ..model import Book, Chapter
 from ..resources import stylesheet
 from ..xhtml import parse_fragment
@@ -37,10 +38,13 @@ def page_name(chapter: Chapter) -> str:
     return f"{chapter.id}.html"
 
 
-def site_files(book: Book) -> dict[str, Path]:
-    """Site paths of the files served as they are on disk: stylesheets, images, cover."""
-    files = {f"styles/{name}": stylesheet(name) for name in SHARED_SHEETS}
-    files.update({f"styles/book-{n}.css": path for n, path in enumerate(book.manifest.styles, start=1)})
+def site_files(book: Book, reporter: Reporter) -> dict[str, Path | bytes]:
+    """Site paths of the files served: as they are on disk (shared sheets, images, cover),
+    or as bytes (the author's sheets, packed as in the EPUB with the files they use)."""
+    from ..stylesheets import epub_stylesheets
+
+    files: dict[str, Path | bytes] = {f"styles/{name}": stylesheet(name) for name in SHARED_SHEETS}
+    files.update({packed.href: packed.data for packed in epub_stylesheets(book.manifest, reporter)})
     files.update({asset.href: asset.source for asset in book.assets})
     if book.cover is not None:
         files[book.cover.href] = book.cover.source

@@ -22,7 +22,7 @@ from ...fonts import font_content
 from ...manifest import CHAPTER_KINDS, Manifest
 from ...model import Book, Chapter, Part
 from ...resources import display_path, stylesheet
-from ...stylesheets import epub_stylesheet
+from ...stylesheets import epub_stylesheets
 from ...cache import derived_file, fontconfig_state
 from ..cover import cover_alt_text, generate_cover
 from ..scripts import epub_options_sheet, page_progression
@@ -85,7 +85,7 @@ def render_epub(book: Book, reporter: Reporter, early_cover: Future[bytes] | Non
     package = _package(book, accessibility_metadata(facts, book.manifest.epub.accessibility_summary), bool(breaks))
     language = book.manifest.language
     context = {"lang": book.meta.language, "direction": language.direction, "meta": book.meta,
-               "stylesheets": _stylesheets(book, package)}
+               "stylesheets": _stylesheets(book, package, reporter)}
     if page_progression(book):
         package.set_direction(page_progression(book))
 
@@ -320,19 +320,23 @@ def _image(href: str, media_type: str, content: bytes, properties: list[str] | N
     return item
 
 
-def _stylesheets(book: Book, package: epub.EpubBook) -> list[str]:
+def _stylesheets(book: Book, package: epub.EpubBook, reporter: Reporter) -> list[str]:
+    """Pack the stylesheets, shared ones first; the hrefs every document links."""
     hrefs = []
     files = [(f"styles/{name}", stylesheet(name).read_bytes()) for name in SHARED_SHEETS]
     options = epub_options_sheet(book)
     if options:
         files.append(("styles/options.css", options.encode("utf-8")))
-    # The author's sheets lose references the build refused (outside the book, remote).
-    files += [(f"styles/book-{n}.css", epub_stylesheet(path, book.manifest))
-              for n, path in enumerate(book.manifest.styles, start=1)]
     for href, content in files:
         package.add_item(epub.EpubItem(uid=_item_id(href), file_name=href, media_type="text/css",
                                        content=content))
         hrefs.append(href)
+    # the author's sheets, with the sheets, images and fonts they use from the book
+    for packed in epub_stylesheets(book.manifest, reporter):
+        package.add_item(epub.EpubItem(uid=_item_id(packed.href), file_name=packed.href,
+                                       media_type=packed.media_type, content=packed.data))
+        if packed.href.startswith("styles/book-"):
+            hrefs.append(packed.href)
     return hrefs
 
 
