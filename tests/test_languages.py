@@ -79,3 +79,56 @@ def test_manifest_reads_direction_fonts_and_epub_options(tmp_path: Path) -> None
     assert manifest.language.direction == "rtl"
     assert manifest.fonts == ((tmp_path / "f" / "x.ttf").resolve(),)
     assert manifest.epub.writing_mode == "vertical-rl" and manifest.epub.subset_fonts
+
+
+def test_every_language_has_every_label_with_the_same_fields() -> None:
+    """A table missing a key would fail a build in that language; a translation that lost a
+    field ({title}, {authors}) or the number ({}) would drop it from the page."""
+    import string
+
+    from bookbuild.labels import LABELS
+
+    def fields(text: str) -> list[str]:
+        return sorted(name for _, name, _, _ in string.Formatter().parse(text) if name is not None)
+
+    english = LABELS["en"]
+    for language, table in LABELS.items():
+        assert table.keys() == english.keys(), language
+        for key, text in table.items():
+            assert fields(text) == fields(english[key]), (language, key)
+            assert text.strip() == text and text, (language, key)
+
+
+def test_a_french_book_is_french_in_what_bookbuild_writes_itself(tmp_path: Path) -> None:
+    """Landmarks, the title page's name, the copyright page and the cover's description are
+    in the book's language (a screen reader speaks them in the book's voice); numbered
+    things too. The English words appear nowhere."""
+    import zipfile
+
+    from clirun import run
+    from validators import run_epubcheck
+
+    write_book(tmp_path / "b", '[book]\ntitle = "Le Livre"\nauthors = ["Anne Auteur"]\nlanguage = "fr"\n'
+               'publisher = "Éditions Test"\ndate = 2026-01-01\nchapters = ["un.md", "deux.md"]\n',
+               {"un.md": "# Premier\n\nVoir [](deux.md).\n", "deux.md": "# Second\n\nFin.\n"})
+    result = run(["epub", "b", "-o", "livre.epub"], tmp_path)
+    assert result.exit_code == 0, result.output
+    epub = tmp_path / "livre.epub"
+    assert run_epubcheck(epub, tmp_path).problems == []
+    with zipfile.ZipFile(epub) as archive:
+        nav = archive.read("EPUB/nav.xhtml").decode()
+        rights = archive.read("EPUB/copyright.xhtml").decode()
+        title = archive.read("EPUB/titlepage.xhtml").decode()
+        cover = archive.read("EPUB/cover.xhtml").decode()
+        first = archive.read("EPUB/ch01.xhtml").decode()
+    for landmark in ("Couverture", "Page de titre", "Table des matières", "Début du contenu", "Droits d’auteur"):
+        assert f">{landmark}</a>" in nav
+    assert 'aria-label="Repères"' in nav
+    assert "<h1 id=\"copyright-title\" class=\"copyright-title\">Droits d’auteur</h1>" in rights
+    assert "par Anne Auteur" in rights and "Publié par Éditions Test, 2026-01-01" in rights
+    assert "Identifiant: " in rights and "Réalisé avec bookbuild." in rights
+    assert 'aria-label="Page de titre"' in title
+    assert 'alt="Couverture\u00a0: Le Livre, par Anne Auteur"' in cover
+    assert "Chapitre 2" in first
+    for english in ("Cover", "Title page", "Start of content", "Published", "Made with", "by Anne", "Chapter 2"):
+        assert english not in nav + rights + title + cover + first, english

@@ -102,7 +102,8 @@ def font_content(asset: Asset, book: Book) -> bytes:
 def book_characters(book: Book) -> str:
     """Every character a reader may see: metadata, titles, bodies, notes, labels, digits."""
     parts = [book.meta.title, book.meta.subtitle or "", " ".join(book.meta.authors),
-             book.meta.publisher or "", book.meta.date or "", book.manifest.language.label("contents"),
+             book.meta.publisher or "", book.meta.date or "", book.meta.rights or "", book.meta.identifier,
+             "ISBN DOI", *book.manifest.language.labels(),
              "0123456789 .,:;-–—()[]" + "".join(book.manifest.language.quotes.__dict__.values())]
     for chapter in book.chapters:
         parts += [chapter.title, text_of(chapter.body), *(text_of(note.body) for note in chapter.footnotes)]

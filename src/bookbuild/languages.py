@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .labels import LABELS
+
 # Languages written right to left in their default script (CLDR likely subtags).
 RTL_LANGUAGES = frozenset({
     "ar", "arc", "ckb", "dv", "fa", "he", "iw", "ji", "ks", "ps", "sd", "syr", "ug", "ur", "yi",
@@ -54,17 +56,6 @@ QUOTES: dict[str, Quotes] = {
     "nl": ENGLISH_QUOTES,
 }
 
-# Labels the renderers write themselves (the reader sees them in the contents and landmarks).
-LABELS: dict[str, dict[str, str]] = {
-    "contents": {
-        "en": "Contents", "zh-hans": "目录", "zh-hant": "目錄", "ja": "目次", "ko": "차례",
-        "ar": "المحتويات", "fa": "فهرست مطالب", "he": "תוכן העניינים", "ur": "فہرست",
-        "fr": "Table des matières", "de": "Inhalt", "es": "Índice", "it": "Indice",
-        "pt": "Sumário", "ru": "Содержание", "pl": "Spis treści", "nl": "Inhoud",
-    },
-}
-
-
 @dataclass(frozen=True)
 class LanguageFacts:
     """How text in one language is laid out; built by :func:`language_facts`."""
@@ -84,10 +75,19 @@ class LanguageFacts:
     def is_cjk(self) -> bool:
         return self.primary in CJK_LANGUAGES
 
-    def label(self, name: str) -> str:
-        """A localised label (``contents``), English when the language has none."""
-        table = LABELS[name]
-        return table.get(self.variant) or table.get(self.primary) or table["en"]
+    def label(self, name: str, **fields: str) -> str:
+        """A label in this language (``contents``; ``cover_of``, title=...): see labels.py.
+        English when the language has no table."""
+        text = self._table()[name]
+        return text.format(**fields) if fields else text
+
+    def labels(self) -> list[str]:
+        """Every label of this language as written (with its fields' names): what the
+        renderers may print, for font subsetting."""
+        return list(self._table().values())
+
+    def _table(self) -> dict[str, str]:
+        return LABELS.get(self.variant) or LABELS.get(self.primary) or LABELS["en"]
 
     @property
     def variant(self) -> str:

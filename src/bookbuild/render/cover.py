@@ -40,8 +40,10 @@ FALLBACK_FONTS = {
 
 def cover_alt_text(meta: BookMeta) -> str:
     """What the generated cover shows, in words: its alternative text."""
+    from ..languages import language_facts
+
     text = meta.title + (f": {meta.subtitle}" if meta.subtitle else "")
-    return f"Cover: {text}, by {', '.join(meta.authors)}"
+    return language_facts(meta.language).label("cover_text", title=text, authors=", ".join(meta.authors))
 
 
 def generate_cover(meta: BookMeta) -> bytes:

@@ -105,7 +105,7 @@ def _context(book: Book, live_reload: bool) -> dict[str, object]:
         "meta": book.meta,
         "stylesheets": stylesheet_hrefs(book),
         "nav": navigation(book),
-        "contents_title": "Contents",
+        "contents_title": book.manifest.language.label("contents"),
         "live_reload": live_reload,
     }
 

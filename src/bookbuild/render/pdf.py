@@ -81,6 +81,7 @@ def pdf_source(book: Book, *, only: frozenset[str] | None = None, front_matter: 
         furniture=layout.furniture,
         show_identifier=not book.meta.identifier.startswith("urn:uuid:"),
         contents_title=book.manifest.language.label("contents"),
+        label=book.manifest.language.label,
         chapters=[chapter.replace(body=_pdf_body(chapter, book, printed, numbers if options.page_references else {}))
                   for chapter in pieces],
         body_start=_body_start(chapters),

@@ -19,13 +19,6 @@ from ..model import Chapter
 # Compact margins of a handout: the book's margins are for binding, a handout is stapled.
 HANDOUT_MARGINS = ("14mm", "16mm", "16mm", "16mm")  # top, outer (right), bottom, inner (left)
 
-# "see page N" in the book's language (primary subtag); English for the rest.
-SEE_PAGE = {
-    "en": "see page", "fr": "voir page", "de": "siehe Seite", "es": "véase la página",
-    "it": "vedi pagina", "pt": "ver página", "nl": "zie pagina",
-}
-
-
 @dataclass(frozen=True)
 class PrintLayout:
     """The shape of one PDF: which furniture pages it has and how pages are paired."""
@@ -94,8 +87,16 @@ def page_sheet(options: PdfOptions, layout: PrintLayout, language: str) -> str:
 def see_page_rule(selector: str, language: str, number: str) -> str:
     """The CSS that prints "(see page N)" after links to other chapters, in the book's
     language, with ``number`` the CSS value of N (``target-counter``, or a given number)."""
-    words = SEE_PAGE.get(language.split("-")[0].lower(), SEE_PAGE["en"])
-    return f'{selector}::after {{ content: " ({words} " {number} ")"; }}'
+    from ..languages import language_facts
+
+    facts = language_facts(language)
+    before, after = (_css_string(part) for part in facts.label("see_page").split("{}"))
+    space = "" if facts.is_cjk else " "  # CJK sets its full-width parenthesis close
+    return f'{selector}::after {{ content: "{space}{before}" {number} "{after}"; }}'
+
+
+def _css_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def select_chapters(chapters: tuple[Chapter, ...], selection: str | None,

@@ -16,45 +16,20 @@ from ..xhtml import text_of
 from .bodies import Bodies
 
 if TYPE_CHECKING:
+    from ..languages import LanguageFacts
     from .memo import TransformMemo
 
-# The labels per language, as templates of the number; other languages fall back to English.
-WORDS = {
-    "en": {"figure": "Figure {}", "table": "Table {}", "equation": "Equation {}", "chapter": "Chapter {}",
-           "appendix": "Appendix {}", "part": "Part {}"},
-    "fr": {"figure": "Figure {}", "table": "Tableau {}", "equation": "Équation {}", "chapter": "Chapitre {}",
-           "appendix": "Annexe {}", "part": "Partie {}"},
-    "de": {"figure": "Abbildung {}", "table": "Tabelle {}", "equation": "Gleichung {}", "chapter": "Kapitel {}",
-           "appendix": "Anhang {}", "part": "Teil {}"},
-    "es": {"figure": "Figura {}", "table": "Tabla {}", "equation": "Ecuación {}", "chapter": "Capítulo {}",
-           "appendix": "Apéndice {}", "part": "Parte {}"},
-    "it": {"figure": "Figura {}", "table": "Tabella {}", "equation": "Equazione {}", "chapter": "Capitolo {}",
-           "appendix": "Appendice {}", "part": "Parte {}"},
-    "pt": {"figure": "Figura {}", "table": "Tabela {}", "equation": "Equação {}", "chapter": "Capítulo {}",
-           "appendix": "Apêndice {}", "part": "Parte {}"},
-    "nl": {"figure": "Figuur {}", "table": "Tabel {}", "equation": "Vergelijking {}", "chapter": "Hoofdstuk {}",
-           "appendix": "Bijlage {}", "part": "Deel {}"},
-    "zh": {"figure": "图{}", "table": "表{}", "equation": "式{}", "chapter": "第{}章",
-           "appendix": "附录{}", "part": "第{}部分"},
-    "ja": {"figure": "図{}", "table": "表{}", "equation": "式{}", "chapter": "第{}章",
-           "appendix": "付録{}", "part": "第{}部"},
-    "ar": {"figure": "الشكل {}", "table": "الجدول {}", "equation": "المعادلة {}", "chapter": "الفصل {}",
-           "appendix": "الملحق {}", "part": "الجزء {}"},
-    "fa": {"figure": "شکل {}", "table": "جدول {}", "equation": "معادله {}", "chapter": "فصل {}",
-           "appendix": "پیوست {}", "part": "بخش {}"},
-    "he": {"figure": "איור {}", "table": "טבלה {}", "equation": "משוואה {}", "chapter": "פרק {}",
-           "appendix": "נספח {}", "part": "חלק {}"},
-}
+KINDS = ("figure", "table", "equation", "chapter", "appendix", "part")
 
 
-def words_for(language: str) -> dict[str, str]:
-    """The label templates of a BCP 47 language (``words["chapter"].format(2)``)."""
-    return WORDS.get(language.split("-")[0].lower(), WORDS["en"])
+def words_for(language: LanguageFacts) -> dict[str, str]:
+    """The label templates of the book's language (``words["chapter"].format(2)``): labels.py."""
+    return {kind: language.label(kind) for kind in KINDS}
 
 
 def number_things(book: Book, bodies: Bodies, memo: TransformMemo) -> Book:
     """Number captions and fill ``Book.labels``."""
-    words = words_for(book.meta.language)
+    words = words_for(book.manifest.language)
     counters = {"figure": 0, "table": 0, "equation": 0}
     labels: dict[str, str] = {}
     for chapter in book.chapters:

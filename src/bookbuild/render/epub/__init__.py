@@ -85,7 +85,7 @@ def render_epub(book: Book, reporter: Reporter, early_cover: Future[bytes] | Non
     package = _package(book, accessibility_metadata(facts, book.manifest.epub.accessibility_summary), bool(breaks))
     language = book.manifest.language
     context = {"lang": book.meta.language, "direction": language.direction, "meta": book.meta,
-               "stylesheets": _stylesheets(book, package, reporter)}
+               "label": language.label, "stylesheets": _stylesheets(book, package, reporter)}
     if page_progression(book):
         package.set_direction(page_progression(book))
 
@@ -181,7 +181,7 @@ def _front_matter(book: Book, package: epub.EpubBook, context: dict, breaks: dic
                                                "titlepage", breaks.get("titlepage", ()))
     front.append(_document("titlepage", "titlepage.xhtml", title_xhtml))
     front.append(_document("copyright", "copyright.xhtml", render_template(
-        "epub/copyright.xhtml", copyright_title="Copyright", **_identifier(book.meta.identifier), **context)))
+        "epub/copyright.xhtml", copyright_title=book.manifest.language.label("copyright"), **_identifier(book.meta.identifier), **context)))
     return front, cover is not None, [("titlepage.xhtml", label, page_id) for label, page_id in title_ids]
 
 
@@ -253,7 +253,7 @@ def _cover(book: Book, reporter: Reporter, early_cover: Future[bytes] | None) ->
                       display_path(book.manifest.path), hint="convert it to JPEG or PNG")
     if book.cover is not None and book.cover.media_type in COVER_TYPES:
         return Cover(book.cover.href, book.cover.media_type, book.cover.source.read_bytes(),
-                     f"Cover of {book.meta.title}")
+                     book.manifest.language.label("cover_of", title=book.meta.title))
     if not book.manifest.epub.generate_cover:
         return None
     data = early_cover.result() if early_cover is not None else generated_cover(book.manifest, book.cache_dir)
@@ -285,12 +285,13 @@ def start_cover(manifest: Manifest, cache_dir: Path | None) -> Future[bytes] | N
 
 
 def _landmarks(book: Book, has_cover: bool) -> list[dict[str, str]]:
-    landmarks = [{"type": "cover", "href": "cover.xhtml", "title": "Cover"}] if has_cover else []
+    label = book.manifest.language.label
+    landmarks = [{"type": "cover", "href": "cover.xhtml", "title": label("cover")}] if has_cover else []
     landmarks += [
-        {"type": "titlepage", "href": "titlepage.xhtml", "title": "Title page"},
-        {"type": "toc", "href": "nav.xhtml#toc", "title": "Contents"},
-        {"type": "bodymatter", "href": chapter_file(_body_start(book)), "title": "Start of content"},
-        {"type": "copyright-page", "href": "copyright.xhtml", "title": "Copyright"},
+        {"type": "titlepage", "href": "titlepage.xhtml", "title": label("title_page")},
+        {"type": "toc", "href": "nav.xhtml#toc", "title": label("contents")},
+        {"type": "bodymatter", "href": chapter_file(_body_start(book)), "title": label("start")},
+        {"type": "copyright-page", "href": "copyright.xhtml", "title": label("copyright")},
     ]
     return landmarks
 
@@ -300,12 +301,12 @@ def _body_start(book: Book) -> Chapter:
     return next((chapter for chapter in book.chapters if chapter.matter == "body"), book.chapters[0])
 
 
-def _identifier(identifier: str) -> dict[str, str]:
+def _identifier(identifier: str) -> dict[str, str | None]:
     """How the copyright page names the identifier: ISBN, DOI or the identifier itself."""
     for scheme, label in (("urn:isbn:", "ISBN"), ("isbn:", "ISBN"), ("doi:", "DOI"), ("urn:doi:", "DOI")):
         if identifier.lower().startswith(scheme):
             return {"identifier_label": label, "identifier": identifier[len(scheme):]}
-    return {"identifier_label": "Identifier", "identifier": identifier}
+    return {"identifier_label": None, "identifier": identifier}  # the language's word for it
 
 
 def _document(uid: str, file_name: str, content: str, properties: list[str] | None = None) -> epub.EpubItem:
