@@ -5,8 +5,9 @@ One table per language, each with every key (a test holds it to that), so a book
 these languages reads in its own language throughout: what a reader sees on the copyright
 page, and what a screen reader says for the title page or the cover. Other languages get
 English. Keys are looked up by :meth:`bookbuild.languages.LanguageFacts.label`; a value may
-name fields (``{title}``, ``{authors}``, ``{publisher}``, ``{date}``) or take a number
-(``{}``). To add a language, copy the English table and translate every value.
+name fields (``{title}``, ``{authors}``, ``{publisher}``, ``{date}``; ``field`` sets a name
+before its value, ``{name}: {value}``) or take a number (``{}``). To add a language, copy the
+English table and translate every value.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Figure {}", "table": "Table {}", "equation": "Equation {}", "chapter": "Chapter {}",
         "appendix": "Appendix {}", "part": "Part {}",
         "see_page": "(see page {})",
+        "field": "{name}: {value}",
     },
     "fr": {
         "contents": "Table des matières", "cover": "Couverture", "cover_of": "Couverture de {title}",
@@ -31,6 +33,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Figure {}", "table": "Tableau {}", "equation": "Équation {}", "chapter": "Chapitre {}",
         "appendix": "Annexe {}", "part": "Partie {}",
         "see_page": "(voir page {})",
+        "field": "{name}\u00a0: {value}",
     },
     "de": {
         "contents": "Inhalt", "cover": "Umschlag", "cover_of": "Umschlag von {title}",
@@ -41,6 +44,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Abbildung {}", "table": "Tabelle {}", "equation": "Gleichung {}", "chapter": "Kapitel {}",
         "appendix": "Anhang {}", "part": "Teil {}",
         "see_page": "(siehe Seite {})",
+        "field": "{name}: {value}",
     },
     "es": {
         "contents": "Índice", "cover": "Cubierta", "cover_of": "Cubierta de {title}",
@@ -51,6 +55,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Figura {}", "table": "Tabla {}", "equation": "Ecuación {}", "chapter": "Capítulo {}",
         "appendix": "Apéndice {}", "part": "Parte {}",
         "see_page": "(véase la página {})",
+        "field": "{name}: {value}",
     },
     "it": {
         "contents": "Indice", "cover": "Copertina", "cover_of": "Copertina di {title}",
@@ -62,6 +67,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Figura {}", "table": "Tabella {}", "equation": "Equazione {}", "chapter": "Capitolo {}",
         "appendix": "Appendice {}", "part": "Parte {}",
         "see_page": "(vedi pagina {})",
+        "field": "{name}: {value}",
     },
     "pt": {
         "contents": "Sumário", "cover": "Capa", "cover_of": "Capa de {title}",
@@ -73,6 +79,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Figura {}", "table": "Tabela {}", "equation": "Equação {}", "chapter": "Capítulo {}",
         "appendix": "Apêndice {}", "part": "Parte {}",
         "see_page": "(ver página {})",
+        "field": "{name}: {value}",
     },
     "nl": {
         "contents": "Inhoud", "cover": "Omslag", "cover_of": "Omslag van {title}",
@@ -84,6 +91,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Figuur {}", "table": "Tabel {}", "equation": "Vergelijking {}", "chapter": "Hoofdstuk {}",
         "appendix": "Bijlage {}", "part": "Deel {}",
         "see_page": "(zie pagina {})",
+        "field": "{name}: {value}",
     },
     "ru": {
         "contents": "Содержание", "cover": "Обложка", "cover_of": "Обложка книги «{title}»",
@@ -95,6 +103,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Рисунок {}", "table": "Таблица {}", "equation": "Уравнение {}", "chapter": "Глава {}",
         "appendix": "Приложение {}", "part": "Часть {}",
         "see_page": "(см. с. {})",
+        "field": "{name}: {value}",
     },
     "pl": {
         "contents": "Spis treści", "cover": "Okładka", "cover_of": "Okładka książki „{title}”",
@@ -106,6 +115,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Rysunek {}", "table": "Tabela {}", "equation": "Równanie {}", "chapter": "Rozdział {}",
         "appendix": "Dodatek {}", "part": "Część {}",
         "see_page": "(zob. s. {})",
+        "field": "{name}: {value}",
     },
     "zh-hans": {
         "contents": "目录", "cover": "封面", "cover_of": "《{title}》封面", "cover_text": "封面：《{title}》，{authors} 著",
@@ -115,6 +125,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "图{}", "table": "表{}", "equation": "式{}", "chapter": "第{}章", "appendix": "附录{}",
         "part": "第{}部分",
         "see_page": "（见第{}页）",
+        "field": "{name}：{value}",
     },
     "zh-hant": {
         "contents": "目錄", "cover": "封面", "cover_of": "《{title}》封面", "cover_text": "封面：《{title}》，{authors} 著",
@@ -124,6 +135,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "圖{}", "table": "表{}", "equation": "式{}", "chapter": "第{}章", "appendix": "附錄{}",
         "part": "第{}部分",
         "see_page": "（見第{}頁）",
+        "field": "{name}：{value}",
     },
     "ja": {
         "contents": "目次", "cover": "表紙", "cover_of": "『{title}』の表紙", "cover_text": "表紙：『{title}』{authors} 著",
@@ -133,6 +145,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "図{}", "table": "表{}", "equation": "式{}", "chapter": "第{}章", "appendix": "付録{}",
         "part": "第{}部",
         "see_page": "（{}ページ参照）",
+        "field": "{name}：{value}",
     },
     "ko": {
         "contents": "차례", "cover": "표지", "cover_of": "《{title}》 표지", "cover_text": "표지: 《{title}》, {authors} 지음",
@@ -142,6 +155,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "그림 {}", "table": "표 {}", "equation": "식 {}", "chapter": "제{}장", "appendix": "부록 {}",
         "part": "제{}부",
         "see_page": "({}쪽 참조)",
+        "field": "{name}: {value}",
     },
     "ar": {
         "contents": "المحتويات", "cover": "الغلاف", "cover_of": "غلاف كتاب {title}",
@@ -152,6 +166,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "الشكل {}", "table": "الجدول {}", "equation": "المعادلة {}", "chapter": "الفصل {}",
         "appendix": "الملحق {}", "part": "الجزء {}",
         "see_page": "(انظر الصفحة {})",
+        "field": "{name}: {value}",
     },
     "fa": {
         "contents": "فهرست مطالب", "cover": "جلد", "cover_of": "جلد کتاب {title}",
@@ -162,6 +177,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "شکل {}", "table": "جدول {}", "equation": "معادله {}", "chapter": "فصل {}",
         "appendix": "پیوست {}", "part": "بخش {}",
         "see_page": "(نگاه کنید به صفحهٔ {})",
+        "field": "{name}: {value}",
     },
     "he": {
         "contents": "תוכן העניינים", "cover": "כריכה", "cover_of": "כריכת הספר {title}",
@@ -172,6 +188,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "איור {}", "table": "טבלה {}", "equation": "משוואה {}", "chapter": "פרק {}",
         "appendix": "נספח {}", "part": "חלק {}",
         "see_page": "(ראו עמוד {})",
+        "field": "{name}: {value}",
     },
     "ur": {
         "contents": "فہرست", "cover": "سرورق", "cover_of": "{title} کا سرورق", "cover_text": "سرورق: {title}، از {authors}",
@@ -181,5 +198,6 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "شکل {}", "table": "جدول {}", "equation": "مساوات {}", "chapter": "باب {}",
         "appendix": "ضمیمہ {}", "part": "حصہ {}",
         "see_page": "(دیکھیے صفحہ {})",
+        "field": "{name}: {value}",
     },
 }

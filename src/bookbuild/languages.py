@@ -75,7 +75,7 @@ class LanguageFacts:
     def is_cjk(self) -> bool:
         return self.primary in CJK_LANGUAGES
 
-    def label(self, name: str, **fields: str) -> str:
+    def label(self, name: str, /, **fields: str) -> str:
         """A label in this language (``contents``; ``cover_of``, title=...): see labels.py.
         English when the language has no table."""
         text = self._table()[name]
