@@ -122,7 +122,8 @@ def test_the_books_stylesheets_bring_the_sheets_images_and_fonts_they_use(tmp_pa
                 '@font-face { font-family: Display; src: url("../fonts/Display.ttf") format("truetype"); }\n'
                 "body { background: url('../img/bg.png') repeat-x; }\n"
                 "h1::before { content: url(../img/mark.svg#star); }\n"
-                "p { cursor: url(../notes.txt), auto; }\n")
+                "p { cursor: url(../notes.txt), auto; }\n"
+                "@page { @top-center { content: url('../img/bg.png'); } }\n")
     mark = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><circle id="star" cx="4" cy="4" r="3"/></svg>'
     book = write_book(tmp_path / "b", '[book]\ntitle = "Styled"\nauthors = ["A"]\nlanguage = "en"\n'
                       'chapters = ["one.md"]\nstyles = ["css/main.css"]\n',
@@ -148,7 +149,7 @@ def test_the_books_stylesheets_bring_the_sheets_images_and_fonts_they_use(tmp_pa
         imported = archive.read(next(f"EPUB/{h}" for h, k in packed.items() if k == "text/css")).decode()
     by_kind = {kind: href.removeprefix("styles/") for href, kind in packed.items()}
     assert f"@import url({by_kind['text/css']}) screen;" in sheet
-    assert f"url({by_kind['font/ttf']})" in sheet and f"url({by_kind['image/png']})" in sheet
+    assert f"url({by_kind['font/ttf']})" in sheet and sheet.count(f"url({by_kind['image/png']})") == 2
     assert f"url({by_kind['image/svg+xml']}#star)" in sheet
     assert "cursor" not in sheet and "notes" not in sheet
     assert "@import url(book-1.css);" in imported  # the sheet that imports it, once: no copy, no loop

@@ -314,6 +314,9 @@ def _kept_declarations(content: list, rewrite: _Rewrite, changed: list) -> list:
                 changed.append(item)
                 continue
             item.value = value
+        elif isinstance(item, (ast.AtRule, ast.QualifiedRule)) and item.content is not None:
+            # a rule inside a block: @page's margin boxes (@top-center { ... }), CSS nesting
+            item.content = _kept_declarations(item.content, rewrite, changed)
         kept.append(item)
     return kept
 
