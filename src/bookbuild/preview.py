@@ -128,12 +128,13 @@ class PreviewSite:
             manifest = load_manifest(self.book_path, reporter)
             book = load_book(manifest, reporter, read=self.cache.read)
             pages, changed = self._render(book)
+            files = site_files(book, reporter)  # reads the author's sheets: inside the try
         except BookError as exc:
             return self._failed(str(exc), reporter, reason)
         except Exception as exc:  # a bug of ours must not stop the server
             return self._failed(f"bookbuild: internal error: {type(exc).__name__}: {exc}", reporter, reason)
         with self.lock:
-            self.pages, self.files = pages, site_files(book, reporter)
+            self.pages, self.files = pages, files
             self.title = manifest.meta.title
             self.errors, self.warnings = [], [d.format() for d in reporter.diagnostics]
             self.version += 1
