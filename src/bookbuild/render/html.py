@@ -41,7 +41,7 @@ def page_name(chapter: Chapter) -> str:
 def site_files(book: Book, reporter: Reporter) -> dict[str, Path | bytes]:
     """Site paths of the files served: as they are on disk (shared sheets, images, cover),
     or as bytes (the author's sheets, packed as in the EPUB with the files they use)."""
-    from ..stylesheets import epub_stylesheets
+    from .author_styles import epub_stylesheets
 
     files: dict[str, Path | bytes] = {f"styles/{name}": stylesheet(name) for name in SHARED_SHEETS}
     files.update({packed.href: packed.data for packed in epub_stylesheets(book.manifest, reporter)})

@@ -32,6 +32,12 @@ IMAGE_TYPES = {
 }
 
 
+def asset_href(folder: str, number: int, source: Path, suffix: str) -> str:
+    """The internal name of the ``number``-th file packed in ``folder``: ASCII, ordered, and
+    recognisable by its original name (``images/003-diagram.png``)."""
+    return f"{folder}/{number:03d}-{file_slug(source.stem, default='file', max_length=40)}{suffix}"
+
+
 class _Assets:
     """Assets in order of first use, each with a generated ASCII internal name."""
 
@@ -45,7 +51,7 @@ class _Assets:
         if asset is None:
             number = len(self.by_source) + 1
             suffix = suffix or source.suffix.lower()
-            href = f"{folder}/{number:03d}-{file_slug(source.stem, default='file', max_length=40)}{suffix}"
+            href = asset_href(folder, number, source, suffix)
             asset = Asset(href=href, source=source, media_type=IMAGE_TYPES[suffix], data=data)
             self.by_source[source] = asset
         return asset

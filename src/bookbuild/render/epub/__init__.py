@@ -22,7 +22,7 @@ from ...fonts import font_content
 from ...manifest import CHAPTER_KINDS, Manifest
 from ...model import Book, Chapter, Part
 from ...resources import display_path, stylesheet
-from ...stylesheets import epub_stylesheets
+from ..author_styles import epub_stylesheets
 from ...cache import derived_file, fontconfig_state
 from ..cover import cover_alt_text, generate_cover
 from ..scripts import epub_options_sheet, page_progression
