@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,53 @@ def test_changed_image_is_drawn_again(book: Path) -> None:
     assert sum(after[key] != before[key] for key in after) == 1  # ... but one entry laid out again
     colours = [picture.image.convert("RGB").getpixel((1, 1)) for page in rebuilt.pages for picture in page.images]
     assert (230, 20, 20) in colours
+
+
+def _font_programs(pdf: Path) -> set[bytes]:
+    """The embedded programs of the PDF's "Book Body" fonts."""
+    found = set()
+    for page in PdfReader(pdf).pages:
+        for font in (page["/Resources"].get_object().get("/Font") or {}).values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts", [font]):
+                descriptor = descendant.get_object().get("/FontDescriptor")
+                if descriptor is not None and "Book-Body" in str(font["/BaseFont"]):
+                    found.add(descriptor.get_object()["/FontFile2"].get_data())
+    return found
+
+
+def test_changed_font_file_lays_out_every_piece_again(tmp_path: Path) -> None:
+    """A worker adds a ``[book] fonts`` font once and its next pieces skip the @font-face
+    rule (one font configuration a worker: pdf_pieces.py); those pieces depend on the font
+    file all the same, so a new file under the same name lays out every piece again. (The
+    new file differs only in its version string, which the embedded subsets keep: the same
+    layout, so the same entry names, and a different font in the PDF.)"""
+    from fontTools.ttLib import TTFont
+
+    from test_scripts import renamed_font
+
+    folder = generate("small", tmp_path / "small").parent
+    (folder / "fonts").mkdir()
+    font = folder / "fonts" / "Body.ttf"
+    serif = subprocess.run(["fc-match", "-f", "%{file}", "DejaVu Serif"], capture_output=True, text=True,
+                           check=True).stdout
+    renamed_font(Path(serif), font, "Book Body")
+    manifest = folder / "book.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("chapters = [", 'fonts = ["fonts/Body.ttf"]\nchapters = ['),
+                        encoding="utf-8")
+    first = _build(folder, "first.pdf")
+    before = _entries(folder)
+    assert len(before) == 4 and _font_programs(first)
+    edited = TTFont(str(font))
+    edited["name"].setName("Version 9.99; edited", 5, 3, 1, 0x409)
+    edited.save(str(font))
+    rebuilt = _build(folder, "rebuilt.pdf")
+    after = _entries(folder)
+    assert after.keys() == before.keys()  # the same HTML and CSS ...
+    assert all(after[key] != before[key] for key in after)  # ... but every piece laid out again
+    copy = tmp_path / "cold"
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(".bookbuild-cache", "*.pdf"))
+    assert _font_programs(rebuilt) == _font_programs(_build(copy, "cold.pdf")) != _font_programs(first)
 
 
 def test_stylesheet_or_option_change_misses_every_piece(book: Path) -> None:

@@ -367,15 +367,81 @@ def test_a_worker_past_its_page_budget_draws_at_once_and_the_wrong_numbers_are_l
     assert qpdf_check(budget).returncode == 0
 
 
+def _parked(records: list[str]) -> int:
+    """How many pieces the parallel PDF's log says were parked (pdf_park.py)."""
+    return sum(int(m.group(1)) for m in re.finditer(r"; (\d+) parked", " ".join(records)))
+
+
+def test_a_worker_past_its_live_budget_parks_pieces_and_draws_them_the_same(
+        patched_and_fresh: tuple[Path, Path, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """With no room to keep laid-out pieces alive (PAGES_LIVE = 0) every piece a worker keeps
+    is parked as bytes and read back to be drawn: the PDF is the one a layout on the true
+    numbers makes (the fixture's fresh build), its tags too; with the default budget the
+    medium book parks nothing."""
+    import logging
+
+    from bookbuild.render import pdf_parallel
+
+    _patched, fresh, records = patched_and_fresh
+    assert _parked(records) == 0 and "numbers corrected" in " ".join(records)
+    folder = generate("medium", tmp_path / "medium").parent
+    monkeypatch.setattr(pdf_parallel, "PAGES_LIVE", 0)
+    parked = folder / "parked.pdf"
+    with caplog.at_level(logging.INFO, logger="bookbuild.render.pdf_parallel"):
+        build(folder, ["pdf"], output=parked, options=BuildOptions(parallel=True), reporter=Reporter())
+    assert _parked(caplog.messages) >= 3, caplog.messages
+    assert pdftotext(parked) == pdftotext(fresh)
+    assert _tag_tree(PdfReader(parked)) == _tag_tree(PdfReader(fresh))
+    assert _outline(PdfReader(parked)) == _outline(PdfReader(fresh))
+    assert qpdf_check(parked).returncode == 0
+
+
+def test_a_parked_document_comes_back_whole_or_stays_alive() -> None:
+    """pdf_park.py: a laid-out document with an absolutely positioned box (WeasyPrint's
+    AbsolutePlaceholder, which the default pickling cannot rebuild) and a custom font
+    configuration is parked and read back, the same pages drawn to the same bytes, its font
+    configuration and fetcher the very same objects; one that does not pickle is not parked."""
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    from bookbuild.render.pdf_park import park
+
+    html = ('<p style="position: relative">text <span style="position: absolute; top: 3em">moved</span></p>'
+            '<p style="break-before: page">two</p>')
+    fonts = FontConfiguration()
+    fetcher = SimpleNamespace(name="the book's fetcher")
+    document = HTML(string=html).render(font_config=fonts)
+    document.fetcher = fetcher
+    expected = document.write_pdf()
+    parked = park(document, fetcher)
+    assert parked is not None and parked.pages == 2
+    assert len(parked.data) < 20_000
+    again = parked.open()
+    assert again is not document and again.font_config is fonts and again.fetcher is fetcher
+    assert again.write_pdf() == expected
+    document.fetcher = (n for n in range(3))  # a generator does not pickle
+    assert park(document) is None
+
+
 @pytest.mark.parametrize("name", ["accessible", "print", "zh", "fa"])
-def test_parallel_pdf_of_the_test_books_matches_the_single_document(name: str, tmp_path: Path) -> None:
+def test_parallel_pdf_of_the_test_books_matches_the_single_document(
+        name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     """Parts, call-outs and figures (accessible, print), Chinese, and Persian right to left:
-    the same pages, text and bookmarks either way."""
+    the same pages, text and bookmarks either way; every piece kept on guessed numbers is
+    parked (PAGES_LIVE = 0), so parking meets these constructs too."""
+    import logging
+
+    from bookbuild.render import pdf_parallel
+
     folder = tmp_path / name
     shutil.copytree(Path(__file__).parent / "books" / name, folder)
     single, parallel = folder / "single.pdf", folder / "parallel.pdf"
     build(folder, ["pdf"], output=single, options=BuildOptions(parallel=False), reporter=Reporter())
-    build(folder, ["pdf"], output=parallel, options=BuildOptions(parallel=True), reporter=Reporter())
+    monkeypatch.setattr(pdf_parallel, "PAGES_LIVE", 0)
+    with caplog.at_level(logging.INFO, logger="bookbuild.render.pdf_parallel"):
+        build(folder, ["pdf"], output=parallel, options=BuildOptions(parallel=True), reporter=Reporter())
+    assert _parked(caplog.messages) >= 1, caplog.messages
     expected, got = pdftotext(single).split("\f"), pdftotext(parallel).split("\f")
     assert len(got) == len(expected) > 5
     assert [n for n in range(len(got)) if got[n] != expected[n]] == []

@@ -94,7 +94,7 @@ def pdf_source(book: Book, *, only: frozenset[str] | None = None, front_matter: 
 def layout_pdf(book: Book, reporter: Reporter, *, only: frozenset[str] | None = None,  # noqa: ANN201
                front_matter: bool = True, page_numbers: Mapping[str, str] | None = None,
                extra_css: str = "", pdf_tags: bool = True, source: PdfSource | None = None,
-               fetcher: object | None = None):
+               fetcher: object | None = None, fonts: object | None = None):
     """The laid-out WeasyPrint document, before writing; the EPUB page list reads its pages.
 
     The keywords serve the chapter-parallel PDF (pdf_parallel.py), which lays out one piece
@@ -102,7 +102,8 @@ def layout_pdf(book: Book, reporter: Reporter, *, only: frozenset[str] | None = 
     or not, and ``page_numbers`` (anchor id -> page number) printed as such in the contents
     and in "see page N" instead of ``target-counter``, whose target is in another piece.
     A ``source`` made beforehand (by :func:`pdf_source`) replaces those four; a ``fetcher``
-    (from :func:`book_fetcher`) lets the caller see what the layout read.
+    (from :func:`book_fetcher`) lets the caller see what the layout read; ``fonts``, a
+    WeasyPrint font configuration to share with other layouts (a new one by default).
     """
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
@@ -111,7 +112,7 @@ def layout_pdf(book: Book, reporter: Reporter, *, only: frozenset[str] | None = 
         source = pdf_source(book, only=only, front_matter=front_matter, page_numbers=page_numbers,
                             extra_css=extra_css)
     fetcher = fetcher or book_fetcher(book)
-    fonts = FontConfiguration()  # without it WeasyPrint ignores @font-face ([book] fonts, the book's CSS)
+    fonts = fonts or FontConfiguration()  # without it WeasyPrint ignores @font-face ([book] fonts, the book's CSS)
     shared = len(source.sheets) - len(book.manifest.styles)
     sheets = [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts) for path in source.sheets[:shared]]
     sheets.append(CSS(string=source.css, url_fetcher=fetcher, font_config=fonts))

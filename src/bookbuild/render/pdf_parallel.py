@@ -9,10 +9,11 @@ each piece as plain text, ``data-page``, see render/pdf.py).
 A cold build sends the body pieces to the workers in book order, and the contents last.
 Each piece gets the numbers known when it is sent: exact for the pieces laid out by then,
 estimated from text length for the rest. Its worker (pdf_pieces.py) keeps the laid-out
-document, undrawn; as soon as every number the piece prints is known, the worker prints the
-true numbers in place of the estimates (pdf_patch.py: same layout, only the digits change)
-and draws it, and frees it. A piece whose numbers cannot be corrected in place (a number of another width in
-a line of text) is laid out again. A rebuild starts from the last build's numbers
+document, undrawn (past ``PAGES_LIVE`` pages, parked as compressed bytes: pdf_park.py). As
+soon as every number a piece prints is known, the worker prints the true numbers in place of
+the estimates (pdf_patch.py: same layout, only the digits change) and draws it, and frees
+it. A piece whose numbers cannot be corrected in place (a number of another width in a line
+of text) is laid out again. A rebuild starts from the last build's numbers
 (``.bookbuild-cache/pdf-page-numbers.json``, checked, never trusted) and takes unchanged
 pieces from the cache of laid-out pieces (pdf_cache.py). The pieces are joined (pdf_join.py)
 as they are drawn, on a thread of the main process, which otherwise only waits: blank
@@ -53,12 +54,18 @@ CHARS_PER_PAGE = 3800  # of chapter HTML on an A4 page, a first guess until some
 FURNITURE_PAGES = 4  # half-title, title, copyright and a blank, before the contents
 MAX_ROUNDS = 5
 CHAPTERS_PER_PIECE = 4  # at most, in a body piece
-# A worker keeps at most this many laid-out pages waiting for their numbers (about 0.5 MiB
-# each); past it, a piece is drawn on the numbers known then, and laid out again if they
+# A worker keeps at most this many laid-out pages waiting for their numbers (alive, about
+# 0.5 MiB each, or parked: PAGES_LIVE); past it, a piece is drawn on the numbers known then, and laid out again if they
 # were wrong: memory stays bounded on books of thousands of pages, at some cost in time.
 # The large benchmark book keeps up to 440 pages a worker: 47 to 50 s and 349 MiB; with a
 # budget of 360, seven pieces were laid out twice: 60 s and 305 to 327 MiB (stop 15).
 PAGES_KEPT = 600
+# Of those, a worker keeps at most this many alive; past it, a piece it keeps is parked as
+# soon as it is laid out (pickled and deflated, about 15 KiB a page; parking and reading back
+# cost about 0.5 CPU s a piece: pdf_park.py). On the large benchmark book (stop 18), a worker
+# peaked at 263 to 282 MiB with 360 (six pieces parked), 222 to 228 MiB with 240 (thirteen,
+# 3 to 5 CPU s more), and 290 to 334 MiB with no parking (nothing else changed).
+PAGES_LIVE = 360
 PAGE_MAP = "pdf-page-numbers.json"  # in the book's cache folder: the last build's page numbers
 logger = logging.getLogger(__name__)
 _HREF = re.compile(r'href="#([^"]+)"')
@@ -151,6 +158,7 @@ class _Schedule:
         self.exact = self.numbers is not None  # the last build's numbers: right unless the book changed
         self.owners = {anchor: piece for piece in self.pieces for anchor in piece.own}
         self.first = True
+        self.parks = 0  # pieces parked (pdf_park.py), for the log
 
     def run(self) -> dict[str, str]:
         """Lay out until every piece is drawn on the numbers it prints; those numbers."""
@@ -173,8 +181,9 @@ class _Schedule:
             for piece in pieces:
                 piece.finishing = False
             kinds = Counter(p.result["how"] for p in todo)
-            logger.info("parallel PDF round %d: %d of %d pieces; %s", round_number, len(todo), len(pieces),
-                        ", ".join(f"{n} {how}" for how, n in sorted(kinds.items())))
+            logger.info("parallel PDF round %d: %d of %d pieces; %s; %d parked", round_number, len(todo),
+                        len(pieces), ", ".join(f"{n} {how}" for how, n in sorted(kinds.items())), self.parks)
+            self.parks = 0
         raise RuntimeError("page numbers of the parallel PDF did not settle")
 
     def _todo(self) -> list[Piece]:
@@ -196,19 +205,27 @@ class _Schedule:
         per_page = _per_page(pieces, two_sided)
         wanted = self.numbers if self.exact or not self.first else _page_numbers(pieces, two_sided, per_page)
         piece.used = _wanted(piece, wanted)
-        kept = sum(p.result["pages"] for p in pieces if p.holder == worker and p.result.get("pdf") is None)
+        held = [p for p in pieces if p.holder == worker and p.result.get("pdf") is None]
+        kept = sum(p.result["pages"] for p in held)
+        alive = sum(p.result["pages"] for p in held if not p.result.get("parked"))
+        pages = piece.estimate(per_page, two_sided)[0]
         if keep and _known(piece, pieces, self.owners):
             keep = False  # its numbers are the true ones already: drawn at once
-        elif keep and kept + piece.estimate(per_page, two_sided)[0] > PAGES_KEPT:
+        elif keep and kept + pages > PAGES_KEPT:
             keep = False  # drawn now, on the numbers known: laid out again if they were wrong
+        # Past the live budget, the piece is parked as soon as it is laid out: of the kept
+        # pieces it waits for the most pieces before it. (Parked then, its layout's cycles are
+        # still young garbage, which the worker's next collection frees: pdf_pieces.py.)
+        park = keep and alive + pages > PAGES_LIVE
         job = (piece.chapter_ids, piece.front, piece.used, piece.start)
         number = pieces.index(piece)
-        return ("finish", number, job) if piece.holder is not None else ("layout", number, job, keep)
+        return ("finish", number, job) if piece.holder is not None else ("layout", number, job, keep, park)
 
     def _done(self, number: int, result: dict, worker: int) -> list[Job]:
         """Record a result; then finish the kept pieces whose numbers are now known, to
         free their memory before the next layout."""
         pieces = self.pieces
+        self.parks += result.get("parked", False)
         pieces[number].result = result
         pieces[number].holder = worker if result["held"] else None
         if result["pdf"] is not None:
