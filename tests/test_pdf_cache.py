@@ -120,8 +120,8 @@ def test_changed_font_file_lays_out_every_piece_again(tmp_path: Path) -> None:
                            check=True).stdout
     renamed_font(Path(serif), font, "Book Body")
     manifest = folder / "book.toml"
-    manifest.write_text(manifest.read_text(encoding="utf-8").replace("chapters = [", 'fonts = ["fonts/Body.ttf"]\nchapters = ['),
-                        encoding="utf-8")
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace("chapters = [", 'fonts = ["fonts/Body.ttf"]\nchapters = ['), encoding="utf-8")
     first = _build(folder, "first.pdf")
     before = _entries(folder)
     assert len(before) == 4 and _font_programs(first)

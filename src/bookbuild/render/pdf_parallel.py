@@ -55,8 +55,9 @@ FURNITURE_PAGES = 4  # half-title, title, copyright and a blank, before the cont
 MAX_ROUNDS = 5
 CHAPTERS_PER_PIECE = 4  # at most, in a body piece
 # A worker keeps at most this many laid-out pages waiting for their numbers (alive, about
-# 0.5 MiB each, or parked: PAGES_LIVE); past it, a piece is drawn on the numbers known then, and laid out again if they
-# were wrong: memory stays bounded on books of thousands of pages, at some cost in time.
+# 0.5 MiB each, or parked: PAGES_LIVE); past it, a piece is drawn on the numbers known then,
+# and laid out again if they were wrong: memory stays bounded on books of thousands of
+# pages, at some cost in time.
 # The large benchmark book keeps up to 440 pages a worker: 47 to 50 s and 349 MiB; with a
 # budget of 360, seven pieces were laid out twice: 60 s and 305 to 327 MiB (stop 15).
 PAGES_KEPT = 600
