@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from bookbuild.errors import SourceError
-from bookbuild.manifest import ChapterEntry
+from bookbuild.config.manifest import ChapterEntry
 from bookbuild.sources import read_chapter
 from bookbuild.sources.code import pygments_css
 from bookbuild.sources.math import MATHML_NS

@@ -13,7 +13,7 @@ from lxml import etree
 from bookbuild.api import build
 from bookbuild.cli import main
 from bookbuild.errors import ManifestError, Reporter
-from bookbuild.manifest import load_manifest
+from bookbuild.config.manifest import load_manifest
 from conftest import FEATURES_BOOK, write_book
 from validators import pdftotext
 
@@ -134,17 +134,19 @@ def test_only_epub_and_only_pdf_blocks(tmp_path: Path) -> None:
 
 
 def test_structure_numbers_chapters_and_appendices_and_splits_parts() -> None:
-    from bookbuild.manifest import BookMeta, ChapterEntry, Manifest
+    from bookbuild.config.languages import language_facts
+    from bookbuild.config.manifest import BookMeta, ChapterEntry
     from bookbuild.model import Book, Chapter
     from bookbuild.transforms.structure import assign_structure
 
     layout = [("preface", None), ("chapter", "A"), ("chapter", "A"), ("chapter", "B"), ("chapter", None),
               ("chapter", "A"), ("appendix", None), ("appendix", None), ("colophon", None)]
     entries = tuple(ChapterEntry(Path(f"{n}.md"), kind=kind, part=part) for n, (kind, part) in enumerate(layout))
-    manifest = Manifest(path=Path("/b/book.toml"), meta=BookMeta("T", ("A",), "en", "id"), chapters=entries)
     chapters = tuple(Chapter(index=n, id=f"ch{n:02d}", source=e.path, title="t", body="", kind=e.kind)
                      for n, e in enumerate(entries))
-    result = assign_structure(Book(manifest=manifest, chapters=chapters)).chapters
+    book = Book(meta=BookMeta("T", ("A",), "en", "id"), language=language_facts("en"), source=Path("/b/book.toml"),
+                chapters=chapters)
+    result = assign_structure(book, entries).chapters
     assert [c.part.id if c.part else None for c in result] == [
         None, "part01", "part01", "part02", None, "part03", None, None, None]
     assert [c.number for c in result] == [None, "1", "2", "3", "4", "5", "A", "B", None]

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 import bookbuild
-from bookbuild import cache, chapter_cache
-from bookbuild.api import BuildOptions, apply_options, build, read_book_chapter
+from bookbuild import cache
+from bookbuild.sources import cache as chapter_cache
+from bookbuild.api import BuildOptions, build, read_book_chapter
 from bookbuild.errors import Reporter
-from bookbuild.manifest import load_manifest
+from bookbuild.config.manifest import load_manifest
 from bookbuild.sources import read_chapter
 from conftest import write_book
 
@@ -60,7 +61,7 @@ class CountingReader:
 
 def parsed_names(folder: Path, options: BuildOptions | None = None) -> list[str]:
     """Which chapters a load of the book parses (rather than takes from the cache)."""
-    manifest = apply_options(load_manifest(folder), options or BuildOptions())
+    manifest = load_manifest(folder, None, (options or BuildOptions()).overrides)
     reader = CountingReader()
     store = chapter_cache.ChapterCache(manifest)
     for index, entry in enumerate(manifest.chapters, start=1):
@@ -289,7 +290,7 @@ def _truncated_png() -> bytes:
 
 def _decodes(folder: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, Reporter]:
     """How many images the build decoded to check them, and its warnings."""
-    from bookbuild import images
+    from bookbuild.sources import images
 
     calls = []
     real = images._decode

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import chapters as chapter_reading
+from bookbuild.sources import pool as chapter_reading
 from bookbuild.api import BuildOptions, build
 from bookbuild.errors import BookError, Reporter
 from conftest import write_book
@@ -60,7 +60,7 @@ def test_an_error_in_a_worker_keeps_its_location(tmp_path: Path, monkeypatch: py
 
 def test_workers_check_the_images_and_the_link_stage_reports_the_bad_one(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """A chapter's raster images are decoded in the worker that parsed it (chapters.py); the
+    """A chapter's raster images are decoded in the worker that parsed it (sources/pool.py); the
     main process decodes again only what did not pass, and warns about it where it is."""
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one core: the build never starts worker processes")
@@ -68,7 +68,7 @@ def test_workers_check_the_images_and_the_link_stage_reports_the_bad_one(tmp_pat
 
     from PIL import Image
 
-    from bookbuild import images
+    from bookbuild.sources import images
 
     book = long_book(tmp_path / "book")
     (book / "images").mkdir()

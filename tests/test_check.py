@@ -23,12 +23,12 @@ def test_clean_book_exits_0_with_a_summary(tmp_path: Path) -> None:
 
 
 def test_check_does_not_render(tmp_path: Path, monkeypatch) -> None:
-    import bookbuild.api
+    import bookbuild.pipeline
 
     def no_rendering(*args: object) -> bytes:
         raise AssertionError("check rendered the book")
 
-    monkeypatch.setattr(bookbuild.api, "_render", no_rendering)
+    monkeypatch.setattr(bookbuild.pipeline, "render", no_rendering)
     assert run(["check", str(SAMPLE_BOOK)], tmp_path).exit_code == 0
     assert not (tmp_path / "dist").exists()
 

@@ -6,8 +6,8 @@ import io
 
 from PIL import Image
 
-from bookbuild.manifest import BookMeta
-from bookbuild.render.cover import MARGIN, WIDTH, _font, _font_file, _wrap, cover_alt_text, generate_cover
+from bookbuild.config.manifest import BookMeta
+from bookbuild.render.epub.cover import MARGIN, WIDTH, _font, _font_file, _wrap, cover_alt_text, generate_cover
 
 META = BookMeta(title="A Rather Long Title That Must Wrap Over Several Lines Of The Cover",
                 subtitle="And a subtitle", authors=("Ada Example", "Ben Sample"), language="en", identifier="x")

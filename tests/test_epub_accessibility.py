@@ -23,7 +23,7 @@ from validators import assert_ace_clean, pdfinfo, pdftotext, run_epubcheck
 
 from bookbuild.api import build
 from bookbuild.errors import ManifestError, Reporter
-from bookbuild.manifest import load_manifest
+from bookbuild.config.manifest import load_manifest
 
 ACCESSIBLE_BOOK = ROOT / "tests" / "books" / "accessible"
 NS = {

@@ -6,8 +6,8 @@ from lxml import html as lxml_html
 
 from bookbuild.api import load_book
 from bookbuild.errors import Reporter
-from bookbuild.manifest import load_manifest
-from bookbuild.render.html import render_site, site_files
+from bookbuild.config.manifest import load_manifest
+from bookbuild.render.html.site import render_site, site_files
 from conftest import FEATURES_BOOK
 
 

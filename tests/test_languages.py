@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bookbuild.errors import ManifestError
-from bookbuild.languages import language_facts
-from bookbuild.manifest import load_manifest
+from bookbuild.config.languages import language_facts
+from bookbuild.config.manifest import load_manifest
 from conftest import write_book
 
 
@@ -86,7 +86,7 @@ def test_every_language_has_every_label_with_the_same_fields() -> None:
     field ({title}, {authors}) or the number ({}) would drop it from the page."""
     import string
 
-    from bookbuild.labels import LABELS
+    from bookbuild.config.labels import LABELS
 
     def fields(text: str) -> list[str]:
         return sorted(name for _, name, _, _ in string.Formatter().parse(text) if name is not None)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bookbuild.errors import ManifestError, Reporter
-from bookbuild.manifest import default_identifier, find_manifest, load_manifest
+from bookbuild.config.manifest import default_identifier, find_manifest, load_manifest
 from conftest import write_book
 
 GOOD = """[book]

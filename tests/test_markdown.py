@@ -6,7 +6,7 @@ import pytest
 from lxml import etree
 
 from bookbuild.errors import SourceError
-from bookbuild.manifest import ChapterEntry
+from bookbuild.config.manifest import ChapterEntry
 from bookbuild.sources import read_chapter
 
 

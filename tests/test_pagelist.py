@@ -6,7 +6,8 @@ import re
 
 from lxml import etree
 
-from bookbuild.render.epub.pagelist import PageBreak, insert_page_breaks
+from bookbuild.model import PageStart as PageBreak
+from bookbuild.render.epub.pagelist import insert_page_breaks
 
 CHAPTER = """<html xmlns="http://www.w3.org/1999/xhtml"><body><section id="ch01">
 <h1 id="page-2">Page 2</h1>

@@ -1,4 +1,4 @@
-"""The laid-out pieces of the parallel PDF kept between builds (render/pdf_cache.py).
+"""The laid-out pieces of the parallel PDF kept between builds (render/parallel/cache.py).
 
 A wrong hit would print an old chapter, image or style without a word, so every kind of
 change is tested for a miss; the hits are tested too (a cache that never hits is no use).
@@ -20,7 +20,7 @@ from pypdf import PdfReader
 import bookbuild
 from bookbuild.api import BuildOptions, build
 from bookbuild.errors import Reporter
-from bookbuild.render import pdf_cache
+from bookbuild.render.pdf.parallel import cache as pdf_cache
 from validators import pdftotext
 from test_pdf_parallel import generate
 
@@ -105,7 +105,7 @@ def _font_programs(pdf: Path) -> set[bytes]:
 
 def test_changed_font_file_lays_out_every_piece_again(tmp_path: Path) -> None:
     """A worker adds a ``[book] fonts`` font once and its next pieces skip the @font-face
-    rule (one font configuration a worker: pdf_pieces.py); those pieces depend on the font
+    rule (one font configuration a worker: pieces.py); those pieces depend on the font
     file all the same, so a new file under the same name lays out every piece again. (The
     new file differs only in its version string, which the embedded subsets keep: the same
     layout, so the same entry names, and a different font in the PDF.)"""
@@ -175,28 +175,30 @@ def test_symlinked_pdf_cache_is_never_used(book: Path, tmp_path: Path) -> None:
 
 
 def test_key_changes_with_versions_and_source(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bookbuild.api import load_book
-    from bookbuild.manifest import load_manifest
-    from bookbuild.render.pdf import pdf_source
+    from bookbuild.pipeline import build_context, load_book
+    from bookbuild.config.manifest import load_manifest
+    from bookbuild.render.pdf.document import pdf_source
 
-    loaded = load_book(load_manifest(book), Reporter())
-    source = pdf_source(loaded, only=frozenset({loaded.chapters[0].id}), front_matter=False)
-    key = pdf_cache.PieceCache(loaded).key(source)
-    assert key == pdf_cache.PieceCache(loaded).key(source)
-    front = pdf_source(loaded, only=frozenset(), front_matter=True)
-    numbered = pdf_source(loaded, only=frozenset(), front_matter=True, page_numbers={loaded.chapters[1].title_id: "9"})
-    assert pdf_cache.PieceCache(loaded).key(numbered) != pdf_cache.PieceCache(loaded).key(front)
-    assert pdf_cache.PieceCache(loaded).key(source.__class__(source.html, source.css + "/* */", source.sheets)) != key
+    manifest = load_manifest(book)
+    loaded = load_book(manifest, Reporter())
+    options, build = manifest.pdf, build_context(manifest)
+    source = pdf_source(loaded, options, only=frozenset({loaded.chapters[0].id}), front_matter=False)
+    key = pdf_cache.PieceCache(build).key(source)
+    assert key == pdf_cache.PieceCache(build).key(source)
+    front = pdf_source(loaded, options, only=frozenset(), front_matter=True)
+    numbered = pdf_source(loaded, options, only=frozenset(), front_matter=True, page_numbers={loaded.chapters[1].title_id: "9"})
+    assert pdf_cache.PieceCache(build).key(numbered) != pdf_cache.PieceCache(build).key(front)
+    assert pdf_cache.PieceCache(build).key(source.__class__(source.html, source.css + "/* */", source.sheets)) != key
     monkeypatch.setattr(bookbuild, "__version__", "99.0")
-    assert pdf_cache.PieceCache(loaded).key(source) != key
+    assert pdf_cache.PieceCache(build).key(source) != key
     monkeypatch.undo()
     real = pdf_cache.metadata.version
     monkeypatch.setattr(pdf_cache.metadata, "version",
                         lambda name: "999" if name == "weasyprint" else real(name))
     pdf_cache.layout_fingerprint.cache_clear()
     try:
-        assert pdf_cache.PieceCache(loaded).key(source) != key
+        assert pdf_cache.PieceCache(build).key(source) != key
     finally:
         monkeypatch.undo()
         pdf_cache.layout_fingerprint.cache_clear()
-    assert pdf_cache.PieceCache(loaded).key(source) == key
+    assert pdf_cache.PieceCache(build).key(source) == key

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild.errors import BookError, ManifestError
-from bookbuild.manifest import PdfOptions, load_manifest
+from bookbuild.config.manifest import PdfOptions, load_manifest
+from bookbuild.config.pdf import chapter_selection, page_size_value
+from bookbuild.errors import ManifestError, UsageError
 from bookbuild.model import Chapter
-from bookbuild.render.pdf_layout import page_sheet, page_size_css, print_layout, select_chapters
+from bookbuild.render.pdf.page_setup import page_sheet, print_layout, select_chapters
 from conftest import write_book
 from test_cli import run
 
@@ -43,10 +44,10 @@ def test_chapter_selection_by_number_range_and_stem(selection: str | None, expec
     ("intro", "no chapter file named 'intro'"), ("1,", "empty chapter selection"),
 ])
 def test_bad_chapter_selection_is_an_error_with_a_hint(selection: str, message: str) -> None:
-    with pytest.raises(BookError) as error:
-        select_chapters(CHAPTERS, selection, "book/book.toml")
+    with pytest.raises(UsageError) as error:
+        chapter_selection(selection, tuple(chapter.file_stem for chapter in CHAPTERS))
     assert message in str(error.value)
-    assert str(error.value).startswith("book/book.toml: error: --chapters:")
+    assert error.value.diagnostic.message.startswith("--chapters:")
     assert "hint: name chapters 1-5 by number" in str(error.value)
 
 
@@ -55,13 +56,12 @@ def test_bad_chapter_selection_is_an_error_with_a_hint(selection: str, message: 
     ("210mm 297mm", "210mm 297mm"), ("5.5in  8.5in", "5.5in 8.5in"),
 ])
 def test_page_size_presets_and_lengths(size: str, css: str) -> None:
-    assert page_size_css(size) == css
+    assert page_size_value(size) == css
 
 
 @pytest.mark.parametrize("size", ["A9", "210 297", "1in; } body { color: red", "", "A4 sideways"])
 def test_bad_page_size_is_refused(size: str) -> None:
-    with pytest.raises(BookError, match="neither a preset nor a width and height"):
-        page_size_css(size)
+    assert page_size_value(size) is None
 
 
 def test_page_sheet_mirrors_margins_only_when_two_sided() -> None:
@@ -118,9 +118,9 @@ def test_cli_chapters_and_handout(tmp_path: Path) -> None:
     assert "Text of two" in text and "Text of three" in text and "Text of one" not in text
     before = (tmp_path / "h.pdf").read_bytes()
     result = run(["pdf", str(book), "--chapters", "7", "-o", "h.pdf"], tmp_path)
-    assert result.exit_code == 1
+    assert result.exit_code == 2, "a selection that names no chapter is a usage error"
     assert result.output.strip().splitlines() == [
-        "little/book.toml: error: --chapters: '7' is outside the book's chapters 1-3 "
+        "command line: error: --chapters: '7' is outside the book's chapters 1-3 "
         "(hint: name chapters 1-3 by number, range (2-3) or file stem (01-one))"]
     assert (tmp_path / "h.pdf").read_bytes() == before
 

@@ -1,4 +1,4 @@
-"""The chapter-parallel PDF (render/pdf_parallel.py) against the single-document oracle.
+"""The chapter-parallel PDF (render/parallel/plan.py) against the single-document oracle.
 
 The medium benchmark book (20 chapters, parts of it in footnotes, tables, figures, links
 across chapters) is built both ways; the parallel PDF must have the same pages, the same
@@ -158,7 +158,7 @@ def test_parallel_pdf_is_valid_with_metadata_and_fonts(both: tuple[Path, Path]) 
 
 
 def test_parallel_pdf_has_the_single_documents_tags(both: tuple[Path, Path]) -> None:
-    """The joined tag tree (pdf_join.py) is the single document's: the same elements in the
+    """The joined tag tree (join.py) is the single document's: the same elements in the
     same order on the same pages, with the same marked content and links; and its parent
     tree, made of the pieces' with their keys moved on, leads back from each of them."""
     single, parallel = both
@@ -187,15 +187,16 @@ def test_table_header_ids_stay_unique_across_pieces(tmp_path: Path) -> None:
     assert sum(element[1] == "/TH" for element in got) == 12
     assert got == _tag_tree(PdfReader(single))[0]
     # pypdf's copy of an object, taken when the byte-level copy is unsure, makes the same file
-    from bookbuild.render import pdf_join
+    from bookbuild.render.pdf.parallel import join as pdf_join
+    from bookbuild.render.pdf.parallel import objects as pdf_objects
 
     def unsure(*args: object) -> bytes:
-        raise pdf_join._Unusual
+        raise pdf_objects.UnusualObject
 
     finished: list[tuple] = []
     finish = pdf_join.BackgroundJoin.finish
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pdf_join, "_renumber", unsure)
+        patch.setattr(pdf_objects, "renumber", unsure)
         patch.setattr(pdf_join.BackgroundJoin, "finish", lambda self, *args: finished.append(args) or finish(self, *args))
         build(folder, ["pdf"], output=folder / "pypdf.pdf", options=BuildOptions(parallel=True), reporter=Reporter())
     assert _tag_tree(PdfReader(folder / "pypdf.pdf")) == (got, [])
@@ -216,7 +217,7 @@ def test_table_header_ids_stay_unique_across_pieces(tmp_path: Path) -> None:
 
 
 def test_the_byte_level_copy_renumbers_only_references_and_hands_over_what_it_cannot_read() -> None:
-    from bookbuild.render.pdf_join import _Numbers, _renumber, _Unusual
+    from bookbuild.render.pdf.parallel.objects import PieceNumbers as _Numbers, UnusualObject as _Unusual, renumber as _renumber
 
     numbers = _Numbers(SimpleNamespace(reserve=iter(range(100, 200)).__next__), {7: 1}, None)  # type: ignore[arg-type]
     body = (b"<</Type /StructElem/S /TH/P 7 0 R/K [12 0 R 5]/ID (12-0-1)/Alt (see 3 0 R \\) /StructParent 4)"
@@ -249,7 +250,7 @@ def test_the_parallel_rule_reads_options_first_then_source_sizes(tmp_path: Path)
     """``PdfOptions.in_parallel``: a variant, a handout or a selection is always one document,
     even when asked for in parallel; otherwise ``parallel`` wins; unset, the chapter files'
     size decides (a missing file counts as empty: reading it reports the error)."""
-    from bookbuild.pdf_options import PARALLEL_PDF_FROM, PdfOptions
+    from bookbuild.config.pdf import PARALLEL_PDF_FROM, PdfOptions
 
     big, small = tmp_path / "big.md", tmp_path / "small.md"
     big.write_bytes(b"x" * PARALLEL_PDF_FROM)
@@ -296,7 +297,7 @@ def test_parallel_is_the_default_past_a_few_pages_and_selections_stay_single(lit
 @pytest.fixture(scope="module")
 def patched_and_fresh(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[str]]:
     """The medium book with "see page N" on, built cold (pieces laid out on estimated
-    numbers, then corrected: render/pdf_patch.py) and then again from the remembered numbers
+    numbers, then corrected: render/renumber.py) and then again from the remembered numbers
     with the laid-out pieces deleted (every piece laid out on its true numbers)."""
     import logging
 
@@ -308,7 +309,7 @@ def patched_and_fresh(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, P
             records.append(record.getMessage())
 
     handler = Keep(logging.INFO)
-    logger = logging.getLogger("bookbuild.render.pdf_parallel")
+    logger = logging.getLogger("bookbuild.render.pdf.parallel.plan")
     logger.addHandler(handler)
     old_level = logger.level
     logger.setLevel(logging.INFO)
@@ -354,7 +355,7 @@ def test_a_worker_past_its_page_budget_draws_at_once_and_the_wrong_numbers_are_l
     """With no room to keep pieces (PAGES_KEPT = 0) every piece is drawn on the numbers known
     when it is sent; those whose numbers were wrong are laid out again, and the PDF is the
     one a layout on the true numbers makes (the fixture's fresh build of the same book)."""
-    from bookbuild.render import pdf_parallel
+    from bookbuild.render.pdf.parallel import plan as pdf_parallel
 
     _patched, fresh, _records = patched_and_fresh
     folder = generate("medium", tmp_path / "medium").parent
@@ -368,44 +369,44 @@ def test_a_worker_past_its_page_budget_draws_at_once_and_the_wrong_numbers_are_l
 
 
 def _parked(records: list[str]) -> int:
-    """How many pieces the parallel PDF's log says were parked (pdf_park.py)."""
-    return sum(int(m.group(1)) for m in re.finditer(r"; (\d+) parked", " ".join(records)))
+    """How many pieces the parallel PDF's log says were compressed (compressed.py)."""
+    return sum(int(m.group(1)) for m in re.finditer(r"; (\d+) compressed", " ".join(records)))
 
 
 def test_a_worker_past_its_live_budget_parks_pieces_and_draws_them_the_same(
         patched_and_fresh: tuple[Path, Path, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
     """With no room to keep laid-out pieces alive (PAGES_LIVE = 0) every piece a worker keeps
-    is parked as bytes and read back to be drawn: the PDF is the one a layout on the true
+    is compressed as bytes and read back to be drawn: the PDF is the one a layout on the true
     numbers makes (the fixture's fresh build), its tags too; with the default budget the
     medium book parks nothing."""
     import logging
 
-    from bookbuild.render import pdf_parallel
+    from bookbuild.render.pdf.parallel import plan as pdf_parallel
 
     _patched, fresh, records = patched_and_fresh
     assert _parked(records) == 0 and "numbers corrected" in " ".join(records)
     folder = generate("medium", tmp_path / "medium").parent
     monkeypatch.setattr(pdf_parallel, "PAGES_LIVE", 0)
-    parked = folder / "parked.pdf"
-    with caplog.at_level(logging.INFO, logger="bookbuild.render.pdf_parallel"):
-        build(folder, ["pdf"], output=parked, options=BuildOptions(parallel=True), reporter=Reporter())
+    compressed = folder / "compressed.pdf"
+    with caplog.at_level(logging.INFO, logger="bookbuild.render.pdf.parallel.plan"):
+        build(folder, ["pdf"], output=compressed, options=BuildOptions(parallel=True), reporter=Reporter())
     assert _parked(caplog.messages) >= 3, caplog.messages
-    assert pdftotext(parked) == pdftotext(fresh)
-    assert _tag_tree(PdfReader(parked)) == _tag_tree(PdfReader(fresh))
-    assert _outline(PdfReader(parked)) == _outline(PdfReader(fresh))
-    assert qpdf_check(parked).returncode == 0
+    assert pdftotext(compressed) == pdftotext(fresh)
+    assert _tag_tree(PdfReader(compressed)) == _tag_tree(PdfReader(fresh))
+    assert _outline(PdfReader(compressed)) == _outline(PdfReader(fresh))
+    assert qpdf_check(compressed).returncode == 0
 
 
 def test_a_parked_document_comes_back_whole_or_stays_alive() -> None:
-    """pdf_park.py: a laid-out document with an absolutely positioned box (WeasyPrint's
+    """compressed.py: a laid-out document with an absolutely positioned box (WeasyPrint's
     AbsolutePlaceholder, which the default pickling cannot rebuild) and a custom font
-    configuration is parked and read back, the same pages drawn to the same bytes, its font
-    configuration and fetcher the very same objects; one that does not pickle is not parked."""
+    configuration is compressed and read back, the same pages drawn to the same bytes, its font
+    configuration and fetcher the very same objects; one that does not pickle is not compressed."""
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from bookbuild.render.pdf_park import park
+    from bookbuild.render.pdf.parallel.compressed import compress_document
 
     html = ('<p style="position: relative">text <span style="position: absolute; top: 3em">moved</span></p>'
             '<p style="break-before: page">two</p>')
@@ -414,14 +415,14 @@ def test_a_parked_document_comes_back_whole_or_stays_alive() -> None:
     document = HTML(string=html).render(font_config=fonts)
     document.fetcher = fetcher
     expected = document.write_pdf()
-    parked = park(document, fetcher)
-    assert parked is not None and parked.pages == 2
-    assert len(parked.data) < 20_000
-    again = parked.open()
+    compressed = compress_document(document, fetcher)
+    assert compressed is not None and compressed.pages == 2
+    assert len(compressed.data) < 20_000
+    again = compressed.open()
     assert again is not document and again.font_config is fonts and again.fetcher is fetcher
     assert again.write_pdf() == expected
     document.fetcher = (n for n in range(3))  # a generator does not pickle
-    assert park(document) is None
+    assert compress_document(document) is None
 
 
 @pytest.mark.parametrize("name", ["accessible", "print", "zh", "fa"])
@@ -429,17 +430,17 @@ def test_parallel_pdf_of_the_test_books_matches_the_single_document(
         name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     """Parts, call-outs and figures (accessible, print), Chinese, and Persian right to left:
     the same pages, text and bookmarks either way; every piece kept on guessed numbers is
-    parked (PAGES_LIVE = 0), so parking meets these constructs too."""
+    compressed (PAGES_LIVE = 0), so parking meets these constructs too."""
     import logging
 
-    from bookbuild.render import pdf_parallel
+    from bookbuild.render.pdf.parallel import plan as pdf_parallel
 
     folder = tmp_path / name
     shutil.copytree(Path(__file__).parent / "books" / name, folder)
     single, parallel = folder / "single.pdf", folder / "parallel.pdf"
     build(folder, ["pdf"], output=single, options=BuildOptions(parallel=False), reporter=Reporter())
     monkeypatch.setattr(pdf_parallel, "PAGES_LIVE", 0)
-    with caplog.at_level(logging.INFO, logger="bookbuild.render.pdf_parallel"):
+    with caplog.at_level(logging.INFO, logger="bookbuild.render.pdf.parallel.plan"):
         build(folder, ["pdf"], output=parallel, options=BuildOptions(parallel=True), reporter=Reporter())
     assert _parked(caplog.messages) >= 1, caplog.messages
     expected, got = pdftotext(single).split("\f"), pdftotext(parallel).split("\f")
@@ -458,7 +459,7 @@ def test_a_worker_freezes_what_it_keeps_and_frees_dropped_layouts_in_batches() -
     import gc
     import weakref
 
-    from bookbuild.render import pdf_pieces
+    from bookbuild.render.pdf.parallel import pieces as pdf_pieces
 
     class Node:
         pass
@@ -511,7 +512,7 @@ def _exit_at_once(conn: object) -> None:
 
 
 def test_a_worker_dead_before_its_first_job_is_reported_as_such() -> None:
-    from bookbuild.render.pdf_workers import DIED, Job, WorkerPool
+    from bookbuild.render.pdf.parallel.workers import DIED, Job, WorkerPool
 
     with WorkerPool(1, _exit_at_once) as pool:
         pool.processes[0].join(timeout=30)
@@ -521,7 +522,7 @@ def test_a_worker_dead_before_its_first_job_is_reported_as_such() -> None:
 
 
 def _echo(conn: object) -> None:
-    from bookbuild.render.pdf_workers import serve
+    from bookbuild.render.pdf.parallel.workers import serve
 
     serve(conn, lambda message: message)  # type: ignore[arg-type]
 
@@ -530,7 +531,7 @@ def test_a_worker_takes_the_job_of_lowest_rank_first() -> None:
     """The parallel PDF ranks its jobs: the contents first once the body is laid out, then
     the kept pieces in book order, then the layouts; jobs added by ``done`` go before the
     waiting jobs of their rank."""
-    from bookbuild.render.pdf_workers import Job, WorkerPool
+    from bookbuild.render.pdf.parallel.workers import Job, WorkerPool
 
     order: list[str] = []
 

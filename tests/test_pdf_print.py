@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from bookbuild.api import BuildOptions, build, load_book
 from bookbuild.errors import Reporter
-from bookbuild.manifest import load_manifest
+from bookbuild.config.manifest import load_manifest
 from conftest import ROOT
 from pdfbook import bookmarks, contents_entries, flat, folio, footnote_calls, head, lines, pages_text
 from validators import pdf_word_boxes, pdffonts, pdfinfo, qpdf_check

@@ -12,8 +12,8 @@ from PIL import Image
 
 from bookbuild.api import write_atomically
 from bookbuild.errors import BookError
-from bookbuild.images import check_image, sanitize_svg
-from bookbuild.remote import check_remote_url, fetch_remote, public_address
+from bookbuild.sources.images import check_image, sanitize_svg
+from bookbuild.sources.remote import check_remote_url, fetch_remote, public_address
 from bookbuild.resources import resolve_in_book, resolve_url, styles_dir
 
 
@@ -85,13 +85,14 @@ def test_fetch_remote_refuses_loopback_before_connecting() -> None:
 
 
 def test_pdf_fetcher_serves_only_book_files(book: Path, tmp_path: Path) -> None:
-    from bookbuild.manifest import load_manifest
+    from bookbuild.config.manifest import load_manifest
     from bookbuild.model import Book
-    from bookbuild.render.pdf import _fetcher_class
+    from bookbuild.render.pdf.document import _fetcher_class
 
     (book / "book.toml").write_text('[book]\ntitle = "T"\nauthors = ["A"]\nlanguage = "en"\nchapters = ["c.md"]\n')
     (book / "c.md").write_text("# C\n")
-    fetcher = _fetcher_class()(Book(manifest=load_manifest(book), chapters=()))
+    manifest = load_manifest(book)
+    fetcher = _fetcher_class()(Book(meta=manifest.meta, language=manifest.language, source=manifest.path, chapters=()))
     assert fetcher.fetch((book / "images" / "a.png").as_uri()).read() == b"x"
     for url in ((tmp_path / "secret.txt").as_uri(), "http://127.0.0.1:9/x", "https://example.com/x.css",
                 "ftp://example.com/x", (book / "images" / "..%2F..%2Fsecret.txt").as_uri()):
@@ -150,7 +151,8 @@ def test_svg_sanitised() -> None:
 
 def test_mathml_keeps_presentation_markup_and_loses_the_rest() -> None:
     from bookbuild.errors import Reporter
-    from bookbuild.xhtml import html_to_fragment, serialize_fragment
+    from bookbuild.sources.sanitise import html_to_fragment
+    from bookbuild.xhtml import serialize_fragment
 
     reporter = Reporter()
     html = ('<p><math><mrow><mi mathvariant="bold" onclick="x()">x</mi>'

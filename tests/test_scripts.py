@@ -15,8 +15,8 @@ from lxml import etree
 
 from bookbuild.api import build, load_book
 from bookbuild.errors import Reporter
-from bookbuild.fontcheck import MissingGlyphs, missing_glyph_diagnostics, script_of
-from bookbuild.manifest import load_manifest
+from bookbuild.render.pdf.glyphs import MissingGlyphs, missing_glyph_diagnostics, script_of
+from bookbuild.config.manifest import load_manifest
 from bookbuild.xhtml import parse_fragment
 from conftest import ROOT, write_book
 from validators import assert_ace_clean, pdffonts, pdftotext, qpdf_check, run_epubchecks
@@ -320,4 +320,4 @@ def test_hyphenation_is_off_for_cjk_and_rtl_in_both_formats(script_books: dict) 
         assert "hyphens: manual" in pdf_options_sheet(book, "file:///x/")
         assert "-epub-hyphens" not in pdf_options_sheet(book, "file:///x/")
     sample = load_book(load_manifest(ROOT / "book"), Reporter(), cache=False)
-    assert "hyphens" not in epub_options_sheet(sample)
+    assert "hyphens" not in epub_options_sheet(sample, "horizontal-tb")

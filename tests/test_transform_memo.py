@@ -19,7 +19,7 @@ import pytest
 
 from bookbuild.api import BuildOptions, build, load_book
 from bookbuild.errors import Reporter
-from bookbuild.manifest import load_manifest
+from bookbuild.config.manifest import load_manifest
 from bookbuild.render.epub import documents
 from bookbuild.transforms import memo as memo_module
 from conftest import FEATURES_BOOK, SAMPLE_BOOK, write_book

@@ -93,12 +93,12 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, little_book: Path) -> None:
 
 
 def test_internal_errors_are_one_line_unless_debug(tmp_path: Path, little_book: Path, monkeypatch) -> None:
-    import bookbuild.api
+    import bookbuild.pipeline
 
     def broken(*args: object) -> bytes:
         raise RuntimeError("renderer exploded")
 
-    monkeypatch.setattr(bookbuild.api, "_render", broken)
+    monkeypatch.setattr(bookbuild.pipeline, "render", broken)
     result = run(["epub", "little"], tmp_path)
     assert result.exit_code == 1
     assert result.output.strip() == ("bookbuild: internal error: RuntimeError: renderer exploded "

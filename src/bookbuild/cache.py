@@ -1,6 +1,6 @@
 """Keyed caches in ``.bookbuild-cache/`` beside book.toml: what every cache of a build shares.
 
-Each kind of entry (parsed chapters: chapter_cache.py; transformed chapters:
+Each kind of entry (parsed chapters: sources/cache.py; transformed chapters:
 transforms/memo.py; EPUB documents, deflated zip members, laid-out PDF pieces, the
 generated cover, checked images, highlighted code) is named by a keyed hash (HMAC) with a
 secret kept in the user's own cache folder (``$XDG_CACHE_HOME/bookbuild/cache-key``), so
@@ -21,12 +21,12 @@ import importlib.util
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from .manifest import Manifest
+from .config.manifest import Manifest
+from .files import write_atomically  # noqa: F401 - the caches' writer, re-exported
 from .resources import PACKAGE_DIR, stylesheet
 
 CACHE_DIR_NAME = ".bookbuild-cache"
@@ -167,19 +167,6 @@ def file_digest(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write beside the target, then rename: a reader never sees half an entry."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def read_entry(path: Path) -> bytes | None:

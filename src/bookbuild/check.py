@@ -1,7 +1,6 @@
 """``bookbuild check``: everything that can be known about a book without rendering it.
 
-It runs the same manifest loader, readers and transforms a build runs (so it can never
-disagree with a build), collects every problem instead of stopping at the first, adds a
+It runs the stages a build runs, from pipeline.py (so it can never disagree with a build), collects every problem instead of stopping at the first, adds a
 few checks of its own (duplicate ids, Markdown that was not understood, fonts), and
 raises the problems that make a wrong book (broken links, missing images) to errors.
 """
@@ -19,15 +18,16 @@ from pathlib import Path
 
 from lxml import etree
 
+from .config.manifest import ChapterEntry, Manifest, find_manifest
 from .errors import BookError, Diagnostic, Location, Reporter
-from .manifest import ChapterEntry, Manifest, find_manifest, load_manifest
-from .model import Book, Chapter
+from .model import Chapter
+from .pipeline import assemble, check_inputs, load_config, read_book_chapter
 from .resources import display_path, is_external
-from .sources import HTML_SUFFIXES, MARKDOWN_SUFFIXES, read_chapter, read_text
+from .sources import HTML_SUFFIXES, MARKDOWN_SUFFIXES, read_text
 from .sources.markdown import markdown_to_html
+from .sources.sanitise import HTML_ELEMENTS, html_to_fragment
 from .sources.xhtml import xhtml_body
-from .transforms import apply_transforms
-from .xhtml import html_to_fragment, iter_elements, source_line
+from .xhtml import iter_elements, source_line
 
 # Warnings of a build that mean the output is wrong: check calls them errors.
 _ERROR_PATTERNS = (
@@ -40,14 +40,6 @@ _REFERENCE_LINK = re.compile(r"\[[^\[\]]+\]\[[^\[\]]*\]")
 _FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")
 # mdBook directives other than the includes the reader expands ({{#include}}, {{#rustdoc_include}}).
 _MDBOOK_DIRECTIVE = re.compile(r"\{\{#(?!include\b|rustdoc_include\b)\w+[^}]*\}\}")
-HTML_ELEMENTS = frozenset(
-    "a abbr address area article aside audio b bdi bdo blockquote br button canvas caption cite code col "
-    "colgroup data dd del details dfn dialog div dl dt em embed fieldset figcaption figure footer form h1 h2 "
-    "h3 h4 h5 h6 header hgroup hr i iframe img input ins kbd label legend li main map mark math menu meter "
-    "nav noscript object ol optgroup option output p picture pre progress q rp rt ruby s samp section "
-    "select small source span strong sub summary sup svg table tbody td template textarea tfoot th thead "
-    "time tr track u ul var video wbr".split()
-)
 GENERIC_FAMILIES = frozenset(
     "serif sans-serif monospace cursive fantasy system-ui ui-serif ui-sans-serif ui-monospace math emoji "
     "fangsong inherit initial unset revert".split()
@@ -86,10 +78,12 @@ class CheckReport:
 
 
 def check_book(book_path: str | Path | None) -> CheckReport:
-    """Check the book without rendering: manifest, chapters, links, images, ids, fonts."""
+    """Check the book without rendering: manifest, stylesheets, chapters, cover, links,
+    images, ids, fonts. The stages are the build's own (pipeline.py), so whatever would stop
+    a build is an error here with the build's words and location."""
     reporter = Reporter()
     try:
-        manifest = load_manifest(book_path, reporter)
+        manifest = load_config(book_path, reporter)
     except BookError as exc:
         try:
             name = display_path(find_manifest(book_path))
@@ -97,17 +91,24 @@ def check_book(book_path: str | Path | None) -> CheckReport:
             name = str(book_path or ".")
         return CheckReport(name, (*reporter.diagnostics, exc.diagnostic))
     errors: list[Diagnostic] = []
+    try:
+        check_inputs(manifest, reporter)
+    except BookError as exc:
+        errors.append(exc.diagnostic)
     chapters: list[Chapter] = []
     for index, entry in enumerate(manifest.chapters, start=1):
         try:
-            chapters.append(read_chapter(entry, index, reporter, manifest.meta.language, manifest.root))
+            chapters.append(read_book_chapter(entry, index, reporter, manifest))
             scan_source(entry, reporter)
         except BookError as exc:
             errors.append(exc.diagnostic)
     anchors: dict[str, list[str]] = {}
-    if not errors:  # links can only be judged when every chapter could be read
-        book = apply_transforms(Book(manifest=manifest, chapters=tuple(chapters)), reporter)
-        anchors = {display_path(c.source): [written for written, _ in c.anchors] for c in book.chapters}
+    if len(chapters) == len(manifest.chapters):  # links can only be judged when every chapter was read
+        try:
+            book = assemble(manifest, tuple(chapters), reporter, cache=False)
+            anchors = {display_path(c.source): [written for written, _ in c.anchors] for c in book.chapters}
+        except BookError as exc:
+            errors.append(exc.diagnostic)
     check_fonts(manifest, reporter)
     unlisted_chapters(manifest, reporter)
     order = {display_path(p): n for n, p in enumerate(

@@ -7,11 +7,7 @@ imported inside the commands that need them, so ``bookbuild --help`` starts fast
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import logging
-import os
-import re
 import sys
 import threading
 import time
@@ -22,7 +18,14 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import BookError, Diagnostic, Reporter
+from .console import (
+    format_diagnostic,
+    human_size,
+    print_as_error,
+    print_diagnostic,
+    progress_bar,
+)
+from .errors import BookError, Reporter, UsageError
 from .resources import display_path
 
 BOOK_ARGUMENT = click.argument("book", required=False, type=click.Path(path_type=Path))
@@ -32,14 +35,6 @@ ALLOW_REMOTE = click.option("--allow-remote", is_flag=True,
                             help="Fetch http(s) images and CSS resources (public hosts only; off by default).")
 STOP_AFTER = click.option("--stop-after", type=float, hidden=True,
                           help="Stop watching after this many seconds (for tests and scripts).")
-
-
-def _human_size(size: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size} B"
 
 
 def _settings(ctx: click.Context) -> dict:
@@ -63,109 +58,24 @@ def _level(ctx: click.Context) -> int:
     return _settings(ctx).get("level", 0)
 
 
-def _format(diagnostic: Diagnostic) -> str:
-    """Compiler-style; a problem with no file (a command-line value) is bookbuild's own."""
-    text = diagnostic.format()
-    return "bookbuild" + text.removeprefix("<book>") if diagnostic.location.file is None else text
-
-
-def _print_diagnostic(diagnostic: Diagnostic) -> None:
-    if _bar_active.is_set():
-        click.echo("\r\033[K", nl=False, err=True)
-    click.echo(_format(diagnostic), err=True)
-
-
-def _print_as_error(diagnostic: Diagnostic) -> None:
-    """--strict: a warning is reported as the error it now is."""
-    _print_diagnostic(dataclasses.replace(diagnostic, severity="error"))
-
-
-def _fail(ctx: click.Context, exc: Exception) -> None:
-    """Report an error as one line; a bug of ours shows its traceback only with --debug."""
+def _fail(ctx: click.Context, exc: Exception) -> int:
+    """Report an error as one line; a bug of ours shows its traceback only with --debug.
+    Returns the exit status: 2 for an option bookbuild cannot use, else 1."""
+    if isinstance(exc, UsageError):
+        click.echo(format_diagnostic(exc.diagnostic), err=True)
+        return 2
     if isinstance(exc, BookError):
-        click.echo(_format(exc.diagnostic), err=True)
+        click.echo(format_diagnostic(exc.diagnostic), err=True)
     elif _settings(ctx).get("debug"):
         raise exc
     else:
         click.echo(f"bookbuild: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
                    err=True)
+    return 1
 
 
-_bar_active = threading.Event()
-
-
-def _interactive() -> bool:
-    """A progress bar only for a person at a terminal: never in a pipe or CI log."""
-    return sys.stderr.isatty() and not os.environ.get("CI")
-
-
-class _PageProgress(logging.Handler):
-    """Hears WeasyPrint's progress log ("Creating layout - Page 12") for the progress bar."""
-
-    def __init__(self, show: Callable[[str], None]) -> None:
-        super().__init__(logging.INFO)
-        self.show = show
-
-    def emit(self, record: logging.LogRecord) -> None:
-        match = re.search(r"layout - Page (\d+)", record.getMessage())
-        if match:
-            self.show(f"PDF: laying out page {match.group(1)}")
-
-
-@contextmanager
-def _pdf_pages(show: Callable[[str], None]) -> Iterator[None]:
-    """Route WeasyPrint's page-layout messages to ``show`` (the logger exists before import)."""
-    logger = logging.getLogger("weasyprint.progress")
-    handler, saved = _PageProgress(show), (logger.level, logger.propagate)
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(saved[0])
-        logger.propagate = saved[1]
-
-
-@contextmanager
-def _progress(ctx: click.Context) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A progress callback for the API: a bar on a terminal, lines with -v, else nothing."""
-    if _level(ctx) > 0:
-        yield lambda what, done, total: click.echo(f"[{done}/{total}] {what}", err=True)
-        return
-    if _level(ctx) < 0 or not _interactive():
-        yield None
-        return
-    bars: list = []
-
-    def update(what: str, done: int, total: int) -> None:
-        if not bars:
-            bars.append(click.progressbar(length=total, label="building", file=sys.stderr, show_eta=False,
-                                          show_pos=True, item_show_func=lambda item: item))
-            _bar_active.set()
-        bar = bars[0]
-        if done > bar.pos:
-            bar.update(done - bar.pos, what)
-        else:  # a new step begins: click renders only on progress, so draw it ourselves
-            show(what)
-
-    def show(what: str) -> None:
-        if bars:
-            bars[0].current_item = what
-            bars[0].render_progress()
-
-    try:
-        with _pdf_pages(show):
-            yield update
-    finally:
-        if bars:  # clear the bar's line (the closing lines say what was made); show the cursor again
-            click.echo("\r\033[K\033[?25h", nl=False, err=True)
-            _bar_active.clear()
-
-
-def _build_once(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs: object) -> bool:
-    """One build with its messages; True when every output was written."""
+def _build_once(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs: object) -> int:
+    """One build with its messages; its exit status (0 when every output was written)."""
     from .api import BuildOptions, build
 
     strict = bool(kwargs.pop("strict", False))
@@ -177,27 +87,27 @@ def _build_once(ctx: click.Context, book: Path | None, formats: Sequence[str], *
         parallel=kwargs.pop("parallel", None),  # type: ignore[arg-type]
         allow_remote=bool(kwargs.pop("allow_remote", False)),
     )
-    reporter = Reporter(sink=_print_as_error if strict else _print_diagnostic)
+    reporter = Reporter(sink=print_as_error if strict else print_diagnostic)
     started = time.perf_counter()
     try:
-        with _progress(ctx) as progress:
+        with progress_bar(_level(ctx)) as progress:
             results = build(book, formats, options=options, reporter=reporter, progress=progress,
                             **kwargs)  # type: ignore[arg-type]
     except Exception as exc:  # noqa: BLE001 - every failure ends here, as one line
-        _fail(ctx, exc)
-        return False
+        return _fail(ctx, exc)
     if _level(ctx) >= 0:
         for result in results:
-            click.echo(f"{display_path(result.path)}  {_human_size(result.size)}  {result.seconds:.2f} s")
+            click.echo(f"{display_path(result.path)}  {human_size(result.size)}  {result.seconds:.2f} s")
         if len(results) > 1 or reporter.warnings:
             warned = f", {len(reporter.warnings)} warning(s)" if reporter.warnings else ""
             click.echo(f"built {len(results)} file(s) in {time.perf_counter() - started:.2f} s{warned}")
-    return True
+    return 0
 
 
 def _run(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs: object) -> None:
-    if not _build_once(ctx, book, formats, **kwargs):
-        ctx.exit(1)
+    status = _build_once(ctx, book, formats, **kwargs)
+    if status:
+        ctx.exit(status)
 
 
 class WorkflowGroup(click.Group):
@@ -277,10 +187,10 @@ def build(ctx: click.Context, book: Path | None, output_dir: Path | None, page_s
     from .api import FORMATS
 
     settings = {"output_dir": output_dir, "page_size": page_size, "strict": strict, "allow_remote": allow_remote}
-    ok = _build_once(ctx, book, list(FORMATS), **settings)
+    status = _build_once(ctx, book, list(FORMATS), **settings)
+    if status == 2 or (status and not watch):  # a bad option is not worth watching for
+        ctx.exit(status)
     if not watch:
-        if not ok:
-            ctx.exit(1)
         return
     root = _book_root(ctx, book)
     click.echo(f"watching {display_path(root)}/ for changes (Ctrl-C stops)", err=True)
@@ -295,7 +205,7 @@ def build(ctx: click.Context, book: Path | None, output_dir: Path | None, page_s
 
 
 def _book_root(ctx: click.Context, book: Path | None) -> Path:
-    from .manifest import find_manifest
+    from .config.manifest import find_manifest
 
     try:
         return find_manifest(book).parent
@@ -342,7 +252,7 @@ def check(ctx: click.Context, book: Path | None, strict: bool, output_format: st
         click.echo(json.dumps(report.as_json() | {"strict": strict, "ok": not failed}, indent=2))
     else:
         for diagnostic in report.diagnostics:
-            click.echo(_format(diagnostic))
+            click.echo(format_diagnostic(diagnostic))
         if _level(ctx) >= 0:
             counts = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
             checked = f"{report.chapters} chapter(s) checked: " if report.chapters else ""
@@ -369,7 +279,7 @@ def new(ctx: click.Context, folder: Path | None, title: str | None, author: str 
         raise click.UsageError("name a FOLDER for the new book, or --from-mdbook PROJECT (not both)")
     try:
         if from_mdbook is not None:
-            manifest = book_from_mdbook(from_mdbook, Reporter(sink=_print_diagnostic))
+            manifest = book_from_mdbook(from_mdbook, Reporter(sink=print_diagnostic))
             where = display_path(manifest.parent)
             click.echo(f"wrote {display_path(manifest)}; build it with: bookbuild build {where}")
             return
@@ -398,7 +308,7 @@ def preview(ctx: click.Context, book: Path | None, port: int | None, open_browse
 
     root = _book_root(ctx, book)
     site = PreviewSite(root / "book.toml" if book is None or Path(book).is_dir() else Path(book),
-                       log=lambda line: click.echo(line, err=True), diagnostic_sink=_print_diagnostic)
+                       log=lambda line: click.echo(line, err=True), diagnostic_sink=print_diagnostic)
     site.rebuild()
     try:
         server = start_server(site, DEFAULT_PORT if port is None else port, tries=20 if port is None else 1)

@@ -37,6 +37,12 @@ class Diagnostic:
     location: Location = Location()
     hint: str | None = None
 
+    @classmethod
+    def at(cls, severity: str, message: str, file: str | Path | None = None, line: int | None = None,
+           col: int | None = None, hint: str | None = None) -> Diagnostic:
+        """A diagnostic at ``file:line:col`` (any of them may be unknown)."""
+        return cls(severity, message, Location(str(file) if file is not None else None, line, col), hint)
+
     def format(self) -> str:
         """Compiler-style one line: ``file:line:col: severity: message (hint)``."""
         text = f"{self.location}: {self.severity}: {self.message}"
@@ -57,9 +63,7 @@ class BookError(Exception):
         hint: str | None = None,
     ) -> None:
         super().__init__(message)
-        self.diagnostic = Diagnostic(
-            "error", message, Location(str(file) if file is not None else None, line, col), hint
-        )
+        self.diagnostic = Diagnostic.at("error", message, file, line, col, hint)
 
     def __str__(self) -> str:
         return self.diagnostic.format()
@@ -81,6 +85,14 @@ class OutputError(BookError):
     """The output cannot be written where it was asked for."""
 
 
+class UsageError(BookError):
+    """A command-line option has a value bookbuild cannot use (exit 2, as click's own usage errors)."""
+
+    def __init__(self, message: str, file: str | Path | None = "command line", line: int | None = None,
+                 col: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message, file, line, col, hint)
+
+
 @dataclass
 class Reporter:
     """Collects warnings during a build and hands each to an optional sink as it arrives."""
@@ -97,9 +109,7 @@ class Reporter:
         hint: str | None = None,
     ) -> None:
         """Record a warning; the build goes on."""
-        diagnostic = Diagnostic(
-            "warning", message, Location(str(file) if file is not None else None, line, col), hint
-        )
+        diagnostic = Diagnostic.at("warning", message, file, line, col, hint)
         if diagnostic in self.diagnostics:
             return
         self.diagnostics.append(diagnostic)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .manifest import Manifest
+from .config.languages import LanguageFacts
+from .config.manifest import BookMeta
 
 
 @dataclass(frozen=True)
@@ -87,16 +88,48 @@ class Chapter:
         return replace(self, **changes)
 
 
+def part_openers(chapters: tuple[Chapter, ...] | list[Chapter]) -> set[str]:
+    """The ids of the chapters that open a part among ``chapters`` (the whole book, or the
+    chapters a PDF prints): each is preceded by its part's title page."""
+    return {chapter.id for n, chapter in enumerate(chapters)
+            if chapter.part is not None and (n == 0 or chapters[n - 1].part != chapter.part)}
+
+
+# Text the page list does not count: footnotes float to the page foot in the PDF and stand at
+# the chapter end in the EPUB; a repeated note call is the PDF's alone.
+NOT_COUNTED = frozenset({"footnote", "noteref-again"})
+
+
+@dataclass(frozen=True)
+class PageStart:
+    """Printed page ``label`` begins in the block at ``path`` (child-element indices from its
+    container: a chapter's section, the title page, the contents), ``chars`` non-space
+    characters into that block's text. Made from the PDF's layout, placed in the EPUB."""
+
+    label: str
+    path: tuple[int, ...]
+    chars: int = 0
+
+    @property
+    def id(self) -> str:
+        return f"page-{self.label}"
+
+
 @dataclass(frozen=True)
 class Book:
-    """Metadata, chapters in reading order, assets and the author's extra stylesheets."""
+    """Metadata, chapters in reading order, assets and the author's extra stylesheets.
 
-    manifest: Manifest
+    Only the book: how it is built (the ``[epub]`` and ``[pdf]`` options, the cache) travels
+    beside it, in a :class:`~bookbuild.config.BuildContext`.
+    """
+
+    meta: BookMeta
+    language: LanguageFacts  # direction, hyphenation, quotation marks and labels of meta.language
+    source: Path  # book.toml: where problems of the book as a whole are reported
     chapters: tuple[Chapter, ...]
+    styles: tuple[Path, ...] = ()  # the author's stylesheets, in order (inside the book folder)
     assets: tuple[Asset, ...] = ()
     cover: Asset | None = None
-    source_mtime: float = 0.0
-    cache_dir: Path | None = None  # where renderers may keep derived data (cache.py); None: do not
     id_owner: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
     labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # id -> "Figure 3"
     # chapter id -> a keyed hash of its transformed content and everything it was transformed
@@ -104,18 +137,26 @@ class Book:
     chapter_keys: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
-    def meta(self):  # noqa: ANN201 - BookMeta, re-exported for renderers' convenience
-        return self.manifest.meta
+    def root(self) -> Path:
+        """The book folder: every file the book uses lives below it."""
+        return self.source.parent
 
     def chapter_of(self, anchor: str) -> Chapter | None:
         """The chapter holding a book-global id, for renderers that split files."""
         index = self.id_owner.get(anchor)
         return self.chapters[index] if index is not None else None
 
+    def other_chapter(self, href: str, chapter: Chapter) -> Chapter | None:
+        """The chapter holding the book-wide ``#id`` that ``href`` names, when that is not
+        ``chapter`` itself: where a renderer that splits files must point the link."""
+        if not href.startswith("#"):
+            return None
+        owner = self.chapter_of(href[1:])
+        return owner if owner is not None and owner.id != chapter.id else None
+
     def starts_part(self, position: int) -> bool:
         """True when the chapter at ``position`` (0-based) is the first of its part."""
-        part = self.chapters[position].part
-        return part is not None and (position == 0 or self.chapters[position - 1].part != part)
+        return self.chapters[position].id in part_openers(self.chapters)
 
     def replace(self, **changes: object) -> Book:
         return replace(self, **changes)

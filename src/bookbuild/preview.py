@@ -21,13 +21,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .api import load_book
+from .config.manifest import ChapterEntry, Manifest
 from .errors import BookError, Diagnostic, Reporter
-from .manifest import ChapterEntry, Manifest, load_manifest
 from .model import Book, Chapter
-from .render.html import INDEX_PAGE, navigation, render_chapter_page, render_index, site_files
+from .pipeline import load_book, load_config, read_book_chapter
+from .render.html.site import (
+    INDEX_PAGE,
+    navigation,
+    render_chapter_page,
+    render_index,
+    site_files,
+)
 from .resources import display_path
-from .sources import read_chapter
 from .watch import watch_changes
 
 HOST = "127.0.0.1"
@@ -86,12 +91,12 @@ class ChapterCache:
         self.parsed: list[Path] = []
 
     def read(self, entry: ChapterEntry, index: int, reporter: Reporter, manifest: Manifest) -> Chapter:
-        """Like :func:`read_chapter`, but from the cache when the file has not changed."""
+        """Like :func:`~bookbuild.pipeline.read_book_chapter`, but from the cache when the file has not changed."""
         stat = entry.path.stat()
         key = (entry.path, stat.st_mtime_ns, stat.st_size, entry.title, index)
         chapter = self._chapters.get(key)
         if chapter is None:
-            chapter = read_chapter(entry, index, reporter, manifest.meta.language, manifest.root)
+            chapter = read_book_chapter(entry, index, reporter, manifest)
             self._chapters = {k: v for k, v in self._chapters.items() if k[0] != entry.path}
             self._chapters[key] = chapter
             self.parsed.append(entry.path)
@@ -125,7 +130,7 @@ class PreviewSite:
         reporter = Reporter(sink=self.diagnostic_sink)
         self.cache.parsed = []
         try:
-            manifest = load_manifest(self.book_path, reporter)
+            manifest = load_config(self.book_path, reporter)
             book = load_book(manifest, reporter, read=self.cache.read)
             pages, changed = self._render(book)
             files = site_files(book, reporter)  # reads the author's sheets: inside the try
@@ -154,7 +159,7 @@ class PreviewSite:
     def _render(self, book: Book) -> tuple[dict[str, str], list[str]]:
         """Re-render only pages whose chapter, navigation or metadata changed."""
         nav = navigation(book)
-        shared = (book.meta, nav, tuple(book.manifest.styles))
+        shared = (book.meta, nav, book.styles)
         pages = {INDEX_PAGE: render_index(book, live_reload=True)}
         owners = tuple(sorted(book.id_owner.items()))  # where cross-chapter links point
         changed = []

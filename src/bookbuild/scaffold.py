@@ -76,7 +76,7 @@ def new_book(folder: Path, title: str | None = None, author: str | None = None, 
 
 def _validate(folder: Path) -> None:
     """Load the new manifest as a build would; a bad --title or --language leaves no book behind."""
-    from .manifest import load_manifest
+    from .config.manifest import load_manifest
 
     try:
         load_manifest(folder)

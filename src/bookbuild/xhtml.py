@@ -10,13 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import lxml.html
 from lxml import etree
-
-from .cleaning import (  # noqa: F401 - line_marker, unwrap, remove_keep_tail re-exported for the stages
-    LINE_ATTR, clean_fragment, line_marker, remove_keep_tail, unwrap,
-)
-from .errors import Reporter
 
 # Characters XML 1.0 forbids (C0 controls except tab, newline, carriage return; U+FFFE/FFFF).
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -24,28 +18,13 @@ XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 SAFE_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                                   dtd_validation=False, huge_tree=False)
 
+LINE_ATTR = "data-bb-line"
+
+
 BLOCK_TAGS = frozenset(
     "p h1 h2 h3 h4 h5 h6 ul ol li dl dt dd table thead tbody tr td th blockquote pre figure "
     "figcaption div section aside hr".split()
 )
-
-
-def html_to_fragment(html: str, reporter: Reporter | None = None, file: str | None = None) -> etree._Element:
-    """Parse HTML into a ``<div>`` wrapper of well-formed, namespace-less, cleaned XHTML.
-
-    Every raw HTML the book contains passes here, so this is where it is cleaned to the
-    allow-list of :mod:`bookbuild.cleaning`; removals are warnings naming ``file:line``.
-    """
-    html = XML_ILLEGAL.sub("", html)
-    if not html.strip():
-        return etree.Element("div")
-    try:
-        parsed = lxml.html.fragment_fromstring(html, create_parent="div")
-    except (etree.ParserError, ValueError):  # nothing but markup lxml gives up on
-        return etree.Element("div")
-    clean_fragment(parsed, reporter, file)
-    text = etree.tostring(parsed, encoding="unicode", method="xml")
-    return etree.fromstring(text, SAFE_XML_PARSER)
 
 
 def parse_fragment(body: str) -> etree._Element:
@@ -99,3 +78,53 @@ def iter_elements(wrapper: etree._Element, tag: str | None = None) -> Iterator[e
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def line_marker(line: int) -> str:
+    """A comment that tells :func:`clean_fragment` which source line the HTML after it starts on."""
+    return f"<!--bb-line:{line}-->"
+
+
+def unwrap(node: etree._Element) -> None:
+    """Replace an element by its content (text, children, tail), keeping document order."""
+    parent = node.getparent()
+    if parent is None:
+        return
+    index = parent.index(node)
+    text, tail = node.text or "", node.tail or ""
+    children = list(node)
+    if index == 0:
+        parent.text = (parent.text or "") + text
+    else:
+        previous = parent[index - 1]
+        previous.tail = (previous.tail or "") + text
+    parent.remove(node)
+    for offset, child in enumerate(children):
+        parent.insert(index + offset, child)
+    if children:
+        last = children[-1]
+        last.tail = (last.tail or "") + tail
+    elif index == 0:
+        parent.text = (parent.text or "") + tail
+    else:
+        previous = parent[index - 1]
+        previous.tail = (previous.tail or "") + tail
+
+
+def remove_keep_tail(node: etree._Element) -> None:
+    """Remove an element and its content, keeping the text that follows it."""
+    parent = node.getparent()
+    if parent is None:
+        return
+    tail = node.tail or ""
+    previous = node.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(node)
+
+
+def body_text(fragment: str) -> str:
+    """The characters of a model body, without markup."""
+    return "".join(parse_fragment(fragment).itertext())

@@ -14,11 +14,10 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from bookbuild.errors import BookError, Reporter
-from bookbuild.manifest import load_manifest
-from bookbuild.model import Book
+from bookbuild.config.manifest import load_manifest
+from bookbuild.pipeline import assemble, build_context
 from bookbuild.render.epub import render_epub
 from bookbuild.sources import read_chapter
-from bookbuild.transforms import apply_transforms
 
 PIECES = [
     "# ", "## ", "> ", "- ", "1. ", "* ", "**", "_", "`", "```\n", "    ", "\n", "\n\n", "| a | b |\n|---|---|\n",
@@ -44,8 +43,8 @@ def _check(text: str, name: str) -> None:
         manifest = load_manifest(FOLDER, reporter)
         entry = next(e for e in manifest.chapters if e.path.name == name)
         chapter = read_chapter(entry, 1, reporter)
-        book = apply_transforms(Book(manifest=manifest, chapters=(chapter,)), reporter)
-        epub = render_epub(book, reporter)
+        book = assemble(manifest, (chapter,), reporter, cache=False)
+        epub = render_epub(book, build_context(manifest, cache=False, book=book), reporter)
     except BookError:
         return
     with zipfile.ZipFile(io.BytesIO(epub)) as archive:

@@ -425,7 +425,7 @@ def test_allow_remote_fetches_through_the_checked_path(workspace: Workspace, mon
     without the flag nothing is fetched."""
     import zipfile
 
-    from bookbuild import remote
+    from bookbuild.sources import remote
 
     ws = workspace
     simple(f"# One\n\n![remote]({ws.url}/pic.png)\n")(ws)

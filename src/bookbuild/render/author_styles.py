@@ -2,7 +2,7 @@
 they use from the book folder, under generated names, references rewritten to match.
 
 The checks that run before any renderer (references leaving the book, absurd values) are in
-stylesheets.py; this is packaging, which only the renderers that ship the sheets need.
+sources/stylesheets.py; this is packaging, which only the renderers that ship the sheets need.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from tinycss2 import ast
 from tinycss2.serializer import serialize_url
 
 from ..errors import BookError, Reporter
-from ..manifest import Manifest
+from ..model import Book
 from ..resources import display_path, is_external, resolve_in_book, split_reference
-from ..stylesheets import MAX_STYLESHEETS, RULE_BLOCKS, url_of
+from ..sources.stylesheets import MAX_STYLESHEETS, RULE_BLOCKS, url_of
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class PackedFile:
     media_type: str
 
 
-def epub_stylesheets(manifest: Manifest, reporter: Reporter) -> list[PackedFile]:
+def epub_stylesheets(book: Book, reporter: Reporter) -> list[PackedFile]:
     """The author's sheets as packed into the EPUB (``styles/book-N.css``), with the files
     inside the book they reference: sheets they ``@import``, images and fonts.
 
@@ -41,8 +41,8 @@ def epub_stylesheets(manifest: Manifest, reporter: Reporter) -> list[PackedFile]
     reading system must not be sent there. So is a file a reading system cannot take (not
     an image or a font, or an image that fails its check), with a warning.
     """
-    packer = _SheetPacker(manifest, reporter)
-    for number, path in enumerate(manifest.styles, start=1):
+    packer = _SheetPacker(book, reporter)
+    for number, path in enumerate(book.styles, start=1):
         packer.sheet(path, f"styles/book-{number}.css")
     return packer.files
 
@@ -50,8 +50,8 @@ def epub_stylesheets(manifest: Manifest, reporter: Reporter) -> list[PackedFile]
 class _SheetPacker:
     """The files packed for the author's sheets, each once, under a generated ASCII name."""
 
-    def __init__(self, manifest: Manifest, reporter: Reporter) -> None:
-        self.manifest, self.reporter = manifest, reporter
+    def __init__(self, book: Book, reporter: Reporter) -> None:
+        self.book, self.reporter = book, reporter
         self.files: list[PackedFile] = []
         self.hrefs: dict[Path, str | None] = {}  # source file -> its href, None when left out
         self.count = 0  # of files named so far
@@ -75,7 +75,7 @@ class _SheetPacker:
             return None
         written, fragment = split_reference(url)
         try:
-            target = resolve_in_book(self.manifest.root, path.parent, written, what="stylesheet resource")
+            target = resolve_in_book(self.book.root, path.parent, written, what="stylesheet resource")
         except BookError:
             return None  # check_stylesheets has warned
         if target not in self.hrefs:
@@ -101,9 +101,9 @@ class _SheetPacker:
 
     def _resource(self, target: Path, url: str, path: Path, line: int | None) -> str | None:
         """Pack an image or font a sheet uses; its href, or None (with a warning) if it cannot be."""
-        from ..fonts import FONT_TYPES
-        from ..images import check_image
-        from ..transforms.links import IMAGE_TYPES, asset_href
+        from ..sources.fonts import FONT_TYPES
+        from ..sources.images import IMAGE_TYPES, check_image
+        from ..transforms.links import asset_href
 
         suffix = target.suffix.lower()
         name = display_path(path)

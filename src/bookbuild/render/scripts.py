@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..fonts import font_sheet
 from ..model import Book
+from ..sources.fonts import FONT_FORMATS, font_face
 from ..xhtml import BLOCK_TAGS
 
 # EPUB 3 reading systems read the prefixed property (EPUB 3.0.1 CSS profile); newer ones the
@@ -18,15 +18,14 @@ VERTICAL_RULES = "html {{ -epub-writing-mode: {mode}; writing-mode: {mode}; }}\n
 
 def _language_rules(book: Book, epub: bool) -> str:
     """base.css hyphenates; languages that are not hyphenated (CJK, RTL, ...) turn it off."""
-    if book.manifest.language.hyphenate:
+    if book.language.hyphenate:
         return ""
     return "html { hyphens: manual; -epub-hyphens: manual; }\n" if epub else "html { hyphens: manual; }\n"
 
 
-def epub_options_sheet(book: Book) -> str:
-    """``@font-face`` for the packed fonts (sheet lives in styles/), hyphenation and writing mode."""
+def epub_options_sheet(book: Book, mode: str) -> str:
+    """``@font-face`` for the packed fonts (sheet lives in styles/), hyphenation and writing ``mode``."""
     sheet = font_sheet(book, url_prefix="../") + _language_rules(book, epub=True)
-    mode = book.manifest.epub.writing_mode
     if mode != "horizontal-tb":
         sheet += VERTICAL_RULES.format(mode=mode)
     return sheet
@@ -37,9 +36,9 @@ def pdf_options_sheet(book: Book, asset_root: str) -> str:
     return font_sheet(book, url_prefix=asset_root) + _language_rules(book, epub=False)
 
 
-def page_progression(book: Book) -> str | None:
+def page_progression(book: Book, writing_mode: str) -> str | None:
     """The spine's page-progression-direction: rtl for RTL languages and vertical CJK."""
-    if book.manifest.language.is_rtl or book.manifest.epub.writing_mode == "vertical-rl":
+    if book.language.is_rtl or writing_mode == "vertical-rl":
         return "rtl"
     return None
 
@@ -64,3 +63,35 @@ def isolate_inline_runs(wrapper: etree._Element) -> None:
             node[-1].tail = (node[-1].tail or "") + POP_ISOLATE
         else:
             node.text += POP_ISOLATE
+
+
+def font_sheet(book: Book, url_prefix: str) -> str:
+    """``@font-face`` rules for the book's fonts and a stack that puts them first.
+
+    ``url_prefix`` is the path from the sheet to the assets (``../`` in the EPUB's styles/).
+    The selectors outrank the ``:lang()`` stacks of base.css, so the book's choice wins.
+    """
+    fonts = [asset for asset in book.assets if asset.href.startswith("fonts/")]
+    if not fonts:
+        return ""
+    rules, families = [], []
+    for asset in fonts:
+        face = font_face(asset.source)
+        if face.family not in families:
+            families.append(face.family)
+        rules.append(
+            "@font-face {\n"
+            f"  font-family: {_css_string(face.family)};\n"
+            f"  src: url({_css_string(url_prefix + asset.href)}) format(\"{FONT_FORMATS[asset.source.suffix.lower()]}\");\n"
+            f"  font-weight: {face.weight};\n"
+            f"  font-style: {'italic' if face.italic else 'normal'};\n"
+            "}\n"
+        )
+    stack = ", ".join(_css_string(family) for family in families)
+    headings = ", ".join(f":root h{n}" for n in range(1, 7))
+    rules.append(f"html:root, {headings} {{ font-family: {stack}, serif; }}\n")
+    return "".join(rules)
+
+
+def _css_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -11,17 +11,24 @@ from pathlib import Path
 from lxml import etree
 
 from ..cache import code_file
+from ..config.manifest import ChapterEntry
 from ..errors import Reporter, SourceError
-from ..manifest import ChapterEntry
 from ..model import Chapter, Footnote, Heading
 from ..resources import display_path
 from ..slugs import id_slug, unique
 from ..xhtml import (
-    LINE_ATTR, XML_ILLEGAL, html_to_fragment, inner_xhtml, iter_elements, serialize_fragment, source_line, text_of,
+    LINE_ATTR,
+    XML_ILLEGAL,
+    inner_xhtml,
+    iter_elements,
+    serialize_fragment,
+    source_line,
+    text_of,
 )
-from .includes import LineMap, expand_includes
 from .code import Highlights
+from .includes import LineMap, expand_includes
 from .markdown import markdown_to_html
+from .sanitise import html_to_fragment
 from .xhtml import xhtml_body
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}

@@ -6,6 +6,7 @@ import dataclasses
 
 from lxml import etree
 
+from ..config import BuildContext
 from ..errors import Reporter
 from ..model import Book
 from ..xhtml import serialize_fragment, strip_line_numbers
@@ -19,17 +20,17 @@ from .numbering import number_things
 from .structure import assign_structure
 
 
-def apply_transforms(book: Book, reporter: Reporter) -> Book:
-    """Run every stage: parts and matter, book-wide ids, numbers and labels, links and
+def apply_transforms(book: Book, context: BuildContext, reporter: Reporter) -> Book:
+    """Run every stage (the options and cache folder of ``context`` beside the book): parts and matter, book-wide ids, numbers and labels, links and
     images, cross-reference texts, then drop bookkeeping. The stages share one parse of
     each body (bodies.py). A chapter whose result the memo holds (memo.py) is not parsed:
     the stages only advance their book-wide state past it."""
     bodies = Bodies()
-    book = assign_structure(book)
-    memo = TransformMemo(book, bodies)
+    book = assign_structure(book, context.config.chapters)
+    memo = TransformMemo(book, context, bodies)
     book = unique_ids(book, bodies, memo)
     book = number_things(book, bodies, memo)
-    book = resolve_links(book, reporter, bodies, memo)
+    book = resolve_links(book, context, reporter, bodies, memo)
     book = fill_cross_references(book, reporter, bodies, memo)
     book = isolate_ltr_runs(book, bodies, memo)
     book = finish(book, bodies, memo)
@@ -39,13 +40,13 @@ def apply_transforms(book: Book, reporter: Reporter) -> Book:
 
 def finish(book: Book, bodies: Bodies, memo: TransformMemo) -> Book:
     """Write the stages' trees back into the book, without the source-line attributes: they
-    served warnings and must not reach the output. A memo hit brings its own text."""
+    served warnings and must not reach the output. A chapter the memo holds brings its own text."""
     chapters = []
     for chapter in book.chapters:
-        hit = memo.hit(chapter)
-        if hit is not None:
-            footnotes = tuple(dataclasses.replace(note, body=body) for note, body in zip(chapter.footnotes, hit.notes))
-            chapters.append(chapter.replace(body=hit.body, footnotes=footnotes))
+        stored = memo.stored(chapter)
+        if stored is not None:
+            footnotes = tuple(dataclasses.replace(note, body=body) for note, body in zip(chapter.footnotes, stored.notes))
+            chapters.append(chapter.replace(body=stored.body, footnotes=footnotes))
             continue
         footnotes = tuple(dataclasses.replace(note, body=_written(bodies.note(chapter, note)))
                           for note in chapter.footnotes)

@@ -22,9 +22,9 @@ _ADDRESS = re.compile(r"^(https?://|mailto:|www\.|ftp://)|^[\w.+-]+@[\w-]+\.[\w.
 
 def isolate_ltr_runs(book: Book, bodies: Bodies, memo: TransformMemo) -> Book:
     """Mark code, keyboard input and written-out addresses ``dir="ltr"`` in RTL books."""
-    if book.manifest.language.is_rtl:
+    if book.language.is_rtl:
         for chapter in book.chapters:
-            if memo.hit(chapter) is None:
+            if memo.stored(chapter) is None:
                 _isolate(bodies.chapter(chapter))
     return book
 

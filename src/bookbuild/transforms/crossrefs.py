@@ -18,9 +18,9 @@ from .memo import TransformMemo
 def fill_cross_references(book: Book, reporter: Reporter, bodies: Bodies, memo: TransformMemo) -> Book:
     """Give every empty in-book link the label of what it points at."""
     for chapter in book.chapters:
-        hit = memo.hit(chapter)
-        if hit is not None:
-            memo.replay(hit, "crossrefs", reporter)
+        stored = memo.stored(chapter)
+        if stored is not None:
+            memo.report_warnings(stored, "crossrefs", reporter)
             continue
         file = display_path(chapter.source)
         with memo.stage(chapter, "crossrefs", reporter) as chapter_reporter:

@@ -24,12 +24,12 @@ def unique_ids(book: Book, bodies: Bodies, memo: TransformMemo) -> Book:
     owner: dict[str, int] = {}
     chapters = []
     for position, chapter in enumerate(book.chapters):
-        hit = memo.hit(chapter)
-        if hit is not None:  # the ids it took, as a full run would take them
-            taken.update(book_id.casefold() for book_id in hit.taken)
-            owner.update((book_id, position) for _written, book_id in hit.anchors)
+        stored = memo.stored(chapter)
+        if stored is not None:  # the ids it took, as a full run would take them
+            taken.update(book_id.casefold() for book_id in stored.taken)
+            owner.update((book_id, position) for _written, book_id in stored.anchors)
             owner[chapter.id] = position
-            chapters.append(chapter.replace(headings=hit.headings, anchors=hit.anchors, title_id=hit.title_id))
+            chapters.append(chapter.replace(headings=stored.headings, anchors=stored.anchors, title_id=stored.title_id))
             continue
         wrapper = bodies.chapter(chapter)
         renamed: dict[str, str] = {}
@@ -51,7 +51,7 @@ def unique_ids(book: Book, bodies: Bodies, memo: TransformMemo) -> Book:
             anchors.append((note.id, note.id))
             owner[note.id] = position
         owner[chapter.id] = position
-        memo.record(chapter).taken = tuple(added)
+        memo.entry(chapter).taken = tuple(added)
         headings = tuple(Heading(h.level, h.text, renamed.get(h.id, h.id)) for h in chapter.headings)
         chapters.append(
             chapter.replace(

@@ -11,25 +11,17 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..errors import BookError, Reporter
 from ..cache import CheckedImages
-from ..images import MEDIA_TYPE_SUFFIXES, check_image
-from ..manifest import Manifest
+from ..config import BuildContext
+from ..config.manifest import Manifest
+from ..errors import BookError, Reporter
 from ..model import Asset, Book, Chapter
 from ..resources import display_path, is_external, resolve_in_book, split_reference
 from ..slugs import file_slug
+from ..sources.images import IMAGE_TYPES, MEDIA_TYPE_SUFFIXES, check_image  # noqa: F401 - IMAGE_TYPES re-exported
 from ..xhtml import source_line
 from .bodies import Bodies
 from .memo import TransformMemo
-
-IMAGE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".svg": "image/svg+xml",
-    ".webp": "image/webp",
-}
 
 
 def asset_href(folder: str, number: int, source: Path, suffix: str) -> str:
@@ -57,22 +49,23 @@ class _Assets:
         return asset
 
 
-def resolve_links(book: Book, reporter: Reporter, bodies: Bodies, memo: TransformMemo) -> Book:
+def resolve_links(book: Book, context: BuildContext, reporter: Reporter, bodies: Bodies,
+                  memo: TransformMemo) -> Book:
     """Rewrite ``a/@href`` to ``#book-id`` and ``img/@src`` to asset hrefs."""
     by_path: dict[Path, Chapter | None] = {chapter.source.resolve(): chapter for chapter in book.chapters}
-    assets = _Assets(CheckedImages(book.cache_dir))
+    assets = _Assets(CheckedImages(context.cache_dir))
     chapters = []
     for chapter in book.chapters:
-        hit = memo.hit(chapter)
-        if hit is not None:  # its images take their places in the assets' order, as in a full run
-            for source in hit.image_sources:
+        stored = memo.stored(chapter)
+        if stored is not None:  # its images take their places in the assets' order, as in a full run
+            for source in stored.image_sources:
                 if Path(source) not in assets.by_source:
                     try:
                         _add_checked(Path(source), assets)
                     except (BookError, OSError):  # changed during this build: its next build tells
                         pass
-            memo.replay(hit, "links", reporter)
-            chapters.append(chapter.replace(images=hit.images))
+            memo.report_warnings(stored, "links", reporter)
+            chapters.append(chapter.replace(images=stored.images))
             continue
         wrapper = bodies.chapter(chapter)
         sources: list[str] = []
@@ -81,7 +74,7 @@ def resolve_links(book: Book, reporter: Reporter, bodies: Bodies, memo: Transfor
                 _resolve_link(link, chapter, by_path, chapter_reporter)
             images = []
             for image in list(wrapper.iter("img")):
-                asset = _resolve_image(image, chapter, book.manifest, assets, chapter_reporter)
+                asset = _resolve_image(image, chapter, context.config, assets, chapter_reporter)
                 if asset is not None:
                     images.append(asset.href)
                     if asset.source.is_absolute():
@@ -89,7 +82,7 @@ def resolve_links(book: Book, reporter: Reporter, bodies: Bodies, memo: Transfor
             for note in chapter.footnotes:  # links inside a note resolve like the chapter's own
                 for link in list(bodies.note(chapter, note).iter("a")):
                     _resolve_link(link, chapter, by_path, chapter_reporter)
-        memo.record(chapter).image_sources = tuple(sources)
+        memo.entry(chapter).image_sources = tuple(sources)
         chapters.append(chapter.replace(images=tuple(images)))
     assets.checked.save()
     return book.replace(chapters=tuple(chapters), assets=tuple(assets.by_source.values()))
@@ -214,7 +207,9 @@ def _remote_image(src: str, manifest: Manifest, assets: _Assets, reporter: Repor
     key = Path(src)
     if key in assets.by_source:
         return assets.by_source[key]
-    from ..remote import fetch_remote  # http.client and ssl: only for a book that fetches
+    from ..sources.remote import (
+        fetch_remote,  # http.client and ssl: only for a book that fetches
+    )
 
     try:
         resource = fetch_remote(src)

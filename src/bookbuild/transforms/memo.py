@@ -35,14 +35,22 @@ from pathlib import Path
 from lxml import etree
 
 from ..cache import (
-    cache_secret, context_fingerprint, file_digest, keep, keyed_hash, prune_folder, read_entry, working_folder,
+    cache_secret,
+    context_fingerprint,
+    file_digest,
+    keep,
+    keyed_hash,
+    prune_folder,
+    read_entry,
+    working_folder,
 )
+from ..config import BuildContext
 from ..errors import BookError, Diagnostic, Location, Reporter
 from ..model import Book, Chapter, Footnote, Heading
 from ..resources import is_external, resolve_in_book, split_reference
 from ..xhtml import iter_elements
-from .bodies import Bodies
-from .numbering import numbered_kind
+from .bodies import Bodies, numbered_kind
+
 
 @dataclass
 class Transformed:
@@ -63,15 +71,15 @@ class Transformed:
 class TransformMemo:
     """The memo of one build; a disabled one (no cache folder, remote fetching) never hits."""
 
-    def __init__(self, book: Book, bodies: Bodies) -> None:
+    def __init__(self, book: Book, build: BuildContext, bodies: Bodies) -> None:
         self.entries: dict[str, Transformed] = {}  # chapter id -> hit
         self.made: dict[str, Transformed] = {}  # chapter id -> what this build records
         self.keys: dict[str, str] = {}  # chapter id -> entry key
-        self.folder = book.cache_dir / "transforms" if book.cache_dir is not None else None
-        if self.folder is None or book.manifest.allow_remote or cache_secret() is None:
+        self.folder = build.cache_dir / "transforms" if build.cache_dir is not None else None
+        if self.folder is None or build.config.allow_remote or cache_secret() is None:
             self.folder = None
             return
-        context = context_fingerprint(book.manifest)
+        context = context_fingerprint(build.config)
         exports = _Exports(self.folder, bodies)
         digest = hashlib.sha256(context.encode())
         contents = {}
@@ -87,11 +95,11 @@ class TransformMemo:
             if entry is not None:
                 self.entries[chapter.id] = entry
 
-    def hit(self, chapter: Chapter) -> Transformed | None:
+    def stored(self, chapter: Chapter) -> Transformed | None:
         """The chapter's recorded result, when it is valid for this build."""
         return self.entries.get(chapter.id)
 
-    def record(self, chapter: Chapter) -> Transformed:
+    def entry(self, chapter: Chapter) -> Transformed:
         """Where the stages note what they did to a chapter they transformed."""
         return self.made.setdefault(chapter.id, Transformed())
 
@@ -101,9 +109,9 @@ class TransformMemo:
         recorder = Reporter(sink=lambda d: reporter.warn(d.message, d.location.file, d.location.line,
                                                          d.location.col, d.hint))
         yield recorder
-        self.record(chapter).warnings[name] = recorder.warnings
+        self.entry(chapter).warnings[name] = recorder.warnings
 
-    def replay(self, entry: Transformed, name: str, reporter: Reporter) -> None:
+    def report_warnings(self, entry: Transformed, name: str, reporter: Reporter) -> None:
         """The warnings a stage gave for a chapter when its entry was made."""
         for d in entry.warnings.get(name, ()):
             reporter.warn(d.message, d.location.file, d.location.line, d.location.col, d.hint)
@@ -236,7 +244,7 @@ def _chapter_exports(book: Book, chapter: Chapter, tree: list) -> str:
             images.append(src)
             continue
         try:
-            path = resolve_in_book(book.manifest.root, chapter.source.parent, split_reference(src)[0], what="image")
+            path = resolve_in_book(book.root, chapter.source.parent, split_reference(src)[0], what="image")
             images.append([str(path), file_digest(path)])
         except BookError as exc:
             images.append([src, exc.diagnostic.message])

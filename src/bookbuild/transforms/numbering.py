@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from ..model import Book, Chapter
-from ..xhtml import text_of
-from .bodies import Bodies
+from .bodies import Bodies, numbered_kind
 
 if TYPE_CHECKING:
-    from ..languages import LanguageFacts
+    from ..config.languages import LanguageFacts
     from .memo import TransformMemo
 
 KINDS = ("figure", "table", "equation", "chapter", "appendix", "part")
@@ -29,14 +28,14 @@ def words_for(language: LanguageFacts) -> dict[str, str]:
 
 def number_things(book: Book, bodies: Bodies, memo: TransformMemo) -> Book:
     """Number captions and fill ``Book.labels``."""
-    words = words_for(book.manifest.language)
+    words = words_for(book.language)
     counters = {"figure": 0, "table": 0, "equation": 0}
     labels: dict[str, str] = {}
     for chapter in book.chapters:
         _chapter_labels(chapter, words, labels)
-        hit = memo.hit(chapter)
-        if hit is not None:  # its numbers were written: count them as a full run would
-            for kind, node_id in hit.numbered:
+        stored = memo.stored(chapter)
+        if stored is not None:  # its numbers were written: count them as a full run would
+            for kind, node_id in stored.numbered:
                 _count(kind, node_id, counters, labels, words)
             continue
         wrapper = bodies.chapter(chapter)
@@ -49,7 +48,7 @@ def number_things(book: Book, bodies: Bodies, memo: TransformMemo) -> Book:
             label = _count(kind, node.get("id"), counters, labels, words)
             _write_number(node, kind, label, counters[kind])
             numbered.append((kind, node.get("id")))
-        memo.record(chapter).numbered = tuple(numbered)
+        memo.entry(chapter).numbered = tuple(numbered)
     for chapter in book.chapters:
         if chapter.part is not None:
             labels.setdefault(chapter.part.id, words["part"].format(chapter.part.number))
@@ -89,17 +88,6 @@ def _label_title(wrapper: etree._Element, chapter: Chapter, words: dict[str, str
     span.tail = " " + (heading.text or "")
     heading.text = None
     heading.insert(0, span)
-
-
-def numbered_kind(node: etree._Element) -> str | None:
-    """"figure", "table" or "equation" when the stage numbers this node (memo.py reads it too)."""
-    if node.tag == "figure" and node.find("figcaption") is not None and text_of(node.find("figcaption")):
-        return "figure"
-    if node.tag == "table" and node.find("caption") is not None:
-        return "table"
-    if node.tag == "div" and "math-display" in (node.get("class") or "").split() and node.get("id"):
-        return "equation"
-    return None
 
 
 def _write_number(node: etree._Element, kind: str, label: str, number: int) -> None:

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import string
 
+from ..config.manifest import ChapterEntry
 from ..model import Book, Part
 
 
-def assign_structure(book: Book) -> Book:
-    """Set each chapter's part, matter and number."""
+def assign_structure(book: Book, entries: tuple[ChapterEntry, ...]) -> Book:
+    """Set each chapter's part (from its manifest entry), matter and number."""
     parts: list[Part] = []
     chapters = []
     numbered = appendices = 0
     body_started = not any(chapter.kind == "chapter" for chapter in book.chapters)
-    for chapter, entry in zip(book.chapters, book.manifest.chapters):
+    for chapter, entry in zip(book.chapters, entries):
         part = None
         if entry.part is not None:
             # Consecutive chapters of one part share it; a title written again later is a new part.

@@ -17,20 +17,21 @@ from pathlib import Path
 from ebooklib import epub
 from lxml import etree
 
+from ...cache import derived_file, fontconfig_state
+from ...config import BuildContext
+from ...config.manifest import CHAPTER_KINDS, EpubOptions, Manifest
 from ...errors import Reporter
-from ...fonts import font_content
-from ...manifest import CHAPTER_KINDS, Manifest
-from ...model import Book, Chapter, Part
+from ...model import Book, Chapter, PageStart, Part
 from ...resources import display_path, stylesheet
 from ..author_styles import epub_stylesheets
-from ...cache import derived_file, fontconfig_state
-from ..cover import cover_alt_text, generate_cover
 from ..scripts import epub_options_sheet, page_progression
 from ..templates import render_template
 from .accessibility import accessibility_metadata, book_facts, chapter_facts
 from .archive import modified_time, repack
+from .cover import cover_alt_text, generate_cover
 from .documents import KeptDocuments
-from .pagelist import PageBreak, insert_page_breaks, page_breaks
+from .fonts import font_content
+from .pagelist import insert_page_breaks
 
 OPS_NS = "http://www.idpf.org/2007/ops"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -74,22 +75,29 @@ def chapter_file(chapter: Chapter) -> str:
     return f"{chapter.id}.xhtml"
 
 
-def render_epub(book: Book, reporter: Reporter, early_cover: Future[bytes] | None = None) -> bytes:
-    """The EPUB as bytes; byte-identical for unchanged sources. ``early_cover`` is the
-    generated cover from :func:`start_cover`, when it was started during the build."""
-    modified = modified_time(book.source_mtime)
-    breaks = page_breaks(book) if book.manifest.epub.page_list else {}
-    kept = KeptDocuments(book)
+def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover: Future[bytes] | None = None,
+                page_starts: dict[str, tuple[PageStart, ...]] | None = None) -> bytes:
+    """The EPUB as bytes; byte-identical for unchanged sources. ``build`` carries the options
+    (``build.config.epub``) and the cache folder; ``early_cover`` is the generated cover from
+    :func:`start_cover`, when it was started during the build; ``page_starts``
+    (``[epub] page_list``) where the PDF's pages begin, per container id."""
+    options = build.config.epub
+    modified = modified_time(build.source_mtime)
+    breaks = page_starts or {}
+    kept = KeptDocuments(book, build.cache_dir)
     counted = [kept.facts(chapter) or chapter_facts(chapter) for chapter in book.chapters]
     facts = book_facts(book, bool(breaks), counted)
-    package = _package(book, accessibility_metadata(facts, book.manifest.epub.accessibility_summary), bool(breaks))
-    language = book.manifest.language
+    package = _package(book, accessibility_metadata(facts, options.accessibility_summary),
+                       build.config.pdf.page_size if breaks else None)
+    language = book.language
     context = {"lang": book.meta.language, "direction": language.direction, "meta": book.meta,
-               "label": language.label, "stylesheets": _stylesheets(book, package, reporter)}
-    if page_progression(book):
-        package.set_direction(page_progression(book))
+               "label": language.label, "stylesheets": _stylesheets(book, options, package, reporter)}
+    if page_progression(book, options.writing_mode):
+        package.set_direction(page_progression(book, options.writing_mode))
 
-    front, has_cover, title_pages = _front_matter(book, package, context, breaks, reporter, early_cover)
+    cover = _cover(book, build, reporter, early_cover)
+    front, title_pages = _front_matter(book, package, context, breaks, cover)
+    has_cover = cover is not None
 
     chapter_items, chapter_pages = _chapter_documents(book, context, breaks, kept, counted)
     toc = _toc(book)
@@ -106,18 +114,18 @@ def render_epub(book: Book, reporter: Reporter, early_cover: Future[bytes] | Non
     for item in (*front, nav, *chapter_items):
         package.add_item(item)
     for asset in book.assets:
-        content = font_content(asset, book) if asset.href.startswith("fonts/") else asset.read_bytes()
+        content = font_content(asset, book, options.subset_fonts) if asset.href.startswith("fonts/") else asset.read_bytes()
         package.add_item(_image(asset.href, asset.media_type, content))
 
     package.toc = [epub.Link(entry.href, entry.title, f"toc-{n}") for n, entry in enumerate(toc, start=1)]
     package.add_item(epub.EpubNcx())
     package.spine = [*front, nav, *chapter_items]
 
-    deflate_cache = book.cache_dir / "deflate" if book.cache_dir is not None else None
+    deflate_cache = build.cache_dir / "deflate" if build.cache_dir is not None else None
     return repack(_members(package, modified), modified, book.meta.language, deflate_cache)
 
 
-def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageBreak, ...]],
+def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageStart, ...]],
                        kept: KeptDocuments, facts: list[dict[str, int]],
                        ) -> tuple[list[epub.EpubItem], list[tuple[str, str, str]]]:
     """The chapters in reading order, each part's title page before its first chapter.
@@ -164,14 +172,13 @@ def _toc(book: Book) -> tuple[TocEntry, ...]:
     return tuple(entries)
 
 
-def _front_matter(book: Book, package: epub.EpubBook, context: dict, breaks: dict[str, tuple[PageBreak, ...]],
-                  reporter: Reporter, early_cover: Future[bytes] | None) -> tuple[list[epub.EpubItem], bool, list[tuple[str, str, str]]]:
+def _front_matter(book: Book, package: epub.EpubBook, context: dict, breaks: dict[str, tuple[PageStart, ...]],
+                  cover: Cover | None) -> tuple[list[epub.EpubItem], list[tuple[str, str, str]]]:
     """Cover page (with its image), title page and copyright page, in reading order.
 
-    Also returns whether there is a cover, and the title page's page-list entries (file, label, id).
+    Also returns the title page's page-list entries (file, label, id).
     """
     front = []
-    cover = _cover(book, reporter, early_cover)
     if cover is not None:
         package.add_item(_image(cover.href, cover.media_type, cover.content, properties=["cover-image"]))
         package.add_metadata(None, "meta", "", {"name": "cover", "content": _item_id(cover.href)})
@@ -181,12 +188,12 @@ def _front_matter(book: Book, package: epub.EpubBook, context: dict, breaks: dic
                                                "titlepage", breaks.get("titlepage", ()))
     front.append(_document("titlepage", "titlepage.xhtml", title_xhtml))
     front.append(_document("copyright", "copyright.xhtml", render_template(
-        "epub/copyright.xhtml", copyright_title=book.manifest.language.label("copyright"), **_identifier(book.meta.identifier), **context)))
-    return front, cover is not None, [("titlepage.xhtml", label, page_id) for label, page_id in title_ids]
+        "epub/copyright.xhtml", copyright_title=book.language.label("copyright"), **_identifier(book.meta.identifier), **context)))
+    return front, [("titlepage.xhtml", label, page_id) for label, page_id in title_ids]
 
 
 def _with_page_breaks(xhtml: str, container_id: str,
-                      breaks: tuple[PageBreak, ...]) -> tuple[str, list[tuple[str, str]]]:
+                      breaks: tuple[PageStart, ...]) -> tuple[str, list[tuple[str, str]]]:
     """A front-matter document with its page-break markers, and their (label, id)."""
     if not breaks:
         return xhtml, []
@@ -197,7 +204,7 @@ def _with_page_breaks(xhtml: str, container_id: str,
 
 class _MemberWriter(epub.EpubWriter):
     """ebooklib's writer, keeping the members it writes instead of zipping them: the zip is
-    written once, by archive.py (zipping and reading it back was 0.04 s of a rebuild)."""
+    written once, by archive.py (zipping and reading it back cost time on every rebuild)."""
 
     def write(self) -> None:  # EpubWriter.write's steps, into a list
         self.out = self.members = _Members()
@@ -222,7 +229,9 @@ def _members(package: epub.EpubBook, modified: dt.datetime) -> list[tuple[str, b
     return writer.members
 
 
-def _package(book: Book, accessibility: list[tuple[str, str]], has_page_list: bool) -> epub.EpubBook:
+def _package(book: Book, accessibility: list[tuple[str, str]], page_list_size: str | None) -> epub.EpubBook:
+    """Dublin Core and accessibility metadata; ebooklib adds ``dcterms:modified``;
+    ``page_list_size``: the PDF's page size when the EPUB has a page list from it."""
     """Dublin Core and accessibility metadata; ebooklib adds ``dcterms:modified``."""
     meta = book.meta
     package = epub.EpubBook()
@@ -239,24 +248,24 @@ def _package(book: Book, accessibility: list[tuple[str, str]], has_page_list: bo
         package.add_metadata("DC", "subject", subject)
     for prop, value in accessibility:
         package.add_metadata(None, "meta", value, {"property": prop})
-    if has_page_list:
+    if page_list_size is not None:
         # The PDF has no identifier of its own: name the edition by the book's and its page size.
-        source = f"{meta.identifier} (PDF edition, page size {book.manifest.pdf.page_size})"
+        source = f"{meta.identifier} (PDF edition, page size {page_list_size})"
         package.add_metadata(None, "meta", source, {"property": "pageBreakSource"})
     return package
 
 
-def _cover(book: Book, reporter: Reporter, early_cover: Future[bytes] | None) -> Cover | None:
+def _cover(book: Book, build: BuildContext, reporter: Reporter, early_cover: Future[bytes] | None) -> Cover | None:
     """The manifest's cover image, else a generated one unless ``[epub] generate_cover = false``."""
     if book.cover is not None and book.cover.media_type not in COVER_TYPES:
         reporter.warn(f"cover '{book.cover.source.name}' is not a JPEG, PNG, GIF, WebP or SVG image: not used",
-                      display_path(book.manifest.path), hint="convert it to JPEG or PNG")
+                      display_path(book.source), hint="convert it to JPEG or PNG")
     if book.cover is not None and book.cover.media_type in COVER_TYPES:
         return Cover(book.cover.href, book.cover.media_type, book.cover.source.read_bytes(),
-                     book.manifest.language.label("cover_of", title=book.meta.title))
-    if not book.manifest.epub.generate_cover:
+                     book.language.label("cover_of", title=book.meta.title))
+    if not build.config.epub.generate_cover:
         return None
-    data = early_cover.result() if early_cover is not None else generated_cover(book.manifest, book.cache_dir)
+    data = early_cover.result() if early_cover is not None else generated_cover(build.config, build.cache_dir)
     return Cover("images/cover.png", "image/png", data, cover_alt_text(book.meta))
 
 
@@ -285,7 +294,7 @@ def start_cover(manifest: Manifest, cache_dir: Path | None) -> Future[bytes] | N
 
 
 def _landmarks(book: Book, has_cover: bool) -> list[dict[str, str]]:
-    label = book.manifest.language.label
+    label = book.language.label
     landmarks = [{"type": "cover", "href": "cover.xhtml", "title": label("cover")}] if has_cover else []
     landmarks += [
         {"type": "titlepage", "href": "titlepage.xhtml", "title": label("title_page")},
@@ -321,19 +330,19 @@ def _image(href: str, media_type: str, content: bytes, properties: list[str] | N
     return item
 
 
-def _stylesheets(book: Book, package: epub.EpubBook, reporter: Reporter) -> list[str]:
+def _stylesheets(book: Book, options: EpubOptions, package: epub.EpubBook, reporter: Reporter) -> list[str]:
     """Pack the stylesheets, shared ones first; the hrefs every document links."""
     hrefs = []
     files = [(f"styles/{name}", stylesheet(name).read_bytes()) for name in SHARED_SHEETS]
-    options = epub_options_sheet(book)
-    if options:
-        files.append(("styles/options.css", options.encode("utf-8")))
+    sheet = epub_options_sheet(book, options.writing_mode)
+    if sheet:
+        files.append(("styles/options.css", sheet.encode("utf-8")))
     for href, content in files:
         package.add_item(epub.EpubItem(uid=_item_id(href), file_name=href, media_type="text/css",
                                        content=content))
         hrefs.append(href)
     # the author's sheets, with the sheets, images and fonts they use from the book
-    for packed in epub_stylesheets(book.manifest, reporter):
+    for packed in epub_stylesheets(book, reporter):
         package.add_item(epub.EpubItem(uid=_item_id(packed.href), file_name=packed.href,
                                        media_type=packed.media_type, content=packed.data))
         if packed.href.startswith("styles/book-"):
@@ -350,7 +359,7 @@ def _toc_entry(chapter: Chapter) -> TocEntry:
 
 
 def _finish_document(xhtml: str, chapter: Chapter, book: Book,
-                     breaks: tuple[PageBreak, ...]) -> tuple[str, list[tuple[str, str]]]:
+                     breaks: tuple[PageStart, ...]) -> tuple[str, list[tuple[str, str]]]:
     """Add page-break markers, ``epub:type`` for ARIA roles, and point ``#id`` links at their files.
 
     Also returns the (label, id) of each page-break marker, for the page list.
@@ -363,10 +372,9 @@ def _finish_document(xhtml: str, chapter: Chapter, book: Book,
             node.set(EPUB_TYPE, epub_type)
         if node.tag == f"{{{XHTML_NS}}}a":
             href = node.get("href", "")
-            if href.startswith("#"):
-                owner = book.chapter_of(href[1:])
-                if owner is not None and owner.id != chapter.id:
-                    node.set("href", chapter_file(owner) + href)
+            owner = book.other_chapter(href, chapter)
+            if owner is not None:
+                node.set("href", chapter_file(owner) + href)
     return _serialize(root), page_ids
 
 

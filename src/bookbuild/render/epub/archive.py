@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..epub_zip import DeflateCache, write_zip
+from .container import DeflateCache, write_zip
 
 OPF_NAME = "EPUB/content.opf"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

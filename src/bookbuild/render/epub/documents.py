@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 from ...cache import cache_secret, keep, keyed_hash, prune_folder, read_entry
 from ...model import Book, Chapter
@@ -25,8 +26,8 @@ class KeptDocuments:
     and the document, a line each; the facts hold whatever the context.
     """
 
-    def __init__(self, book: Book) -> None:
-        self.folder = book.cache_dir / "epub" if book.cache_dir is not None and cache_secret() else None
+    def __init__(self, book: Book, cache_dir: Path | None) -> None:
+        self.folder = cache_dir / "epub" if cache_dir is not None and cache_secret() else None
         self.keys: dict[str, str] = {}
         self.entries: dict[str, tuple[dict[str, int], str, str]] = {}
         if self.folder is None:

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .errors import Diagnostic, Location, Reporter
-from .fonts import text_of
-from .model import Book
-from .resources import display_path
+from ...errors import Diagnostic, Location, Reporter
+from ...model import Book
+from ...resources import display_path
+from ...xhtml import body_text
 
 WEASYPRINT_LOGGER = "weasyprint"
 CJK_SCRIPTS = {"Hira": "Hani", "Kana": "Hani", "Hang": "Hani", "Bopo": "Hani"}
@@ -102,7 +102,7 @@ def missing_glyph_diagnostics(missing: MissingGlyphs, book: Book) -> list[Diagno
     by_script: dict[str, list[str]] = {}
     for codepoint in sorted(missing.codepoints):
         by_script.setdefault(script_of(chr(codepoint)), []).append(chr(codepoint))
-    texts = [(chapter, chapter.title + text_of(chapter.body)) for chapter in book.chapters]
+    texts = [(chapter, chapter.title + body_text(chapter.body)) for chapter in book.chapters]
     diagnostics = []
     for script, characters in sorted(by_script.items()):
         where, example = None, characters[0]
@@ -117,7 +117,7 @@ def missing_glyph_diagnostics(missing: MissingGlyphs, book: Book) -> list[Diagno
             "warning",
             f"no installed font has {script_name(script)} glyphs: {count} as empty boxes in the PDF, "
             f"e.g. '{example}' U+{ord(example):04X}",
-            Location(display_path(where) if where else display_path(book.manifest.path)),
+            Location(display_path(where) if where else display_path(book.source)),
             hint=f"install a font for the script: apt-get install {debian} (Debian/Ubuntu), "
                  f"on macOS {family} from fonts.google.com/noto, or name a font file in [book] fonts",
         ))

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cache import CheckedImages, cache_dir, code_file, prune_folder
-from .chapter_cache import ChapterCache, Parsed, image_dependencies, replay
-from .errors import Reporter
-from .manifest import ChapterEntry, Manifest
-from .model import Chapter
+from ..cache import CheckedImages, cache_dir, code_file, prune_folder
+from ..config.manifest import ChapterEntry, Manifest
+from ..errors import Reporter
+from ..model import Chapter
+from .cache import ChapterCache, Parsed, image_dependencies, report_again
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -29,10 +29,10 @@ PARALLEL_FROM = 12
 
 def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
                   progress: Callable[[ChapterEntry, int], None] | None = None,
-                  meanwhile: Callable[[], None] | None = None) -> tuple[Chapter, ...]:
+                  on_workers_started: Callable[[], None] | None = None) -> tuple[Chapter, ...]:
     """Every chapter in reading order; ``progress(entry, index)`` after each one.
 
-    ``meanwhile()`` is called once the worker processes are forked (at once when there are
+    ``on_workers_started()`` is called once the worker processes are forked (at once when there are
     none): the place to start threads that work while the chapters are read.
     """
     store = ChapterCache(manifest) if cache else None
@@ -51,8 +51,8 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
     try:
         futures = {index: pool.submit(_parse_in_worker, entry, index, manifest, folder)
                    for index, entry in todo} if pool else {}
-        if meanwhile is not None:  # the pool forks its workers on the first submit
-            meanwhile()
+        if on_workers_started is not None:  # the pool forks its workers on the first submit
+            on_workers_started()
         chapters = []
         for index, entry in entries:
             key, parsed = looked_up[index]
@@ -60,7 +60,7 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
                 parsed = _result(futures.get(index), entry, index, manifest, reporter, images_checked, folder)
                 if store is not None:
                     store.put(key, parsed)
-            replay(parsed[1], reporter)
+            report_again(parsed[1], reporter)
             chapters.append(parsed[0])
             if progress is not None:
                 progress(entry, index)
@@ -77,7 +77,7 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
 def parse_chapter(entry: ChapterEntry, index: int, manifest: Manifest, folder: Path | None = None) -> Parsed:
     """Parse one chapter (in this process or a worker), recording its warnings; ``folder``
     is the book's cache folder (kept code blocks), None for none."""
-    from .sources import read_chapter
+    from . import read_chapter
 
     recorder = Reporter()
     chapter = read_chapter(entry, index, recorder, manifest.meta.language, manifest.root, folder)
@@ -87,7 +87,7 @@ def parse_chapter(entry: ChapterEntry, index: int, manifest: Manifest, folder: P
 def _parse_in_worker(entry: ChapterEntry, index: int, manifest: Manifest, folder: Path | None
                      ) -> tuple[Parsed, set[str]]:
     """Parse one chapter in a worker, and check its raster images there too: decoding them
-    whole was 0.17 s of a cold build of the large book, in the main process after the
+    whole was a tenth of a second of a cold build of the large book, in the main process after the
     parsing. What passed comes back as keys of :class:`CheckedImages`, which the link stage
     finds remembered; what failed is checked again there, and reported in book order."""
     parsed = parse_chapter(entry, index, manifest, folder)
@@ -95,9 +95,9 @@ def _parse_in_worker(entry: ChapterEntry, index: int, manifest: Manifest, folder
 
 
 def _check_images(chapter: Chapter, manifest: Manifest, folder: Path | None) -> set[str]:
-    from .errors import BookError
+    from ..errors import BookError
+    from ..resources import resolve_in_book
     from .images import PILLOW_FORMATS, check_image
-    from .resources import resolve_in_book
 
     checked = CheckedImages(folder)
     if checked.path is None:
@@ -119,12 +119,12 @@ def _result(future: Future | None, entry: ChapterEntry, index: int, manifest: Ma
         images_checked |= checked
         return parsed
     recorder = Reporter()  # serial: warnings given before an error still reach the author
-    from .sources import read_chapter
+    from . import read_chapter
 
     try:
         return read_chapter(entry, index, recorder, manifest.meta.language, manifest.root, folder), recorder.warnings
     except BaseException:
-        replay(recorder.warnings, reporter)
+        report_again(recorder.warnings, reporter)
         raise
 
 

@@ -17,13 +17,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import lxml.html
 from lxml import etree
 
-from .errors import Reporter
+from ..errors import Reporter
+from ..xhtml import LINE_ATTR, SAFE_XML_PARSER, XML_ILLEGAL, remove_keep_tail, unwrap  # noqa: F401
 from .stylesheets import style_attribute_problem
 
 MAX_DEPTH = 48  # WeasyPrint failed at ~120 nested blocks; real books stay below 10
 
+# Every element of HTML (what `bookbuild check` knows), and those a chapter may keep.
+HTML_ELEMENTS = frozenset(
+    "a abbr address area article aside audio b bdi bdo blockquote br button canvas caption cite code col "
+    "colgroup data dd del details dfn dialog div dl dt em embed fieldset figcaption figure footer form h1 h2 "
+    "h3 h4 h5 h6 header hgroup hr i iframe img input ins kbd label legend li main map mark math menu meter "
+    "nav noscript object ol optgroup option output p picture pre progress q rp rt ruby s samp section "
+    "select small source span strong sub summary sup svg table tbody td template textarea tfoot th thead "
+    "time tr track u ul var video wbr".split()
+)
 ALLOWED_TAGS = frozenset(
     "a abbr address article aside b bdi bdo blockquote br caption cite code col colgroup dd del "
     "details dfn div dl dt em figcaption figure footer h1 h2 h3 h4 h5 h6 header hgroup hr i img "
@@ -82,16 +93,9 @@ _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]+")
 _NCNAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
 _MARKER = re.compile(r"^bb-line:(\d+)$")
 _RISKY_STYLE = re.compile(r"url\s*\(|expression\s*\(|@import|\\|behavior\s*:|-moz-binding", re.IGNORECASE)
-LINE_ATTR = "data-bb-line"
-
 _DANGER_HINTS = {
     "svg": "save the drawing as an .svg file and include it as an image",
 }
-
-
-def line_marker(line: int) -> str:
-    """A comment that tells :func:`clean_fragment` which source line the HTML after it starts on."""
-    return f"<!--bb-line:{line}-->"
 
 
 @dataclass
@@ -250,47 +254,25 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in text)
 
 
-def unwrap(node: etree._Element) -> None:
-    """Replace an element by its content (text, children, tail), keeping document order."""
-    parent = node.getparent()
-    if parent is None:
-        return
-    index = parent.index(node)
-    text, tail = node.text or "", node.tail or ""
-    children = list(node)
-    if index == 0:
-        parent.text = (parent.text or "") + text
-    else:
-        previous = parent[index - 1]
-        previous.tail = (previous.tail or "") + text
-    parent.remove(node)
-    for offset, child in enumerate(children):
-        parent.insert(index + offset, child)
-    if children:
-        last = children[-1]
-        last.tail = (last.tail or "") + tail
-    elif index == 0:
-        parent.text = (parent.text or "") + tail
-    else:
-        previous = parent[index - 1]
-        previous.tail = (previous.tail or "") + tail
-
-
-def remove_keep_tail(node: etree._Element) -> None:
-    """Remove an element and its content, keeping the text that follows it."""
-    parent = node.getparent()
-    if parent is None:
-        return
-    tail = node.tail or ""
-    previous = node.getprevious()
-    if previous is not None:
-        previous.tail = (previous.tail or "") + tail
-    else:
-        parent.text = (parent.text or "") + tail
-    parent.remove(node)
-
-
 def _image_to_alt(image: etree._Element) -> None:
     span = etree.Element("span", {"class": "missing-image"})
     span.text, span.tail = image.get("alt") or "", image.tail
     image.getparent().replace(image, span)
+
+
+def html_to_fragment(html: str, reporter: Reporter | None = None, file: str | None = None) -> etree._Element:
+    """Parse HTML into a ``<div>`` wrapper of well-formed, namespace-less, cleaned XHTML.
+
+    Every raw HTML the book contains passes here, so this is where it is cleaned to the
+    allow-list of this module; removals are warnings naming ``file:line``.
+    """
+    html = XML_ILLEGAL.sub("", html)
+    if not html.strip():
+        return etree.Element("div")
+    try:
+        parsed = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):  # nothing but markup lxml gives up on
+        return etree.Element("div")
+    clean_fragment(parsed, reporter, file)
+    text = etree.tostring(parsed, encoding="unicode", method="xml")
+    return etree.fromstring(text, SAFE_XML_PARSER)

@@ -8,13 +8,10 @@ No WeasyPrint here: it is plain data, cheap to test.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from ..errors import BookError
-from ..pdf_options import PdfOptions, page_size_value
-from ..model import Chapter
-
+from ...config.pdf import PdfOptions, chapter_selection
+from ...model import Chapter
 
 # Compact margins of a handout: the book's margins are for binding, a handout is stapled.
 HANDOUT_MARGINS = ("14mm", "16mm", "16mm", "16mm")  # top, outer (right), bottom, inner (left)
@@ -52,19 +49,9 @@ def print_layout(options: PdfOptions) -> PrintLayout:
     )
 
 
-def page_size_css(page_size: str) -> str:
-    """The ``size`` value of ``@page``; a size that is neither a preset nor lengths (it may
-    come from the command line) is refused here rather than silently ignored by the layout."""
-    value = page_size_value(page_size)
-    if value is None:
-        raise BookError(f"page size '{page_size}' is neither a preset nor a width and height",
-                        hint="use A4, Letter, A5, B5, 6x9in, or lengths such as '210mm 297mm'")
-    return value
-
-
 def page_sheet(options: PdfOptions, layout: PrintLayout, language: str) -> str:
     """The option values as CSS: size, margins (mirrored when two-sided), bleed, marks."""
-    size = page_size_css(options.page_size)
+    size = options.page_size_css
     if layout.handout:
         top, outer, bottom, inner = HANDOUT_MARGINS
     else:
@@ -87,7 +74,7 @@ def page_sheet(options: PdfOptions, layout: PrintLayout, language: str) -> str:
 def see_page_rule(selector: str, language: str, number: str) -> str:
     """The CSS that prints "(see page N)" after links to other chapters, in the book's
     language, with ``number`` the CSS value of N (``target-counter``, or a given number)."""
-    from ..languages import language_facts
+    from ...config.languages import language_facts
 
     facts = language_facts(language)
     before, after = (_css_string(part) for part in facts.label("see_page").split("{}"))
@@ -99,36 +86,10 @@ def _css_string(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def select_chapters(chapters: tuple[Chapter, ...], selection: str | None,
-                    manifest: str | None = None) -> tuple[Chapter, ...]:
-    """The chapters a ``--chapters`` selection names, in book order.
-
-    A selection is a comma-separated list of chapter numbers (1-based), ranges of numbers
-    (``2-4``) and file stems (``02-next``); a stem wins over a range that looks the same.
-    Errors point at ``manifest``, where the chapters are listed.
-    """
+def select_chapters(chapters: tuple[Chapter, ...], selection: str | None) -> tuple[Chapter, ...]:
+    """The chapters a ``--chapters`` selection names, in book order (the selection was
+    checked against the book's chapter files at the door: config/pdf.py)."""
     if selection is None:
         return chapters
-    by_stem = {chapter.file_stem.casefold(): chapter.index for chapter in chapters}
-    wanted: set[int] = set()
-    for part in selection.split(","):
-        wanted.update(_selected_numbers(part.strip(), by_stem, len(chapters), manifest))
+    wanted = chapter_selection(selection, tuple(chapter.file_stem for chapter in chapters))
     return tuple(chapter for chapter in chapters if chapter.index in wanted)
-
-
-def _selected_numbers(part: str, by_stem: dict[str, int], count: int, manifest: str | None) -> range | set[int]:
-    hint = f"name chapters 1-{count} by number, range (2-3) or file stem ({next(iter(by_stem))})"
-    if not part:
-        raise BookError("--chapters: empty chapter selection", manifest, hint=hint)
-    if part.casefold() in by_stem:
-        return {by_stem[part.casefold()]}
-    match = re.fullmatch(r"(\d+)\s*-\s*(\d+)|(\d+)", part)
-    if match is None:
-        raise BookError(f"--chapters: no chapter file named '{part}'", manifest, hint=hint)
-    first, last = (int(match.group(1)), int(match.group(2))) if match.group(3) is None else (
-        int(match.group(3)), int(match.group(3)))
-    if first > last:
-        raise BookError(f"--chapters: range '{part}' runs backwards", manifest, hint=hint)
-    if first < 1 or last > count:
-        raise BookError(f"--chapters: '{part}' is outside the book's chapters 1-{count}", manifest, hint=hint)
-    return range(first, last + 1)

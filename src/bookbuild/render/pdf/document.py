@@ -15,16 +15,18 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from ..errors import BookError, Reporter
-from ..fontcheck import collect_missing_glyphs, report_missing_glyphs
-from ..model import Book, Chapter, Footnote
-from ..remote import fetch_remote
-from ..resources import display_path, resolve_url, styles_dir, stylesheet
-from ..xhtml import parse_fragment, unwrap
+from ...config import BuildContext
+from ...config.pdf import PdfOptions
+from ...errors import BookError, Reporter
+from ...model import Book, Chapter, Footnote, part_openers
+from ...resources import resolve_url, styles_dir, stylesheet
+from ...sources.remote import fetch_remote
+from ...xhtml import parse_fragment, unwrap
+from ..scripts import isolate_inline_runs, pdf_options_sheet
+from ..templates import render_template
+from .glyphs import collect_missing_glyphs, report_missing_glyphs
 from .math_svg import math_to_svg
-from .pdf_layout import page_sheet, print_layout, select_chapters
-from .scripts import isolate_inline_runs, pdf_options_sheet
-from .templates import render_template
+from .page_setup import page_sheet, print_layout, select_chapters
 
 SHARED_SHEETS = ("base.css", "print.css")
 HANDOUT_SHEET = "handout.css"
@@ -34,15 +36,15 @@ ASSET_ROOT = "file:///bookbuild-assets/"
 logger = logging.getLogger(__name__)
 
 
-def render_pdf(book: Book, reporter: Reporter) -> bytes:
+def render_pdf(book: Book, build: BuildContext, reporter: Reporter) -> bytes:
     """The PDF as bytes: tagged, with bookmarks, metadata and the book's language.
 
     ``[pdf]`` options (and the command line's ``--chapters``/``--handout``) choose the
     layout; ``variant`` (PDF/UA, PDF/A) is handed to WeasyPrint as it is.
     """
-    variant = book.manifest.pdf.variant
+    variant = build.config.pdf.variant
     with collect_missing_glyphs() as missing:
-        data = layout_pdf(book, reporter).write_pdf(pdf_tags=True, pdf_variant=variant)
+        data = layout_pdf(book, build, reporter).write_pdf(pdf_tags=True, pdf_variant=variant)
     report_missing_glyphs(missing, book, reporter)
     return data
 
@@ -56,15 +58,15 @@ class PdfSource:
     sheets: tuple[Path, ...]  # shared sheets first, then the book's
 
 
-def pdf_source(book: Book, *, only: frozenset[str] | None = None, front_matter: bool = True,
+def pdf_source(book: Book, options: PdfOptions, *, only: frozenset[str] | None = None, front_matter: bool = True,
                page_numbers: Mapping[str, str] | None = None, extra_css: str = "") -> PdfSource:
-    """The HTML and CSS of the book (or of one piece of it: see :func:`layout_pdf`)."""
+    """The HTML and CSS of the book (or of one piece of it: see :func:`layout_pdf`) with
+    these ``[pdf]`` options."""
     from markupsafe import Markup
 
-    options = book.manifest.pdf
     layout = print_layout(options)
     options_css = page_sheet(options, layout, book.meta.language) + pdf_options_sheet(book, ASSET_ROOT)
-    chapters = select_chapters(book.chapters, options.chapters, display_path(book.manifest.path))
+    chapters = select_chapters(book.chapters, options.chapters)
     printed = {chapter.id for chapter in chapters}
     numbers = page_numbers or {}
     pieces = [chapter for chapter in chapters if only is None or chapter.id in only]
@@ -72,32 +74,33 @@ def pdf_source(book: Book, *, only: frozenset[str] | None = None, front_matter: 
         "pdf/book.html",
         front_matter=front_matter,
         toc_chapters=chapters,
-        part_openers={c.id for n, c in enumerate(chapters) if c.part and (n == 0 or chapters[n - 1].part != c.part)},
+        part_openers=part_openers(chapters),
         page_attr=lambda anchor: Markup(' data-page="{}"').format(numbers[anchor]) if anchor in numbers else "",
         lang=book.meta.language,
-        direction=book.manifest.language.direction,
+        direction=book.language.direction,
         meta=book.meta,
         layout_classes=layout.html_classes,
         furniture=layout.furniture,
         show_identifier=not book.meta.identifier.startswith("urn:uuid:"),
-        contents_title=book.manifest.language.label("contents"),
-        label=book.manifest.language.label,
+        contents_title=book.language.label("contents"),
+        label=book.language.label,
         chapters=[chapter.replace(body=_pdf_body(chapter, book, printed, numbers if options.page_references else {}))
                   for chapter in pieces],
         body_start=_body_start(chapters),
     )
     names = SHARED_SHEETS + ((HANDOUT_SHEET,) if layout.handout else ())
-    sheets = tuple(stylesheet(name) for name in names) + tuple(book.manifest.styles)
+    sheets = tuple(stylesheet(name) for name in names) + book.styles
     return PdfSource(html, options_css + extra_css, sheets)
 
 
-def layout_pdf(book: Book, reporter: Reporter, *, only: frozenset[str] | None = None,  # noqa: ANN201
+def layout_pdf(book: Book, build: BuildContext, reporter: Reporter, *,  # noqa: ANN201
+               only: frozenset[str] | None = None,
                front_matter: bool = True, page_numbers: Mapping[str, str] | None = None,
                extra_css: str = "", pdf_tags: bool = True, source: PdfSource | None = None,
                fetcher: object | None = None, fonts: object | None = None):
     """The laid-out WeasyPrint document, before writing; the EPUB page list reads its pages.
 
-    The keywords serve the chapter-parallel PDF (pdf_parallel.py), which lays out one piece
+    The keywords serve the chapter-parallel PDF (parallel/plan.py), which lays out one piece
     of the book at a time: ``only`` the chapters with these ids, the furniture and contents
     or not, and ``page_numbers`` (anchor id -> page number) printed as such in the contents
     and in "see page N" instead of ``target-counter``, whose target is in another piece.
@@ -109,23 +112,24 @@ def layout_pdf(book: Book, reporter: Reporter, *, only: frozenset[str] | None = 
     from weasyprint.text.fonts import FontConfiguration
 
     if source is None:
-        source = pdf_source(book, only=only, front_matter=front_matter, page_numbers=page_numbers,
-                            extra_css=extra_css)
-    fetcher = fetcher or book_fetcher(book)
+        source = pdf_source(book, build.config.pdf, only=only, front_matter=front_matter,
+                            page_numbers=page_numbers, extra_css=extra_css)
+    fetcher = fetcher or book_fetcher(book, build.config.allow_remote)
     fonts = fonts or FontConfiguration()  # without it WeasyPrint ignores @font-face ([book] fonts, the book's CSS)
-    shared = len(source.sheets) - len(book.manifest.styles)
+    shared = len(source.sheets) - len(book.styles)
     sheets = [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts) for path in source.sheets[:shared]]
     sheets.append(CSS(string=source.css, url_fetcher=fetcher, font_config=fonts))
     sheets += [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts) for path in source.sheets[shared:]]
     document = HTML(string=source.html, base_url=ASSET_ROOT, url_fetcher=fetcher)
     return document.render(stylesheets=sheets, font_config=fonts, pdf_tags=pdf_tags,
-                           pdf_variant=book.manifest.pdf.variant)
+                           pdf_variant=build.config.pdf.variant)
 
 
-def book_fetcher(book: Book):  # noqa: ANN201
-    """The URL fetcher WeasyPrint gets: the book's assets and files only (see below); its
-    ``fetched`` maps every URL asked for to the SHA-256 of what it served (None: refused)."""
-    return _fetcher_class()(book)
+def book_fetcher(book: Book, allow_remote: bool = False):  # noqa: ANN201
+    """The URL fetcher WeasyPrint gets: the book's assets and files only (see below), and
+    public http(s) resources with ``allow_remote``; its ``fetched`` maps every URL asked for
+    to the SHA-256 of what it served (None: refused)."""
+    return _fetcher_class()(book, allow_remote)
 
 
 def _body_start(printed: list[Chapter]) -> str:
@@ -134,8 +138,7 @@ def _body_start(printed: list[Chapter]) -> str:
     printed chapter)."""
     position = next((n for n, c in enumerate(printed) if c.matter == "body"), 0)
     chapter = printed[position]
-    opens_part = chapter.part is not None and (position == 0 or printed[position - 1].part != chapter.part)
-    return chapter.part.id if opens_part else chapter.id
+    return chapter.part.id if chapter.id in part_openers(printed) else chapter.id
 
 
 def _pdf_body(chapter: Chapter, book: Book, printed: set[str], numbers: Mapping[str, str]) -> str:
@@ -168,10 +171,8 @@ def _mark_cross_references(wrapper: etree._Element, chapter: Chapter, book: Book
     chapters left out of a ``--chapters`` selection keep their text and lose the link."""
     for link in list(wrapper.iter("a")):
         href = link.get("href") or ""
-        if not href.startswith("#") or link.get("role") == "doc-noteref":
-            continue
-        target = book.chapter_of(href[1:])
-        if target is None or target.id == chapter.id:
+        target = book.other_chapter(href, chapter)
+        if target is None or link.get("role") == "doc-noteref":
             continue
         if target.id not in printed:
             unwrap(link)
@@ -203,13 +204,13 @@ def _fetcher_class() -> type:
         through the one resolver; remote http(s) only with ``allow_remote`` (never to local
         or private addresses); everything else refused, so WeasyPrint reads nothing else."""
 
-        def __init__(self, book: Book) -> None:
+        def __init__(self, book: Book, allow_remote: bool = False) -> None:
             super().__init__(allowed_protocols=("file", "data", "http", "https"), allow_redirects=False)
             self.assets = {asset.href: asset for asset in book.assets}
             if book.cover is not None:
                 self.assets[book.cover.href] = book.cover
-            self.root = book.manifest.root
-            self.allow_remote = bool(getattr(book.manifest, "allow_remote", False))
+            self.root = book.root
+            self.allow_remote = allow_remote
             self.fetched: dict[str, str | None] = {}
 
         def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:

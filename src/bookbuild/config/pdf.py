@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import UsageError
+
 if TYPE_CHECKING:
-    from .manifest import _TableReader
+    from .toml import TableReader
 
 # Chapter sources (bytes) from which the PDF is laid out in parallel unless [pdf] parallel
 # says otherwise: about ten pages. Shorter books lay out faster as one document than the
-# workers take to start (the sample book: 1.2 s against 1.8 s); a 34-page book already
-# takes half the time in parallel (docs/benchmarks.md).
+# workers take to start (the measurements: docs/benchmarks.md).
 PARALLEL_PDF_FROM = 30_000
 
 PAGE_SIZES = {
@@ -41,6 +42,9 @@ PDF_VARIANTS = (
     "pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u",
     "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/a-4e", "pdf/a-4f", "pdf/ua-1", "pdf/ua-2",
 )
+# Lengths past this (in any unit) are refused: 10,000 mm is ten metres, and WeasyPrint
+# overflows on absurd sizes (the same bound as author stylesheets: sources/sources/stylesheets.py).
+MAX_LENGTH = 10_000
 _LENGTH = r"\d+(\.\d+)?(mm|cm|in|pt|pc|px|q)"
 _CSS_LENGTH = re.compile(rf"^(0|{_LENGTH})$", re.IGNORECASE)
 _PAGE_LENGTHS = re.compile(rf"^{_LENGTH}(\s+{_LENGTH})?$", re.IGNORECASE)
@@ -79,7 +83,7 @@ class PdfOptions:
     page_references: bool = True  # cross-references to other chapters say "see page N"
     chapters: str | None = None  # a selection such as "2-3" or "1,intro": only these chapters
     handout: bool = False  # compact single-sided layout without blank pages
-    # chapters laid out in worker processes, then joined (render/pdf_parallel.py); None: for
+    # chapters laid out in worker processes, then joined (render/parallel/plan.py); None: for
     # a book whose chapters are longer than a few pages (PARALLEL_PDF_FROM)
     parallel: bool | None = None
 
@@ -101,9 +105,13 @@ class PdfOptions:
         return sum(_size(path) for path in sources) >= PARALLEL_PDF_FROM
 
 
-def read_pdf_options(reader: _TableReader) -> PdfOptions:
-    """The ``[pdf]`` table: every key typed and checked, defaults from :class:`PdfOptions`."""
+def read_pdf_options(reader: TableReader, command_line: bool = False) -> PdfOptions:
+    """The ``[pdf]`` table: every key typed and checked, defaults from :class:`PdfOptions`;
+    ``command_line`` also reads the PDF-only choices that only a command line makes
+    (``chapters``, ``handout``; see config/overrides.py)."""
     values: dict[str, Any] = {}
+    if command_line:
+        values.update(chapters=reader.string("chapters"), handout=bool(reader.boolean("handout", default=False)))
     for key in ("page_size", "margin_top", "margin_bottom", "margin_inner", "margin_outer", "bleed"):
         value = reader.string(key)
         if value is None:
@@ -112,6 +120,9 @@ def read_pdf_options(reader: _TableReader) -> PdfOptions:
             raise reader.source.error(f"[pdf] page_size: '{value}' is neither a preset nor a width and height",
                                       "pdf", key, hint="use A4, Letter, A5, B5, 6x9in, or lengths such as "
                                       "'210mm 297mm'")
+        if any(float(number) > MAX_LENGTH for number in re.findall(r"\d+(?:\.\d+)?", value)):
+            raise reader.source.error(f"[pdf] {key}: '{value}' is out of range", "pdf", key,
+                                      hint=f"lengths up to {MAX_LENGTH:,} in any unit are accepted")
         if key != "page_size" and not _CSS_LENGTH.match(value.strip()):
             raise reader.source.error(f"[pdf] {key}: '{value}' is not a length", "pdf", key,
                                       hint="write a number and a unit, such as 20mm, 0.75in or 12pt")
@@ -127,6 +138,38 @@ def read_pdf_options(reader: _TableReader) -> PdfOptions:
                                       hint="for example pdf/ua-1 or pdf/a-3b")
         values["variant"] = variant.strip().lower()
     return PdfOptions(**values)
+
+
+def chapter_selection(selection: str, stems: tuple[str, ...]) -> frozenset[int]:
+    """The 1-based chapter numbers a ``--chapters`` selection names; a :class:`UsageError` for
+    one that names no chapter of the book.
+
+    A selection is a comma-separated list of chapter numbers, ranges of numbers (``2-4``) and
+    file stems (``02-next``); a stem wins over a range that looks the same.
+    """
+    by_stem = {stem.casefold(): number for number, stem in enumerate(stems, start=1)}
+    wanted: set[int] = set()
+    for part in selection.split(","):
+        wanted.update(_selected_numbers(part.strip(), by_stem, len(stems)))
+    return frozenset(wanted)
+
+
+def _selected_numbers(part: str, by_stem: dict[str, int], count: int) -> range | set[int]:
+    hint = f"name chapters 1-{count} by number, range (2-3) or file stem ({next(iter(by_stem))})"
+    if not part:
+        raise UsageError("--chapters: empty chapter selection", hint=hint)
+    if part.casefold() in by_stem:
+        return {by_stem[part.casefold()]}
+    match = re.fullmatch(r"(\d+)\s*-\s*(\d+)|(\d+)", part)
+    if match is None:
+        raise UsageError(f"--chapters: no chapter file named '{part}'", hint=hint)
+    first, last = (int(match.group(1)), int(match.group(2))) if match.group(3) is None else (
+        int(match.group(3)), int(match.group(3)))
+    if first > last:
+        raise UsageError(f"--chapters: range '{part}' runs backwards", hint=hint)
+    if first < 1 or last > count:
+        raise UsageError(f"--chapters: '{part}' is outside the book's chapters 1-{count}", hint=hint)
+    return range(first, last + 1)
 
 
 def _size(path: Path) -> int:

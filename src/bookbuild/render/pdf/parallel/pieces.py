@@ -1,10 +1,10 @@
-"""A worker process of the chapter-parallel PDF (pdf_parallel.py): it lays pieces out, keeps
-those laid out on guessed page numbers (alive, or parked as bytes when the main process
-asks: pdf_park.py), and draws them once their true numbers are known.
+"""A worker process of the chapter-parallel PDF (parallel/plan.py): it lays pieces out, keeps
+those laid out on guessed page numbers (alive, or compressed as bytes when the main process
+asks: compressed.py), and draws them once their true numbers are known.
 
-The main process (pdf_parallel.py) plans the pieces and decides what each worker does next;
+The main process (parallel/plan.py) plans the pieces and decides what each worker does next;
 everything here runs in a worker, which gets the book once and keeps it, with the laid-out
-pieces it holds, between messages (pdf_workers.py).
+pieces it holds, between messages (workers.py).
 """
 
 from __future__ import annotations
@@ -13,37 +13,41 @@ import gc
 from multiprocessing.connection import Connection
 from typing import Any
 
-from ..errors import Reporter
-from ..fontcheck import collect_missing_glyphs
-from ..model import Book
-from .pdf import PdfSource
-from .pdf_cache import PieceCache
-from .pdf_join import bookmark_tree
-from .pdf_workers import serve
+from ....config import BuildContext
+from ....config.pdf import PdfOptions
+from ....errors import Reporter
+from ....model import Book
+from ..document import PdfSource
+from ..glyphs import collect_missing_glyphs
+from .cache import PieceCache
+from .join import bookmark_tree
+from .workers import serve
 
 # pages of dropped layouts a worker leaves to the garbage collector before a full collection
 PAGES_DROPPED = 150
 
 _BOOK: Book | None = None  # the book, in a worker process (sent once, by the initializer)
-_PIECES: PieceCache | None = None  # its laid-out pieces (pdf_cache.py), in a worker process
+_BUILD: BuildContext | None = None  # its options and cache folder, sent with it
+_PIECES: PieceCache | None = None  # its laid-out pieces (parallel/cache.py), in a worker process
 _FONTS: Any = None  # its font configuration (_shared_fonts), in a worker process
 
 
 def serve_pieces(conn: Connection) -> None:
     """A worker process: imports WeasyPrint, waits for the book, then lays pieces out,
     keeping those laid out on guessed numbers."""
-    global _BOOK
+    global _BOOK, _BUILD
     try:
         import weasyprint  # noqa: F401 - while the main process reads the book
     except Exception:  # noqa: BLE001, S110 - the first layout imports it again and reports why it fails
         pass
     try:
-        _BOOK = conn.recv()
+        sent = conn.recv()
     except EOFError:
         return
-    if _BOOK is None:  # closed before the book came (the build failed first)
+    if sent is None:  # closed before the book came (the build failed first)
         return
-    held: dict[int, tuple] = {}  # piece number -> (document or Parked, job, source, fetcher, result)
+    _BOOK, _BUILD = sent
+    held: dict[int, tuple] = {}  # piece number -> (document or CompressedDocument, job, source, fetcher, result)
     garbage = _Garbage()
 
     def handle(message: tuple) -> dict:
@@ -54,9 +58,9 @@ def serve_pieces(conn: Connection) -> None:
             result, kept = _layout_piece(job, keep=message[3])
             if kept is not None:
                 held[number] = kept
-                del kept  # held is then its only holder: parked, it is garbage for the collection below
+                del kept  # held is then its only holder: compressed, it is garbage for the collection below
                 if message[4]:
-                    result["parked"] = _park(held, number)
+                    result["compressed"] = _compress(held, number)
             elif not result["cached"]:
                 garbage.dropped(result["pages"])
         else:
@@ -93,21 +97,21 @@ class _Garbage:
         gc.freeze()
 
 
-def _park(held: dict[int, tuple], number: int) -> bool:
-    """Park the kept layout of piece ``number`` (pdf_park.py); False if it does not pickle
+def _compress(held: dict[int, tuple], number: int) -> bool:
+    """Compress the kept layout of piece ``number`` (compressed.py); False if it does not pickle
     (it stays alive)."""
-    from .pdf_park import park
+    from .compressed import compress_document
 
     document, *rest = held[number]
-    parked = park(document, rest[2])  # the piece's URL fetcher comes back as itself
-    if parked is None:
+    compressed = compress_document(document, rest[2])  # the piece's URL fetcher comes back as itself
+    if compressed is None:
         return False
-    held[number] = (parked, *rest)
+    held[number] = (compressed, *rest)
     return True
 
 
 def _shared_fonts() -> Any:
-    """The worker's one font configuration, for every piece it lays out: about 2.7 MiB less
+    """The worker's one font configuration, for every piece it lays out: megabytes less
     a kept piece than a configuration each (fontconfig, Pango and HarfBuzz state)."""
     global _FONTS
     if _FONTS is not None:
@@ -117,7 +121,7 @@ def _shared_fonts() -> Any:
     class FontsOnce(FontConfiguration):
         """WeasyPrint adds the fonts of an ``@font-face`` rule once and skips the rule after;
         a piece that skips it still depends on the font files, so what the first fetch read
-        is listed in the fetches of every piece (pdf_cache.py checks them again before
+        is listed in the fetches of every piece (parallel/cache.py checks them again before
         using a laid-out piece)."""
 
         def __init__(self) -> None:
@@ -139,32 +143,32 @@ def _shared_fonts() -> Any:
 
 def _source(job: tuple) -> tuple[PdfSource, str | None]:
     """The HTML and CSS of a piece, and the name of its cache entry."""
-    from .pdf import pdf_source
+    from ..document import pdf_source
 
     chapter_ids, front, numbers, start = job
-    assert _BOOK is not None
+    assert _BOOK is not None and _BUILD is not None
     css = "" if front else f"@page :first {{ counter-reset: page {start}; }}\n"
-    css += _numbers_css(_BOOK)
-    source = pdf_source(_BOOK, only=frozenset(chapter_ids), front_matter=front, page_numbers=numbers, extra_css=css)
+    css += _numbers_css(_BOOK, _BUILD.config.pdf)
+    source = pdf_source(_BOOK, _BUILD.config.pdf, only=frozenset(chapter_ids), front_matter=front, page_numbers=numbers, extra_css=css)
     return source, _piece_cache().key(source)
 
 
 def _layout_piece(job: tuple, keep: bool) -> tuple[dict, tuple | None]:
     """Lay out one piece (in a worker): its tagged PDF, anchors, bookmarks and link
     targets for the join. A piece laid out before from the same source comes from the cache
-    (pdf_cache.py). One laid out on guessed numbers (``keep``) is not drawn yet: the document
+    (parallel/cache.py). One laid out on guessed numbers (``keep``) is not drawn yet: the document
     is kept, for :func:`_finish_piece` to draw once the true numbers are known."""
-    from .pdf import book_fetcher, layout_pdf
+    from ..document import book_fetcher, layout_pdf
 
-    assert _BOOK is not None
+    assert _BOOK is not None and _BUILD is not None
     source, key = _source(job)
-    fetcher = book_fetcher(_BOOK)
+    fetcher = book_fetcher(_BOOK, _BUILD.config.allow_remote)
     if key is not None:
         cached = _piece_cache().load(key, lambda url: _digest_of(fetcher, url))
         if cached is not None:
             return {**cached, "held": False, "how": "from the cache"}, None
     with collect_missing_glyphs() as missing:
-        document = layout_pdf(_BOOK, Reporter(), source=source, fetcher=fetcher, pdf_tags=True,
+        document = layout_pdf(_BOOK, _BUILD, Reporter(), source=source, fetcher=fetcher, pdf_tags=True,
                               fonts=_shared_fonts())
         anchors: dict[str, int] = {}
         for number, page in enumerate(document.pages):
@@ -185,7 +189,7 @@ def _layout_piece(job: tuple, keep: bool) -> tuple[dict, tuple | None]:
         "key": key,
         "cached": False,
         "held": keep,
-        "parked": False,
+        "compressed": False,
         "how": "laid out on guessed numbers" if keep else "laid out",
     }
     if data is not None and key is not None:
@@ -197,10 +201,10 @@ def _finish_piece(job: tuple, document: Any, old_job: tuple, old_source: PdfSour
                   laid_out: dict) -> dict:
     """Draw a kept piece with its true numbers (``job``) where they fit the guesses it was
     laid out with (``old_job``, from ``old_source``); lay it out again where they do not."""
-    from .pdf_park import Parked
-    from .pdf_patch import patch_numbers, same_but_numbers
+    from .compressed import CompressedDocument
+    from .renumber import patch_numbers, same_but_numbers
 
-    if isinstance(document, Parked):
+    if isinstance(document, CompressedDocument):
         document = document.open()
     source, key = _source(job)
     front, old_numbers, old_start = old_job[1:]
@@ -219,7 +223,7 @@ def _finish_piece(job: tuple, document: Any, old_job: tuple, old_source: PdfSour
     with collect_missing_glyphs() as missing:
         data = document.write_pdf(pdf_tags=True)
     result = {**laid_out, "pdf": data, "missing": missing, "start": start, "key": key, "held": False,
-              "parked": False, "how": "numbers corrected"}
+              "compressed": False, "how": "numbers corrected"}
     if key is not None:  # the same entry a layout from the true numbers would make
         _piece_cache().store(key, result, fetcher.fetched)
     return result
@@ -228,8 +232,8 @@ def _finish_piece(job: tuple, document: Any, old_job: tuple, old_source: PdfSour
 def _piece_cache() -> PieceCache:
     global _PIECES
     if _PIECES is None:
-        assert _BOOK is not None
-        _PIECES = PieceCache(_BOOK)
+        assert _BUILD is not None
+        _PIECES = PieceCache(_BUILD)
     return _PIECES
 
 
@@ -242,10 +246,10 @@ def _digest_of(fetcher: object, url: str) -> str | None:
     return fetcher.fetched.get(url)  # type: ignore[attr-defined]
 
 
-def _numbers_css(book: Book) -> str:
+def _numbers_css(book: Book, options: PdfOptions) -> str:
     """The rule that prints the given numbers in "see page N" (print.css does the contents)."""
-    from .pdf_layout import see_page_rule
+    from ..page_setup import see_page_rule
 
-    if not book.manifest.pdf.page_references:  # the contents' rule is print.css's
+    if not options.page_references:  # the contents' rule is print.css's
         return ""
     return see_page_rule("a.xref[data-page]", book.meta.language, "attr(data-page)") + "\n"

@@ -1,6 +1,6 @@
 """A PDF file written one object at a time, and pypdf objects as PDF syntax.
 
-The chapter-parallel PDF's join (pdf_join.py) copies its pieces into one file without
+The chapter-parallel PDF's join (join.py) copies its pieces into one file without
 holding them all: each object is written as soon as it is known. Streams are written in
 place; dictionaries and arrays are gathered into compressed object streams of up to
 ``PER_STREAM`` objects; a cross-reference stream ends the file (PDF 1.5 and later).
@@ -13,7 +13,13 @@ import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, TextStringObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    TextStringObject,
+)
 
 PER_STREAM = 200  # objects in one object stream
 HEADER = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"  # WeasyPrint's version; object streams need 1.5

@@ -29,11 +29,18 @@ from functools import cache
 from importlib import metadata
 from typing import Any
 
-from ..cache import (cache_dir, cache_secret, code_fingerprint, context_fingerprint, fontconfig_state,
-                     prune_folder, write_atomically)
-from ..fontcheck import MissingGlyphs
-from ..model import Book
-from .pdf import PdfSource
+from ....cache import (
+    cache_dir,
+    cache_secret,
+    code_fingerprint,
+    context_fingerprint,
+    fontconfig_state,
+    prune_folder,
+    write_atomically,
+)
+from ....config import BuildContext
+from ..document import PdfSource
+from ..glyphs import MissingGlyphs
 
 FORMAT = 2  # 2: pieces are tagged
 FOLDER = "pdf"
@@ -63,10 +70,10 @@ def layout_fingerprint() -> str:
 class PieceCache:
     """The laid-out pieces of one book, in one build's context."""
 
-    def __init__(self, book: Book) -> None:
-        folder = cache_dir(book.manifest)
+    def __init__(self, build: BuildContext) -> None:
+        folder = cache_dir(build.config)
         self.folder = folder / FOLDER if folder is not None else None
-        self.context = context_fingerprint(book.manifest) if folder is not None else ""
+        self.context = context_fingerprint(build.config) if folder is not None else ""
 
     @property
     def enabled(self) -> bool:

@@ -39,13 +39,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import cache, model
-from .cache import (
-    CACHE_DIR_NAME, FORMAT, cache_dir, cache_secret, context_fingerprint, file_digest, prune_folder, working_folder,
+from .. import cache, model
+from ..cache import (
+    CACHE_DIR_NAME,
+    FORMAT,
+    cache_dir,
+    cache_secret,
+    context_fingerprint,
+    file_digest,
+    prune_folder,
+    working_folder,
 )
-from .errors import Diagnostic, Location, Reporter
-from .manifest import ChapterEntry, Manifest
-from .resources import is_external, split_reference
+from ..config.manifest import ChapterEntry, Manifest
+from ..errors import Diagnostic, Location, Reporter
+from ..resources import is_external, split_reference
 
 _IMG_SRC = re.compile(r"<img\b[^>]*?\ssrc=\"([^\"]*)\"")
 _MODEL_TYPES = {cls.__name__: cls for cls in (model.Heading, model.Footnote, model.Asset, model.Part, model.Chapter)}
@@ -109,10 +116,10 @@ class ChapterCache:
             try:
                 cached = (read(entry, index, recorder, self.manifest), recorder.warnings)
             finally:
-                replay(recorder.warnings, reporter)
+                report_again(recorder.warnings, reporter)
             self.put(key, cached)
         else:
-            replay(cached[1], reporter)
+            report_again(cached[1], reporter)
         return cached[0]
 
     def _load(self, key: str, entry: ChapterEntry) -> Parsed | None:
@@ -146,7 +153,7 @@ class ChapterCache:
             prune_folder(self.folder, self.used, (".json",))
 
 
-def replay(warnings: list[Diagnostic], reporter: Reporter) -> None:
+def report_again(warnings: list[Diagnostic], reporter: Reporter) -> None:
     """Hand recorded warnings to the build's reporter, as if they were given now."""
     for warning in warnings:
         reporter.warn(warning.message, warning.location.file, warning.location.line,

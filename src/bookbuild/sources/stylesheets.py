@@ -9,15 +9,14 @@ make it crawl), which fail the build cleanly instead. tinycss2 is WeasyPrint's o
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import tinycss2
 from tinycss2 import ast
 
-from .errors import BookError, Reporter, SourceError
-from .manifest import Manifest
-from .resources import display_path, is_external, resolve_in_book, split_reference
+from ..config.manifest import Manifest
+from ..errors import BookError, Reporter, SourceError
+from ..resources import display_path, is_external, resolve_in_book, split_reference
 
 MAX_DIMENSION = 10_000  # in any unit: 10,000 mm is ten metres, 10,000 em is no book
 MAX_PERCENTAGE = 10_000
@@ -25,7 +24,6 @@ MAX_NUMBER = 1_000_000
 MAX_CSS_BYTES = 2 * 1024 * 1024
 MAX_NESTING = 32
 RULE_BLOCKS = frozenset({"media", "supports", "layer", "container", "document", "scope", "starting-style"})
-_PAGE_SIZE = re.compile(r"^[A-Za-z0-9.\s-]{1,60}$")
 
 
 MAX_STYLESHEETS = 100
@@ -44,7 +42,6 @@ def check_stylesheets(manifest: Manifest, reporter: Reporter) -> None:
             if imported not in seen and len(seen) < MAX_STYLESHEETS:
                 seen.add(imported)
                 queue.append(imported)
-    _check_page_size(manifest)
 
 
 def _check_sheet(path: Path, manifest: Manifest, reporter: Reporter) -> list[Path]:
@@ -156,18 +153,6 @@ def _check_reference(url: str, path: Path, name: str, line: int | None, manifest
 def _out_of_range(value: str, name: str, line: int | None) -> SourceError:
     return SourceError(f"CSS value '{value[:40]}' is out of range", name, line,
                        hint=f"lengths up to {MAX_DIMENSION:,} in any unit are accepted")
-
-
-def _check_page_size(manifest: Manifest) -> None:
-    """``page_size`` is pasted into ``@page { size: ... }``: it must be a size, not more CSS."""
-    value = manifest.pdf.page_size_css
-    name = display_path(manifest.path)
-    if not _PAGE_SIZE.match(value):
-        raise SourceError(f"[pdf] page_size: '{value[:60]}' is not a page size", name,
-                          hint="A4, Letter, A5, B5, 6x9in, or two lengths such as '210mm 297mm'")
-    for token in tinycss2.parse_component_value_list(value):
-        if isinstance(token, ast.DimensionToken) and abs(token.value) > MAX_DIMENSION:
-            raise SourceError(f"[pdf] page_size: '{value}' is out of range", name)
 
 
 def _urls_in(nodes: list, strings: bool = False) -> list[str]:

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from .errors import BookError
+from ..errors import BookError
 
 TIMEOUT_SECONDS = 10.0
 MAX_BYTES = 20 * 1024 * 1024

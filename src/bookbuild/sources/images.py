@@ -15,13 +15,23 @@ import warnings
 
 from lxml import etree
 
-from .errors import BookError
+from ..errors import BookError
 
 MAX_PIXELS = 25_000_000  # 5000 x 5000; a full-page 300 dpi A4 picture is 8.7 million
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
+# The images a book may show: file suffix -> media type (the EPUB's core media types).
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
+# media type -> the suffix a packed file of that type is given (.jpg, not .jpeg)
+MEDIA_TYPE_SUFFIXES = {media_type: suffix for suffix, media_type in reversed(IMAGE_TYPES.items())}
+# the raster types, by Pillow's name for their format (SVG is checked as XML)
 PILLOW_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".webp": "WEBP"}
-MEDIA_TYPE_SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif",
-                       "image/webp": ".webp", "image/svg+xml": ".svg"}
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -46,7 +56,9 @@ def check_image(data: bytes, suffix: str) -> bytes:
 
 
 def _check_raster(data: bytes, expected: str) -> None:
-    from PIL import ImageFile  # imported when an image is checked: a rebuild may check none
+    from PIL import (
+        ImageFile,  # imported when an image is checked: a rebuild may check none
+    )
 
     # WeasyPrint sets Pillow's global LOAD_TRUNCATED_IMAGES on import; a check must not inherit it.
     previous, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False

@@ -3,7 +3,7 @@
 pypdf reads each piece and writes each of its objects; the join renumbers them into one
 file and writes the few objects that span the book itself. Only one piece is parsed at a
 time, so the main process's memory does not grow with the book (pypdf's own PdfWriter kept
-every object of every piece: 793 MiB for the large benchmark book).
+every object of every piece: docs/benchmarks.md).
 
 * **Pages** are copied in order under one page tree, with a blank verso wherever the
   single-document layout has one (a body piece starts on a right-hand page).
@@ -19,8 +19,8 @@ every object of every piece: 793 MiB for the large benchmark book).
 * **Objects** are only what the pieces' pages and tags reach (each piece's catalog, page
   tree, outline and name tree are left behind), written as they come (pdf_file.py).
   WeasyPrint puts a piece's dictionaries in one object stream, which pypdf parses whole
-  when asked for any one of them (20 s for the large benchmark book), so they are copied
-  as bytes with their references renumbered (:func:`_renumber`); pypdf reads the streams
+  when asked for any one of them (slow on long books), so they are copied
+  as bytes with their references renumbered (:func:`renumber`); pypdf reads the streams
   and the few objects the join must understand.
 """
 
@@ -28,17 +28,16 @@ from __future__ import annotations
 
 import io
 import queue
-import re
 import threading
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 from pypdf import PdfReader
-from pypdf.generic import (ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject,
-                           TextStringObject, read_object)
+from pypdf.generic import IndirectObject
 
-from .pdf_file import PdfFile, real, refs, serialize, serialize_dictionary, text
+from .objects import PieceNumbers, PieceObjects, parent_tree
+from .pdf_file import PdfFile, real, refs, serialize, text
 
 SCALE = 0.75  # PDF points per CSS pixel (WeasyPrint's write_pdf at zoom 1)
 
@@ -169,16 +168,16 @@ class Joiner:
     def _copy(self, reader: PdfReader, anchors: set[str], front: bool) -> _Joined:
         """Copy one piece: its pages, what they and its tags reach, its parent tree as one
         node. Only a few objects are parsed (pypdf parses a whole object stream when asked
-        for one of its objects: 20 s for the large benchmark book); the rest are copied as
+        for one of its objects); the rest are copied as
         bytes."""
-        piece = _Objects(reader)
+        piece = PieceObjects(reader)
         root = piece.parse(reader.trailer.raw_get("/Root"))
         if "/StructTreeRoot" not in root:
             raise ValueError("a piece of the parallel PDF is not tagged")
         structure = piece.parse(root.raw_get("/StructTreeRoot"))
         document_ref = list.__getitem__(structure.raw_get("/K"), 0)
         document = piece.parse(document_ref)
-        numbers = _Numbers(self.file, {root.raw_get("/Pages").idnum: self.page_tree,
+        numbers = PieceNumbers(self.file, {root.raw_get("/Pages").idnum: self.page_tree,
                                        document_ref.idnum: self.document}, piece)
         namespace = serialize(piece.parse(document.raw_get("/NS"))) if "/NS" in document else None
         pages = piece.pages(root.raw_get("/Pages"))
@@ -186,7 +185,7 @@ class Joiner:
                          [numbers.of(ref) for ref in list.__iter__(document.raw_get("/K"))], {},
                          serialize(piece.parse(pages[0])["/MediaBox"]), None, {}, namespace)
         shift = self.keys
-        pairs, keys = _parent_tree(piece.body(structure.raw_get("/ParentTree").idnum), numbers, shift)
+        pairs, keys = parent_tree(piece.body(structure.raw_get("/ParentTree").idnum), numbers, shift)
         if keys:
             node = self.file.reserve()
             self.file.put(node, b"<</Limits[%d %d]/Nums[%s]>>" % (min(keys), max(keys), pairs))
@@ -281,190 +280,3 @@ class Joiner:
                 text(label), links, ends, count, pages[page], real(x), real(y)))
         ends = b"/First %d 0 R/Last %d 0 R" % (numbers[0], numbers[-1]) if numbers else b""
         return visible, ends
-
-
-class _Numbers:
-    """One piece's object numbers in the joined file: each object the pages and tags reach
-    gets the next number when first referred to, and is copied by :meth:`copy_all`."""
-
-    def __init__(self, file: PdfFile, fixed: dict[int, int], piece: _Objects) -> None:
-        self.file = file
-        self.map = dict(fixed)
-        self.todo: list[int] = []
-        self.piece = piece
-
-    def of(self, ref: IndirectObject | int) -> int:
-        old = ref if isinstance(ref, int) else ref.idnum
-        number = self.map.get(old)
-        if number is None:
-            number = self.map[old] = self.file.reserve()
-            self.todo.append(old)
-        return number
-
-    def copy_all(self, shift: int) -> None:
-        """Write every object referred to so far, and those they refer to. Objects in
-        object streams (WeasyPrint's dictionaries and arrays) are copied as bytes with their
-        references renumbered (:func:`_renumber`); streams, and anything unusual, are read
-        and written by pypdf."""
-        while self.todo:
-            old = self.todo.pop()
-            number = self.map[old]
-            body = self.piece.body(old)
-            if body is not None:
-                try:
-                    self.file.put(number, _renumber(body, self, shift))
-                    continue
-                except _Unusual:
-                    pass
-            obj = self.piece.parse(old)
-            if isinstance(obj, DictionaryObject):
-                obj = _shift_keys(obj, shift, self)
-            if isinstance(obj, StreamObject):
-                head = serialize_dictionary(obj, self.of, skip=("/Length",))
-                self.file.put_stream(number, head, obj._data)  # noqa: SLF001 - the bytes as they are in the piece
-            else:
-                self.file.put(number, serialize(obj, self.of))
-
-
-class _Objects:
-    """A piece's objects: those in object streams as bytes (each stream decoded once) or
-    parsed one at a time, the others read by pypdf."""
-
-    def __init__(self, reader: PdfReader) -> None:
-        self.reader = reader
-        self.streams: dict[int, list[bytes]] = {}
-
-    def body(self, number: int) -> bytes | None:
-        where = self.reader.xref_objStm.get(number)
-        if where is None:
-            return None
-        stream, index = where
-        if stream not in self.streams:
-            self.streams[stream] = _split(self.reader.get_object(stream))
-        bodies = self.streams[stream]
-        return bodies[index] if index < len(bodies) else None
-
-    def parse(self, ref: IndirectObject | int) -> Any:
-        number = ref if isinstance(ref, int) else ref.idnum
-        body = self.body(number)
-        if body is None:
-            return self.reader.get_object(number)
-        return read_object(io.BytesIO(body), self.reader)
-
-    def direct(self, value: Any) -> Any:
-        """The value itself, parsed if it is a reference; an empty dictionary for None."""
-        if value is None:
-            return DictionaryObject()
-        return self.parse(value) if isinstance(value, IndirectObject) else value
-
-    def pages(self, ref: IndirectObject) -> list[int]:
-        """The object numbers of the pages under a page tree node, in order."""
-        node = self.parse(ref)
-        if node.get("/Type") == "/Page":
-            return [ref.idnum]
-        return [number for kid in list.__iter__(node.raw_get("/Kids")) for number in self.pages(kid)]
-
-
-def _split(stream: StreamObject) -> list[bytes]:
-    """The objects of an object stream, as bytes, in order."""
-    data = stream.get_data()
-    first = int(stream["/First"])
-    header = data[:first].split()
-    offsets = [int(offset) for offset in header[1::2]] + [len(data) - first]
-    return [data[first + offsets[n]:first + offsets[n + 1]].strip() for n in range(len(offsets) - 1)]
-
-
-class _Unusual(Exception):
-    """An object the byte-level copy does not handle; pypdf copies it instead."""
-
-
-# In the bytes of an object: a table header's id or a cell's list of them, a literal string
-# (as pydyf writes them, every parenthesis escaped), a reference, a structure parent key, or
-# what would need a real parser.
-_TOKEN = re.compile(rb"(/ID )\((\d+)(-\d+-\d+)\)|(/Headers )\[((?:\s*\(\d+-\d+-\d+\))*)\s*\]"
-                    rb"|\((?:[^\\()]|\\.)*\)|(?<![\w.+-])(\d+) (\d+) R|(/StructParents? )(\d+)|[(%]")
-# WeasyPrint names a table's header cells "<table element's object number>-<row>-<column>":
-# as a name (pypdf's objects, _rename_ids) and inside a literal string (the byte-level copy)
-_HEADER_NAME = re.compile(r"(\d+)(-\d+-\d+)")
-_HEADER_ID = re.compile(rb"\(" + _HEADER_NAME.pattern.encode() + rb"\)")
-
-
-_NUMS = re.compile(rb"(\d+) (\d+) R|\d+|\[|\]")
-
-
-def _parent_tree(body: bytes | None, numbers: _Numbers, shift: int) -> tuple[bytes, list[int]]:
-    """A piece's parent tree (``<</Nums[key value ...]>>``, a value an array of references
-    or one reference) as the ``/Nums`` of a node of the joined tree: the keys shifted, the
-    references renumbered; and the keys."""
-    if body is None or b"/Kids" in body or b"/Nums" not in body:
-        raise ValueError("a piece's parent tree is not one flat number tree")
-    out: list[bytes] = []
-    keys: list[int] = []
-    depth = 0
-    for match in _NUMS.finditer(body, body.index(b"[", body.index(b"/Nums"))):
-        token = match.group(0)
-        if match.group(1) is not None:
-            if match.group(2) != b"0":
-                raise ValueError("a piece's parent tree refers to an object of another generation")
-            out.append(b"%d 0 R" % numbers.of(int(match.group(1))))
-            continue
-        if token == b"[":
-            depth += 1
-        elif token == b"]":
-            depth -= 1
-        elif depth == 1:
-            keys.append(int(token) + shift)
-            token = b"%d" % keys[-1]
-        else:
-            raise ValueError("a piece's parent tree has a number where a reference belongs")
-        out.append(token)
-        if depth == 0:
-            break
-    return b" ".join(out[1:-1]), keys
-
-
-def _renumber(body: bytes, numbers: _Numbers, shift: int) -> bytes:
-    """An object's bytes with its references renumbered, its structure parent key shifted
-    (see :func:`_shift_keys`) and its table header ids renamed (see :func:`_rename_ids`);
-    raises _Unusual where it cannot be sure."""
-    def header_id(match: re.Match) -> bytes:
-        return b"(%d%s)" % (numbers.of(int(match.group(1))), match.group(2))
-
-    def replace(match: re.Match) -> bytes:
-        if match.group(1) is not None:
-            return match.group(1) + b"(%d%s)" % (numbers.of(int(match.group(2))), match.group(3))
-        if match.group(4) is not None:
-            return match.group(4) + b"[" + _HEADER_ID.sub(header_id, match.group(5)) + b"]"
-        if match.group(6) is not None:
-            if match.group(7) != b"0":
-                raise _Unusual
-            return b"%d 0 R" % numbers.of(int(match.group(6)))
-        if match.group(8) is not None:
-            return match.group(8) + b"%d" % (int(match.group(9)) + shift)
-        if len(match.group(0)) == 1:  # an unbalanced parenthesis (a nested string) or a comment
-            raise _Unusual
-        return match.group(0)
-
-    return _TOKEN.sub(replace, body)
-
-
-def _shift_keys(obj: DictionaryObject, shift: int, numbers: _Numbers) -> DictionaryObject:
-    """A page's ``/StructParents`` or an annotation's ``/StructParent``, past the keys of
-    the pieces before; and a table header's id, and a cell's list of them (see
-    :func:`_rename_ids`)."""
-    for key in ("/StructParents", "/StructParent"):
-        if key in obj:
-            obj[NameObject(key)] = type(dict.__getitem__(obj, key))(int(dict.__getitem__(obj, key)) + shift)
-    if "/ID" in obj:
-        obj[NameObject("/ID")] = _rename_ids(obj["/ID"], numbers)
-    attributes = obj.get("/A")
-    if isinstance(attributes, DictionaryObject) and isinstance(attributes.get("/Headers"), ArrayObject):
-        attributes[NameObject("/Headers")] = ArrayObject(_rename_ids(name, numbers) for name in attributes["/Headers"])
-    return obj
-
-
-def _rename_ids(name: Any, numbers: _Numbers) -> Any:
-    """WeasyPrint names the header cells of a table after the object number of the table's
-    element, unique in one piece but not across pieces; the joined file's number is."""
-    match = _HEADER_NAME.fullmatch(str(name))
-    return TextStringObject(f"{numbers.of(int(match.group(1)))}{match.group(2)}") if match else name

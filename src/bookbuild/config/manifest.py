@@ -5,20 +5,28 @@ Defaults live here and nowhere else; after loading, the rest of the code trusts 
 
 from __future__ import annotations
 
-import datetime as _dt
+import dataclasses
 import re
-import tomllib
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ManifestError, Reporter
-from .pdf_options import PDF_KEYS, PdfOptions, read_pdf_options
-from .pdf_options import PAGE_SIZES, PDF_VARIANTS, page_size_value  # noqa: F401 - re-exported
+from ..errors import ManifestError, Reporter
+from ..resources import display_path
+from ..slugs import file_slug
 from .languages import LanguageFacts, language_facts
-from .resources import display_path, resolve_in_book
-from .slugs import file_slug
+from .overrides import CommandLine, Overrides
+from .pdf import (  # noqa: F401 - re-exported
+    PAGE_SIZES,
+    PDF_KEYS,
+    PDF_VARIANTS,
+    PdfOptions,
+    chapter_selection,
+    page_size_value,
+    read_pdf_options,
+)
+from .toml import ManifestText, TableReader, read_toml, type_name
 
 MANIFEST_NAME = "book.toml"
 
@@ -126,51 +134,6 @@ def find_manifest(location: str | Path | None = None) -> Path:
     return path.resolve()
 
 
-class _Source:
-    """The manifest text, for pointing errors at the line where a key is written."""
-
-    def __init__(self, path: Path, text: str) -> None:
-        self.path = path
-        self.name = display_path(path)
-        self.lines = text.splitlines()
-
-    def line_of(self, table: str | None, key: str | None = None, needle: str | None = None) -> int | None:
-        current: str | None = None
-        first_in_table: int | None = None
-        key_line: int | None = None
-        for number, raw in enumerate(self.lines, start=1):
-            line = raw.strip()
-            header = re.match(r"^\[\s*([^\]\s]+)\s*\]", line)
-            if header:
-                current = header.group(1)
-                if current == table and first_in_table is None:
-                    first_in_table = number
-                continue
-            if current != table:
-                continue
-            if needle is not None and needle in raw:
-                return number
-            if key is not None and key_line is None and re.match(rf"^{re.escape(key)}\s*=", line):
-                if needle is None:
-                    return number
-                key_line = number  # the needle may be written escaped: fall back to the key's line
-        return key_line or first_in_table
-
-    def error(self, message: str, table: str | None, key: str | None = None,
-              needle: str | None = None, hint: str | None = None) -> ManifestError:
-        return ManifestError(message, self.name, self.line_of(table, key, needle), hint=hint)
-
-
-# tomllib's terse messages, explained for the mistakes authors make most.
-_TOML_HINTS = {
-    "Invalid value": 'put text in double quotes: title = "My Book"',
-    "Unclosed array": "separate the items with commas and close the list with ]",
-    "Expected '=' after a key in a key/value pair": 'write one key = value per line',
-    "Cannot overwrite a value": "a key is written twice; keep one",
-    "Unclosed string": "close the text with the same quote it opens with",
-    "Illegal character '\\n'": 'close the text on the same line: title = "My Book"',
-}
-
 _BOOK_KEYS = {
     "title", "subtitle", "authors", "language", "identifier", "date", "publisher",
     "description", "rights", "subjects", "cover", "chapters", "styles", "direction", "fonts",
@@ -183,11 +146,17 @@ FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 _BUILD_KEYS = {"allow_remote"}
 
 
-def load_manifest(location: str | Path | None = None, reporter: Reporter | None = None) -> Manifest:
-    """Load and validate a book.toml; every problem is a :class:`ManifestError` with its line."""
+def load_manifest(location: str | Path | None = None, reporter: Reporter | None = None,
+                  overrides: Overrides | None = None) -> Manifest:
+    """Load book.toml, merge the command line's ``overrides``, and validate everything once.
+
+    A problem of the file is a :class:`ManifestError` with its line; an override the same
+    readers refuse is a :class:`UsageError` naming its flag. Nothing is read but book.toml.
+    """
     reporter = reporter or Reporter()
+    overrides = overrides or Overrides()
     path = find_manifest(location)
-    source, data = _read_toml(path)
+    source, data = read_toml(path)
     for key in data:
         if key not in _TABLES:
             reporter.warn(f"unknown table or key '{key}' ignored", source.name,
@@ -200,7 +169,7 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
         if key not in _BOOK_KEYS:
             reporter.warn(f"[book] unknown key '{key}' ignored", source.name, source.line_of("book", key))
 
-    reader = _TableReader(source, "book", book)
+    reader = TableReader(source, "book", book)
     meta = _book_meta(source, reader)
     cover_name = reader.string("cover")
     cover = reader.file(cover_name, "cover", what="cover image") if cover_name else None
@@ -208,8 +177,8 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
     chapters = _chapters(source, reader, book)
 
     pdf_table = _table(source, data, "pdf", PDF_KEYS, reporter)
-    pdf = read_pdf_options(_TableReader(source, "pdf", pdf_table))
-    epub_reader = _TableReader(source, "epub", _table(source, data, "epub", _EPUB_KEYS, reporter))
+    pdf = _pdf_options(source, pdf_table, overrides, chapters)
+    epub_reader = TableReader(source, "epub", _table(source, data, "epub", _EPUB_KEYS, reporter))
     epub = EpubOptions(
         generate_cover=epub_reader.boolean("generate_cover", default=True),
         accessibility_summary=epub_reader.string("accessibility_summary"),
@@ -217,34 +186,28 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
         writing_mode=epub_reader.choice("writing_mode", WRITING_MODES) or "horizontal-tb",
         subset_fonts=epub_reader.boolean("subset_fonts", default=False),
     )
-    build_reader = _TableReader(source, "build", _table(source, data, "build", _BUILD_KEYS, reporter))
+    build_reader = TableReader(source, "build", _table(source, data, "build", _BUILD_KEYS, reporter))
     return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf, epub=epub,
                     direction=reader.choice("direction", DIRECTIONS), fonts=_fonts(source, reader),
-                    allow_remote=bool(build_reader.boolean("allow_remote", default=False)))
+                    allow_remote=bool(build_reader.boolean("allow_remote", default=False)) or overrides.allow_remote)
 
 
-def _read_toml(path: Path) -> tuple[_Source, dict]:
-    """The manifest's text and its TOML, or a ManifestError at the line TOML stopped at."""
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ManifestError("not valid UTF-8", display_path(path), line) from None
-    except OSError as exc:
-        raise ManifestError(f"cannot read: {exc.strerror}", display_path(path)) from None
-    source = _Source(path, text)
-    try:
-        return source, tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
-        line, col = (int(match.group(1)), int(match.group(2))) if match else (len(source.lines) or None, None)
-        raise ManifestError(f"malformed TOML: {message}", source.name, line, col,
-                            hint=_TOML_HINTS.get(message.split(" (")[0])) from None
+def _pdf_options(source: ManifestText, table: dict[str, Any], overrides: Overrides,
+                 chapters: tuple[ChapterEntry, ...]) -> PdfOptions:
+    """The ``[pdf]`` table with the command line's PDF options over it, both read by
+    :func:`read_pdf_options`; a ``--chapters`` selection must name chapters of this book."""
+    pdf = read_pdf_options(TableReader(source, "pdf", table))
+    given = overrides.tables()["pdf"]
+    if not given:
+        return pdf
+    command_line = read_pdf_options(TableReader(CommandLine(), "pdf", given), command_line=True)
+    pdf = dataclasses.replace(pdf, **{key: getattr(command_line, key) for key in given})
+    if pdf.chapters is not None:
+        chapter_selection(pdf.chapters, tuple(entry.path.stem for entry in chapters))
+    return pdf
 
 
-def _book_meta(source: _Source, reader: _TableReader) -> BookMeta:
+def _book_meta(source: ManifestText, reader: TableReader) -> BookMeta:
     """The [book] table's metadata: title, authors and language required."""
     title = reader.string("title", required=True)
     authors = reader.string_list("authors", required=True)
@@ -268,7 +231,7 @@ def _book_meta(source: _Source, reader: _TableReader) -> BookMeta:
     )
 
 
-def _fonts(source: _Source, reader: _TableReader) -> tuple[Path, ...]:
+def _fonts(source: ManifestText, reader: TableReader) -> tuple[Path, ...]:
     """``[book] fonts``: font files inside the book folder, by suffix (the renderers need the format)."""
     fonts = []
     for name in reader.string_list("fonts"):
@@ -285,7 +248,7 @@ def default_identifier(title: str, authors: list[str] | tuple[str, ...]) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'bookbuild:' + title + chr(10) + chr(10).join(authors))}"
 
 
-def _table(source: _Source, data: dict[str, Any], name: str, known: set[str],
+def _table(source: ManifestText, data: dict[str, Any], name: str, known: set[str],
            reporter: Reporter) -> dict[str, Any]:
     table = data.get(name, {})
     if not isinstance(table, dict):
@@ -296,7 +259,7 @@ def _table(source: _Source, data: dict[str, Any], name: str, known: set[str],
     return table
 
 
-def _chapters(source: _Source, reader: _TableReader, book: dict[str, Any]) -> tuple[ChapterEntry, ...]:
+def _chapters(source: ManifestText, reader: TableReader, book: dict[str, Any]) -> tuple[ChapterEntry, ...]:
     entries = book.get("chapters")
     if entries is None:
         raise source.error("[book] chapters: required key missing", "book",
@@ -313,7 +276,7 @@ def _chapters(source: _Source, reader: _TableReader, book: dict[str, Any]) -> tu
     return tuple(chapters)
 
 
-def _chapter_entries(source: _Source, reader: _TableReader, entries: list[Any],
+def _chapter_entries(source: ManifestText, reader: TableReader, entries: list[Any],
                      part: str | None) -> list[ChapterEntry]:
     chapters = []
     for entry in entries:
@@ -324,12 +287,12 @@ def _chapter_entries(source: _Source, reader: _TableReader, entries: list[Any],
         elif isinstance(entry, dict):
             chapters.append(_chapter_table(source, reader, entry, part))
         else:
-            raise source.error(f"[book] chapters: entries are file names or tables, not {_type_name(entry)}",
+            raise source.error(f"[book] chapters: entries are file names or tables, not {type_name(entry)}",
                                "book", "chapters")
     return chapters
 
 
-def _part_entries(source: _Source, reader: _TableReader, entry: dict[str, Any],
+def _part_entries(source: ManifestText, reader: TableReader, entry: dict[str, Any],
                   outer: str | None) -> list[ChapterEntry]:
     """``{ part = "Part One", chapters = [...] }``: the chapters of one part (parts do not nest)."""
     title = entry["part"]
@@ -349,7 +312,7 @@ def _part_entries(source: _Source, reader: _TableReader, entry: dict[str, Any],
     return _chapter_entries(source, reader, inner, part=title)
 
 
-def _chapter_table(source: _Source, reader: _TableReader, entry: dict[str, Any],
+def _chapter_table(source: ManifestText, reader: TableReader, entry: dict[str, Any],
                    part: str | None) -> ChapterEntry:
     name = entry.get("file")
     if not isinstance(name, str):
@@ -368,77 +331,3 @@ def _chapter_table(source: _Source, reader: _TableReader, entry: dict[str, Any],
     return ChapterEntry(reader.file(name, "chapters", what="chapter"), title, kind=kind, part=part)
 
 
-class _TableReader:
-    """Typed access to one TOML table, raising errors that name the key and its line."""
-
-    def __init__(self, source: _Source, table: str, values: dict[str, Any]) -> None:
-        self.source, self.table, self.values = source, table, values
-
-    def _fail(self, key: str, expected: str, value: Any) -> ManifestError:
-        return self.source.error(f"[{self.table}] {key}: expected {expected}, got {_type_name(value)}",
-                                 self.table, key)
-
-    def string(self, key: str, required: bool = False) -> str | None:
-        value = self.values.get(key)
-        if value is None:
-            if required:
-                raise self.source.error(f"[{self.table}] {key}: required key missing", self.table)
-            return None
-        if not isinstance(value, str):
-            raise self._fail(key, "a string", value)
-        if required and not value.strip():
-            raise self.source.error(f"[{self.table}] {key}: must not be empty", self.table, key)
-        return value
-
-    def string_list(self, key: str, required: bool = False) -> list[str]:
-        value = self.values.get(key)
-        if value is None:
-            if required:
-                raise self.source.error(f"[{self.table}] {key}: required key missing", self.table)
-            return []
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self._fail(key, "a list of strings", value)
-        return value
-
-    def choice(self, key: str, choices: tuple[str, ...]) -> str | None:
-        value = self.string(key)
-        if value is not None and value not in choices:
-            raise self.source.error(f"[{self.table}] {key}: '{value}' is not one of {', '.join(choices)}",
-                                    self.table, key)
-        return value
-
-    def boolean(self, key: str, default: bool | None = None) -> bool | None:
-        value = self.values.get(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self._fail(key, "true or false", value)
-        return value
-
-    def date(self, key: str) -> str | None:
-        value = self.values.get(key)
-        if value is None:
-            return None
-        if isinstance(value, (_dt.date, _dt.datetime)):
-            return value.isoformat()
-        if isinstance(value, str) and re.match(r"^\d{4}(-\d{2}(-\d{2})?)?$", value):
-            return value
-        raise self._fail(key, "a date such as 2020-06-16", value)
-
-    def file(self, name: str, key: str, what: str) -> Path:
-        folder, what = self.source.path.parent, f"[{self.table}] {key}: {what}"
-        try:
-            return resolve_in_book(folder, folder, name, what=what, file=self.source.name, error=ManifestError)
-        except ManifestError:  # the line is looked for only now: a long book lists many files
-            line = self.source.line_of(self.table, key, needle=name) or self.source.line_of(self.table, key)
-            return resolve_in_book(folder, folder, name, what=what, file=self.source.name, line=line,
-                                   error=ManifestError)
-
-
-def _type_name(value: Any) -> str:
-    return {
-        str: "a string", int: "an integer", float: "a number", bool: "true/false",
-        list: "a list", dict: "a table",
-    }.get(type(value), type(value).__name__)

@@ -18,7 +18,6 @@ from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-
 DIED = "a PDF worker process died (out of memory?)"
 
 

@@ -13,10 +13,9 @@ import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
-from ..manifest import BookMeta
+from ...config.manifest import BookMeta
 
 if TYPE_CHECKING:  # Pillow is imported when a cover is drawn: a rebuild reuses the last one
     from PIL import ImageDraw, ImageFont
@@ -40,7 +39,7 @@ FALLBACK_FONTS = {
 
 def cover_alt_text(meta: BookMeta) -> str:
     """What the generated cover shows, in words: its alternative text."""
-    from ..languages import language_facts
+    from ...config.languages import language_facts
 
     text = meta.title + (f": {meta.subtitle}" if meta.subtitle else "")
     return language_facts(meta.language).label("cover_text", title=text, authors=", ".join(meta.authors))

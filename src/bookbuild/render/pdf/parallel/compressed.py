@@ -1,12 +1,12 @@
 """A laid-out piece kept as compressed bytes while it waits for its page numbers.
 
 A worker of the chapter-parallel PDF keeps the pieces it laid out on guessed numbers until
-the true ones are known (pdf_pieces.py). Alive, a laid-out page is about 0.5 MiB of Python
-objects (boxes, styles, the parsed HTML); pickled and compressed it is about 15 KiB. When
-the main process asks (pdf_parallel.py, past ``PAGES_LIVE`` pages kept alive by a worker),
-the worker parks the pieces that will wait longest: their WeasyPrint document is pickled
-and deflated, and read back when it is drawn. Parking and reading back cost about 11 ms a
-page, against about 70 ms to lay it out again.
+the true ones are known (pieces.py). Alive, a laid-out page is a large tree of Python
+objects (boxes, styles, the parsed HTML); pickled and compressed it is a few per cent of
+that. When the main process asks (plan.py, past ``PAGES_LIVE`` pages kept alive by a
+worker), the worker compresses the pieces that will wait longest: their WeasyPrint document
+is pickled and deflated, and read back when it is drawn, which costs far less than laying
+it out again (the figures: docs/benchmarks.md).
 
 What cannot or must not be copied stays outside the bytes, referred to by number
 (pickle's persistent ids) and handed back as the very same objects: the font configuration
@@ -23,10 +23,10 @@ import pickle
 import zlib
 from typing import Any
 
-LEVEL = 1  # zlib: 7 times smaller, 0.02 s a piece; higher levels gain little for more time
+LEVEL = 1  # zlib's fastest: higher levels gain little for more time
 
 
-class Parked:
+class CompressedDocument:
     """A document as bytes, and the objects it refers to that stay as they are."""
 
     def __init__(self, data: bytes, outside: list[Any], pages: int) -> None:
@@ -43,7 +43,7 @@ class Parked:
         return Reader(io.BytesIO(zlib.decompress(self.data))).load()
 
 
-def park(document: Any, *keep: Any) -> Parked | None:
+def compress_document(document: Any, *keep: Any) -> CompressedDocument | None:
     """``document`` (a laid-out WeasyPrint document) as bytes; ``keep``: more objects it
     refers to that must come back as themselves (the URL fetcher). None if it cannot be."""
     from weasyprint.layout.absolute import AbsolutePlaceholder
@@ -70,7 +70,7 @@ def park(document: Any, *keep: Any) -> Parked | None:
         Writer(out, protocol=pickle.HIGHEST_PROTOCOL).dump(document)
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
         return None
-    return Parked(zlib.compress(out.getbuffer(), LEVEL), outside, len(document.pages))
+    return CompressedDocument(zlib.compress(out.getbuffer(), LEVEL), outside, len(document.pages))
 
 
 def _placeholder(placeholder: Any) -> tuple:

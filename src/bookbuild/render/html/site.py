@@ -13,11 +13,11 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..errors import Reporter
-from ..model import Book, Chapter
-from ..resources import stylesheet
-from ..xhtml import parse_fragment
-from .templates import render_template
+from ...errors import Reporter
+from ...model import Book, Chapter
+from ...resources import stylesheet
+from ...xhtml import parse_fragment
+from ..templates import render_template
 
 SHARED_SHEETS = ("base.css", "screen.css")
 INDEX_PAGE = "index.html"
@@ -41,10 +41,10 @@ def page_name(chapter: Chapter) -> str:
 def site_files(book: Book, reporter: Reporter) -> dict[str, Path | bytes]:
     """Site paths of the files served: as they are on disk (shared sheets, images, cover),
     or as bytes (the author's sheets, packed as in the EPUB with the files they use)."""
-    from .author_styles import epub_stylesheets
+    from ..author_styles import epub_stylesheets
 
     files: dict[str, Path | bytes] = {f"styles/{name}": stylesheet(name) for name in SHARED_SHEETS}
-    files.update({packed.href: packed.data for packed in epub_stylesheets(book.manifest, reporter)})
+    files.update({packed.href: packed.data for packed in epub_stylesheets(book, reporter)})
     files.update({asset.href: asset.source for asset in book.assets})
     if book.cover is not None:
         files[book.cover.href] = book.cover.source
@@ -54,7 +54,7 @@ def site_files(book: Book, reporter: Reporter) -> dict[str, Path | bytes]:
 def stylesheet_hrefs(book: Book) -> list[str]:
     """The stylesheets every page links, shared ones first, the book's own last."""
     return [f"styles/{name}" for name in SHARED_SHEETS] + [
-        f"styles/book-{n}.css" for n in range(1, len(book.manifest.styles) + 1)
+        f"styles/book-{n}.css" for n in range(1, len(book.styles) + 1)
     ]
 
 
@@ -105,7 +105,7 @@ def _context(book: Book, live_reload: bool) -> dict[str, object]:
         "meta": book.meta,
         "stylesheets": stylesheet_hrefs(book),
         "nav": navigation(book),
-        "contents_title": book.manifest.language.label("contents"),
+        "contents_title": book.language.label("contents"),
         "live_reload": live_reload,
     }
 
@@ -115,9 +115,8 @@ def _html_body(body: str, chapter: Chapter, book: Book) -> str:
     wrapper = parse_fragment(body)
     for link in wrapper.iter("a"):
         href = link.get("href", "")
-        if href.startswith("#"):
-            owner = book.chapter_of(href[1:])
-            if owner is not None and owner.id != chapter.id:
-                link.set("href", page_name(owner) + href)
+        owner = book.other_chapter(href, chapter)
+        if owner is not None:
+            link.set("href", page_name(owner) + href)
     head = (wrapper.text or "").replace("&", "&amp;").replace("<", "&lt;")
     return head + "".join(etree.tostring(child, encoding="unicode", method="html") for child in wrapper)

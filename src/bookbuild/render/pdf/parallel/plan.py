@@ -8,14 +8,14 @@ each piece as plain text, ``data-page``, see render/pdf.py).
 
 A cold build sends the body pieces to the workers in book order, and the contents last.
 Each piece gets the numbers known when it is sent: exact for the pieces laid out by then,
-estimated from text length for the rest. Its worker (pdf_pieces.py) keeps the laid-out
-document, undrawn (past ``PAGES_LIVE`` pages, parked as compressed bytes: pdf_park.py). As
+estimated from text length for the rest. Its worker (pieces.py) keeps the laid-out
+document, undrawn (past ``PAGES_LIVE`` pages, compressed as compressed bytes: compressed.py). As
 soon as every number a piece prints is known, the worker prints the true numbers in place of
-the estimates (pdf_patch.py: same layout, only the digits change) and draws it, and frees
+the estimates (renumber.py: same layout, only the digits change) and draws it, and frees
 it. A piece whose numbers cannot be corrected in place (a number of another width in a line
 of text) is laid out again. A rebuild starts from the last build's numbers
 (``.bookbuild-cache/pdf-page-numbers.json``, checked, never trusted) and takes unchanged
-pieces from the cache of laid-out pieces (pdf_cache.py). The pieces are joined (pdf_join.py)
+pieces from the cache of laid-out pieces (parallel/cache.py). The pieces are joined (join.py)
 as they are drawn, on a thread of the main process, which otherwise only waits: blank
 versos where a chapter must start on the right, one tag tree and parent tree made of the
 pieces' (the single document's tag tree, element for element), the named destinations and
@@ -34,38 +34,35 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
 from collections import Counter
-from functools import partial
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 
-from ..cache import write_atomically
-from ..errors import Reporter
-from ..fontcheck import report_missing_glyphs
-from ..model import Book, Chapter
-from ..resources import display_path
-from .pdf_cache import PieceCache
-from .pdf_join import BackgroundJoin, page_bookmarks
-from .pdf_layout import print_layout, select_chapters
-from .pdf_pieces import serve_pieces
-from .pdf_workers import Job, WorkerPool
+from ....cache import write_atomically
+from ....config import BuildContext
+from ....config.pdf import PdfOptions
+from ....errors import Reporter
+from ....model import Book, Chapter, part_openers
+from ..glyphs import report_missing_glyphs
+from ..page_setup import print_layout
+from .cache import PieceCache
+from .join import BackgroundJoin, page_bookmarks
+from .pieces import serve_pieces
+from .workers import Job, WorkerPool
 
 CHARS_PER_PAGE = 3800  # of chapter HTML on an A4 page, a first guess until some pieces are laid out
 FURNITURE_PAGES = 4  # half-title, title, copyright and a blank, before the contents
 MAX_ROUNDS = 5
 CHAPTERS_PER_PIECE = 4  # at most, in a body piece
-# A worker keeps at most this many laid-out pages waiting for their numbers (alive, about
-# 0.5 MiB each, or parked: PAGES_LIVE); past it, a piece is drawn on the numbers known then,
-# and laid out again if they were wrong: memory stays bounded on books of thousands of
-# pages, at some cost in time.
-# The large benchmark book keeps up to 440 pages a worker: 47 to 50 s and 349 MiB; with a
-# budget of 360, seven pieces were laid out twice: 60 s and 305 to 327 MiB (stop 15).
+# A worker keeps at most this many laid-out pages waiting for their numbers (alive, or
+# compressed: PAGES_LIVE); past it, a piece is drawn on the numbers known then, and laid out
+# again if they were wrong: memory stays bounded on books of thousands of pages, at some cost
+# in time. How both budgets were chosen, with the figures: docs/benchmarks.md.
 PAGES_KEPT = 600
-# Of those, a worker keeps at most this many alive; past it, a piece it keeps is parked as
-# soon as it is laid out (pickled and deflated, about 15 KiB a page; parking and reading back
-# cost about 0.5 CPU s a piece: pdf_park.py). On the large benchmark book (stop 18), a worker
-# peaked at 263 to 282 MiB with 360 (six pieces parked), 222 to 228 MiB with 240 (thirteen,
-# 3 to 5 CPU s more), and 290 to 334 MiB with no parking (nothing else changed).
+# Of those, a worker keeps at most this many alive; past it, a piece it keeps is compressed as
+# soon as it is laid out (compressed.py): less memory for a little more CPU time.
 PAGES_LIVE = 360
 PAGE_MAP = "pdf-page-numbers.json"  # in the book's cache folder: the last build's page numbers
 logger = logging.getLogger(__name__)
@@ -104,12 +101,12 @@ class Piece:
 
 def start_workers(workers: int | None = None) -> WorkerPool:
     """The PDF worker processes, started before the book is read: they import WeasyPrint
-    meanwhile (about 0.9 s) and wait for the book, which :func:`render_pdf_parallel` sends."""
+    meanwhile and wait for the book, which :func:`render_pdf_parallel` sends."""
     count = workers or int(os.environ.get("BOOKBUILD_WORKERS") or 0) or os.cpu_count() or 1
     return WorkerPool(count, serve_pieces)
 
 
-def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = None,
+def render_pdf_parallel(book: Book, build: BuildContext, reporter: Reporter, workers: int | None = None,
                         note: Callable[[str], None] | None = None, pool: WorkerPool | None = None) -> bytes:
     """The PDF laid out in pieces by ``workers`` processes (default: the cores), or by the
     ``pool`` from :func:`start_workers`, closed here too; ``note`` hears how many pieces are
@@ -117,10 +114,10 @@ def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = No
     join = BackgroundJoin()  # started by _lay_out, which knows the pieces
     try:
         with pool or start_workers(workers) as pool:
-            pool.send_all(book)
-            results, outline = _lay_out(book, reporter, pool, note, join)
+            pool.send_all((book, build))
+            results, outline = _lay_out(book, build, reporter, pool, note, join)
         started = time.perf_counter()
-        data = join.finish(results, outline, print_layout(book.manifest.pdf).two_sided, book.meta.language)
+        data = join.finish(results, outline, print_layout(build.config.pdf).two_sided, book.meta.language)
     finally:
         join.close()
     logger.info("parallel PDF: %d pieces joined, %.2f s after the last layout", len(results),
@@ -128,18 +125,18 @@ def render_pdf_parallel(book: Book, reporter: Reporter, workers: int | None = No
     return data
 
 
-def _lay_out(book: Book, reporter: Reporter, pool: WorkerPool, note: Callable[[str], None] | None,
-             join: BackgroundJoin) -> tuple[list[dict], list]:
+def _lay_out(book: Book, build: BuildContext, reporter: Reporter, pool: WorkerPool,
+             note: Callable[[str], None] | None, join: BackgroundJoin) -> tuple[list[dict], list]:
     """Every piece laid out and drawn with its true numbers (each drawn one goes to
     ``join``); their results in book order, and the bookmark tree."""
-    schedule = _Schedule(book, pool, note, join)
+    schedule = _Schedule(book, build.config.pdf, build.cache_dir, pool, note, join)
     numbers = schedule.run()
     results = [p.result for p in schedule.pieces]
     two_sided = schedule.two_sided
     # the bookmark tree is WeasyPrint's: built by a worker, which has it imported already
     ((outline, _worker),) = pool.run([Job(0, ("outline", 0, page_bookmarks(results, two_sided)))]).values()
-    _remember(book, numbers)
-    PieceCache(book).prune({result["key"] for result in results if result.get("key")})
+    _remember(build.cache_dir, numbers)
+    PieceCache(build).prune({result["key"] for result in results if result.get("key")})
     for result in results:
         report_missing_glyphs(result["missing"], book, reporter)
     return results, outline
@@ -149,17 +146,17 @@ class _Schedule:
     """The rounds of layout of one parallel build: which piece goes to which worker, with
     which numbers, and when a kept piece is finished."""
 
-    def __init__(self, book: Book, pool: WorkerPool, note: Callable[[str], None] | None,
-                 join: BackgroundJoin) -> None:
-        printed = select_chapters(book.chapters, None, display_path(book.manifest.path))
+    def __init__(self, book: Book, options: PdfOptions, cache_dir: Path | None, pool: WorkerPool,
+                 note: Callable[[str], None] | None, join: BackgroundJoin) -> None:
+        printed = book.chapters
         self.pool, self.note, self.join = pool, note, join
-        self.pieces = _plan(book, printed, len(pool.connections))
-        self.two_sided = print_layout(book.manifest.pdf).two_sided
-        self.numbers = _remembered(book, self.pieces)
+        self.pieces = _plan(book, options, printed, len(pool.connections))
+        self.two_sided = print_layout(options).two_sided
+        self.numbers = _remembered(cache_dir, self.pieces)
         self.exact = self.numbers is not None  # the last build's numbers: right unless the book changed
         self.owners = {anchor: piece for piece in self.pieces for anchor in piece.own}
         self.first = True
-        self.parks = 0  # pieces parked (pdf_park.py), for the log
+        self.compressed_pieces = 0  # pieces compressed (compressed.py), for the log
 
     def run(self) -> dict[str, str]:
         """Lay out until every piece is drawn on the numbers it prints; those numbers."""
@@ -182,9 +179,9 @@ class _Schedule:
             for piece in pieces:
                 piece.finishing = False
             kinds = Counter(p.result["how"] for p in todo)
-            logger.info("parallel PDF round %d: %d of %d pieces; %s; %d parked", round_number, len(todo),
-                        len(pieces), ", ".join(f"{n} {how}" for how, n in sorted(kinds.items())), self.parks)
-            self.parks = 0
+            logger.info("parallel PDF round %d: %d of %d pieces; %s; %d compressed", round_number, len(todo),
+                        len(pieces), ", ".join(f"{n} {how}" for how, n in sorted(kinds.items())), self.compressed_pieces)
+            self.compressed_pieces = 0
         raise RuntimeError("page numbers of the parallel PDF did not settle")
 
     def _todo(self) -> list[Piece]:
@@ -193,7 +190,7 @@ class _Schedule:
             # Every piece is laid out, the body in book order and the contents last. Without
             # the last build's numbers, each piece gets the numbers known when it is sent
             # (the pieces laid out by then, an estimate for the rest), and its worker keeps
-            # its layout: a later round only corrects the numbers it prints (pdf_patch.py).
+            # its layout: a later round only corrects the numbers it prints (renumber.py).
             return [p for p in pieces if not p.front] + [p for p in pieces if p.front]
         self.numbers = _page_numbers(pieces, self.two_sided)
         return [p for p in pieces if p.result["pdf"] is None or p.used != _wanted(p, self.numbers)
@@ -208,15 +205,15 @@ class _Schedule:
         piece.used = _wanted(piece, wanted)
         held = [p for p in pieces if p.holder == worker and p.result.get("pdf") is None]
         kept = sum(p.result["pages"] for p in held)
-        alive = sum(p.result["pages"] for p in held if not p.result.get("parked"))
+        alive = sum(p.result["pages"] for p in held if not p.result.get("compressed"))
         pages = piece.estimate(per_page, two_sided)[0]
         if keep and _known(piece, pieces, self.owners):
             keep = False  # its numbers are the true ones already: drawn at once
         elif keep and kept + pages > PAGES_KEPT:
             keep = False  # drawn now, on the numbers known: laid out again if they were wrong
-        # Past the live budget, the piece is parked as soon as it is laid out: of the kept
-        # pieces it waits for the most pieces before it. (Parked then, its layout's cycles are
-        # still young garbage, which the worker's next collection frees: pdf_pieces.py.)
+        # Past the live budget, the piece is compressed as soon as it is laid out: of the kept
+        # pieces it waits for the most pieces before it. (CompressedDocument then, its layout's cycles are
+        # still young garbage, which the worker's next collection frees: pieces.py.)
         park = keep and alive + pages > PAGES_LIVE
         job = (piece.chapter_ids, piece.front, piece.used, piece.start)
         number = pieces.index(piece)
@@ -226,7 +223,7 @@ class _Schedule:
         """Record a result; then finish the kept pieces whose numbers are now known, to
         free their memory before the next layout."""
         pieces = self.pieces
-        self.parks += result.get("parked", False)
+        self.compressed_pieces += result.get("compressed", False)
         pieces[number].result = result
         pieces[number].holder = worker if result["held"] else None
         if result["pdf"] is not None:
@@ -243,22 +240,22 @@ class _Schedule:
         return [Job(n, partial(self._message, p, False), p.holder, (0, n)) for n, p in enumerate(pieces) if p in ready]
 
 
-def _plan(book: Book, printed: tuple[Chapter, ...], workers: int) -> list[Piece]:
+def _plan(book: Book, options: PdfOptions, printed: tuple[Chapter, ...], workers: int) -> list[Piece]:
     """The front piece (furniture, contents, front matter) and body pieces of whole chapters:
     at least four per worker, so that the pool stays busy while the slowest piece finishes,
     and at most CHAPTERS_PER_PIECE chapters each, so that a rebuild after editing one chapter
-    lays out little (pdf_cache.py). The cut depends only on the number of chapters, so an
+    lays out little (parallel/cache.py). The cut depends only on the number of chapters, so an
     edit inside a chapter leaves every other piece as it was."""
     start = next((n for n, c in enumerate(printed) if c.matter == "body"), 0)
     body = printed[start:]
     size = max(1, min(CHAPTERS_PER_PIECE, -(-len(body) // (4 * workers))))
     groups = [printed[:start]] + [body[n:n + size] for n in range(0, len(body), size)]
-    openers = {c.id for n, c in enumerate(printed) if c.part and (n == 0 or printed[n - 1].part != c.part)}
+    openers = part_openers(printed)
     pieces = []
     for number, group in enumerate(groups):
         own = {a for c in group for a in _anchors(c)} | {c.part.id for c in group if c.id in openers}
         # "see page N" off: a body piece prints no number of another piece
-        hrefs = {m for c in group for m in _HREF.findall(c.body)} if book.manifest.pdf.page_references else set()
+        hrefs = {m for c in group for m in _HREF.findall(c.body)} if options.page_references else set()
         if number == 0:
             hrefs |= {a for c in printed for a in _toc_anchors(c)}
         targets = frozenset(hrefs - own)
@@ -294,10 +291,10 @@ def _toc_anchors(chapter: Chapter) -> set[str]:
     return ids | ({chapter.part.id} if chapter.part else set())
 
 
-def _remembered(book: Book, pieces: list[Piece]) -> dict[str, str] | None:
+def _remembered(cache_dir: Path | None, pieces: list[Piece]) -> dict[str, str] | None:
     """The page numbers the last parallel build found (a wrong one only costs a round: every
     round checks the numbers it used against the pages it made)."""
-    path = book.cache_dir / PAGE_MAP if book.cache_dir is not None else None
+    path = cache_dir / PAGE_MAP if cache_dir is not None else None
     if path is not None and path.is_symlink():  # a book may ship one; reads stay in the book
         return None
     try:
@@ -312,12 +309,12 @@ def _remembered(book: Book, pieces: list[Piece]) -> dict[str, str] | None:
     return numbers
 
 
-def _remember(book: Book, numbers: dict[str, str]) -> None:
-    if book.cache_dir is None:
+def _remember(cache_dir: Path | None, numbers: dict[str, str]) -> None:
+    if cache_dir is None:
         return
     try:
         # a fresh temporary name, then a rename: never written through a link a book may ship
-        write_atomically(book.cache_dir / PAGE_MAP, json.dumps(numbers, sort_keys=True).encode("utf-8"))
+        write_atomically(cache_dir / PAGE_MAP, json.dumps(numbers, sort_keys=True).encode("utf-8"))
     except OSError:
         pass  # the cache is an optimisation
 

@@ -1,0 +1,159 @@
+"""book.toml as text and TOML: typed access to its tables, errors that point at the line.
+
+tomllib gives values without positions; :class:`ManifestText` finds the line where a key is
+written, and :class:`TableReader` checks each value's type and names its key and line when
+it is wrong. The same readers read the command line's overrides (config/overrides.py).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ..errors import ManifestError
+from ..resources import display_path, resolve_in_book
+
+
+class ManifestText:
+    """The manifest text, for pointing errors at the line where a key is written."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.name = display_path(path)
+        self.lines = text.splitlines()
+
+    def line_of(self, table: str | None, key: str | None = None, needle: str | None = None) -> int | None:
+        current: str | None = None
+        first_in_table: int | None = None
+        key_line: int | None = None
+        for number, raw in enumerate(self.lines, start=1):
+            line = raw.strip()
+            header = re.match(r"^\[\s*([^\]\s]+)\s*\]", line)
+            if header:
+                current = header.group(1)
+                if current == table and first_in_table is None:
+                    first_in_table = number
+                continue
+            if current != table:
+                continue
+            if needle is not None and needle in raw:
+                return number
+            if key is not None and key_line is None and re.match(rf"^{re.escape(key)}\s*=", line):
+                if needle is None:
+                    return number
+                key_line = number  # the needle may be written escaped: fall back to the key's line
+        return key_line or first_in_table
+
+    def error(self, message: str, table: str | None, key: str | None = None,
+              needle: str | None = None, hint: str | None = None) -> ManifestError:
+        return ManifestError(message, self.name, self.line_of(table, key, needle), hint=hint)
+
+
+# tomllib's terse messages, explained for the mistakes authors make most.
+_TOML_HINTS = {
+    "Invalid value": 'put text in double quotes: title = "My Book"',
+    "Unclosed array": "separate the items with commas and close the list with ]",
+    "Expected '=' after a key in a key/value pair": 'write one key = value per line',
+    "Cannot overwrite a value": "a key is written twice; keep one",
+    "Unclosed string": "close the text with the same quote it opens with",
+    "Illegal character '\\n'": 'close the text on the same line: title = "My Book"',
+}
+
+def read_toml(path: Path) -> tuple[ManifestText, dict]:
+    """The manifest's text and its TOML, or a ManifestError at the line TOML stopped at."""
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ManifestError("not valid UTF-8", display_path(path), line) from None
+    except OSError as exc:
+        raise ManifestError(f"cannot read: {exc.strerror}", display_path(path)) from None
+    source = ManifestText(path, text)
+    try:
+        return source, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+        line, col = (int(match.group(1)), int(match.group(2))) if match else (len(source.lines) or None, None)
+        raise ManifestError(f"malformed TOML: {message}", source.name, line, col,
+                            hint=_TOML_HINTS.get(message.split(" (")[0])) from None
+
+
+class TableReader:
+    """Typed access to one TOML table, raising errors that name the key and its line."""
+
+    def __init__(self, source: ManifestText, table: str, values: dict[str, Any]) -> None:
+        self.source, self.table, self.values = source, table, values
+
+    def _fail(self, key: str, expected: str, value: Any) -> ManifestError:
+        return self.source.error(f"[{self.table}] {key}: expected {expected}, got {type_name(value)}",
+                                 self.table, key)
+
+    def string(self, key: str, required: bool = False) -> str | None:
+        value = self.values.get(key)
+        if value is None:
+            if required:
+                raise self.source.error(f"[{self.table}] {key}: required key missing", self.table)
+            return None
+        if not isinstance(value, str):
+            raise self._fail(key, "a string", value)
+        if required and not value.strip():
+            raise self.source.error(f"[{self.table}] {key}: must not be empty", self.table, key)
+        return value
+
+    def string_list(self, key: str, required: bool = False) -> list[str]:
+        value = self.values.get(key)
+        if value is None:
+            if required:
+                raise self.source.error(f"[{self.table}] {key}: required key missing", self.table)
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self._fail(key, "a list of strings", value)
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> str | None:
+        value = self.string(key)
+        if value is not None and value not in choices:
+            raise self.source.error(f"[{self.table}] {key}: '{value}' is not one of {', '.join(choices)}",
+                                    self.table, key)
+        return value
+
+    def boolean(self, key: str, default: bool | None = None) -> bool | None:
+        value = self.values.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self._fail(key, "true or false", value)
+        return value
+
+    def date(self, key: str) -> str | None:
+        value = self.values.get(key)
+        if value is None:
+            return None
+        if isinstance(value, (_dt.date, _dt.datetime)):
+            return value.isoformat()
+        if isinstance(value, str) and re.match(r"^\d{4}(-\d{2}(-\d{2})?)?$", value):
+            return value
+        raise self._fail(key, "a date such as 2020-06-16", value)
+
+    def file(self, name: str, key: str, what: str) -> Path:
+        folder, what = self.source.path.parent, f"[{self.table}] {key}: {what}"
+        try:
+            return resolve_in_book(folder, folder, name, what=what, file=self.source.name, error=ManifestError)
+        except ManifestError:  # the line is looked for only now: a long book lists many files
+            line = self.source.line_of(self.table, key, needle=name) or self.source.line_of(self.table, key)
+            return resolve_in_book(folder, folder, name, what=what, file=self.source.name, line=line,
+                                   error=ManifestError)
+
+
+def type_name(value: Any) -> str:
+    return {
+        str: "a string", int: "an integer", float: "a number", bool: "true/false",
+        list: "a list", dict: "a table",
+    }.get(type(value), type(value).__name__)

@@ -1,0 +1,118 @@
+"""What the command line shows on the terminal: diagnostics, sizes, and the progress bar.
+
+cli.py decides what to say and when; this module only says it (on standard error, so that
+standard output carries just what was made).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import click
+
+from .errors import Diagnostic
+
+
+def human_size(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size} B"
+
+
+def format_diagnostic(diagnostic: Diagnostic) -> str:
+    """Compiler-style; a problem with no file (a command-line value) is bookbuild's own."""
+    text = diagnostic.format()
+    return "bookbuild" + text.removeprefix("<book>") if diagnostic.location.file is None else text
+
+
+def print_diagnostic(diagnostic: Diagnostic) -> None:
+    if _bar_active.is_set():
+        click.echo("\r\033[K", nl=False, err=True)
+    click.echo(format_diagnostic(diagnostic), err=True)
+
+
+def print_as_error(diagnostic: Diagnostic) -> None:
+    """--strict: a warning is reported as the error it now is."""
+    print_diagnostic(dataclasses.replace(diagnostic, severity="error"))
+
+
+_bar_active = threading.Event()
+
+
+def _interactive() -> bool:
+    """A progress bar only for a person at a terminal: never in a pipe or CI log."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+class _PageProgress(logging.Handler):
+    """Hears WeasyPrint's progress log ("Creating layout - Page 12") for the progress bar."""
+
+    def __init__(self, show: Callable[[str], None]) -> None:
+        super().__init__(logging.INFO)
+        self.show = show
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = re.search(r"layout - Page (\d+)", record.getMessage())
+        if match:
+            self.show(f"PDF: laying out page {match.group(1)}")
+
+
+@contextmanager
+def _pdf_pages(show: Callable[[str], None]) -> Iterator[None]:
+    """Route WeasyPrint's page-layout messages to ``show`` (the logger exists before import)."""
+    logger = logging.getLogger("weasyprint.progress")
+    handler, saved = _PageProgress(show), (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+@contextmanager
+def progress_bar(level: int) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress callback for the API: a bar on a terminal, lines with -v, else nothing."""
+    if level > 0:
+        yield lambda what, done, total: click.echo(f"[{done}/{total}] {what}", err=True)
+        return
+    if level < 0 or not _interactive():
+        yield None
+        return
+    bars: list = []
+
+    def update(what: str, done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=total, label="building", file=sys.stderr, show_eta=False,
+                                          show_pos=True, item_show_func=lambda item: item))
+            _bar_active.set()
+        bar = bars[0]
+        if done > bar.pos:
+            bar.update(done - bar.pos, what)
+        else:  # a new step begins: click renders only on progress, so draw it ourselves
+            show(what)
+
+    def show(what: str) -> None:
+        if bars:
+            bars[0].current_item = what
+            bars[0].render_progress()
+
+    try:
+        with _pdf_pages(show):
+            yield update
+    finally:
+        if bars:  # clear the bar's line (the closing lines say what was made); show the cursor again
+            click.echo("\r\033[K\033[?25h", nl=False, err=True)
+            _bar_active.clear()

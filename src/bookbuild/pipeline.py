@@ -1,0 +1,186 @@
+"""The one wiring: config -> sources -> model -> transforms -> the book of one format -> bytes.
+
+``build``, ``check``, ``preview``, ``build --watch`` and the EPUB page list all go through
+these functions, so they cannot disagree about a book: what ``check`` reports is what a
+build would stop on or warn about, with the same words and the same location.
+
+Each step is a plain function of its inputs (DESIGN.md): :func:`load_config` reads and
+validates the options once; :func:`load_book` reads the chapters (from the cache, a worker
+pool, or a reader the caller passes in) and runs the transforms; :func:`render` makes one
+format's bytes from the book and its options. Renderers are imported here, lazily, and only
+here: no renderer imports another (the EPUB page list gets the PDF's page starts as data).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from .cache import cache_dir
+from .config import BuildContext
+from .config.manifest import ChapterEntry, Manifest, load_manifest
+from .config.overrides import Overrides
+from .errors import BookError, OutputError, Reporter, SourceError
+from .model import Asset, Book, Chapter, PageStart
+from .resources import display_path
+from .sources import read_chapter
+from .sources.fonts import font_assets
+from .sources.images import IMAGE_TYPES, check_image
+from .sources.pool import read_chapters
+from .sources.stylesheets import check_stylesheets
+from .transforms import apply_transforms
+from .transforms.formats import for_format, translate_page_starts
+
+FORMATS = ("epub", "pdf")
+
+# read(entry, index, reporter, manifest): one chapter of the book, parsed.
+ChapterReader = Callable[[ChapterEntry, int, Reporter, Manifest], Chapter]
+# progress(what, done, total): called after each step of a build, for a progress bar.
+Progress = Callable[[str, int, int], None]
+
+
+def load_config(location: str | Path | None, reporter: Reporter, overrides: Overrides | None = None) -> Manifest:
+    """book.toml with the command line's ``overrides``, validated once (config/)."""
+    return load_manifest(location, reporter, overrides)
+
+
+def read_book_chapter(entry: ChapterEntry, index: int, reporter: Reporter, manifest: Manifest) -> Chapter:
+    """The default :data:`ChapterReader`: parse the file now, in the book's language and folder."""
+    return read_chapter(entry, index, reporter, manifest.meta.language, manifest.root)
+
+
+def check_inputs(manifest: Manifest, reporter: Reporter) -> None:
+    """What is checked before any chapter is read: the author's stylesheets."""
+    check_stylesheets(manifest, reporter)
+
+
+def load_book(
+    manifest: Manifest,
+    reporter: Reporter,
+    read: ChapterReader | None = None,
+    progress: Progress | None = None,
+    total_steps: int | None = None,
+    cache: bool = True,
+    on_workers_started: Callable[[], None] | None = None,
+) -> Book:
+    """Read every chapter once and run the transforms: the one model all renderers share.
+
+    Unchanged chapters come from ``.bookbuild-cache/`` (``cache``; see cache.py) with the
+    warnings they gave when parsed; ``read`` lets the preview use its own in-memory chapter
+    cache instead; ``progress`` hears of each chapter read; ``on_workers_started`` runs once
+    the chapter readers are started (the build starts the EPUB cover's thread there).
+    """
+    check_inputs(manifest, reporter)
+    total = total_steps or len(manifest.chapters)
+
+    def chapter_read(entry: ChapterEntry, index: int) -> None:
+        if progress is not None:
+            progress(display_path(entry.path), index, total)
+
+    if read is None:
+        chapters = read_chapters(manifest, reporter, cache=cache, progress=chapter_read,
+                                 on_workers_started=on_workers_started)
+    else:
+        if on_workers_started is not None:
+            on_workers_started()
+        chapters = []
+        for index, entry in enumerate(manifest.chapters, start=1):
+            chapters.append(read(entry, index, reporter, manifest))
+            chapter_read(entry, index)
+        chapters = tuple(chapters)
+    return assemble(manifest, chapters, reporter, cache)
+
+
+def assemble(manifest: Manifest, chapters: tuple[Chapter, ...], reporter: Reporter, cache: bool = True) -> Book:
+    """The book from its read chapters: cover, transforms, the book's own fonts."""
+    cover = _cover(manifest) if manifest.cover is not None else None
+    book = Book(meta=manifest.meta, language=manifest.language, source=manifest.path, chapters=chapters,
+                styles=manifest.styles, cover=cover)
+    book = apply_transforms(book, build_context(manifest, cache), reporter)
+    return book.replace(assets=book.assets + font_assets(manifest))
+
+
+def build_context(manifest: Manifest, cache: bool = True, book: Book | None = None) -> BuildContext:
+    """The options and places that travel beside the book; given the ``book``, with the time
+    of its newest source file (the EPUB's modification date)."""
+    context = BuildContext(manifest, cache_dir(manifest) if cache else None)
+    if book is None:
+        return context
+    sources = [manifest.path, *manifest.styles, *(c.source for c in book.chapters),
+               *(a.source for a in book.assets if a.source.is_absolute())]
+    if book.cover is not None:
+        sources.append(book.cover.source)
+    return dataclasses.replace(context, source_mtime=max(path.stat().st_mtime for path in sources))
+
+
+def _cover(manifest: Manifest) -> Asset:
+    """The cover image, checked like every image; a bad cover stops the build (it was asked for)."""
+    path = manifest.cover
+    suffix = path.suffix.lower()
+    if suffix not in IMAGE_TYPES:
+        # Not a type an EPUB may use as its cover: the EPUB renderer warns and draws one instead.
+        return Asset(href=f"images/cover{suffix}", source=path, media_type="application/octet-stream")
+    try:
+        data = check_image(path.read_bytes(), suffix)
+    except BookError as exc:
+        raise SourceError(f"cover image '{display_path(path)}' {exc.diagnostic.message}",
+                          display_path(manifest.path), hint=exc.diagnostic.hint) from None
+    return Asset(href=f"images/cover{suffix}", source=path, media_type=IMAGE_TYPES[suffix], data=data)
+
+
+def start_pdf_workers(manifest: Manifest) -> Any:
+    """The chapter-parallel PDF's worker processes, started before the book is read so that
+    they import WeasyPrint meanwhile; None when the PDF is made as one document."""
+    if not manifest.pdf.in_parallel(entry.path for entry in manifest.chapters):
+        return None  # imported only otherwise: it brings pypdf and the worker pool
+    from .render.pdf.parallel.plan import start_workers
+
+    return start_workers()
+
+
+def start_epub_cover(manifest: Manifest, cache: bool = True) -> Future[bytes] | None:
+    """The EPUB's generated cover, drawn on a thread while the chapters are read."""
+    from .render.epub import start_cover
+
+    return start_cover(manifest, cache_dir(manifest) if cache else None)
+
+
+def pdf_page_starts(book: Book, context: BuildContext, reporter: Reporter) -> dict[str, tuple[PageStart, ...]]:
+    """Where each printed page of the PDF begins, as positions in the EPUB's chapters.
+
+    The PDF's own book (with its ``only-pdf`` text) is laid out; each page start is then
+    moved to the same text in the EPUB's book (transforms/formats.py), so a page-list entry
+    points at the page the PDF prints for it.
+    """
+    from .render.pdf.page_starts import page_starts
+
+    pdf_book = for_format(book, "pdf")
+    return translate_page_starts(book, page_starts(pdf_book, context, reporter), "pdf", "epub")
+
+
+def render(fmt: str, book: Book, context: BuildContext, reporter: Reporter,
+           note: Callable[[str], None] | None = None, workers: Any = None,
+           epub_cover: Future[bytes] | None = None) -> bytes:
+    """One format's bytes from the whole book: the format's own book is made here.
+
+    ``workers`` (from :func:`start_pdf_workers`) make a parallel PDF; ``epub_cover`` is the
+    EPUB's generated cover when it was started during the build (:func:`start_epub_cover`).
+    """
+    if fmt == "epub":
+        from .render.epub import render_epub
+
+        page_starts = pdf_page_starts(book, context, reporter) if context.config.epub.page_list else {}
+        return render_epub(for_format(book, "epub"), context, reporter, epub_cover, page_starts)
+    if fmt == "pdf":
+        pdf_book = for_format(book, "pdf")
+        if workers is not None:
+            from .render.pdf.parallel.plan import render_pdf_parallel
+
+            return render_pdf_parallel(pdf_book, context, reporter, note=note, pool=workers)
+        from .render.pdf.document import render_pdf
+
+        return render_pdf(pdf_book, context, reporter)
+    raise OutputError(f"unknown format '{fmt}'", hint=f"choose one of {', '.join(FORMATS)}")

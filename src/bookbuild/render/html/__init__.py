@@ -1,0 +1,1 @@
+"""Book -> a static HTML site, for the preview server."""
