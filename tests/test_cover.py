@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image
+from PIL import Image, ImageChops
 
 from bookbuild.config.manifest import BookMeta
-from bookbuild.render.epub.cover import MARGIN, WIDTH, _font, _font_file, _wrap, cover_alt_text, generate_cover
+from bookbuild.render.epub.cover import (BACKGROUND, HEIGHT, MARGIN, WIDTH, _font, _font_file, _wrap,
+                                         cover_alt_text, generate_cover)
 
 META = BookMeta(title="A Rather Long Title That Must Wrap Over Several Lines Of The Cover",
                 subtitle="And a subtitle", authors=("Ada Example", "Ben Sample"), language="en", identifier="x")
@@ -24,9 +25,74 @@ def test_cover_is_a_large_png_with_the_same_bytes_every_time() -> None:
 
 def test_title_lines_fit_inside_the_margins() -> None:
     font = _font(_font_file("bold", "en"), 150)
-    lines = _wrap(META.title + " Supercalifragilisticexpialidociousnessness", font, WIDTH - 2 * MARGIN)
+    lines = _wrap(META.title + " Supercalifragilisticexpialidociousnessness", font.getlength, WIDTH - 2 * MARGIN)
     assert len(lines) > 2
     assert all(font.getlength(line) <= WIDTH - 2 * MARGIN for line in lines)
+
+
+# A Persian book by an author who writes her name in Latin letters (issue 25 item 13).
+PERSIAN = BookMeta(title="کتاب کوچک حروف‌چینی فارسی برای آزمودن سطرها", authors=("Maryam Ahmadi",),
+                   language="fa", identifier="x")
+TITLE_TOP, AUTHORS_TOP, AUTHORS_BOTTOM = 600, HEIGHT - 700, HEIGHT - 232  # above the gold rule
+
+
+def ink(cover: bytes, top: int, bottom: int) -> Image.Image:
+    """The drawn text between two heights, as a 1-bit mask (the background is flat)."""
+    image = Image.open(io.BytesIO(cover)).convert("RGB").crop((0, top, WIDTH, bottom))
+    difference = ImageChops.difference(image, Image.new("RGB", image.size, BACKGROUND)).convert("L")
+    return difference.point(lambda value: 255 if value > 60 else 0).convert("1")
+
+
+def bands(mask: Image.Image, axis: int, gap: int = 1) -> list[tuple[int, int]]:
+    """Runs of rows (axis 0) or columns (axis 1) with ink, split by ``gap`` empty ones or more."""
+    width, height = mask.size
+    pixels = mask.load()
+    lengths = (height, width) if axis == 0 else (width, height)
+    inked = [any(pixels[(j, i) if axis == 0 else (i, j)] for j in range(lengths[1])) for i in range(lengths[0])]
+    found: list[tuple[int, int]] = []
+    for index, has_ink in enumerate(inked):
+        if has_ink and found and index - found[-1][1] <= gap:
+            found[-1] = (found[-1][0], index + 1)
+        elif has_ink:
+            found.append((index, index + 1))
+    return found
+
+
+def test_a_latin_author_on_a_persian_cover_is_drawn_in_letters_not_boxes() -> None:
+    """Drawn in a font without Latin letters, every letter is the same empty box: count the
+    distinct shapes of the author line's glyphs (separate columns of ink)."""
+    mask = ink(generate_cover(PERSIAN), AUTHORS_TOP, AUTHORS_BOTTOM)
+    shapes = {mask.crop((left, 0, right, mask.height)).crop(mask.crop((left, 0, right, mask.height)).getbbox()).tobytes()
+              for left, right in bands(mask, axis=1)}
+    assert len(shapes) >= 6  # M a r y m A h d i: boxes made 1
+
+
+def test_a_persian_title_is_set_flush_right_in_lines_that_do_not_touch() -> None:
+    cover = generate_cover(PERSIAN)
+    mask = ink(cover, TITLE_TOP, AUTHORS_TOP)
+    lines = bands(mask, axis=0, gap=12)  # the dots above and below a line are closer than that
+    assert len(lines) == 3, lines  # three lines, apart (at 150 px); Nastaliq drawn 1.18 em apart made one
+    for top, bottom in lines:
+        left, _, right, _ = mask.crop((0, top, WIDTH, bottom)).getbbox()
+        assert WIDTH - MARGIN - 12 <= right <= WIDTH - MARGIN + 2, (left, right)
+    last_left = mask.crop((0, lines[-1][0], WIDTH, lines[-1][1])).getbbox()[0]
+    assert last_left > MARGIN + 100  # the short last line is flush right, not left
+    authors = ink(cover, AUTHORS_TOP, AUTHORS_BOTTOM).getbbox()
+    assert WIDTH - MARGIN - 12 <= authors[2] <= WIDTH - MARGIN + 2 and authors[0] > MARGIN + 300
+
+
+def test_without_raqm_the_persian_cover_is_still_drawn_flush_right(monkeypatch) -> None:  # noqa: ANN001
+    """Pillow without libraqm: the basic layout, each right-to-left run reversed (unjoined)."""
+    from PIL import features
+
+    from bookbuild.render.epub import cover
+
+    assert features.check("raqm")  # the fallback is the exception: this machine shapes Arabic
+    monkeypatch.setattr(cover, "_raqm", lambda: False)
+    monkeypatch.setattr(cover, "_font", cover._font.__wrapped__)
+    drawn = ink(cover.generate_cover(PERSIAN), TITLE_TOP, AUTHORS_TOP).getbbox()
+    assert WIDTH - MARGIN - 12 <= drawn[2] <= WIDTH - MARGIN + 2
+    assert drawn[0] > MARGIN
 
 
 def test_generated_cover_is_kept_between_builds_and_made_again_when_the_title_changes(little_book, monkeypatch) -> None:  # noqa: ANN001, E501

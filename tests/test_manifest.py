@@ -62,7 +62,7 @@ def test_no_manifest_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         (GOOD.replace('"one.md", ', '"../outside.md", '), "is outside the book folder"),
         (GOOD.replace("chapters = [", "chapters = ]"), ":5:12: error: malformed TOML"),
         (GOOD.replace("[book]", "[boo]"), "error: missing [book] table"),
-        (GOOD + 'date = "June"\n', ":6: error: [book] date: expected a date"),
+        (GOOD + 'date = "June"\n', ":6: error: [book] date: 'June' is not a date written YYYY, YYYY-MM or YYYY-MM-DD"),
     ],
 )
 def test_bad_manifest_is_one_line_with_file_and_line(tmp_path: Path, manifest: str, expected: str) -> None:
@@ -89,3 +89,89 @@ def test_page_size_presets_and_custom(tmp_path: Path) -> None:
     assert manifest.pdf.page_size_css == "8.5in 11in"
     manifest = load_manifest(make(tmp_path, GOOD + '\n[pdf]\npage_size = "100mm 150mm"\n'))
     assert manifest.pdf.page_size_css == "100mm 150mm"
+
+
+def _errors(tmp_path: Path, manifest: str) -> list[str]:
+    """Every diagnostic of a manifest that does not load, as the command line prints them."""
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(make(tmp_path, manifest))
+    return [d.format().split("book.toml:", 1)[1] for d in caught.value.diagnostics]
+
+
+@pytest.mark.parametrize(("line", "hint"), [
+    ('language = "en\n', 'close the text on the same line: language = "en"'),
+    ('title = My Book\n', 'put text in double quotes: title = "My Book"'),
+])
+def test_toml_hints_are_about_the_line_that_is_wrong(tmp_path: Path, line: str, hint: str) -> None:
+    manifest = GOOD.replace('language = "en"\n', line) if line.startswith("language") else \
+        GOOD.replace('title = "A Book"\n', line)
+    (diagnostic,) = _errors(tmp_path, manifest)
+    assert f"(hint: {hint})" in diagnostic
+    assert 'title = "My Book"' not in diagnostic or line.startswith("title")
+
+
+def test_an_unquoted_chapter_path_is_told_to_quote_that_path(tmp_path: Path) -> None:
+    (diagnostic,) = _errors(tmp_path, GOOD.replace('"one.md", {', 'one.md, {'))
+    assert diagnostic.startswith("5:") and '(hint: put text in double quotes: "one.md")' in diagnostic
+
+
+def test_every_mistake_is_told_in_one_run_in_line_order_with_did_you_mean(tmp_path: Path) -> None:
+    manifest = ('[book]\ntitle = "A Book"\ntitel = "Typo"\nauthors = "An Author"\nlanguage = "english"\n'
+                'date = "June 2020"\nchapters = ["one.md"]\n\n[pdf]\npage_sizes = "A5"\nmargin_top = "wide"\n'
+                '\n[epub]\npage_list = "yes"\n')
+    found = _errors(tmp_path, manifest)
+    assert [line.split(":")[0] for line in found] == ["3", "5", "6", "10", "11", "14"], found
+    assert found[0].startswith("3: warning: [book] unknown key 'titel' ignored (hint: did you mean 'title'?)")
+    assert found[1].startswith("5: error: [book] language: 'english' is not a BCP 47 language tag")
+    assert "did you mean 'en'?" in found[1]
+    assert "'June 2020' is not a date written YYYY, YYYY-MM or YYYY-MM-DD" in found[2]
+    assert "unknown key 'page_sizes' ignored (hint: did you mean 'page_size'?)" in found[3]
+    assert "[pdf] margin_top: 'wide' is not a length" in found[4]
+    assert "[epub] page_list: expected true or false" in found[5]
+
+
+def test_the_command_line_prints_them_all_in_line_order(tmp_path: Path) -> None:
+    from clirun import run
+
+    make(tmp_path, '[book]\ntitle = 3\ntitel = "x"\nauthors = ["A"]\nlanguage = "en_GB"\nchapters = ["one.md"]\n')
+    result = run(["check", "book"], tmp_path)
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if ": error: " in line or ": warning: " in line]
+    assert [line.split(":")[1] for line in lines] == ["2", "3", "5"], result.output
+    assert "did you mean 'en-GB'?" in lines[2]
+
+
+@pytest.mark.parametrize("tag", ["en", "en-GB", "zh-Hans", "sr-Latn-RS", "de-CH-1996", "fa-IR", "yue-Hant"])
+def test_real_language_tags_are_accepted(tmp_path: Path, tag: str) -> None:
+    assert load_manifest(make(tmp_path, GOOD.replace('"en"', f'"{tag}"'))).meta.language == tag
+
+
+@pytest.mark.parametrize(("date", "kept"), [('"2020"', "2020"), ('"2020-06"', "2020-06"), ("2020-06-16", "2020-06-16")])
+def test_dates_in_the_three_documented_forms(tmp_path: Path, date: str, kept: str) -> None:
+    assert load_manifest(make(tmp_path, GOOD + f"date = {date}\n")).meta.date == kept
+
+
+def test_a_date_that_names_no_real_day_is_refused(tmp_path: Path) -> None:
+    (diagnostic,) = _errors(tmp_path, GOOD + 'date = "2020-13-40"\n')
+    assert "'2020-13-40' is not a date written YYYY, YYYY-MM or YYYY-MM-DD" in diagnostic
+
+
+def test_one_author_may_be_written_as_text(tmp_path: Path) -> None:
+    """``authors = "Ada Writer"`` is one author (documented in docs/authoring.md), not an error."""
+    manifest = load_manifest(make(tmp_path, GOOD.replace('authors = ["An Author"]', 'authors = "Ada Writer"')))
+    assert manifest.meta.authors == ("Ada Writer",)
+
+
+def test_a_chapter_entry_holds_sections(tmp_path: Path) -> None:
+    """``sections`` continue their chapter (issue 25, item 3): listed right after it, with the
+    kind "section", in its part; a section that is not a list of files names its line."""
+    manifest = load_manifest(make(tmp_path, GOOD.replace(
+        'chapters = ["one.md", { file = "two.md", title = "Second" }]',
+        'chapters = [{ part = "P", chapters = [\n    { file = "one.md", sections = ["one-a.md", "one-b.md"] },\n'
+        '    "two.md",\n] }]'), ("one.md", "one-a.md", "one-b.md", "two.md")))
+    assert [(c.path.name, c.kind, c.part) for c in manifest.chapters] == [
+        ("one.md", "chapter", "P"), ("one-a.md", "section", "P"), ("one-b.md", "section", "P"),
+        ("two.md", "chapter", "P")]
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(make(tmp_path / "bad", GOOD.replace('"one.md", {', '{ file = "one.md", sections = "x.md" },\n{')))
+    assert "book.toml:5: error: [book] chapters: sections of 'one.md' must be a list of files" in str(raised.value)

@@ -52,7 +52,7 @@ def test_new_refuses_a_non_empty_folder_and_keeps_it(tmp_path: Path) -> None:
     result = run(["new", "full"], tmp_path)
     assert result.exit_code == 1
     assert result.output.strip() == ("bookbuild: error: 'full' is not an empty folder "
-                                     "(hint: name a new folder: bookbuild new my-book)")
+                                     "(hint: name a folder that does not exist yet: bookbuild new full-2)")
     assert [p.name for p in (tmp_path / "full").iterdir()] == ["notes.txt"]
 
 
@@ -87,17 +87,22 @@ def test_from_mdbook_gives_an_epub_and_a_pdf_in_two_commands(tmp_path: Path) -> 
     result = run(["new", "--from-mdbook", "rusty"], tmp_path)
     assert result.exit_code == 0, result.output
     assert "SUMMARY.md:7: warning: draft chapter 'Not yet' skipped" in result.output
-    assert "bookbuild build rusty/src" in result.output
-    manifest = tomllib.loads((project / "src" / "book.toml").read_text())
-    assert manifest["book"]["title"] == "Rusty Tales" and manifest["book"]["authors"] == ["Ferris"]
-    assert [c["file"] for c in manifest["book"]["chapters"]] == [
-        "preface.md", "start.md", "guide/details.md", "thanks.md"]
-    assert manifest["book"]["chapters"][2]["title"] == "Details"
-    built = run(["build", "rusty/src"], tmp_path)
+    # mdBook keeps its book.toml: bookbuild's settings are added in [output.bookbuild], and the
+    # project folder is the book folder (issue 25, item 2)
+    assert "wrote rusty/book.toml; build it with: bookbuild build rusty" in result.output
+    config = tomllib.loads((project / "book.toml").read_text())
+    assert config["book"]["title"] == "Rusty Tales" and config["book"]["authors"] == ["Ferris"]
+    assert config["output"]["bookbuild"]["optional"] is True and config["output"]["bookbuild"]["math"] is False
+    assert "html" in config["output"]  # mdBook still makes its HTML
+    assert not (project / "src" / "book.toml").exists()
+    built = run(["build", "rusty"], tmp_path)
     assert built.exit_code == 0, built.output
     assert (tmp_path / "dist" / "rusty-tales.epub").is_file() and (tmp_path / "dist" / "rusty-tales.pdf").is_file()
+    with zipfile.ZipFile(tmp_path / "dist" / "rusty-tales.epub") as archive:
+        nav = archive.read("EPUB/nav.xhtml").decode()
+    assert nav.index("Start") < nav.index("Details") < nav.index("Thanks")  # the nested entry is a section
     again = run(["new", "--from-mdbook", "rusty"], tmp_path)
-    assert again.exit_code == 1 and "already exists" in again.output
+    assert again.exit_code == 1 and "already has [output.bookbuild]" in again.output
 
 
 def test_from_mdbook_part_headings_become_parts(tmp_path: Path) -> None:
@@ -105,13 +110,10 @@ def test_from_mdbook_part_headings_become_parts(tmp_path: Path) -> None:
     project = _mdbook(tmp_path / "p", summary, ["intro.md", "install.md", "use.md"],
                       config='[book]\ntitle = "Parts"\n')
     assert run(["new", "--from-mdbook", "p"], tmp_path).exit_code == 0
-    manifest = tomllib.loads((project / "src" / "book.toml").read_text())
-    chapters = manifest["book"]["chapters"]
-    assert chapters[0] == {"file": "intro.md", "title": "Intro"}
-    assert chapters[1]["part"] == "User Guide"
-    assert [c["file"] for c in chapters[1]["chapters"]] == ["install.md", "use.md"]
-    assert manifest["book"]["language"] == "en" and manifest["book"]["authors"] == ["Unknown Author"]
-    built = run(["epub", "p/src", "-o", "parts.epub"], tmp_path)  # the parts build too
+    config = tomllib.loads((project / "book.toml").read_text())
+    assert config["output"]["bookbuild"]["authors"] == ["Unknown Author"]  # mdBook's [book] names none
+    assert "html" in config["output"]  # added with [output.bookbuild], so that mdBook still makes HTML
+    built = run(["epub", "p", "-o", "parts.epub"], tmp_path)  # the parts build too
     assert built.exit_code == 0, built.output
     with zipfile.ZipFile(tmp_path / "parts.epub") as archive:
         assert "EPUB/part01.xhtml" in archive.namelist()

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from pypdf import PdfReader
 
+from conftest import LITTLE_MANIFEST, ROOT, write_book
 from pdfbook import bookmarks, contents_entries, folio, lines, pages_text
 from validators import pdffonts, pdfinfo, qpdf_check
 
@@ -109,3 +116,53 @@ def test_features_nested_bookmarks_and_footnote_on_its_page(built: dict) -> None
     assert any(link.get("/A", {}).get("/URI") == "https://example.org/" for link in links)
     internal = [link for link in links if "/Dest" in link or link.get("/A", {}).get("/S") == "/GoTo"]
     assert len(internal) >= 8  # contents entries and cross-chapter links are clickable
+
+
+EPUB_ONLY_PROPERTIES = {"text-emphasis", "line-break", "text-justify", "word-break"}
+AUTHOR_SHEET = "/* the author's */\n.aside { color: teal; text-shadow: 1px 1px; }\n"
+
+
+@pytest.mark.parametrize("flag", ["--single-process", "--parallel"])
+def test_a_build_says_nothing_about_bookbuilds_own_stylesheets(tmp_path: Path, flag: str) -> None:
+    """WeasyPrint ignores a few EPUB-only properties of base.css (the EPUB's CJK and emphasis
+    rules): a build must not print that, once or once per piece. What it ignores in the
+    author's own stylesheet is theirs to know: one warning at its file:line, as the CLI
+    prints any other, in either layout. (Formulas are in the book: drawing them once set up
+    Python's root logger, which then printed every WeasyPrint warning, even with -q.)"""
+    manifest = LITTLE_MANIFEST.replace('language = "en"', 'language = "en"\nstyles = ["extra.css"]')
+    folder = write_book(tmp_path / "book", manifest, {
+        "one.md": "# One\n\nThe area is $\\pi r^2$, 面积.\n", "two.md": "# Two\n\nMore.\n", "extra.css": AUTHOR_SHEET})
+    command = [sys.executable, "-c", "from bookbuild.cli import main; main()", "pdf", "-q", flag, "-o", "out.pdf"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}  # this tree's bookbuild, from the book's folder
+    result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=300, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [(
+        "extra.css:2:23: warning: PDF: ignored `text-shadow: 1px 1px`, unknown property "
+        "(hint: WeasyPrint, which lays out the PDF, skips it)")]
+    assert (folder / "out.pdf").stat().st_size > 1000
+
+
+def test_weasyprint_ignores_only_the_epub_only_properties_of_bookbuilds_sheets() -> None:
+    """The PDF parses bookbuild's own sheets with WeasyPrint's complaints silenced
+    (render/pdf/stylesheets.py); this keeps that from hiding a real mistake in them."""
+    import logging
+
+    from weasyprint import CSS
+
+    from bookbuild.resources import stylesheet
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger, handler = logging.getLogger("weasyprint"), Keep(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        for name in ("base.css", "print.css", "handout.css"):
+            CSS(filename=str(stylesheet(name)))
+    finally:
+        logger.removeHandler(handler)
+    ignored = [re.match(r"Ignored `([\w-]+):", record.getMessage()) for record in records]
+    assert all(ignored) and {match.group(1) for match in ignored if match} == EPUB_ONLY_PROPERTIES

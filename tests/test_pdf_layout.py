@@ -45,10 +45,72 @@ def test_chapter_selection_by_number_range_and_stem(selection: str | None, expec
 ])
 def test_bad_chapter_selection_is_an_error_with_a_hint(selection: str, message: str) -> None:
     with pytest.raises(UsageError) as error:
-        chapter_selection(selection, tuple(chapter.file_stem for chapter in CHAPTERS))
+        chapter_selection(selection, tuple((chapter.file_stem, chapter.kind) for chapter in CHAPTERS))
     assert message in str(error.value)
     assert error.value.diagnostic.message.startswith("--chapters:")
     assert "hint: name chapters 1-5 by number" in str(error.value)
+
+
+# (file stem, kind) of a book's entries in reading order: front matter, three numbered chapters
+# with an unnumbered interlude, two appendices (A, B) and a colophon.
+ENTRIES = (("foreword", "foreword"), ("preface", "preface"), ("01-start", "chapter"), ("02-middle", "chapter"),
+           ("interlude", "epigraph"), ("03-end", "chapter"), ("tables", "appendix"), ("b", "appendix"),
+           ("colophon", "colophon"))
+
+
+@pytest.mark.parametrize(("selection", "positions"), [
+    ("2-3", [4, 6]),  # Chapters 2 and 3 as the reader sees them, not the 2nd and 3rd entries
+    ("1", [3]), ("A", [7]), ("a-b", [7, 8]), ("preface,B", [2, 8]), ("1-3,A", [3, 4, 6, 7]),
+    ("interlude", [5]), ("b", [8]),  # a file stem wins over an appendix letter that looks the same
+])
+def test_a_selection_names_chapters_by_the_numbers_and_letters_a_reader_sees(selection: str,
+                                                                             positions: list[int]) -> None:
+    assert sorted(chapter_selection(selection, ENTRIES)) == positions
+    chapters = tuple(Chapter(index=n, id=f"c{n}", source=Path(f"{stem}.md"), title=stem, body="", kind=kind)
+                     for n, (stem, kind) in enumerate(ENTRIES, start=1))
+    assert [chapter.index for chapter in select_chapters(chapters, selection)] == positions
+
+
+@pytest.mark.parametrize(("selection", "message"), [
+    ("4", "--chapters: '4' is outside the book's chapters 1-3"),
+    ("2-7", "--chapters: '2-7' is outside the book's chapters 1-3"),
+    ("C", "--chapters: 'C' is no appendix (A-B) and no chapter file"),
+    ("B-A", "--chapters: range 'B-A' runs backwards"),
+    ("2-B", "--chapters: no chapter file named '2-B'"),
+])
+def test_a_selection_beyond_the_numbered_chapters_or_appendices_is_refused(selection: str, message: str) -> None:
+    with pytest.raises(UsageError) as error:
+        chapter_selection(selection, ENTRIES)
+    assert message in str(error.value)
+    assert "hint: name chapters 1-3 by number, range (2-3), appendix letter (A) or file stem (foreword)" in str(
+        error.value)
+
+
+def test_a_book_without_numbered_chapters_is_selected_by_file_stem() -> None:
+    entries = (("preface", "preface"), ("glossary", "glossary"))
+    assert chapter_selection("glossary", entries) == {2}
+    with pytest.raises(UsageError) as error:
+        chapter_selection("1", entries)
+    assert "--chapters: '1': the book has no numbered chapters" in str(error.value)
+    assert "hint: name chapters by file stem (preface)" in str(error.value)
+
+
+def test_the_selection_is_checked_at_the_door_against_the_numbered_chapters(tmp_path: Path) -> None:
+    """``--chapters`` is read from the manifest's entries, before any chapter is read: six
+    entries, three of them numbered chapters."""
+    manifest = MANIFEST.replace('chapters = ["01-one.md", "02-two.md", "03-three.md"]', (
+        'chapters = [{ file = "foreword.md", kind = "foreword" }, { file = "preface.md", kind = "preface" },\n'
+        '    "01-one.md", "02-two.md", "03-three.md", { file = "notes.md", kind = "appendix" }]'))
+    chapters = {name: f"# {name}\n\nText.\n" for name in ("foreword.md", "preface.md", "notes.md")}
+    book = _book(tmp_path)
+    write_book(book, manifest, chapters)
+    result = run(["pdf", str(book), "--chapters", "4", "-o", "h.pdf"], tmp_path)
+    assert result.exit_code == 2 and "'4' is outside the book's chapters 1-3" in result.output
+    result = run(["pdf", str(book), "--chapters", "2-3,A", "-o", "h.pdf"], tmp_path)
+    assert result.exit_code == 0, result.output
+    from pypdf import PdfReader
+
+    assert [item.title for item in PdfReader(tmp_path / "h.pdf").outline] == ["Two", "Three", "notes.md"]
 
 
 @pytest.mark.parametrize(("size", "css"), [
@@ -70,7 +132,7 @@ def test_page_sheet_mirrors_margins_only_when_two_sided() -> None:
     assert "@page { size: 210mm 297mm; margin: 20mm 15mm 22mm 25mm; }" in sheet
     assert "@page :right { margin-left: 25mm; margin-right: 15mm; }" in sheet
     assert "@page :left { margin-left: 15mm; margin-right: 25mm; }" in sheet
-    assert '" (voir page " target-counter(attr(href url), page) ")"' in sheet
+    assert '" (voir page " target-counter(attr(href url), page, book-digits) ")"' in sheet
     one_sided = PdfOptions(two_sided=False, page_references=False, crop_marks=True)
     sheet = page_sheet(one_sided, print_layout(one_sided), "en")
     assert ":left" not in sheet and "target-counter" not in sheet
@@ -131,3 +193,20 @@ def test_selection_and_handout_get_their_own_default_names(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     assert result.output.startswith("dist/little-book-chapters-2-3-handout.pdf")
     assert not (tmp_path / "dist" / "little-book.pdf").exists()
+
+
+@pytest.mark.parametrize(("folios", "ranges"), [
+    # half-title, blank, title, copyright (no number), contents v, blank, preface vii, blank,
+    # then a part title page (page 1, no number), its blank verso, a chapter from 3
+    ([None, None, None, None, "v", None, "vii", None, None, None, "3", "4"], [(0, "r", 1), (8, "D", 1)]),
+    # a blank verso before the body's printed page 1 belongs to the front matter's count
+    ([None, "ii", None, "1", "2"], [(0, "r", 1), (3, "D", 1)]),
+    (["1", "2", "3"], [(0, "D", 1)]), ([None, None], [(0, "D", 1)]),
+    (["IX", "X", "1"], [(0, "R", 9), (2, "D", 1)]),
+])
+def test_page_labels_are_read_from_the_printed_page_numbers(folios: list[str | None],
+                                                           ranges: list[tuple[int, str, int]]) -> None:
+    from bookbuild.render.pdf.page_labels import label_ranges, page_labels_pdf
+
+    assert label_ranges(folios) == ranges
+    assert page_labels_pdf([(0, "r", 1), (8, "D", 1), (12, "R", 4)]) == b"<</Nums[0<</S/r>>8<</S/D>>12<</S/R/St 4>>]>>"

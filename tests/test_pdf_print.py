@@ -1,6 +1,9 @@
 """The print layout on a multi-chapter test book (tests/books/print): two-sided A5 with
 footnotes, an overlong code line, a table longer than a page, a tall figure, cross-references;
-and the same book as letter size, as chapters 2-3, as a handout, as PDF/A and PDF/UA."""
+and the same book as letter size, as chapters 2-3, as a handout, as PDF/A and PDF/UA. Then the
+page numbers a reader sees (folios, contents, "see page N", /PageLabels) on a book with front
+matter, parts and an appendix, whole (single document and parallel), as a selection and as
+handouts."""
 
 from __future__ import annotations
 
@@ -15,9 +18,9 @@ from pypdf import PdfReader
 from bookbuild.api import BuildOptions, build, load_book
 from bookbuild.errors import Reporter
 from bookbuild.config.manifest import load_manifest
-from conftest import ROOT
+from conftest import ROOT, write_book
 from pdfbook import bookmarks, contents_entries, flat, folio, footnote_calls, head, lines, pages_text
-from validators import pdf_word_boxes, pdffonts, pdfinfo, qpdf_check
+from validators import pdf_word_boxes, pdffonts, pdfinfo, pdftotext, qpdf_check
 
 PRINT_BOOK = ROOT / "tests" / "books" / "print"
 TITLE = "Print Test Book"
@@ -232,3 +235,114 @@ def test_variants_pass_through(pdfs: dict) -> None:
 def test_same_input_same_bytes(pdfs: dict, tmp_path: Path) -> None:
     again = _build(tmp_path, "again")
     assert again.read_bytes() == pdfs["book"].read_bytes()
+
+
+# Front matter (roman), two parts, an appendix; cross-references into the front matter.
+STRUCTURED = """[book]
+title = "Structured Book"
+authors = ["A. Writer"]
+language = "en"
+chapters = [
+    { file = "dedication.md", kind = "dedication" },
+    { file = "preface.md", kind = "preface" },
+    { part = "Part One", chapters = ["one.md", "two.md"] },
+    { part = "Part Two", chapters = ["three.md"] },
+    { file = "notes.md", kind = "appendix" },
+]
+"""
+STRUCTURED_CHAPTERS = {
+    "dedication.md": "# Dedication\n\nTo the reader.\n",
+    "preface.md": "# Preface\n\nWhy this book.\n\n## How to read it\n\nStart with [the second chapter](two.md).\n",
+    "one.md": "# One\n\nThe first chapter.\n",
+    "two.md": "# Two\n\nAs [the preface](preface.md) says, and [how to read it](preface.md#how-to-read-it).\n",
+    "three.md": "# Three\n\nThe third chapter.\n",
+    "notes.md": "# Notes\n\nAn appendix.\n",
+}
+
+
+def _roman(number: int) -> str:
+    numerals = (("x", 10), ("ix", 9), ("v", 5), ("iv", 4), ("i", 1))
+    text = ""
+    for numeral, value in numerals:
+        count, number = divmod(number, value)
+        text += numeral * count
+    return text
+
+
+@pytest.fixture(scope="module")
+def structured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = write_book(tmp_path_factory.mktemp("structured") / "book", STRUCTURED, STRUCTURED_CHAPTERS)
+    out = folder.parent
+    return {
+        "single": _build(out, "single", folder, parallel=False),
+        "parallel": _build(out, "parallel", folder, parallel=True),
+        "chapters": _build(out, "chapters", folder, chapters="preface,2"),
+        "handout": _build(out, "handout", folder, handout=True),
+        "handout-chapters": _build(out, "handout-chapters", folder, chapters="2-3", handout=True),
+    }
+
+
+def _printed_labels(pdf: Path) -> list[str]:
+    """The PDF's /PageLabels, each checked against the number its page prints; and every number
+    in the contents is the label of the page its entry's bookmark lands on."""
+    reader = PdfReader(pdf)
+    assert "/PageLabels" in reader.trailer["/Root"]
+    labels, pages = reader.page_labels, pages_text(pdf)
+    assert len(labels) == len(pages)
+    printed = [(n, folio(page)) for n, page in enumerate(pages) if folio(page)]
+    assert len(printed) >= 3 and [(n, labels[n]) for n, _ in printed] == printed
+    marks = {mark.title: labels[mark.page_index] for mark in bookmarks(reader)}
+    entries = contents_entries(pages)
+    assert len(entries) > 3 and [(title, marks[title]) for title, _ in entries] == entries
+    check = qpdf_check(pdf)
+    assert check.returncode == 0, check.stdout + check.stderr
+    return labels
+
+
+@pytest.mark.parametrize("name", ["single", "parallel"])
+def test_front_matter_pages_are_roman_wherever_a_reader_sees_their_number(structured: dict, name: str) -> None:
+    """The contents, "see page N" and the viewer's page labels say vii where the page prints vii."""
+    pdf = structured[name]
+    labels = _printed_labels(pdf)
+    body = labels.index("1")
+    assert body > 5 and labels == [_roman(n) for n in range(1, body + 1)] + [
+        str(n) for n in range(1, len(labels) - body + 1)]
+    marks = {mark.title: labels[mark.page_index] for mark in bookmarks(PdfReader(pdf))}
+    assert marks["Preface"] == marks["How to read it"] == _roman(PdfReader(pdf).page_labels.index(marks["Preface"]) + 1)
+    entries = contents_entries(pages_text(pdf))
+    assert ("Dedication", marks["Dedication"]) in entries and ("Preface", marks["Preface"]) in entries
+    text = flat("\n".join(pages_text(pdf)))
+    assert f"As the preface (see page {marks['Preface']}) says" in text
+    assert f"how to read it (see page {marks['How to read it']})" in text
+    assert f"Start with the second chapter (see page {marks['Two']})" in text
+
+
+def test_parallel_pdf_has_the_single_documents_page_labels(structured: dict) -> None:
+    single, parallel = structured["single"], structured["parallel"]
+    assert PdfReader(parallel).page_labels == PdfReader(single).page_labels
+    assert pdftotext(parallel) == pdftotext(single)
+
+
+def test_a_selection_numbers_its_front_matter_in_roman_and_its_chapters_from_1(structured: dict) -> None:
+    pdf = structured["chapters"]
+    labels = _printed_labels(pdf)
+    marks = {mark.title: labels[mark.page_index] for mark in bookmarks(PdfReader(pdf))}
+    assert list(marks) == ["Preface", "How to read it", "Part One", "Two"]  # "2" is chapter 2, not the preface
+    assert marks["Preface"] == _roman(labels.index(marks["Preface"]) + 1) and marks["Part One"] == "1"
+    assert f"As the preface (see page {marks['Preface']}) says" in flat("\n".join(pages_text(pdf)))
+
+
+@pytest.mark.parametrize(("name", "outline"), [
+    ("handout", ["Dedication", "Preface", "How to read it", "Part One", "One", "Two", "Part Two", "Three", "Notes"]),
+    ("handout-chapters", ["Part One", "Two", "Part Two", "Three"]),
+])
+def test_a_handout_is_numbered_once_and_a_part_shares_its_first_chapters_page(structured: dict, name: str,
+                                                                               outline: list[str]) -> None:
+    pdf = structured[name]
+    labels = _printed_labels(pdf)
+    pages = pages_text(pdf)
+    assert [folio(page) for page in pages] == labels == [str(n) for n in range(1, len(pages) + 1)]
+    marks = bookmarks(PdfReader(pdf))
+    assert [mark.title for mark in marks] == outline
+    where = {mark.title: mark.page_index for mark in marks}
+    assert where["Part Two"] == where["Three"] and where["Part One"] in (where.get("One"), where["Two"])

@@ -21,7 +21,7 @@ from conftest import LITTLE_MANIFEST as MANIFEST, write_book
 
 
 def test_help_of_every_command_and_version(tmp_path: Path) -> None:
-    commands = ["new", "check", "preview", "build", "epub", "pdf"]
+    commands = ["new", "check", "preview", "build", "epub", "pdf", "catalog"]
     for command in commands:
         result = run([command, "--help"], tmp_path)
         assert result.exit_code == 0 and "Usage: bookbuild " + command in result.output
@@ -220,3 +220,31 @@ def test_shell_completion_as_documented_in_the_readme(tmp_path: Path) -> None:
     script = subprocess.run([sys.executable, "-c", "from bookbuild.cli import main; main(prog_name='bookbuild')"],
                             env=env, capture_output=True, text=True, timeout=60).stdout
     assert "complete -o nosort -F _bookbuild_completion bookbuild" in script
+
+
+@pytest.mark.parametrize(("args", "hint"), [
+    (["pdf", "-o", "chapters"], "name a file, e.g. -o chapters/book.pdf"),
+    (["epub", "-o", "chapters"], "name a file, e.g. -o chapters/book.epub"),
+])
+def test_an_output_that_is_a_folder_gets_a_hint_for_its_format(tmp_path: Path, little_book: Path, args: list[str],
+                                                                hint: str) -> None:
+    (tmp_path / "chapters").mkdir()
+    result = run([*args[:1], "little", *args[1:]], tmp_path)
+    assert result.exit_code == 1 and f"(hint: {hint})" in result.output, result.output
+
+
+@pytest.mark.parametrize("command", ["build", "pdf", "check"])
+def test_no_book_here_hints_the_command_that_was_run(tmp_path: Path, command: str) -> None:
+    result = run([command], tmp_path)
+    assert result.exit_code == 1
+    assert f"(hint: run in a book folder, or name one: bookbuild {command} path/to/book)" in result.output, result.output
+
+
+def test_a_page_size_from_the_command_line_gets_its_own_pdf(tmp_path: Path, little_book: Path) -> None:
+    """``pdf --page-size letter`` must not silently replace the book's own (A4) PDF."""
+    assert run(["pdf", "little"], tmp_path).exit_code == 0
+    result = run(["pdf", "little", "--page-size", "letter"], tmp_path)
+    assert result.exit_code == 0, result.output
+    names = sorted(path.name for path in (tmp_path / "dist").iterdir())
+    assert names == ["little-book-letter.pdf", "little-book.pdf"], names
+    assert "dist/little-book-letter.pdf" in result.output

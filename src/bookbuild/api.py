@@ -1,4 +1,5 @@
-"""The public Python entry point: ``build(book_path, formats, ...)``; the CLI is a thin shell over it."""
+"""The public Python entry point: ``build(book, formats, ...)``; the CLI and the catalogue
+(catalog.py) are thin shells over it. Documented in docs/api.md."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from . import pipeline
 from .config.manifest import Manifest
 from .config.overrides import Overrides
-from .errors import BookError, OutputError, Reporter
+from .errors import BookError, Diagnostic, OutputError, Reporter, UsageError
 from .files import write_atomically
 from .pipeline import (  # noqa: F401 - load_book, read_book_chapter and Progress are public here too
     FORMATS,
@@ -55,13 +56,35 @@ class BuildResult:
     seconds: float
 
 
-def default_output(manifest: Manifest, fmt: str, output_dir: Path | None = None) -> Path:
+class BuildOutputs(list[BuildResult]):
+    """What :func:`build` wrote, in the order the formats were asked for, and the warnings the
+    build gave (``diagnostics``).
+
+    A list, so that code written when ``build`` returned a plain list of :class:`BuildResult`
+    still works; the diagnostics ride along so that an API user who passes no
+    :class:`Reporter` still learns what the author should fix.
+    """
+
+    def __init__(self, results: Sequence[BuildResult] = (), diagnostics: Sequence[Diagnostic] = ()) -> None:
+        super().__init__(results)
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+
+def default_output(manifest: Manifest, fmt: str, output_dir: Path | None = None,
+                   page_size: str | None = None) -> Path:
     """``dist/<slug>.<format>`` in the working folder, unless told otherwise.
 
-    A PDF of some chapters or a handout gets its own name (``<slug>-chapters-2-3.pdf``,
-    ``<slug>-handout.pdf``) so that it never replaces the whole book's PDF.
+    Every variant the command line asks for gets its own name, so that it never replaces the
+    book's own PDF: a ``--page-size`` (``<slug>-letter.pdf``), some chapters
+    (``<slug>-chapters-2-3.pdf``), a handout (``<slug>-handout.pdf``).
     """
     name = manifest.slug
+    if fmt == "pdf" and page_size:
+        name += "-" + file_slug(page_size, default="size")
     if fmt == "pdf" and manifest.pdf.chapters:
         name += "-chapters-" + file_slug(manifest.pdf.chapters, default="selection")
     if fmt == "pdf" and manifest.pdf.handout:
@@ -70,32 +93,36 @@ def default_output(manifest: Manifest, fmt: str, output_dir: Path | None = None)
 
 
 def build(
-    book_path: str | Path | None,
-    formats: Sequence[str] = FORMATS,
+    book: str | Path | None,
+    formats: str | Sequence[str] = FORMATS,
     *,
     output: str | Path | None = None,
     output_dir: str | Path | None = None,
     options: BuildOptions | None = None,
     reporter: Reporter | None = None,
     progress: Progress | None = None,
-) -> list[BuildResult]:
-    """Build the book at ``book_path`` (folder or book.toml; None finds one) in each format.
+) -> BuildOutputs:
+    """Build the book at ``book`` (folder or book.toml; None finds one) in each format.
 
     ``output`` names the file when one format is asked for; otherwise each goes to
     ``output_dir`` (default ``dist/``). Outputs are replaced atomically: a failed build
-    leaves the previous file in place.
+    leaves the previous file in place. Returns what was written with the build's warnings;
+    a mistake in the book raises a :class:`BookError` subclass. A ``reporter`` hears each
+    warning as it arrives, and keeps those given before an error.
     """
     reporter = reporter or Reporter()
     options = options or BuildOptions()
-    manifest = load_config(book_path, reporter, options.overrides)
+    formats = _formats(formats)
+    manifest = load_config(book, reporter, options.overrides)
     if output is not None and len(formats) != 1:
         raise OutputError("-o/--output names one file; use --output-dir for several formats")
     targets = {
-        fmt: Path(output) if output is not None else default_output(manifest, fmt, Path(output_dir) if output_dir else None)
+        fmt: Path(output) if output is not None else default_output(manifest, fmt, Path(output_dir) if output_dir else None,
+                                                                 options.page_size)
         for fmt in formats
     }
-    for target in targets.values():
-        _check_target(target, manifest)
+    for fmt, target in targets.items():
+        _check_target(target, manifest, fmt)
     total = len(manifest.chapters) + len(targets)
     workers = start_pdf_workers(manifest) if "pdf" in targets else None
     started_while_reading: dict[str, object] = {}
@@ -105,11 +132,11 @@ def build(
             started_while_reading["cover"] = start_epub_cover(manifest, options.cache)
 
     try:
-        book = load_book(manifest, reporter, progress=progress, total_steps=total, cache=options.cache,
+        model = load_book(manifest, reporter, progress=progress, total_steps=total, cache=options.cache,
                          on_workers_started=start_cover)
-        context = pipeline.build_context(manifest, options.cache, book)
-        for target in targets.values():
-            _check_target(target, manifest, tuple(a.source for a in book.assets if a.source.is_absolute()))
+        context = pipeline.build_context(manifest, options.cache, model)
+        for fmt, target in targets.items():
+            _check_target(target, manifest, fmt, tuple(a.source for a in model.assets if a.source.is_absolute()))
         _check_strict(options, reporter)
         results = []
         for step, (fmt, target) in enumerate(targets.items(), start=len(manifest.chapters) + 1):
@@ -121,7 +148,7 @@ def build(
                 if progress is not None:
                     progress(label, step - 1, total)
 
-            data = pipeline.render(fmt, book, context, reporter, note, workers, started_while_reading.get("cover"))  # type: ignore[arg-type]
+            data = pipeline.render(fmt, model, context, reporter, note, workers, started_while_reading.get("cover"))  # type: ignore[arg-type]
             _check_strict(options, reporter)
             write_atomically(target, data)
             results.append(BuildResult(fmt, target, len(data), time.perf_counter() - started))
@@ -130,7 +157,17 @@ def build(
     finally:
         if workers is not None:  # a build that failed before the PDF stops them here
             workers.close()
-    return results
+    return BuildOutputs(results, reporter.diagnostics)
+
+
+def _formats(formats: str | Sequence[str]) -> tuple[str, ...]:
+    """``"epub"`` or ``["epub", "pdf"]``, checked: a string is one format, not its letters."""
+    asked = (formats,) if isinstance(formats, str) else tuple(formats)
+    unknown = [fmt for fmt in asked if fmt not in FORMATS]
+    if unknown or not asked:
+        raise UsageError(f"unknown format {unknown[0]!r}" if unknown else "no format asked for",
+                         None, hint="choose from " + ", ".join(FORMATS))
+    return tuple(dict.fromkeys(asked))
 
 
 def _check_strict(options: BuildOptions, reporter: Reporter) -> None:
@@ -141,11 +178,11 @@ def _check_strict(options: BuildOptions, reporter: Reporter) -> None:
                         hint="fix them, or build without --strict")
 
 
-def _check_target(target: Path, manifest: Manifest, assets: tuple[Path, ...] = ()) -> None:
+def _check_target(target: Path, manifest: Manifest, fmt: str, assets: tuple[Path, ...] = ()) -> None:
     """Refuse an output that is a folder, a special file, or (even through a symlink) an input."""
     name = display_path(target)
     if target.is_dir():
-        raise OutputError(f"output '{name}' is a folder", hint="name a file, e.g. -o out/book.epub")
+        raise OutputError(f"output '{name}' is a folder", hint=f"name a file, e.g. -o {name}/book.{fmt}")
     if target.exists() and not target.is_symlink() and not target.is_file():
         raise OutputError(f"output '{name}' is a device or special file", hint="name a regular file")
     # The manifest's own paths are real paths already (resources.resolve_in_book).

@@ -26,8 +26,9 @@ from functools import cache
 from pathlib import Path
 
 from .config.manifest import Manifest
-from .files import write_atomically  # noqa: F401 - the caches' writer, re-exported
-from .resources import PACKAGE_DIR, stylesheet
+from .errors import BookError
+from .files import read_book_file, read_own_file, user_cache_folder, write_atomically, write_new_file
+from .resources import PACKAGE_DIR, styles_dir, stylesheet
 
 CACHE_DIR_NAME = ".bookbuild-cache"
 FORMAT = 2
@@ -43,7 +44,8 @@ def cache_dir(manifest: Manifest) -> Path | None:
     (a symlink or a file there, as a hostile book might ship) or no cache secret can be had."""
     folder = manifest.root / CACHE_DIR_NAME
     root = manifest.root.resolve()
-    for path in (folder, *(folder / name for name in ("chapters", "deflate", "pdf", "cover", "transforms", "epub", "code"))):
+    for path in (folder, *(folder / name for name in ("chapters", "deflate", "pdf", "cover", "transforms", "epub", "code",
+                                                      "page-starts"))):
         if path.is_symlink() or (path.exists() and not path.is_dir()):
             return None
         if path.exists() and not path.resolve().is_relative_to(root):
@@ -51,30 +53,21 @@ def cache_dir(manifest: Manifest) -> Path | None:
     return folder if cache_secret() is not None else None
 
 
-def user_cache_folder() -> Path:
-    """The user's own cache folder (``$XDG_CACHE_HOME``, else ``~/.cache``), not the book's."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-
-
 @cache
 def cache_secret() -> bytes | None:
     """This user's random key for cache entries, made on first use (None: no caching)."""
     path = user_cache_folder() / "bookbuild" / "cache-key"
+    if not os.path.lexists(path):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_new_file(path, os.urandom(32))
+        except FileExistsError:  # another build made it first
+            pass
+        except OSError:
+            return None
     try:
-        return path.read_bytes()[:32] or None
-    except FileNotFoundError:
-        pass
-    except OSError:
-        return None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(os.urandom(32))
-        return path.read_bytes()[:32]
-    except FileExistsError:  # another build made it first
-        return path.read_bytes()[:32] or None
-    except OSError:
+        return read_own_file(path)[:32] or None
+    except BookError:
         return None
 
 
@@ -110,9 +103,10 @@ def context_fingerprint(manifest: Manifest) -> str:
         repr(manifest.meta),
         repr(manifest.pdf),
         repr(manifest.epub),
+        f"math {manifest.math}",  # [book] math: how a chapter's dollars are read
     ]
     sheets = [stylesheet(name) for name in SHARED_SHEETS] + list(manifest.styles)
-    parts += [f"{path}:{file_digest(path)}" for path in sheets]
+    parts += [f"{path}:{file_digest(path, (manifest.root, styles_dir()))}" for path in sheets]
     for part in parts:
         digest.update(part.encode("utf-8") + b"\0")
     return digest.hexdigest()
@@ -124,7 +118,7 @@ def code_fingerprint() -> str:
     digest = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.rglob("*")):
         if path.suffix in {".py", ".html", ".xhtml"} and path.is_file():
-            digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+            digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + read_own_file(path))
     for folder in sorted(_library_folders()):
         try:
             names = sorted(name for name in os.listdir(folder) if name.endswith((".dist-info", ".egg-info")))
@@ -161,11 +155,12 @@ def code_file(folder: Path, chapter: Path) -> Path | None:
     return folder / "code" / f"{keyed_hash('code blocks of', str(chapter.resolve()))}.json"
 
 
-def file_digest(path: Path) -> str | None:
-    """The SHA-256 of a file, or None when it cannot be read (a missing image is a state too)."""
+def file_digest(path: Path, roots: Path | tuple[Path, ...]) -> str | None:
+    """The SHA-256 of a book's file (inside ``roots``), or None when it cannot be read (a
+    missing image is a state too)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(read_book_file(path, roots, "resource")).hexdigest()
+    except BookError:
         return None
 
 
@@ -173,8 +168,8 @@ def read_entry(path: Path) -> bytes | None:
     """A cache entry's bytes; None when it is missing, unreadable or a symlink (a book may
     ship one, and reads stay in the book)."""
     try:
-        return None if path.is_symlink() else path.read_bytes()
-    except OSError:
+        return read_book_file(path, path.parent, "cache")
+    except BookError:
         return None
 
 

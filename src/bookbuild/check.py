@@ -20,6 +20,7 @@ from lxml import etree
 
 from .config.manifest import ChapterEntry, Manifest, find_manifest
 from .errors import BookError, Diagnostic, Location, Reporter
+from .files import read_book_text
 from .model import Chapter
 from .pipeline import assemble, check_inputs, load_config, read_book_chapter
 from .resources import display_path, is_external
@@ -89,7 +90,7 @@ def check_book(book_path: str | Path | None) -> CheckReport:
             name = display_path(find_manifest(book_path))
         except BookError:
             name = str(book_path or ".")
-        return CheckReport(name, (*reporter.diagnostics, exc.diagnostic))
+        return CheckReport(name, (*reporter.diagnostics, *exc.diagnostics))
     errors: list[Diagnostic] = []
     try:
         check_inputs(manifest, reporter)
@@ -99,7 +100,7 @@ def check_book(book_path: str | Path | None) -> CheckReport:
     for index, entry in enumerate(manifest.chapters, start=1):
         try:
             chapters.append(read_book_chapter(entry, index, reporter, manifest))
-            scan_source(entry, reporter)
+            scan_source(entry, reporter, manifest.root, manifest.math)
         except BookError as exc:
             errors.append(exc.diagnostic)
     anchors: dict[str, list[str]] = {}
@@ -113,7 +114,7 @@ def check_book(book_path: str | Path | None) -> CheckReport:
     unlisted_chapters(manifest, reporter)
     order = {display_path(p): n for n, p in enumerate(
         [manifest.path, *(c.path for c in manifest.chapters), *manifest.styles])}
-    diagnostics = [_with_column(_suggest(_classify(d), anchors)) for d in reporter.diagnostics] + errors
+    diagnostics = [_with_column(_suggest(_classify(d), anchors), manifest.root) for d in reporter.diagnostics] + errors
     diagnostics.sort(key=lambda d: (order.get(d.location.file or "", -1), d.location.line or 0, d.location.col or 0))
     return CheckReport(display_path(manifest.path), tuple(diagnostics), len(manifest.chapters))
 
@@ -144,15 +145,15 @@ def _suggest(diagnostic: Diagnostic, anchors: dict[str, list[str]]) -> Diagnosti
     return dataclasses.replace(diagnostic, hint=hint)
 
 
-def _with_column(diagnostic: Diagnostic) -> Diagnostic:
+def _with_column(diagnostic: Diagnostic, root: Path) -> Diagnostic:
     """Point at the column of the quoted target in its line, as a compiler would."""
     location = diagnostic.location
     quoted = _QUOTED.search(diagnostic.message)
     if not (location.file and location.line and not location.col and quoted):
         return diagnostic
     try:
-        line = Path(location.file).read_text(encoding="utf-8").splitlines()[location.line - 1]
-    except (OSError, UnicodeDecodeError, IndexError):
+        line = read_book_text(Path(location.file), root, "resource").splitlines()[location.line - 1]
+    except (BookError, IndexError):
         return diagnostic
     col = line.find(quoted.group(1))
     if col < 0:
@@ -160,13 +161,13 @@ def _with_column(diagnostic: Diagnostic) -> Diagnostic:
     return dataclasses.replace(diagnostic, location=Location(location.file, location.line, col + 1))
 
 
-def scan_source(entry: ChapterEntry, reporter: Reporter) -> None:
+def scan_source(entry: ChapterEntry, reporter: Reporter, root: Path | None = None, math: bool = True) -> None:
     """Problems a reader forgives silently: duplicate ids and Markdown it did not understand."""
     name = display_path(entry.path)
-    text = read_text(entry.path)
+    text = read_text(entry.path, root=root)
     suffix = entry.path.suffix.lower()
     if suffix in MARKDOWN_SUFFIXES:
-        wrapper = html_to_fragment(markdown_to_html(text, name)[0])
+        wrapper = html_to_fragment(markdown_to_html(text, name, math=math)[0])
     elif suffix in HTML_SUFFIXES:
         wrapper = html_to_fragment(xhtml_body(text, name))
     else:
@@ -234,8 +235,8 @@ def unlisted_chapters(manifest: Manifest, reporter: Reporter) -> None:
     """Chapter files next to listed chapters that book.toml forgets: they would silently stay out."""
     listed = {entry.path for entry in manifest.chapters}
     folders = sorted({path.parent for path in listed})
-    line = next((n for n, text in enumerate(manifest.path.read_text(encoding="utf-8").splitlines(), start=1)
-                 if text.strip().startswith("chapters")), None)
+    text = read_book_text(manifest.path, manifest.root, "manifest")
+    line = next((n for n, row in enumerate(text.splitlines(), start=1) if row.strip().startswith("chapters")), None)
     for folder in folders:
         for path in sorted(folder.iterdir()):
             if (path.suffix.lower() in MARKDOWN_SUFFIXES | HTML_SUFFIXES and path.is_file() and path not in listed
@@ -250,8 +251,8 @@ def check_fonts(manifest: Manifest, reporter: Reporter) -> None:
     for sheet in manifest.styles:
         name = display_path(sheet)
         try:
-            css = sheet.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            css = read_book_text(sheet, manifest.root, "stylesheet")
+        except BookError:
             reporter.warn("stylesheet cannot be read as UTF-8", name)
             continue
         css = re.sub(r"/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ", m.group(0)), css, flags=re.DOTALL)

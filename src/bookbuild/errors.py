@@ -68,6 +68,11 @@ class BookError(Exception):
     def __str__(self) -> str:
         return self.diagnostic.format()
 
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """Every problem this error stands for (one, unless a subclass found several)."""
+        return (self.diagnostic,)
+
     def __reduce__(self):  # noqa: ANN204 - keeps the location when sent from a worker process
         d = self.diagnostic
         return (type(self), (d.message, d.location.file, d.location.line, d.location.col, d.hint))
@@ -77,8 +82,36 @@ class ManifestError(BookError):
     """book.toml is missing, malformed or does not match the schema."""
 
 
+class ManifestErrors(ManifestError):
+    """Every problem of one book.toml, found in one run: its errors, and the warnings given
+    while reading it, in the order of their lines (``diagnostics``); the first error is the
+    message."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        first = next(d for d in diagnostics if d.severity == "error")
+        super().__init__(first.message, first.location.file, first.location.line, first.location.col, first.hint)
+        self.found = tuple(diagnostics)
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return self.found
+
+    def __reduce__(self):  # noqa: ANN204 - all of them, when sent from a worker process
+        return (type(self), (list(self.found),))
+
+
 class SourceError(BookError):
     """A chapter or asset cannot be read or parsed."""
+
+
+class UnreadableFile(SourceError):
+    """A book's file that was not read: outside the book folder, not a regular file, too
+    large, or gone (files.py). The message names the file."""
+
+
+class SpecialFile(UnreadableFile):
+    """A device, pipe or socket where a book's file should be (``/dev/zero``, a FIFO): never
+    opened, and always an error, whichever reader met it: no book has a reason for one."""
 
 
 class OutputError(BookError):

@@ -1,13 +1,159 @@
-"""Writing files: outputs and cache entries are replaced whole, never seen half written."""
+"""The one way bookbuild reads a file and the one way it writes an output.
+
+Reading. Every file of a book (chapters, includes, images, stylesheets and what they use,
+fonts, the cover, book.toml, the build's own cache entries) is read by
+:func:`read_book_file`, which
+
+* decides containment on the real path (symlinks followed by ``realpath``, which reads
+  links but opens nothing) before anything is opened;
+* opens that real path one component at a time with ``O_NOFOLLOW``, each relative to the
+  folder opened before it, so a symlink swapped in after the check is refused, not followed;
+* reads only regular files: a FIFO is opened without blocking and refused, like devices,
+  sockets and folders;
+* reads at most the limit of its kind (:data:`LIMITS`) and fails with a message naming the
+  file when it is larger, or grows while read.
+
+bookbuild's own files (packaged stylesheets and sources, the user's cache secret) are read
+by :func:`read_own_file`: bounded and regular too, without a book folder to stay in.
+``tests/test_safety.py`` walks the source and fails on any other module that opens a file.
+
+Writing. Outputs and cache entries are replaced whole by :func:`write_atomically`, never
+seen half written.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import BookError, OutputError, SourceError, SpecialFile, UnreadableFile
 from .resources import display_path
+
+MiB = 1024 * 1024
+# The most a file of each kind may hold; a larger one is refused with its name.
+LIMITS = {
+    "manifest": 1 * MiB,
+    "chapter": 10 * MiB,  # a whole novel is about 1 MB
+    "include": 10 * MiB,
+    "stylesheet": 2 * MiB,
+    "image": 20 * MiB,
+    "font": 32 * MiB,
+    "docx": 50 * MiB,  # a Word manuscript for `bookbuild new --from-docx`, pictures included
+    "resource": 32 * MiB,  # anything a stylesheet or the layout asks for (images, fonts, sheets)
+    "cache": 512 * MiB,  # the build's own entries in .bookbuild-cache/
+    "own": 64 * MiB,  # bookbuild's packaged files and the user's cache secret
+}
+_WHAT = {"manifest": "book manifest", "include": "included file", "resource": "file", "cache": "cache entry",
+         "own": "file", "docx": "Word document"}
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = _OPEN_FLAGS | getattr(os, "O_DIRECTORY", 0)
+_FILE_FLAGS = _OPEN_FLAGS | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+
+
+def read_book_file(path: Path, roots: Path | tuple[Path, ...], kind: str, *,
+                   error: type[BookError] = UnreadableFile) -> bytes:
+    """The bytes of a book's file that must lie inside ``roots`` (the book folder, or the
+    cache folder; a tuple adds e.g. the packaged styles), read as the module docstring says.
+
+    ``kind`` (a key of :data:`LIMITS`) bounds the size and names the file in messages; every
+    refusal is an ``error`` (default :class:`UnreadableFile`) naming the file.
+    """
+    name = display_path(path)
+    what = _WHAT.get(kind, kind)
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):
+        raise error(f"{what} '{name}' cannot be resolved (symlink loop or invalid name)", name) from None
+    real_roots = [os.path.realpath(root) for root in ((roots,) if isinstance(roots, Path) else roots)]
+    root = next((r for r in real_roots if real == r or real.startswith(r.rstrip(os.sep) + os.sep)), None)
+    if root is None:
+        link = " (through a symbolic link)" if real != os.path.abspath(path) else ""
+        raise error(f"{what} '{name}' is outside the book folder{link}: not read", name,
+                    hint="keep every file the book uses inside the book folder")
+    parts = [part for part in Path(real).relative_to(root).parts]
+    if not parts:
+        raise error(f"{what} '{name}' is a folder, not a regular file", name)
+    return _read_below(root, parts, LIMITS[kind], what, name, error)
+
+
+def read_own_file(path: Path, kind: str = "own") -> bytes:
+    """One of bookbuild's own files (packaged sheets and sources, the user's cache secret):
+    regular and bounded like a book's file, with no book folder to stay inside."""
+    real = Path(os.path.realpath(path))
+    return _read_below(real.anchor, list(real.parts[1:]), LIMITS[kind], _WHAT.get(kind, kind),
+                       display_path(path), UnreadableFile)
+
+
+def read_book_text(path: Path, roots: Path | tuple[Path, ...], kind: str) -> str:
+    """A book's text file (book.toml, a stylesheet, an mdBook SUMMARY.md) as UTF-8 text; a BOM
+    is dropped and a byte that is not UTF-8 names its line."""
+    raw = read_book_file(path, roots, kind)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SourceError("not valid UTF-8", display_path(path), line, hint="save the file as UTF-8") from None
+
+
+def _read_below(root: str, parts: list[str], limit: int, what: str, name: str,
+                error: type[BookError]) -> bytes:
+    """Open ``root/parts...`` without following any link, check it is a regular file, read it."""
+    descriptors = []
+    try:
+        try:
+            folder = os.open(root, _DIR_FLAGS)
+            descriptors.append(folder)
+            for part in parts[:-1]:
+                folder = os.open(part, _DIR_FLAGS, dir_fd=folder)
+                descriptors.append(folder)
+            handle = os.open(parts[-1], _FILE_FLAGS, dir_fd=folder)
+            descriptors.append(handle)
+            mode, size = (info := os.fstat(handle)).st_mode, info.st_size
+        except OSError as exc:
+            raise error(f"{what} '{name}' cannot be read: {_reason(exc)}", name) from None
+        if stat.S_ISDIR(mode):
+            raise error(f"{what} '{name}' is a folder, not a regular file", name)
+        if not stat.S_ISREG(mode):  # a FIFO swapped in after the resolver looked, a device
+            raise SpecialFile(f"{what} '{name}' is a device or special file, not a regular file: not read", name)
+        if size > limit:
+            raise error(f"{what} '{name}' is larger than {_size(limit)}", name, hint="a book's files stay small")
+        os.set_blocking(handle, True)
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(handle, min(limit + 1 - total, 1 * MiB))
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            total += len(chunk)
+        raise error(f"{what} '{name}' is larger than {_size(limit)}", name, hint="a book's files stay small")
+    finally:
+        for descriptor in reversed(descriptors):
+            os.close(descriptor)
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == getattr(os, "ELOOP", None) or exc.errno == getattr(os, "EMLINK", None):
+        return "a symbolic link appeared while it was read"
+    return exc.strerror or type(exc).__name__
+
+
+def _size(limit: int) -> str:
+    return f"{limit // MiB} MB"
+
+
+def user_cache_folder() -> Path:
+    """The user's own cache folder (``$XDG_CACHE_HOME``, else ``~/.cache``), not the book's."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+
+
+def write_new_file(path: Path, data: bytes) -> None:
+    """Create ``path`` for this user alone (mode 0600) and write ``data``; FileExistsError if
+    it is there already (another build made it first), never written through a link."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
 
 
 def write_atomically(target: Path, data: bytes) -> None:

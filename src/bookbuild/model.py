@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .config.languages import LanguageFacts
 from .config.manifest import BookMeta
+from .files import read_book_file
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,15 @@ class Asset:
     source: Path
     media_type: str
     data: bytes | None = field(default=None, repr=False)  # fetched remote content (--allow-remote)
+    root: Path | None = None  # the folder a local file must stay in (the book folder)
 
-    def read_bytes(self) -> bytes:
-        """The content to pack: fetched bytes, else the (already resolved) local file."""
-        return self.data if self.data is not None else self.source.read_bytes()
+    def content(self) -> bytes:
+        """The content to pack: fetched (or cleaned) bytes, else the local file, read through
+        the one reader of book files (files.py), contained in ``root``."""
+        if self.data is not None:
+            return self.data
+        kind = "font" if self.media_type.startswith("font/") else "image"
+        return read_book_file(self.source, self.root or self.source.parent, kind)
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,9 @@ class Chapter:
     anchors: tuple[tuple[str, str], ...] = ()  # (id as written in the source, id in the book)
     images: tuple[str, ...] = ()  # asset hrefs this chapter shows
     title_id: str = ""
-    kind: str = "chapter"  # or a front/back matter kind: manifest.CHAPTER_KINDS
+    # or a front/back matter kind (manifest.CHAPTER_KINDS), or "section": a file that continues
+    # the chapter before it (no number, no new page; in the contents one level below it)
+    kind: str = "chapter"
     part: Part | None = None
     matter: str = "body"  # "front", "body" or "back" (transforms/structure.py)
     number: str | None = None  # "3" for a chapter, "A" for an appendix, None when unnumbered
@@ -80,9 +88,14 @@ class Chapter:
         return self.source.stem
 
     @property
+    def is_section(self) -> bool:
+        return self.kind == "section"
+
+    @property
     def role(self) -> str:
-        """The DPUB-ARIA role of the chapter's section (``doc-chapter``, ``doc-preface``...)."""
-        return f"doc-{self.kind}"
+        """The DPUB-ARIA role of the chapter's section (``doc-chapter``, ``doc-preface``...);
+        none for a section, which is part of its chapter."""
+        return "" if self.is_section else f"doc-{self.kind}"
 
     def replace(self, **changes: object) -> Chapter:
         return replace(self, **changes)

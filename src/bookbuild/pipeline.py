@@ -23,12 +23,13 @@ from .cache import cache_dir
 from .config import BuildContext
 from .config.manifest import ChapterEntry, Manifest, load_manifest
 from .config.overrides import Overrides
+from .files import read_book_file
 from .errors import BookError, OutputError, Reporter, SourceError
 from .model import Asset, Book, Chapter, PageStart
 from .resources import display_path
 from .sources import read_chapter
 from .sources.fonts import font_assets
-from .sources.images import IMAGE_TYPES, check_image
+from .sources.images import IMAGE_TYPES, check_image, svg_warnings
 from .sources.pool import read_chapters
 from .sources.stylesheets import check_stylesheets
 from .transforms import apply_transforms
@@ -49,7 +50,7 @@ def load_config(location: str | Path | None, reporter: Reporter, overrides: Over
 
 def read_book_chapter(entry: ChapterEntry, index: int, reporter: Reporter, manifest: Manifest) -> Chapter:
     """The default :data:`ChapterReader`: parse the file now, in the book's language and folder."""
-    return read_chapter(entry, index, reporter, manifest.meta.language, manifest.root)
+    return read_chapter(entry, index, reporter, manifest.meta.language, manifest.root, math=manifest.math)
 
 
 def check_inputs(manifest: Manifest, reporter: Reporter) -> None:
@@ -96,7 +97,7 @@ def load_book(
 
 def assemble(manifest: Manifest, chapters: tuple[Chapter, ...], reporter: Reporter, cache: bool = True) -> Book:
     """The book from its read chapters: cover, transforms, the book's own fonts."""
-    cover = _cover(manifest) if manifest.cover is not None else None
+    cover = _cover(manifest, reporter) if manifest.cover is not None else None
     book = Book(meta=manifest.meta, language=manifest.language, source=manifest.path, chapters=chapters,
                 styles=manifest.styles, cover=cover)
     book = apply_transforms(book, build_context(manifest, cache), reporter)
@@ -116,15 +117,17 @@ def build_context(manifest: Manifest, cache: bool = True, book: Book | None = No
     return dataclasses.replace(context, source_mtime=max(path.stat().st_mtime for path in sources))
 
 
-def _cover(manifest: Manifest) -> Asset:
-    """The cover image, checked like every image; a bad cover stops the build (it was asked for)."""
+def _cover(manifest: Manifest, reporter: Reporter) -> Asset:
+    """The cover image, checked like every image; a bad cover stops the build (it was asked for),
+    and what the check removes from an SVG cover is a warning at the drawing's line."""
     path = manifest.cover
     suffix = path.suffix.lower()
     if suffix not in IMAGE_TYPES:
         # Not a type an EPUB may use as its cover: the EPUB renderer warns and draws one instead.
         return Asset(href=f"images/cover{suffix}", source=path, media_type="application/octet-stream")
     try:
-        data = check_image(path.read_bytes(), suffix)
+        data = check_image(read_book_file(path, manifest.root, "image"), suffix,
+                           svg_warnings(reporter, display_path(path)))
     except BookError as exc:
         raise SourceError(f"cover image '{display_path(path)}' {exc.diagnostic.message}",
                           display_path(manifest.path), hint=exc.diagnostic.hint) from None

@@ -32,7 +32,8 @@ from .render.html.site import (
     render_index,
     site_files,
 )
-from .resources import display_path
+from .files import read_book_file
+from .resources import display_path, styles_dir
 from .watch import watch_changes
 
 HOST = "127.0.0.1"
@@ -115,6 +116,7 @@ class PreviewSite:
         self.cache = ChapterCache()
         self.pages: dict[str, str] = {}
         self.files: dict[str, Path] = {}
+        self.roots: tuple[Path, ...] = (styles_dir(),)  # where served files may lie: the book, the packaged sheets
         self.version = 0
         self.errors: list[str] = []
         self.warnings: list[str] = []
@@ -140,6 +142,7 @@ class PreviewSite:
             return self._failed(f"bookbuild: internal error: {type(exc).__name__}: {exc}", reporter, reason)
         with self.lock:
             self.pages, self.files = pages, files
+            self.roots = (book.root, styles_dir())
             self.title = manifest.meta.title
             self.errors, self.warnings = [], [d.format() for d in reporter.diagnostics]
             self.version += 1
@@ -217,9 +220,13 @@ def make_handler(site: PreviewSite) -> type[BaseHTTPRequestHandler]:
                 file = site_files_fallback(path)
             if isinstance(file, bytes):
                 return self._send(file, mimetypes.guess_type(path)[0] or "application/octet-stream")
-            if file is not None and file.is_file():
-                kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-                return self._send(file.read_bytes(), kind)
+            if file is not None:
+                try:
+                    data = read_book_file(file, site.roots, "resource")
+                except BookError:
+                    data = None
+                if data is not None:
+                    return self._send(data, mimetypes.guess_type(file.name)[0] or "application/octet-stream")
             if path.endswith(".html"):  # a chapter that went away: reloads when it is back
                 page = MISSING_PAGE.replace(VERSION_MARK, str(site.state()["version"])).encode("utf-8")
                 return self._send(page, "text/html; charset=utf-8", HTTPStatus.NOT_FOUND)

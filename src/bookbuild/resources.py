@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .errors import BookError
+from .errors import BookError, SpecialFile
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -71,8 +71,8 @@ def resolve_in_book(
     URLs, NUL bytes, devices, folders and names whose case differs from the file on disk are
     refused with a :class:`BookError` naming ``file:line``.
     """
-    def fail(message: str, hint: str | None = None) -> BookError:
-        return error(f"{what} '{_printable(relative)}' {message}", file, line, hint=hint)
+    def fail(message: str, hint: str | None = None, kind: type[BookError] | None = None) -> BookError:
+        return (kind or error)(f"{what} '{_printable(relative)}' {message}", file, line, hint=hint)
 
     if not relative or not relative.strip():
         raise error(f"{what}: empty path", file, line)
@@ -104,14 +104,15 @@ def _contained(path: Path, roots: tuple[Path, ...], fail: Callable[..., BookErro
         if exc.errno == errno.ELOOP:  # realpath leaves a loop as it is; stat tells
             raise fail("cannot be resolved (symlink loop or invalid name)") from None
         mode = None
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # hostile wherever it is
+        raise fail("is a device or special file, not a regular file: not read", kind=SpecialFile)
     if not any(_below(candidate, root) for root in real_roots):
         raise fail("is outside the book folder",
                    hint=f"keep every file the book uses inside {Path(real_roots[0]).name}/")
     if mode is None:
         raise fail("not found", hint=similar_file_hint(Path(candidate), relative or path.name))
     if not stat.S_ISREG(mode):
-        kind = "a folder" if stat.S_ISDIR(mode) else "a device or special file"
-        raise fail(f"is {kind}, not a regular file")
+        raise fail("is a folder, not a regular file")
     _check_case(path, fail)
     return Path(candidate)
 
@@ -160,8 +161,8 @@ def resolve_url(
     WeasyPrint turns relative references into absolute ``file:`` URLs before asking its
     fetcher; this maps them back through the same checks as :func:`resolve_in_book`.
     """
-    def fail(message: str, hint: str | None = None) -> BookError:
-        return BookError(f"{what} '{_printable(url)}' {message}", hint=hint)
+    def fail(message: str, hint: str | None = None, kind: type[BookError] | None = None) -> BookError:
+        return (kind or BookError)(f"{what} '{_printable(url)}' {message}", hint=hint)
 
     parts = urlsplit(url)
     if parts.scheme != "file" or parts.netloc not in ("", "localhost"):

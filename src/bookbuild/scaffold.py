@@ -1,4 +1,5 @@
-"""``bookbuild new``: a ready book that builds at once, or a book.toml for an mdBook project.
+"""``bookbuild new``: a ready book that builds at once, or bookbuild's table in an mdBook
+project's book.toml.
 
 The new book shows the features an author needs first (two chapters, a link between them,
 an image with alternative text, a footnote, a table, a stylesheet to override), so the
@@ -11,11 +12,10 @@ import json
 import re
 import shutil
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote
 
 from .errors import BookError, Reporter
+from .files import read_book_text
 from .resources import display_path, templates_dir
 
 NEW_BOOK_FILES = {  # packaged template -> path in the new book
@@ -44,7 +44,7 @@ def title_from_folder(folder: Path) -> str:
 def new_book(folder: Path, title: str | None = None, author: str | None = None, language: str = "en") -> list[Path]:
     """Write a new book into ``folder`` (missing or empty); return the files written."""
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise ScaffoldError(f"'{display_path(folder)}' is not an empty folder", hint="name a new folder: bookbuild new my-book")
+        raise ScaffoldError(f"'{display_path(folder)}' is not an empty folder", hint=f"name a folder that does not exist yet: bookbuild new {folder.name}-2")
     title = title or title_from_folder(folder)
     manifest = "\n".join([
         "# The book's manifest: metadata and the chapters in reading order.",
@@ -86,103 +86,58 @@ def _validate(folder: Path) -> None:
         raise ScaffoldError(message, hint=exc.diagnostic.hint) from None
 
 
-@dataclass
-class SummaryEntry:
-    """A chapter of an mdBook SUMMARY.md, or a part (a title over the chapters that follow)."""
-
-    title: str
-    file: str | None = None
-    chapters: list[SummaryEntry] = field(default_factory=list)
-
-
-_LINK = re.compile(r"^\[(?P<title>[^\]]*)\]\((?P<target>[^)]*)\)\s*$")
-_ITEM = re.compile(r"^(?P<indent>\s*)[-*+]\s+(?P<link>\[.*)$")
-_HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+?)\s*#*\s*$")
-
-
-def parse_summary(text: str, file: str, src: Path, reporter: Reporter) -> list[SummaryEntry]:
-    """Chapters in order, nested chapters flattened, ``# Part`` headings as parts, drafts skipped."""
-    top: list[SummaryEntry] = []
-    current = top
-    seen_content = False
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip()
-        heading = _HEADING.match(line)
-        if heading:
-            if seen_content:
-                part = SummaryEntry(heading.group("title"))
-                top.append(part)
-                current = part.chapters
-            seen_content = True  # the first heading is the summary's own title
-            continue
-        item = _ITEM.match(line)
-        link = _LINK.match(item.group("link").strip() if item else line.strip())
-        if not link:
-            continue
-        seen_content = True
-        target = unquote(link.group("target").strip().strip("<>"))
-        if not target:
-            reporter.warn(f"draft chapter '{link.group('title')}' skipped", file, number)
-            continue
-        if not (src / target).is_file():
-            reporter.warn(f"chapter '{target}' not found; left out", file, number,
-                          hint="mdBook creates missing chapters; create the file, then run again")
-            continue
-        current.append(SummaryEntry(link.group("title").strip(), target))
-    return top
-
-
 def book_from_mdbook(project: Path, reporter: Reporter) -> Path:
-    """Write ``<src>/book.toml`` for an mdBook project; return its path.
+    """Add bookbuild's table, ``[output.bookbuild]``, to an mdBook project's book.toml; return
+    the book.toml's path.
 
-    It goes next to SUMMARY.md because mdBook's chapter paths are relative to ``src/``
-    and every file a book uses must be inside the book's folder.
+    bookbuild reads an mdBook project as it is (config/mdbook.py): the chapters stay in
+    SUMMARY.md, the project folder is the book folder (so listings beside ``src/`` may be
+    included), and mdBook keeps its book.toml, where a renderer's settings belong in
+    ``[output.<renderer>]``. The table says ``optional = true``, so that ``mdbook build`` does
+    not stop for want of an ``mdbook-bookbuild`` command; an ``[output.html]`` is added when
+    the file had no ``[output]`` table, so that mdBook goes on making its HTML.
     """
+    from .config.mdbook import mdbook_math, renderer_table
+
     config_path = project / "book.toml"
     try:
-        config = tomllib.loads(config_path.read_text(encoding="utf-8"))
-    except OSError:
+        original = read_book_text(config_path, project, "manifest")
+        config = tomllib.loads(original)
+    except BookError:
         raise ScaffoldError(f"'{display_path(config_path)}': no mdBook book.toml here",
                             hint="name the mdBook project folder, the one holding book.toml and src/") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScaffoldError(f"malformed TOML: {exc}", display_path(config_path)) from None
     meta = config.get("book", {}) if isinstance(config.get("book"), dict) else {}
-    src = project / str(meta.get("src", "src"))
-    summary = src / "SUMMARY.md"
+    summary = project / str(meta.get("src", "src")) / "SUMMARY.md"
     if not summary.is_file():
         raise ScaffoldError(f"'{display_path(summary)}' not found", hint="an mdBook project lists its chapters there")
-    target = src / "book.toml"
-    if target.exists():
-        raise ScaffoldError(f"'{display_path(target)}' already exists", hint="remove it to write it again")
-    entries = parse_summary(summary.read_text(encoding="utf-8"), display_path(summary), src, reporter)
-    if not any(entry.file or entry.chapters for entry in entries):
-        raise ScaffoldError("SUMMARY.md lists no chapter file", display_path(summary))
-    target.write_text(_mdbook_manifest(meta, entries, project), encoding="utf-8")
-    return target
+    if renderer_table(config) is not None:
+        raise ScaffoldError(f"'{display_path(config_path)}' already has [output.bookbuild]",
+                            hint="bookbuild builds it as it is: bookbuild build " + display_path(project))
+    table = _renderer_table(meta, mdbook_math(config), no_output=not isinstance(config.get("output"), dict))
+    config_path.write_text(original.rstrip("\n") + "\n\n" + table, encoding="utf-8")
+    try:
+        from .config.manifest import load_manifest
+
+        load_manifest(config_path, reporter)
+    except BookError:
+        config_path.write_text(original, encoding="utf-8")  # leave the project as it was
+        raise
+    return config_path
 
 
-def _mdbook_manifest(meta: dict, entries: list[SummaryEntry], project: Path) -> str:
-    authors = [a for a in meta.get("authors", []) if isinstance(a, str)] or ["Unknown Author"]
-    lines = [
-        "# Written by `bookbuild new --from-mdbook` from the mdBook project's book.toml and SUMMARY.md.",
-        "[book]",
-        f"title = {toml_string(str(meta.get('title') or title_from_folder(project)))}",
-        f"authors = [{', '.join(toml_string(a) for a in authors)}]",
-        f"language = {toml_string(str(meta.get('language') or 'en'))}",
-    ]
-    if meta.get("description"):
-        lines.append(f"description = {toml_string(str(meta['description']))}")
-    lines.append("chapters = [")
-    for entry in entries:
-        if entry.file is None:
-            lines.append(f"    {{ part = {toml_string(entry.title)}, chapters = [")
-            lines += [f"        {_chapter(child)}," for child in entry.chapters]
-            lines.append("    ] },")
-        else:
-            lines.append(f"    {_chapter(entry)},")
-    lines += ["]", ""]
+def _renderer_table(meta: dict, math: bool, no_output: bool) -> str:
+    """``[output.bookbuild]``: what bookbuild needs besides mdBook's ``[book]``, and the
+    settings an author reaches for first, as comments."""
+    lines = ["# bookbuild (EPUB and PDF): `bookbuild build` reads [book] and src/SUMMARY.md as mdBook does."]
+    if no_output:
+        lines += ["[output.html]  # mdBook makes its HTML only when [output.html] is listed with another", ""]
+    lines += ["[output.bookbuild]", "optional = true  # mdbook build goes on without an mdbook-bookbuild command"]
+    if not [a for a in meta.get("authors", []) if isinstance(a, str)]:
+        lines.append('authors = ["Unknown Author"]  # mdBook\'s [book] names none; bookbuild needs one')
+    if not math:
+        lines.append("math = false  # as mdBook without mathjax-support: $ is a dollar sign, not TeX")
+    lines += ['# styles = ["theme/print.css"]', '# cover = "images/cover.png"', "",
+              "[output.bookbuild.pdf]", '# page_size = "A5"', ""]
     return "\n".join(lines)
-
-
-def _chapter(entry: SummaryEntry) -> str:
-    return f"{{ file = {toml_string(entry.file or '')}, title = {toml_string(entry.title)} }}"

@@ -30,6 +30,28 @@ def id_slug(text: str, default: str = "section") -> str:
     return slug
 
 
+def mdbook_id(text: str) -> str:
+    """A heading id as mdBook makes it, so that links written for an mdBook book resolve:
+    every letter, digit, ``_`` and ``-`` kept (ASCII letters lower-cased, others as written),
+    each white-space character a ``-``, everything else dropped; runs of ``-`` are kept
+    (``Concatenating with + or format!`` -> ``concatenating-with--or-format``)."""
+    kept = []
+    for ch in text.strip().lstrip("#").strip():
+        if ch.isalnum() or ch in "_-":
+            kept.append(ch.lower() if ch.isascii() else ch)
+        elif ch.isspace():
+            kept.append("-")
+    return "".join(kept)
+
+
+def mdbook_unique(candidate: str, counts: dict[str, int], taken: set[str]) -> str:
+    """mdBook's second ``setup`` heading of a page is ``setup-1``, its third ``setup-2``; a name
+    another id of the chapter already has is made unique as bookbuild does."""
+    seen = counts.get(candidate, 0)
+    counts[candidate] = seen + 1
+    return unique(f"{candidate}-{seen}" if seen else candidate, taken)
+
+
 def unique(candidate: str, taken: set[str]) -> str:
     """``candidate`` or ``candidate-2``, ``-3``... whichever is not yet in ``taken``; records it."""
     name, n = candidate, 1

@@ -65,3 +65,27 @@ def _check(text: str, name: str) -> None:
 @given(text=TEXT)
 def test_random_chapters_give_well_formed_xhtml(name: str, text: str) -> None:
     _check(text, name)
+
+
+def _check_pdf(text: str) -> None:
+    """Markdown -> model -> PDF: a BookError or a PDF whose text pdftotext can read."""
+    from bookbuild.render.pdf.document import render_pdf
+
+    (FOLDER / "c.md").write_text(text, encoding="utf-8", errors="surrogatepass")
+    reporter = Reporter()
+    try:
+        manifest = load_manifest(FOLDER, reporter)
+        chapter = read_chapter(manifest.chapters[0], 1, reporter)
+        book = assemble(manifest, (chapter,), reporter, cache=False)
+        pdf = render_pdf(book, build_context(manifest, cache=False, book=book), reporter)
+    except BookError:
+        return
+    assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-1024:]
+
+
+@settings(max_examples=int(__import__("os").environ.get("FUZZ_PDF_EXAMPLES", "12")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(text=TEXT)
+def test_random_chapters_make_a_pdf_or_a_located_error(text: str) -> None:
+    """The PDF path too (WeasyPrint lays each random chapter out): no traceback, no hang."""
+    _check_pdf(text)

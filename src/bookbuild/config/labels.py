@@ -22,6 +22,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Figure {}", "table": "Table {}", "equation": "Equation {}", "chapter": "Chapter {}",
         "appendix": "Appendix {}", "part": "Part {}",
         "see_page": "(see page {})",
+        "dedication": "Dedication", "epigraph": "Epigraph",
         "field": "{name}: {value}",
     },
     "fr": {
@@ -33,6 +34,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Figure {}", "table": "Tableau {}", "equation": "Équation {}", "chapter": "Chapitre {}",
         "appendix": "Annexe {}", "part": "Partie {}",
         "see_page": "(voir page {})",
+        "dedication": "Dédicace", "epigraph": "Épigraphe",
         "field": "{name}\u00a0: {value}",
     },
     "de": {
@@ -44,6 +46,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Abbildung {}", "table": "Tabelle {}", "equation": "Gleichung {}", "chapter": "Kapitel {}",
         "appendix": "Anhang {}", "part": "Teil {}",
         "see_page": "(siehe Seite {})",
+        "dedication": "Widmung", "epigraph": "Motto",
         "field": "{name}: {value}",
     },
     "es": {
@@ -55,6 +58,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Figura {}", "table": "Tabla {}", "equation": "Ecuación {}", "chapter": "Capítulo {}",
         "appendix": "Apéndice {}", "part": "Parte {}",
         "see_page": "(véase la página {})",
+        "dedication": "Dedicatoria", "epigraph": "Epígrafe",
         "field": "{name}: {value}",
     },
     "it": {
@@ -67,6 +71,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Figura {}", "table": "Tabella {}", "equation": "Equazione {}", "chapter": "Capitolo {}",
         "appendix": "Appendice {}", "part": "Parte {}",
         "see_page": "(vedi pagina {})",
+        "dedication": "Dedica", "epigraph": "Epigrafe",
         "field": "{name}: {value}",
     },
     "pt": {
@@ -79,6 +84,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Figura {}", "table": "Tabela {}", "equation": "Equação {}", "chapter": "Capítulo {}",
         "appendix": "Apêndice {}", "part": "Parte {}",
         "see_page": "(ver página {})",
+        "dedication": "Dedicatória", "epigraph": "Epígrafe",
         "field": "{name}: {value}",
     },
     "nl": {
@@ -91,6 +97,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Figuur {}", "table": "Tabel {}", "equation": "Vergelijking {}", "chapter": "Hoofdstuk {}",
         "appendix": "Bijlage {}", "part": "Deel {}",
         "see_page": "(zie pagina {})",
+        "dedication": "Opdracht", "epigraph": "Motto",
         "field": "{name}: {value}",
     },
     "ru": {
@@ -103,6 +110,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Рисунок {}", "table": "Таблица {}", "equation": "Уравнение {}", "chapter": "Глава {}",
         "appendix": "Приложение {}", "part": "Часть {}",
         "see_page": "(см. с. {})",
+        "dedication": "Посвящение", "epigraph": "Эпиграф",
         "field": "{name}: {value}",
     },
     "pl": {
@@ -115,6 +123,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "Rysunek {}", "table": "Tabela {}", "equation": "Równanie {}", "chapter": "Rozdział {}",
         "appendix": "Dodatek {}", "part": "Część {}",
         "see_page": "(zob. s. {})",
+        "dedication": "Dedykacja", "epigraph": "Motto",
         "field": "{name}: {value}",
     },
     "zh-hans": {
@@ -125,6 +134,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "图{}", "table": "表{}", "equation": "式{}", "chapter": "第{}章", "appendix": "附录{}",
         "part": "第{}部分",
         "see_page": "（见第{}页）",
+        "dedication": "献词", "epigraph": "题记",
         "field": "{name}：{value}",
     },
     "zh-hant": {
@@ -135,6 +145,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "圖{}", "table": "表{}", "equation": "式{}", "chapter": "第{}章", "appendix": "附錄{}",
         "part": "第{}部分",
         "see_page": "（見第{}頁）",
+        "dedication": "獻詞", "epigraph": "題記",
         "field": "{name}：{value}",
     },
     "ja": {
@@ -145,6 +156,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "図{}", "table": "表{}", "equation": "式{}", "chapter": "第{}章", "appendix": "付録{}",
         "part": "第{}部",
         "see_page": "（{}ページ参照）",
+        "dedication": "献辞", "epigraph": "エピグラフ",
         "field": "{name}：{value}",
     },
     "ko": {
@@ -155,6 +167,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "그림 {}", "table": "표 {}", "equation": "식 {}", "chapter": "제{}장", "appendix": "부록 {}",
         "part": "제{}부",
         "see_page": "({}쪽 참조)",
+        "dedication": "헌사", "epigraph": "제사",
         "field": "{name}: {value}",
     },
     "ar": {
@@ -166,6 +179,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "الشكل {}", "table": "الجدول {}", "equation": "المعادلة {}", "chapter": "الفصل {}",
         "appendix": "الملحق {}", "part": "الجزء {}",
         "see_page": "(انظر الصفحة {})",
+        "dedication": "إهداء", "epigraph": "تصدير",
         "field": "{name}: {value}",
     },
     "fa": {
@@ -177,6 +191,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "شکل {}", "table": "جدول {}", "equation": "معادله {}", "chapter": "فصل {}",
         "appendix": "پیوست {}", "part": "بخش {}",
         "see_page": "(نگاه کنید به صفحهٔ {})",
+        "dedication": "تقدیم", "epigraph": "سرلوحه",
         "field": "{name}: {value}",
     },
     "he": {
@@ -188,6 +203,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "איור {}", "table": "טבלה {}", "equation": "משוואה {}", "chapter": "פרק {}",
         "appendix": "נספח {}", "part": "חלק {}",
         "see_page": "(ראו עמוד {})",
+        "dedication": "הקדשה", "epigraph": "מוטו",
         "field": "{name}: {value}",
     },
     "ur": {
@@ -198,6 +214,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figure": "شکل {}", "table": "جدول {}", "equation": "مساوات {}", "chapter": "باب {}",
         "appendix": "ضمیمہ {}", "part": "حصہ {}",
         "see_page": "(دیکھیے صفحہ {})",
+        "dedication": "انتساب", "epigraph": "سرنامہ",
         "field": "{name}: {value}",
     },
 }

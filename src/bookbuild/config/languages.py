@@ -7,6 +7,7 @@ practice; the tables are deliberately small and easy to extend.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .labels import LABELS
@@ -22,6 +23,13 @@ RTL_SCRIPTS = frozenset({"arab", "hebr", "syrc", "thaa", "nkoo", "adlm", "rohg",
 NO_HYPHENATION = frozenset({"zh", "ja", "ko", "th", "lo", "km", "my", *RTL_LANGUAGES})
 CJK_LANGUAGES = frozenset({"zh", "ja", "ko"})
 TRADITIONAL_CHINESE_REGIONS = frozenset({"tw", "hk", "mo"})
+# A Han, kana or Hangul letter (with their extensions and half-width forms): text written
+# without spaces between words, which rules made for spaced scripts misread.
+CJK_CHARACTER = re.compile(
+    "[\u1100-\u11ff\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3040-\u30ff\u3130-\u318f"
+    "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uff9f"
+    "\U00020000-\U0003134f]"
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,9 @@ class Quotes:
 
 ENGLISH_QUOTES = Quotes("\u201c", "\u201d", "\u2018", "\u2019")
 # CLDR delimiters; French and Russian guillemets, German low-high quotes, CJK corner brackets.
+# The one table: the Markdown reader sets these marks, the EPUB's fonts are subset for them.
+# Chinese by script: Simplified “ ” ‘ ’ (GB/T 15834-2011, the mainland's standard, also
+# Singapore's); Traditional 「 」 『 』 (Taiwan, Hong Kong, Macau), as Japanese.
 QUOTES: dict[str, Quotes] = {
     "en": ENGLISH_QUOTES,
     "zh-hans": ENGLISH_QUOTES,
@@ -46,7 +57,7 @@ QUOTES: dict[str, Quotes] = {
     "fa": Quotes("\u00ab", "\u00bb", "\u2039", "\u203a"),
     "ur": Quotes("\u201d", "\u201c", "\u2019", "\u2018"),
     "he": Quotes("\u201d", "\u201d", "\u2019", "\u2019"),
-    "fr": Quotes("\u00ab\u00a0", "\u00a0\u00bb", "\u201c", "\u201d"),
+    "fr": Quotes("\u00ab\u00a0", "\u00a0\u00bb", "\u2039\u00a0", "\u00a0\u203a"),
     "de": Quotes("\u201e", "\u201c", "\u201a", "\u2018"),
     "es": Quotes("\u00ab", "\u00bb", "\u201c", "\u201d"),
     "it": Quotes("\u00ab", "\u00bb", "\u201c", "\u201d"),
@@ -55,6 +66,16 @@ QUOTES: dict[str, Quotes] = {
     "pl": Quotes("\u201e", "\u201d", "\u00ab", "\u00bb"),
     "nl": ENGLISH_QUOTES,
 }
+
+LATIN_DIGITS = "0123456789"
+ARABIC_INDIC_DIGITS = "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+PERSIAN_DIGITS = "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"  # Extended Arabic-Indic
+# The digits a printed number takes: CLDR's default numbering system ("arab", "arabext");
+# languages not listed write 0-9 (Urdu, Uyghur and Hebrew among them, as CLDR says).
+DIGITS = {"ar": ARABIC_INDIC_DIGITS, "ckb": ARABIC_INDIC_DIGITS, "sd": ARABIC_INDIC_DIGITS,
+          "fa": PERSIAN_DIGITS, "ps": PERSIAN_DIGITS, "ks": PERSIAN_DIGITS}
+# Arabic in the Maghreb writes 0-9 (CLDR: ar-MA, ar-DZ, ar-TN, ar-LY, ar-EH use latn).
+LATIN_DIGIT_REGIONS = {"ar": frozenset({"ma", "dz", "tn", "ly", "eh"})}
 
 @dataclass(frozen=True)
 class LanguageFacts:
@@ -66,10 +87,17 @@ class LanguageFacts:
     direction: str
     hyphenate: bool
     quotes: Quotes
+    digits: str = LATIN_DIGITS
 
     @property
     def is_rtl(self) -> bool:
         return self.direction == "rtl"
+
+    def number(self, value: int | str) -> str:
+        """``value`` written with this language's digits (``۱۲`` in Persian); letters, such as
+        an appendix's ``A``, stay as they are. Labels written as text use it; the PDF's
+        counters get the same digits from a counter style (render/scripts.py)."""
+        return str(value).translate(str.maketrans(LATIN_DIGITS, self.digits))
 
     @property
     def is_cjk(self) -> bool:
@@ -112,4 +140,6 @@ def language_facts(tag: str, direction: str | None = None) -> LanguageFacts:
                           hyphenate=primary not in NO_HYPHENATION and script not in RTL_SCRIPTS,
                           quotes=ENGLISH_QUOTES)
     quotes = QUOTES.get(facts.variant) or QUOTES.get(primary, ENGLISH_QUOTES)
-    return LanguageFacts(**{**facts.__dict__, "quotes": quotes})
+    latin = LATIN_DIGIT_REGIONS.get(primary, frozenset()) & set(subtags[1:])
+    digits = LATIN_DIGITS if latin else DIGITS.get(primary, LATIN_DIGITS)
+    return LanguageFacts(**{**facts.__dict__, "quotes": quotes, "digits": digits})

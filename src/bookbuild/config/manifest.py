@@ -6,16 +6,27 @@ Defaults live here and nowhere else; after loading, the rest of the code trusts 
 from __future__ import annotations
 
 import dataclasses
-import re
+import difflib
+from collections.abc import Callable
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ManifestError, Reporter
+from ..errors import BookError, Diagnostic, ManifestError, ManifestErrors, Reporter, UsageError
 from ..resources import display_path
 from ..slugs import file_slug
+from .chapters import (  # noqa: F401 - re-exported
+    BACK_KINDS,
+    CHAPTER_KINDS,
+    FRONT_KINDS,
+    SECTION,
+    ChapterEntry,
+    read_chapters,
+)
+from .language_tags import language_problem
 from .languages import LanguageFacts, language_facts
+from .mdbook import mdbook_project
 from .overrides import CommandLine, Overrides
 from .pdf import (  # noqa: F401 - re-exported
     PAGE_SIZES,
@@ -26,12 +37,10 @@ from .pdf import (  # noqa: F401 - re-exported
     page_size_value,
     read_pdf_options,
 )
-from .toml import ManifestText, TableReader, read_toml, type_name
+from .toml import ManifestText, TableReader, read_toml
 
 MANIFEST_NAME = "book.toml"
 
-# BCP 47, loosely: a primary language subtag and optional subtags (en, en-GB, zh-Hans-CN, ...).
-_BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$|^[A-Za-z]{4,8}(-[A-Za-z0-9]{1,8})*$")
 
 
 @dataclass(frozen=True)
@@ -48,24 +57,6 @@ class BookMeta:
     description: str | None = None
     rights: str | None = None
     subjects: tuple[str, ...] = ()
-
-
-# What a chapter file can be besides a numbered chapter (EPUB structural semantics and
-# DPUB-ARIA roles share these names). Front matter kinds before the first chapter are
-# unnumbered and roman-paged in the PDF; every kind but "chapter" is unnumbered.
-FRONT_KINDS = ("dedication", "epigraph", "foreword", "preface", "acknowledgments", "introduction", "prologue")
-BACK_KINDS = ("afterword", "epilogue", "appendix", "glossary", "bibliography", "colophon", "acknowledgments")
-CHAPTER_KINDS = ("chapter", *FRONT_KINDS, *(kind for kind in BACK_KINDS if kind not in FRONT_KINDS))
-
-
-@dataclass(frozen=True)
-class ChapterEntry:
-    """One entry of ``chapters``: the resolved file, an optional title, its kind and part."""
-
-    path: Path
-    title: str | None = None
-    kind: str = "chapter"
-    part: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +90,7 @@ class Manifest:
     allow_remote: bool = False  # [build] allow_remote: fetch http(s) images and CSS resources
     direction: str | None = None  # [book] direction: overrides the language's direction
     fonts: tuple[Path, ...] = ()  # [book] fonts: font files embedded in the EPUB, used in the PDF
+    math: bool = True  # [book] math: $...$ and $$...$$ in Markdown are TeX (false: dollars are text)
 
     @property
     def language(self) -> LanguageFacts:
@@ -124,7 +116,7 @@ def find_manifest(location: str | Path | None = None) -> Path:
                 return candidate.resolve()
         raise ManifestError(
             f"no {MANIFEST_NAME} in this folder or in ./book/",
-            hint="run in a book folder, or name one: bookbuild epub path/to/book",
+            hint="run in a book folder, or name one: bookbuild <command> path/to/book",
         )
     path = Path(location)
     if path.is_dir():
@@ -136,7 +128,7 @@ def find_manifest(location: str | Path | None = None) -> Path:
 
 _BOOK_KEYS = {
     "title", "subtitle", "authors", "language", "identifier", "date", "publisher",
-    "description", "rights", "subjects", "cover", "chapters", "styles", "direction", "fonts",
+    "description", "rights", "subjects", "cover", "chapters", "styles", "direction", "fonts", "math",
 }
 _TABLES = {"book", "pdf", "epub", "build"}
 _EPUB_KEYS = {"generate_cover", "accessibility_summary", "page_list", "writing_mode", "subset_fonts"}
@@ -150,46 +142,101 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
                   overrides: Overrides | None = None) -> Manifest:
     """Load book.toml, merge the command line's ``overrides``, and validate everything once.
 
-    A problem of the file is a :class:`ManifestError` with its line; an override the same
-    readers refuse is a :class:`UsageError` naming its flag. Nothing is read but book.toml.
+    Every problem of the file is found in one run: a :class:`ManifestErrors` holds them all,
+    each with its line, with the warnings of the file, in the order of their lines (a TOML
+    syntax error stops at once: nothing after it can be read). An override the same readers
+    refuse is a :class:`UsageError` naming its flag. Nothing is read but book.toml.
     """
     reporter = reporter or Reporter()
     overrides = overrides or Overrides()
     path = find_manifest(location)
     source, data = read_toml(path)
+    project = mdbook_project(path, data)  # an mdBook project's book.toml, read as it is
+    if project is not None:
+        source, data = project.tables(source, data)
+    found = _Findings(source)
     for key in data:
         if key not in _TABLES:
-            reporter.warn(f"unknown table or key '{key}' ignored", source.name,
-                          source.line_of(None, key, needle=f"[{key}]") or source.line_of(None, key))
+            found.warn(f"unknown table or key '{source.shown(key)}' ignored",
+                       source.line_of(None, key, needle=f"[{source.shown(key)}]") or source.line_of(None, key),
+                       hint=did_you_mean(key, _TABLES))
     book = data.get("book")
     if not isinstance(book, dict):
-        raise source.error("missing [book] table", None,
-                           hint="start book.toml with [book] and title, authors, language, chapters")
+        found.errors.append(source.error("missing [book] table", None, hint="start book.toml with [book] and "
+                                         "title, authors, language, chapters").diagnostic)
+        found.finish(reporter)
     for key in book:
         if key not in _BOOK_KEYS:
-            reporter.warn(f"[book] unknown key '{key}' ignored", source.name, source.line_of("book", key))
-
+            found.warn(f"[{source.shown('book', key)}] unknown key '{key}' ignored", source.line_of("book", key),
+                       hint=did_you_mean(key, _BOOK_KEYS))
+    read = found.read
     reader = TableReader(source, "book", book)
-    meta = _book_meta(source, reader)
-    cover_name = reader.string("cover")
-    cover = reader.file(cover_name, "cover", what="cover image") if cover_name else None
-    styles = tuple(reader.file(name, "styles", what="stylesheet") for name in reader.string_list("styles"))
-    chapters = _chapters(source, reader, book)
-
-    pdf_table = _table(source, data, "pdf", PDF_KEYS, reporter)
-    pdf = _pdf_options(source, pdf_table, overrides, chapters)
-    epub_reader = TableReader(source, "epub", _table(source, data, "epub", _EPUB_KEYS, reporter))
-    epub = EpubOptions(
-        generate_cover=epub_reader.boolean("generate_cover", default=True),
-        accessibility_summary=epub_reader.string("accessibility_summary"),
-        page_list=epub_reader.boolean("page_list", default=False),
-        writing_mode=epub_reader.choice("writing_mode", WRITING_MODES) or "horizontal-tb",
-        subset_fonts=epub_reader.boolean("subset_fonts", default=False),
-    )
-    build_reader = TableReader(source, "build", _table(source, data, "build", _BUILD_KEYS, reporter))
+    meta = _book_meta(source, reader, read)
+    cover_name = read(lambda: reader.string("cover"))
+    cover = read(lambda: reader.file(cover_name, "cover", what="cover image")) if cover_name else None
+    styles = tuple(style for name in read(lambda: reader.string_list("styles"), [])
+                   if (style := read(lambda name=name: reader.file(name, "styles", what="stylesheet"))))
+    chapters = read(lambda: project.chapters(found.warnings) if project else read_chapters(source, reader, book), ())
+    pdf = read(lambda: _pdf_options(source, _table(source, data, "pdf", PDF_KEYS, found), overrides, chapters))
+    epub = read(lambda: _epub_options(TableReader(source, "epub", _table(source, data, "epub", _EPUB_KEYS, found)),
+                                      read))
+    build_reader = TableReader(source, "build", read(lambda: _table(source, data, "build", _BUILD_KEYS, found), {}))
+    direction = read(lambda: reader.choice("direction", DIRECTIONS))
+    fonts = read(lambda: _fonts(source, reader), ())
+    math = read(lambda: reader.boolean("math", default=True), True)
+    allow_remote = read(lambda: build_reader.boolean("allow_remote", default=False), False)
+    found.finish(reporter)
     return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf, epub=epub,
-                    direction=reader.choice("direction", DIRECTIONS), fonts=_fonts(source, reader),
-                    allow_remote=bool(build_reader.boolean("allow_remote", default=False)) or overrides.allow_remote)
+                    direction=direction, fonts=fonts, math=bool(math),
+                    allow_remote=bool(allow_remote) or overrides.allow_remote)
+
+
+class _Findings:
+    """The problems of one book.toml, gathered so that all of them are told in one run."""
+
+    def __init__(self, source: ManifestText) -> None:
+        self.source = source
+        self.errors: list[Diagnostic] = []
+        self.warnings = Reporter()
+
+    def warn(self, message: str, line: int | None, hint: str | None = None) -> None:
+        self.warnings.warn(message, self.source.name, line, hint=hint)
+
+    def read(self, step: Callable[[], Any], default: Any = None) -> Any:
+        """``step()``, or ``default`` with its error kept (a command-line error stops at once)."""
+        try:
+            return step()
+        except UsageError:
+            raise
+        except BookError as exc:
+            self.errors.extend(exc.diagnostics)
+            return default
+
+    def finish(self, reporter: Reporter) -> None:
+        """Raise every error with the warnings, in line order; else hand the warnings on."""
+        order = sorted(self.warnings.diagnostics + self.errors, key=lambda d: (d.location.line or 0, d.location.col or 0))
+        if self.errors:
+            raise ManifestErrors(order)
+        for diagnostic in order:
+            location = diagnostic.location
+            reporter.warn(diagnostic.message, location.file, location.line, location.col, diagnostic.hint)
+
+
+def did_you_mean(key: str, known: set[str] | frozenset[str]) -> str | None:
+    """"did you mean 'title'?" for a key written nearly as a known one."""
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def _epub_options(reader: TableReader, read: Callable[..., Any]) -> EpubOptions:
+    """The ``[epub]`` table, each key on its own, so that every wrong one is told."""
+    return EpubOptions(
+        generate_cover=read(lambda: reader.boolean("generate_cover", default=True), True),
+        accessibility_summary=read(lambda: reader.string("accessibility_summary")),
+        page_list=read(lambda: reader.boolean("page_list", default=False), False),
+        writing_mode=read(lambda: reader.choice("writing_mode", WRITING_MODES)) or "horizontal-tb",
+        subset_fonts=read(lambda: reader.boolean("subset_fonts", default=False), False),
+    )
 
 
 def _pdf_options(source: ManifestText, table: dict[str, Any], overrides: Overrides,
@@ -202,33 +249,45 @@ def _pdf_options(source: ManifestText, table: dict[str, Any], overrides: Overrid
         return pdf
     command_line = read_pdf_options(TableReader(CommandLine(), "pdf", given), command_line=True)
     pdf = dataclasses.replace(pdf, **{key: getattr(command_line, key) for key in given})
-    if pdf.chapters is not None:
-        chapter_selection(pdf.chapters, tuple(entry.path.stem for entry in chapters))
+    if pdf.chapters is not None and chapters:
+        chapter_selection(pdf.chapters, tuple((entry.path.stem, entry.kind) for entry in chapters))
     return pdf
 
 
-def _book_meta(source: ManifestText, reader: TableReader) -> BookMeta:
-    """The [book] table's metadata: title, authors and language required."""
-    title = reader.string("title", required=True)
-    authors = reader.string_list("authors", required=True)
-    if not authors:
-        raise source.error("[book] authors: list at least one author", "book", "authors")
-    language = reader.string("language", required=True)
-    if not _BCP47.match(language):
-        raise source.error(f"[book] language: '{language}' is not a BCP 47 language tag", "book",
-                           "language", hint="for example en, en-GB, fr, zh-Hans")
-    return BookMeta(
-        title=title,
-        authors=tuple(authors),
-        language=language,
-        identifier=reader.string("identifier") or default_identifier(title, authors),
-        subtitle=reader.string("subtitle"),
-        date=reader.date("date"),
-        publisher=reader.string("publisher"),
-        description=reader.string("description"),
-        rights=reader.string("rights"),
-        subjects=tuple(reader.string_list("subjects")),
+def _book_meta(source: ManifestText, reader: TableReader, read: Callable[..., Any]) -> BookMeta | None:
+    """The [book] table's metadata: title, authors and language required; each key read on
+    its own (``read`` keeps its error and goes on)."""
+    title = read(lambda: reader.string("title", required=True))
+    authors = read(lambda: reader.string_list("authors", required=True), [])
+    if not authors and "authors" in reader.values:
+        read(lambda: _raise(source.error("[book] authors: list at least one author", "book", "authors")))
+    language = read(lambda: _language(source, reader))
+    meta = dict(
+        subtitle=read(lambda: reader.string("subtitle")),
+        date=read(lambda: reader.date("date")),
+        publisher=read(lambda: reader.string("publisher")),
+        description=read(lambda: reader.string("description")),
+        rights=read(lambda: reader.string("rights")),
+        subjects=tuple(read(lambda: reader.string_list("subjects"), [])),
+        identifier=read(lambda: reader.string("identifier")),
     )
+    if title is None or not authors or language is None:
+        return None  # the errors say why
+    meta["identifier"] = meta["identifier"] or default_identifier(title, authors)
+    return BookMeta(title=title, authors=tuple(authors), language=language, **meta)
+
+
+def _language(source: ManifestText, reader: TableReader) -> str:
+    """``[book] language``: a BCP 47 tag the IANA registry knows (language_tags.py)."""
+    language = reader.string("language", required=True)
+    hint = language_problem(language)
+    if hint is not None:
+        raise source.error(f"[book] language: '{language}' is not a BCP 47 language tag", "book", "language", hint=hint)
+    return language
+
+
+def _raise(error: BookError) -> None:
+    raise error
 
 
 def _fonts(source: ManifestText, reader: TableReader) -> tuple[Path, ...]:
@@ -249,85 +308,14 @@ def default_identifier(title: str, authors: list[str] | tuple[str, ...]) -> str:
 
 
 def _table(source: ManifestText, data: dict[str, Any], name: str, known: set[str],
-           reporter: Reporter) -> dict[str, Any]:
+           found: _Findings) -> dict[str, Any]:
     table = data.get(name, {})
     if not isinstance(table, dict):
         raise source.error(f"'{name}' must be a table ([{name}])", None, name)
     for key in table:
         if key not in known:
-            reporter.warn(f"[{name}] unknown key '{key}' ignored", source.name, source.line_of(name, key))
+            found.warn(f"[{source.shown(name, key)}] unknown key '{key}' ignored", source.line_of(name, key),
+                       hint=did_you_mean(key, known))
     return table
-
-
-def _chapters(source: ManifestText, reader: TableReader, book: dict[str, Any]) -> tuple[ChapterEntry, ...]:
-    entries = book.get("chapters")
-    if entries is None:
-        raise source.error("[book] chapters: required key missing", "book",
-                           hint='list the chapter files in reading order: chapters = ["chapters/01.md"]')
-    if not isinstance(entries, list) or not entries:
-        raise source.error("[book] chapters: expected a non-empty list of files", "book", "chapters")
-    chapters = _chapter_entries(source, reader, entries, part=None)
-    seen: set[Path] = set()
-    for chapter in chapters:
-        if chapter.path in seen:
-            raise source.error(f"[book] chapters: '{display_path(chapter.path)}' is listed twice", "book",
-                               needle=chapter.path.name)
-        seen.add(chapter.path)
-    return tuple(chapters)
-
-
-def _chapter_entries(source: ManifestText, reader: TableReader, entries: list[Any],
-                     part: str | None) -> list[ChapterEntry]:
-    chapters = []
-    for entry in entries:
-        if isinstance(entry, str):
-            chapters.append(ChapterEntry(reader.file(entry, "chapters", what="chapter"), part=part))
-        elif isinstance(entry, dict) and "part" in entry:
-            chapters += _part_entries(source, reader, entry, part)
-        elif isinstance(entry, dict):
-            chapters.append(_chapter_table(source, reader, entry, part))
-        else:
-            raise source.error(f"[book] chapters: entries are file names or tables, not {type_name(entry)}",
-                               "book", "chapters")
-    return chapters
-
-
-def _part_entries(source: ManifestText, reader: TableReader, entry: dict[str, Any],
-                  outer: str | None) -> list[ChapterEntry]:
-    """``{ part = "Part One", chapters = [...] }``: the chapters of one part (parts do not nest)."""
-    title = entry["part"]
-    if not isinstance(title, str) or not title.strip():
-        raise source.error("[book] chapters: part = \"...\" must be a non-empty title", "book", "chapters")
-    if outer is not None:
-        raise source.error(f"[book] chapters: part '{title}' is inside part '{outer}'; parts do not nest",
-                           "book", needle=title)
-    unknown = set(entry) - {"part", "chapters"}
-    if unknown:
-        raise source.error(f"[book] chapters: unknown key '{sorted(unknown)[0]}' in part '{title}'",
-                           "book", needle=title)
-    inner = entry.get("chapters")
-    if not isinstance(inner, list) or not inner:
-        raise source.error(f"[book] chapters: part '{title}' needs chapters = [...] with at least one file",
-                           "book", needle=title)
-    return _chapter_entries(source, reader, inner, part=title)
-
-
-def _chapter_table(source: ManifestText, reader: TableReader, entry: dict[str, Any],
-                   part: str | None) -> ChapterEntry:
-    name = entry.get("file")
-    if not isinstance(name, str):
-        raise source.error("[book] chapters: a table entry needs file = \"...\"", "book", "chapters")
-    title = entry.get("title")
-    if title is not None and not isinstance(title, str):
-        raise source.error(f"[book] chapters: title of '{name}' must be a string", "book", needle=name)
-    unknown = set(entry) - {"file", "title", "kind"}
-    if unknown:
-        raise source.error(f"[book] chapters: unknown key '{sorted(unknown)[0]}' in entry for '{name}'",
-                           "book", needle=name)
-    kind = entry.get("kind", "chapter")
-    if kind not in CHAPTER_KINDS:
-        raise source.error(f"[book] chapters: unknown kind '{kind}' for '{name}'", "book", needle=name,
-                           hint=f"one of {', '.join(CHAPTER_KINDS)}")
-    return ChapterEntry(reader.file(name, "chapters", what="chapter"), title, kind=kind, part=part)
 
 

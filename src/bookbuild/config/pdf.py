@@ -7,7 +7,7 @@ nothing here imports WeasyPrint, so the manifest is checked at the door (house r
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -140,36 +140,87 @@ def read_pdf_options(reader: TableReader, command_line: bool = False) -> PdfOpti
     return PdfOptions(**values)
 
 
-def chapter_selection(selection: str, stems: tuple[str, ...]) -> frozenset[int]:
-    """The 1-based chapter numbers a ``--chapters`` selection names; a :class:`UsageError` for
-    one that names no chapter of the book.
+def chapter_selection(selection: str, entries: Sequence[tuple[str, str]]) -> frozenset[int]:
+    """The reading-order positions (1-based) of the entries a ``--chapters`` selection names,
+    from the book's entries as (file stem, kind); a :class:`UsageError` for a selection that
+    names none of them.
 
-    A selection is a comma-separated list of chapter numbers, ranges of numbers (``2-4``) and
-    file stems (``02-next``); a stem wins over a range that looks the same.
+    A selection is a comma-separated list of what a reader sees: chapter numbers and ranges
+    (``2-4``: Chapters 2 to 4, counted as transforms/structure.py numbers them, front matter
+    and other unnumbered entries not counted), appendix letters and ranges (``A``, ``A-C``),
+    and file stems (``02-next``, ``preface``), which name any entry; a stem wins over a
+    number or letter that looks the same.
     """
-    by_stem = {stem.casefold(): number for number, stem in enumerate(stems, start=1)}
+    by_stem: dict[str, int] = {}
+    numbered: list[int] = []  # positions of Chapter 1, 2, 3...
+    lettered: list[int] = []  # positions of Appendix A, B, C...
+    for position, (stem, kind) in enumerate(entries, start=1):
+        by_stem.setdefault(stem.casefold(), position)
+        if kind == "chapter":
+            numbered.append(position)
+        elif kind == "appendix":
+            lettered.append(position)
+    hint = _selection_hint(len(numbered), bool(lettered), entries[0][0])
     wanted: set[int] = set()
     for part in selection.split(","):
-        wanted.update(_selected_numbers(part.strip(), by_stem, len(stems)))
+        part = part.strip()
+        if not part:
+            raise UsageError("--chapters: empty chapter selection", hint=hint)
+        if part.casefold() in by_stem:
+            wanted.add(by_stem[part.casefold()])
+        else:
+            wanted.update(_selected_positions(part, numbered, lettered, hint))
+    for position, (_stem, kind) in enumerate(entries, start=1):  # a section prints with its chapter
+        if kind == "section" and position - 1 in wanted:
+            wanted.add(position)
     return frozenset(wanted)
 
 
-def _selected_numbers(part: str, by_stem: dict[str, int], count: int) -> range | set[int]:
-    hint = f"name chapters 1-{count} by number, range (2-3) or file stem ({next(iter(by_stem))})"
-    if not part:
-        raise UsageError("--chapters: empty chapter selection", hint=hint)
-    if part.casefold() in by_stem:
-        return {by_stem[part.casefold()]}
-    match = re.fullmatch(r"(\d+)\s*-\s*(\d+)|(\d+)", part)
-    if match is None:
-        raise UsageError(f"--chapters: no chapter file named '{part}'", hint=hint)
-    first, last = (int(match.group(1)), int(match.group(2))) if match.group(3) is None else (
-        int(match.group(3)), int(match.group(3)))
+def _selection_hint(chapters: int, appendices: bool, stem: str) -> str:
+    letters = ", appendix letter (A)" if appendices else ""
+    if not chapters:
+        return f"name chapters by file stem ({stem})" if not appendices else (
+            f"name appendices by letter (A) and chapters by file stem ({stem})")
+    return f"name chapters 1-{chapters} by number, range (2-3){letters} or file stem ({stem})"
+
+
+def _selected_positions(part: str, numbered: list[int], lettered: list[int], hint: str) -> list[int]:
+    """The positions a chapter number or range, or an appendix letter or range, names."""
+    match = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+))?", part)
+    if match is not None:
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        if not numbered:
+            raise UsageError(f"--chapters: '{part}': the book has no numbered chapters", hint=hint)
+        names, labels = numbered, f"chapters 1-{len(numbered)}"
+        outside = f"--chapters: '{part}' is outside the book's {labels}"
+    else:
+        match = re.fullmatch(r"([a-z]{1,2})(?:\s*-\s*([a-z]{1,2}))?", part, re.IGNORECASE)
+        if match is None or not lettered:
+            raise UsageError(f"--chapters: no chapter file named '{part}'", hint=hint)
+        first, last = _letter_number(match.group(1)), _letter_number(match.group(2) or match.group(1))
+        names = lettered
+        outside = f"--chapters: '{part}' is no appendix (A-{_letter(len(lettered))}) and no chapter file"
     if first > last:
         raise UsageError(f"--chapters: range '{part}' runs backwards", hint=hint)
-    if first < 1 or last > count:
-        raise UsageError(f"--chapters: '{part}' is outside the book's chapters 1-{count}", hint=hint)
-    return range(first, last + 1)
+    if first < 1 or last > len(names):
+        raise UsageError(outside, hint=hint)
+    return names[first - 1:last]
+
+
+def _letter_number(letters: str) -> int:
+    """A -> 1, Z -> 26, AA -> 27: an appendix's letter as transforms/structure.py gives it."""
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def _letter(number: int) -> str:
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def _size(path: Path) -> int:

@@ -13,7 +13,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..errors import ManifestError
+from ..errors import BookError, ManifestError
+from ..files import read_book_file
 from ..resources import display_path, resolve_in_book
 
 
@@ -51,27 +52,31 @@ class ManifestText:
               needle: str | None = None, hint: str | None = None) -> ManifestError:
         return ManifestError(message, self.name, self.line_of(table, key, needle), hint=hint)
 
+    def shown(self, table: str, key: str | None = None) -> str:
+        """The table as the file writes it (an mdBook book.toml writes ``[pdf]`` elsewhere)."""
+        return table
 
-# tomllib's terse messages, explained for the mistakes authors make most.
+
+# tomllib's terse messages, explained for the mistakes authors make most; {fixed} is the
+# broken line's own key and value as they should be written (see _fixed_value).
 _TOML_HINTS = {
-    "Invalid value": 'put text in double quotes: title = "My Book"',
+    "Invalid value": "put text in double quotes: {fixed}",
     "Unclosed array": "separate the items with commas and close the list with ]",
     "Expected '=' after a key in a key/value pair": 'write one key = value per line',
     "Cannot overwrite a value": "a key is written twice; keep one",
-    "Unclosed string": "close the text with the same quote it opens with",
-    "Illegal character '\\n'": 'close the text on the same line: title = "My Book"',
+    "Unclosed string": "close the text with the same quote it opens with: {fixed}",
+    "Illegal character '\\n'": "close the text on the same line: {fixed}",
 }
+_KEY_VALUE = re.compile(r'^\s*([A-Za-z0-9_.-]+)\s*=\s*(.*?)\s*$')
 
 def read_toml(path: Path) -> tuple[ManifestText, dict]:
     """The manifest's text and its TOML, or a ManifestError at the line TOML stopped at."""
+    raw = read_book_file(path, path.parent, "manifest", error=ManifestError)
     try:
-        raw = path.read_bytes()
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ManifestError("not valid UTF-8", display_path(path), line) from None
-    except OSError as exc:
-        raise ManifestError(f"cannot read: {exc.strerror}", display_path(path)) from None
     source = ManifestText(path, text)
     try:
         return source, tomllib.loads(text)
@@ -79,8 +84,26 @@ def read_toml(path: Path) -> tuple[ManifestText, dict]:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
         line, col = (int(match.group(1)), int(match.group(2))) if match else (len(source.lines) or None, None)
-        raise ManifestError(f"malformed TOML: {message}", source.name, line, col,
-                            hint=_TOML_HINTS.get(message.split(" (")[0])) from None
+        hint = _TOML_HINTS.get(message.split(" (")[0])
+        if hint is not None and "{fixed}" in hint:
+            hint = hint.format(fixed=_fixed_value(source.lines[line - 1] if line and line <= len(source.lines) else "",
+                                                  col))
+        raise ManifestError(f"malformed TOML: {message}", source.name, line, col, hint=hint) from None
+
+
+def _fixed_value(line: str, col: int | None) -> str:
+    """The broken line's value as TOML text, for the hint: ``language = "en`` -> ``language =
+    "en"``; an unquoted word in a list (``[intro.md]``) -> ``"intro.md"``."""
+    match = _KEY_VALUE.match(line)
+    if match is None:
+        return 'key = "text"'
+    key, value = match.groups()
+    if value.startswith("[") and col:  # one item of a list: quote the word at the column
+        word = re.match(r"[^,\]\s]+", line[col - 1:]) if col <= len(line) else None
+        return f'"{word.group(0).strip(chr(34))}"' if word else f'{key} = ["text"]'
+    text = value.strip().strip("\"'")
+    return f'{key} = "{text}"' if text else f'{key} = "text"'
+
 
 
 class TableReader:
@@ -138,15 +161,17 @@ class TableReader:
             return None
         if isinstance(value, (_dt.date, _dt.datetime)):
             return value.isoformat()
-        if isinstance(value, str) and re.match(r"^\d{4}(-\d{2}(-\d{2})?)?$", value):
+        if isinstance(value, str) and _valid_date(value):
             return value
-        raise self._fail(key, "a date such as 2020-06-16", value)
+        shown = f"'{value}'" if isinstance(value, str) else type_name(value)
+        raise self.source.error(f"[{self.table}] {key}: {shown} is not a date written YYYY, YYYY-MM or YYYY-MM-DD",
+                                self.table, key, hint=f'for example {key} = "2020", "2020-06" or 2020-06-16')
 
     def file(self, name: str, key: str, what: str) -> Path:
         folder, what = self.source.path.parent, f"[{self.table}] {key}: {what}"
         try:
             return resolve_in_book(folder, folder, name, what=what, file=self.source.name, error=ManifestError)
-        except ManifestError:  # the line is looked for only now: a long book lists many files
+        except BookError:  # the line is looked for only now: a long book lists many files
             line = self.source.line_of(self.table, key, needle=name) or self.source.line_of(self.table, key)
             return resolve_in_book(folder, folder, name, what=what, file=self.source.name, line=line,
                                    error=ManifestError)
@@ -157,3 +182,16 @@ def type_name(value: Any) -> str:
         str: "a string", int: "an integer", float: "a number", bool: "true/false",
         list: "a list", dict: "a table",
     }.get(type(value), type(value).__name__)
+
+
+def _valid_date(text: str) -> bool:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, naming a real month and day (EPUB's dc:date)."""
+    match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text)
+    if match is None:
+        return False
+    year, month, day = (int(part) if part else 1 for part in match.groups())
+    try:
+        _dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True

@@ -15,7 +15,8 @@ import tinycss2
 from tinycss2 import ast
 from tinycss2.serializer import serialize_url
 
-from ..errors import BookError, Reporter
+from ..errors import BookError, Reporter, UnreadableFile
+from ..files import read_book_file
 from ..model import Book
 from ..resources import display_path, is_external, resolve_in_book, split_reference
 from ..sources.stylesheets import MAX_STYLESHEETS, RULE_BLOCKS, url_of
@@ -61,7 +62,7 @@ class _SheetPacker:
         """Pack the sheet at ``path`` as ``href``, and what it uses, first."""
         self.hrefs[path] = href  # before its imports, which may import it again
         self.sheets += 1
-        data = path.read_bytes()
+        data = read_book_file(path, self.book.root, "stylesheet")
         rules = tinycss2.parse_stylesheet_bytes(data, skip_comments=False)[0]
         changed: list = []
         kept = _kept_rules(rules, lambda url, node, sheet: self._reference(url, node, path, sheet), changed)
@@ -84,9 +85,9 @@ class _SheetPacker:
                     return None
                 try:
                     self.sheet(target, f"styles/import-{self._next():03d}.css")
-                except OSError as exc:
+                except BookError as exc:
                     self.hrefs[target] = None
-                    self.reporter.warn(f"stylesheet '{url[:200]}' cannot be read: {exc.strerror}", display_path(path),
+                    self.reporter.warn(f"{exc.diagnostic.message}: left out", display_path(path),
                                        getattr(node, "source_line", None))
             else:
                 self.hrefs[target] = self._resource(target, url, path, getattr(node, "source_line", None))
@@ -102,7 +103,7 @@ class _SheetPacker:
     def _resource(self, target: Path, url: str, path: Path, line: int | None) -> str | None:
         """Pack an image or font a sheet uses; its href, or None (with a warning) if it cannot be."""
         from ..sources.fonts import FONT_TYPES
-        from ..sources.images import IMAGE_TYPES, check_image
+        from ..sources.images import IMAGE_TYPES, check_image, svg_warnings
         from ..transforms.links import asset_href
 
         suffix = target.suffix.lower()
@@ -114,15 +115,15 @@ class _SheetPacker:
                                                 "TTF, OTF, WOFF and WOFF2 from a stylesheet")
             return None
         try:
-            data = target.read_bytes()
+            data = read_book_file(target, self.book.root, "resource")
             if suffix in IMAGE_TYPES:
-                data = check_image(data, suffix)
+                data = check_image(data, suffix, svg_warnings(self.reporter, display_path(target)))
+        except UnreadableFile as exc:  # its message names the file
+            self.reporter.warn(f"{exc.diagnostic.message}: left out", name, line, hint=exc.diagnostic.hint)
+            return None
         except BookError as exc:
             self.reporter.warn(f"image '{url[:200]}' {exc.diagnostic.message}: left out", name, line,
                                hint=exc.diagnostic.hint)
-            return None
-        except OSError as exc:
-            self.reporter.warn(f"stylesheet resource '{url[:200]}' cannot be read: {exc.strerror}", name, line)
             return None
         href = asset_href("styles/files", self._next(), target, suffix)
         self.files.append(PackedFile(href, data, media_type))

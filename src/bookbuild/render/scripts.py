@@ -32,8 +32,20 @@ def epub_options_sheet(book: Book, mode: str) -> str:
 
 
 def pdf_options_sheet(book: Book, asset_root: str) -> str:
-    """``@font-face`` for the book's fonts, served by the PDF renderer's fetcher, and hyphenation."""
-    return font_sheet(book, url_prefix=asset_root) + _language_rules(book, epub=False)
+    """``@font-face`` for the book's fonts, served by the PDF renderer's fetcher, hyphenation
+    and the language's digits."""
+    return font_sheet(book, url_prefix=asset_root) + _language_rules(book, epub=False) + _digits_rule(book)
+
+
+def _digits_rule(book: Book) -> str:
+    """print.css writes folios, contents and footnote numbers with ``counter(..., book-digits)``:
+    a counter style that is not defined is decimal, so only a language with digits of its
+    own (Persian ۱۲, Arabic ١٢: config/languages.py) defines it."""
+    digits = book.language.digits
+    if digits == "0123456789":
+        return ""
+    symbols = " ".join(f'"{digit}"' for digit in digits)
+    return f"@counter-style book-digits {{ system: numeric; symbols: {symbols}; }}\n"
 
 
 def page_progression(book: Book, writing_mode: str) -> str | None:
@@ -76,7 +88,7 @@ def font_sheet(book: Book, url_prefix: str) -> str:
         return ""
     rules, families = [], []
     for asset in fonts:
-        face = font_face(asset.source)
+        face = font_face(asset.source, asset.root or asset.source.parent)
         if face.family not in families:
             families.append(face.family)
         rules.append(

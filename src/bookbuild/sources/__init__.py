@@ -11,11 +11,13 @@ from pathlib import Path
 from lxml import etree
 
 from ..cache import code_file
+from ..config.languages import language_facts
 from ..config.manifest import ChapterEntry
 from ..errors import Reporter, SourceError
+from ..files import read_book_file
 from ..model import Chapter, Footnote, Heading
 from ..resources import display_path
-from ..slugs import id_slug, unique
+from ..slugs import id_slug, mdbook_id, mdbook_unique, unique
 from ..xhtml import (
     LINE_ATTR,
     XML_ILLEGAL,
@@ -28,12 +30,16 @@ from ..xhtml import (
 from .code import Highlights
 from .includes import LineMap, expand_includes
 from .markdown import markdown_to_html
+from .headings import close_heading_gaps
 from .sanitise import html_to_fragment
-from .xhtml import xhtml_body
+from .xhtml import mark_endnotes, section_kind, xhtml_body
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# Set without a heading in print and on screen: without one in the file, none is made up
+# (a heading-less chapter of another kind gets its title as a visible h1).
+UNTITLED_KINDS = frozenset({"dedication", "epigraph"})
 
 
 def chapter_id(index: int) -> str:
@@ -41,26 +47,19 @@ def chapter_id(index: int) -> str:
     return f"ch{index:02d}"
 
 
-MAX_SOURCE_BYTES = 10 * 1024 * 1024  # a whole novel is about 1 MB
 MAX_LINE_CHARS = 1_000_000  # a longer line is not prose; laying it out would take minutes
 
 
-def read_text(path: Path, reporter: Reporter | None = None) -> str:
-    """A source file as text: UTF-8 (a BOM is dropped); invalid bytes name their line.
+def read_text(path: Path, reporter: Reporter | None = None, root: Path | None = None) -> str:
+    """A chapter file as text: UTF-8 (a BOM is dropped); invalid bytes name their line.
 
+    The file is read inside ``root`` (the book folder; by default the chapter's own folder)
+    by the one reader of book files (files.py: regular files only, at most 10 MB).
     Characters XML cannot hold (C0 controls other than tab and newline, U+FFFE/U+FFFF) are
-    removed with a warning; absurdly large files and lines fail cleanly instead of hanging
-    the layout later.
+    removed with a warning; absurdly long lines fail cleanly instead of hanging the layout.
     """
     name = display_path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_SOURCE_BYTES:
-            raise SourceError(f"file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MB", name,
-                              hint="split it into several chapters")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(f"cannot read: {exc.strerror}", name) from None
+    raw = read_book_file(path, root or path.parent, "chapter")
     try:
         text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
@@ -84,27 +83,41 @@ def _hygiene(text: str, name: str, reporter: Reporter | None) -> str:
 
 
 def read_chapter(entry: ChapterEntry, index: int, reporter: Reporter | None = None, language: str = "en",
-                 root: Path | None = None, cache_dir: Path | None = None) -> Chapter:
+                 root: Path | None = None, cache_dir: Path | None = None, math: bool = True) -> Chapter:
     """Parse one chapter file into a chapter with local links and image sources left as written.
 
     Raw HTML is cleaned to an allow-list here; what is removed is reported through ``reporter``.
     ``language`` (the book's) picks the quotation marks and call-out titles; ``root`` (the
     book folder) bounds the files an include may read; with ``cache_dir`` (the book's cache
-    folder) highlighted code blocks are kept from one parse of the chapter to the next.
+    folder) highlighted code blocks are kept from one parse of the chapter to the next;
+    ``math`` (``[book] math``) reads dollars in Markdown as TeX.
     """
     name = display_path(entry.path)
-    text = read_text(entry.path, reporter)
-    html, front_matter, lines = _to_html(entry.path, text, name, language, root, cache_dir)
+    text = read_text(entry.path, reporter, root)
+    if not text.strip() and reporter is not None:
+        reporter.warn("chapter file is empty", name, hint="write its text, or take it out of chapters in book.toml")
+    html, front_matter, lines = _to_html(entry.path, text, name, language, root, cache_dir, reporter, math)
     cid = chapter_id(index)
     wrapper = html_to_fragment(html, reporter, name)
     if lines.regions:
         _map_source_lines(wrapper, lines)
     footnotes = _extract_footnotes(wrapper, cid)
-    headings = _heading_ids(wrapper)
+    close_heading_gaps(wrapper, reporter, name)
+    headings = _heading_ids(wrapper, entry, titled=bool(entry.title or _string(front_matter.get("title"))))
+    mark_endnotes(wrapper)
+    # a kind written in book.toml wins; else the file's own top section says what it is
+    kind = (section_kind(wrapper) or entry.kind) if entry.kind == "chapter" else entry.kind
     title = entry.title or _string(front_matter.get("title")) or (headings[0].text if headings else None)
+    untitled = not headings and kind in UNTITLED_KINDS
+    if untitled:  # shows no heading: named (contents, screen readers) by its kind, in the book's language
+        title = title or language_facts(language).label(kind)
     title = title or entry.path.stem
-    if not headings:
-        headings = (_insert_title(wrapper, title),)
+    top = 2 if entry.is_section else 1
+    named = entry.title or _string(front_matter.get("title"))
+    if not untitled and (not headings or (named and headings[0].level > top)):
+        # no heading, or only lower ones under a title from book.toml or the front matter
+        # (a docs page: "title: tsc CLI Options", then "## Using the CLI"): the title heads it
+        headings = (_insert_title(wrapper, title, top), *headings)
     return Chapter(
         index=index,
         id=cid,
@@ -113,13 +126,14 @@ def read_chapter(entry: ChapterEntry, index: int, reporter: Reporter | None = No
         body=serialize_fragment(wrapper),
         headings=headings,
         footnotes=footnotes,
-        title_id=headings[0].id,
-        kind=entry.kind,
+        title_id=headings[0].id if headings else cid,  # no heading: the links go to its section
+        kind=kind,
     )
 
 
 def _to_html(path: Path, text: str, name: str, language: str, root: Path | None,
-             cache_dir: Path | None) -> tuple[str, dict, LineMap]:
+             cache_dir: Path | None, reporter: Reporter | None = None,
+             math: bool = True) -> tuple[str, dict, LineMap]:
     """The chapter's HTML by its file type, its front matter, and the map from the lines of
     the text with includes expanded back to the lines of the file."""
     suffix = path.suffix.lower()
@@ -127,7 +141,9 @@ def _to_html(path: Path, text: str, name: str, language: str, root: Path | None,
         text, lines = expand_includes(text, path, root or path.parent, name)
         highlights = Highlights(code_file(cache_dir, path) if cache_dir is not None else None)
         try:
-            html, front_matter = markdown_to_html(text, name, language, highlights)
+            warn = None if reporter is None else (  # lines of the file, not of the expanded text
+                lambda message, line, hint: reporter.warn(message, name, line and lines.original(line), hint=hint))
+            html, front_matter = markdown_to_html(text, name, language, highlights, math, warn)
             highlights.save()
         except SourceError as exc:
             location = exc.diagnostic.location
@@ -145,14 +161,14 @@ def _to_html(path: Path, text: str, name: str, language: str, root: Path | None,
     )
 
 
-def _insert_title(wrapper: etree._Element, title: str) -> Heading:
-    """A chapter without headings gets its title as its ``h1``, first."""
-    h1 = etree.Element("h1")
+def _insert_title(wrapper: etree._Element, title: str, level: int = 1) -> Heading:
+    """A chapter without headings gets its title as its ``h1`` (a section: ``h2``), first."""
+    h1 = etree.Element(f"h{level}")
     h1.text = title
     h1.set("id", id_slug(title))
     wrapper.insert(0, h1)
     h1.tail, wrapper.text = wrapper.text, None
-    return Heading(1, title, h1.get("id"))
+    return Heading(level, title, h1.get("id"))
 
 
 def _map_source_lines(wrapper: etree._Element, lines: LineMap) -> None:
@@ -167,31 +183,43 @@ def _string(value: object) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _heading_ids(wrapper: etree._Element) -> tuple[Heading, ...]:
+def _heading_ids(wrapper: etree._Element, entry: ChapterEntry, titled: bool = False) -> tuple[Heading, ...]:
+    """Each heading's id: as written, else made from its text by the rule of the tool the file
+    was written for (``entry.ids``: mdBook's keeps ``--``, so its authors' links resolve)."""
     taken: set[str] = set()
     for node in iter_elements(wrapper):
         if node.tag not in HEADING_TAGS and node.get("id"):
             taken.add(node.get("id").casefold())
-    _promote_headings(wrapper)
+    _promote_headings(wrapper, top=2 if entry.is_section else 1, titled=titled)
     headings = []
+    counts: dict[str, int] = {}
     for node in iter_elements(wrapper):
         if node.tag in HEADING_TAGS:
             text = text_of(node)
-            wanted = node.get("id") or id_slug(text)
-            node.set("id", unique(wanted, taken))
+            if node.get("id"):
+                node.set("id", unique(node.get("id"), taken))
+            elif entry.ids == "mdbook" and mdbook_id(text):
+                node.set("id", mdbook_unique(mdbook_id(text), counts, taken))
+            else:
+                node.set("id", unique(id_slug(text), taken))
             headings.append(Heading(int(node.tag[1]), text, node.get("id")))
     return tuple(headings)
 
 
-def _promote_headings(wrapper: etree._Element) -> None:
+def _promote_headings(wrapper: etree._Element, top: int = 1, titled: bool = False) -> None:
     """A chapter whose top heading is ``##`` (common in books made for the web) gets its
-    headings raised so that it has an ``h1``: its title, with sections below it."""
+    headings raised so that it has an ``h1``: its title, with sections below it. A section
+    (a file that continues its chapter) has its top heading at ``h2`` instead, under the
+    chapter's ``h1``, whether it was written ``#`` or ``##``. A chapter ``titled`` in book.toml
+    or its front matter keeps a top ``##`` as ``h2``: its title is set above it as ``h1``."""
     levels = [int(node.tag[1]) for node in iter_elements(wrapper) if node.tag in HEADING_TAGS]
-    shift = min(levels, default=1) - 1
-    if shift > 0:
+    if titled and min(levels, default=top) > top:
+        top += 1
+    shift = min(levels, default=top) - top
+    if shift:
         for node in iter_elements(wrapper):
             if node.tag in HEADING_TAGS:
-                node.tag = f"h{int(node.tag[1]) - shift}"
+                node.tag = f"h{min(6, int(node.tag[1]) - shift)}"
 
 
 def _extract_footnotes(wrapper: etree._Element, cid: str) -> tuple[Footnote, ...]:

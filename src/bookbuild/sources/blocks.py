@@ -17,6 +17,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 
+from .listings import listings, render_listing_open
+
 # Call-out kinds (GitHub alerts, plus the usual admonition names of MyST and Sphinx) and
 # their visible, accessible titles per language; other languages fall back to English.
 CALLOUT_KINDS = ("note", "tip", "important", "warning", "caution", "danger", "hint", "info", "attention")
@@ -38,6 +40,9 @@ _ATTR_TOKEN = re.compile(r"""#([\w:.\-]+)|\.([\w\-]+)|([\w\-]+)=("[^"]*"|'[^']*'
 def use_blocks(md: MarkdownIt) -> None:
     """Install the block rules on a parser (alerts need ``options["alerts"] = True``)."""
     container_plugin(md, "div", validate=lambda params, *args: bool(params.strip()), render=_render_div)
+    # Before "inline": the captions it makes are parsed, typeset and quoted as any text is.
+    md.core.ruler.after("block", "bookbuild_listings", listings)
+    md.add_render_rule("listing_open", render_listing_open)
     md.core.ruler.push("bookbuild_figures", _figures)
     md.core.ruler.push("bookbuild_table_captions", _table_captions)
     md.core.ruler.push("bookbuild_alert_titles", _alert_titles)

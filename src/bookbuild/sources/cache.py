@@ -51,7 +51,8 @@ from ..cache import (
     working_folder,
 )
 from ..config.manifest import ChapterEntry, Manifest
-from ..errors import Diagnostic, Location, Reporter
+from ..errors import BookError, Diagnostic, Location, Reporter
+from ..files import read_book_file
 from ..resources import is_external, split_reference
 
 _IMG_SRC = re.compile(r"<img\b[^>]*?\ssrc=\"([^\"]*)\"")
@@ -80,7 +81,8 @@ class ChapterCache:
     def key(self, entry: ChapterEntry, index: int, source: bytes) -> str:
         """The hash naming the entry for this chapter in this context."""
         digest = hmac.new(cache_secret() or b"", digestmod=hashlib.sha256)
-        for part in (self.context, working_folder(), str(entry.path.resolve()), str(index), repr(entry.title)):
+        for part in (self.context, working_folder(), str(entry.path.resolve()), str(index), repr(entry.title),
+                     entry.kind, entry.ids):
             digest.update(part.encode("utf-8") + b"\0")
         digest.update(hashlib.sha256(source).digest())
         return digest.hexdigest()
@@ -89,8 +91,8 @@ class ChapterCache:
         """The entry's key (None: this chapter is not cached) and, on a hit, the chapter and the
         warnings it gave when it was parsed."""
         try:
-            source = entry.path.read_bytes()
-        except OSError:
+            source = read_book_file(entry.path, self.manifest.root, "chapter")
+        except BookError:
             return None, None  # the reader reports the problem with its location
         if not self.enabled or _INCLUDE.search(source):
             return None, None
@@ -130,7 +132,8 @@ class ChapterCache:
             data = loads(raw.decode("utf-8"))
             if data.get("key") != key or data.get("format") != FORMAT:
                 return None
-            if any(file_digest(self.manifest.root / name) != digest for name, digest in data["images"]):
+            if any(file_digest(self.manifest.root / name, self.manifest.root) != digest
+                   for name, digest in data["images"]):
                 return None
             chapter = data["chapter"]
             warnings = [Diagnostic("warning", message, Location(file, line, col), hint)
@@ -142,7 +145,8 @@ class ChapterCache:
         return chapter.replace(source=entry.path), warnings
 
     def _store(self, key: str, chapter: model.Chapter, warnings: list[Diagnostic]) -> None:
-        images = [[name, file_digest(self.manifest.root / name)] for name in image_dependencies(chapter, self.manifest)]
+        images = [[name, file_digest(self.manifest.root / name, self.manifest.root)]
+                  for name in image_dependencies(chapter, self.manifest)]
         recorded = [[w.message, w.location.file, w.location.line, w.location.col, w.hint] for w in warnings]
         data = {"format": FORMAT, "key": key, "images": images, "warnings": recorded, "chapter": encode(chapter)}
         cache.keep(self.folder / f"{key}.json", json.dumps(data, ensure_ascii=False).encode("utf-8"), "the chapter cache")

@@ -22,6 +22,24 @@ from .blocks import parse_attrs
 
 PYGMENTS_STYLE = "xcode"  # every token colour >= 4.5:1 on the code background (WCAG AA)
 _FIRST_WORD = re.compile(r"[^\s,{}]+")
+_INFO_WORD = re.compile(r"[^\s,{}]+")
+_KEY_VALUE = re.compile(r"""[\w-]+=("[^"]*"|'[^']*'|[^\s,}]*)""")
+# rustdoc's rule, which mdBook follows: in Rust code a line whose text starts with "# " (or is
+# "#") is compiled but not shown; "##" at that place stands for a shown "#".
+_HIDDEN_RUST_LINE = re.compile(r"^\s*#(?: |$)")
+_ESCAPED_HASH = re.compile(r"^(\s*)##")
+# What a marker in the info string tells a reader (rustdoc's and the Rust book's words): the
+# strongest first; "ignore" is shown only when no other marker says more.
+MARKERS = ("does_not_compile", "compile_fail", "panics", "should_panic", "not_desired_behavior", "ignore")
+MARKER_TEXTS = {
+    "en": {"does_not_compile": "This code does not compile!", "compile_fail": "This code does not compile!",
+           "panics": "This code panics!", "should_panic": "This code panics!",
+           "not_desired_behavior": "This code does not produce the desired behavior.",
+           "ignore": "This example is not tested"},
+    "zh": {"does_not_compile": "这些代码不能编译！", "compile_fail": "这些代码不能编译！",
+           "panics": "这些代码会 panic！", "should_panic": "这些代码会 panic！",
+           "not_desired_behavior": "这些代码不会产生期望的行为。", "ignore": "此示例未经测试"},
+}
 
 
 def fence_options(info: str) -> tuple[str, bool]:
@@ -33,6 +51,44 @@ def fence_options(info: str) -> tuple[str, bool]:
         return (classes[0] if classes else ""), "linenos" in words or "linenos" in others
     match = _FIRST_WORD.match(info)
     return (match.group(0) if match else ""), bool(re.search(r"\blinenos\b", info))
+
+
+def fence_title(info: str) -> str | None:
+    """``title="example.py"`` after the language (MkDocs Material's, Docusaurus' and
+    Hugo's spelling), or inside an attribute block: the file name shown above the code."""
+    _ident, _classes, others = parse_attrs(info.strip().strip("{}"))
+    title = others.get("title", "").strip()
+    return title or None
+
+
+def fence_markers(info: str) -> list[str]:
+    """The markers a reader is told about (``rust,ignore,does_not_compile``), strongest first.
+
+    rustdoc and the Rust book say them with a badge or an image; a book must say them in words,
+    or the reader types in code that was never meant to compile. ``ignore`` alone says the
+    example is not tested; beside a stronger marker it adds nothing and is left out.
+    """
+    bare = _KEY_VALUE.sub(" ", info.strip().strip("{}"))  # title="ignore" is a title
+    words = {word.lstrip(".") for word in _INFO_WORD.findall(bare)}
+    found = [marker for marker in MARKERS if marker in words]
+    return [marker for marker in found if marker != "ignore"] or found
+
+
+def marker_text(marker: str, language: str) -> str:
+    """The words of a marker in the book's language (English when it has none)."""
+    primary = language.split("-")[0].lower()
+    return MARKER_TEXTS.get(primary, MARKER_TEXTS["en"])[marker]
+
+
+def hide_rust_lines(code: str) -> str:
+    """The lines of Rust code a reader sees: rustdoc's hidden lines removed, ``##`` made ``#``.
+
+    Removed from the text, not hidden by CSS: a hidden line is neither read aloud nor copied,
+    in any reading system, and the PDF has no hidden text.
+    """
+    lines = code.split("\n")
+    shown = [_ESCAPED_HASH.sub(r"\1#", line) for line in lines if not _HIDDEN_RUST_LINE.match(line)]
+    return "\n".join(shown)
 
 
 @cache
@@ -115,8 +171,22 @@ def render_fence(self: Any, tokens: list[Token], idx: int, options: Any, env: An
     line = token.attrGet("data-bb-line")
     attrs = f' data-bb-line="{line}"' if line else ""
     code_class = f' class="language-{escape(language, quote=True)}"' if language else ""
-    return (f'<pre class="{" ".join(classes)}"{attrs}><code{code_class}>'
-            f"{(highlights.highlight if highlights else highlight)(token.content, language, linenos)}</code></pre>\n")
+    title = fence_title(token.info) if token.type == "fence" else None
+    markers = fence_markers(token.info) if token.type == "fence" else []
+    code = hide_rust_lines(token.content) if language.lower() == "rust" else token.content
+    wrapped = title is not None or bool(markers)
+    pre = (f'<pre class="{" ".join(classes)}"{"" if wrapped else attrs}><code{code_class}>'
+           f"{(highlights.highlight if highlights else highlight)(code, language, linenos)}</code></pre>")
+    if not wrapped:
+        return pre + "\n"
+    # The title is a caption above the block, the markers a note above the code, in both
+    # formats: one element holds them all, so the print style can keep them together.
+    head = f'<p class="code-title">{escape(title, quote=False)}</p>\n' if title else ""
+    head += "".join(f'<p class="code-marker code-marker-{marker.replace("_", "-")}">'
+                    f'{escape(marker_text(marker, env.get("language", "en")), quote=False)}</p>\n'
+                    for marker in markers)
+    kinds = "".join(f" code-{marker.replace('_', '-')}" for marker in markers)
+    return f'<div class="code-block{kinds}"{attrs}>\n{head}{pre}\n</div>\n'
 
 
 def pygments_css() -> str:

@@ -9,11 +9,13 @@ WeasyPrint subsets them.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from ..config.manifest import Manifest
+from ..files import read_book_file
 from ..model import Asset
 
 FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
@@ -31,16 +33,18 @@ class FontFace:
 
 def font_assets(manifest: Manifest) -> tuple[Asset, ...]:
     """One asset per ``[book] fonts`` entry, under ``fonts/`` with its own file name."""
-    return tuple(Asset(href=f"fonts/{path.name}", source=path, media_type=FONT_TYPES[path.suffix.lower()])
+    return tuple(Asset(href=f"fonts/{path.name}", source=path, media_type=FONT_TYPES[path.suffix.lower()],
+                       root=manifest.root)
                  for path in manifest.fonts)
 
 
 @cache
-def font_face(path: Path) -> FontFace:
-    """Family, weight and style as the font declares them (typographic family first)."""
+def font_face(path: Path, root: Path) -> FontFace:
+    """Family, weight and style as the font declares them (typographic family first); the
+    file is read inside ``root``, the book folder."""
     from fontTools.ttLib import TTFont
 
-    with TTFont(str(path), lazy=True) as font:
+    with TTFont(io.BytesIO(read_book_file(path, root, "font")), lazy=True) as font:
         family = font["name"].getBestFamilyName() or path.stem
         os2 = font["OS/2"] if "OS/2" in font else None
         weight = os2.usWeightClass if os2 is not None else 400

@@ -3,19 +3,18 @@
 An image from a stranger can lie about its type, be cut short, unpack to gigabytes of
 pixels (a "decompression bomb"), or, as SVG, carry scripts, entity bombs and references
 to local files or the network. Raster images are opened with Pillow (header and full
-decode, within a pixel cap); SVG is parsed without entities, DTDs or network and
-re-serialised from an allow-list of what a drawing needs.
+decode, within a pixel cap); SVG is cleaned by svg.py, which reports what it removed.
 """
 
 from __future__ import annotations
 
 import io
-import re
 import warnings
 
-from lxml import etree
+from ..errors import BookError, Reporter
+from .svg import SvgWarn, sanitize_svg
 
-from ..errors import BookError
+__all__ = ["IMAGE_TYPES", "MEDIA_TYPE_SUFFIXES", "PILLOW_FORMATS", "check_image", "sanitize_svg", "svg_warnings"]
 
 MAX_PIXELS = 25_000_000  # 5000 x 5000; a full-page 300 dpi A4 picture is 8.7 million
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -33,21 +32,18 @@ MEDIA_TYPE_SUFFIXES = {media_type: suffix for suffix, media_type in reversed(IMA
 # the raster types, by Pillow's name for their format (SVG is checked as XML)
 PILLOW_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".webp": "WEBP"}
 
-SVG_NS = "http://www.w3.org/2000/svg"
-XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
-_SVG_DROP = frozenset({"script", "foreignObject", "iframe", "embed", "object", "handler", "listener"})
-_ANIMATIONS = frozenset({"set", "animate", "animateTransform", "animateMotion", "animateColor"})
-_EXTERNAL_CSS = re.compile(r"@import|url\s*\(\s*['\"]?\s*(?!#)", re.IGNORECASE)
-_SAFE_DATA = re.compile(r"^data:image/(png|jpeg|gif|webp);", re.IGNORECASE)
 
+def check_image(data: bytes, suffix: str, warn: SvgWarn | None = None) -> bytes:
+    """The image's bytes if safe to use (SVG: cleaned), else :class:`BookError` saying why.
 
-def check_image(data: bytes, suffix: str) -> bytes:
-    """The image's bytes if safe to use (SVG: cleaned), else :class:`BookError` saying why."""
+    What the cleaning removes from an SVG goes to ``warn`` (see :func:`svg_warnings`); a
+    caller that reports the image elsewhere passes none.
+    """
     suffix = suffix.lower()
     if len(data) > MAX_IMAGE_BYTES:
         raise BookError(f"is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
     if suffix == ".svg":
-        return sanitize_svg(data)
+        return sanitize_svg(data, warn)
     expected = PILLOW_FORMATS.get(suffix)
     if expected is None:
         raise BookError("is not PNG, JPEG, GIF, SVG or WebP")
@@ -76,6 +72,9 @@ def _decode(data: bytes, expected: str) -> None:
         try:
             with Image.open(io.BytesIO(data)) as image:
                 if image.format != expected:
+                    real = next((s for s, name in PILLOW_FORMATS.items() if name == image.format), None)
+                    if real is not None:
+                        raise MislabeledImage(image.format, expected, real)
                     raise BookError(f"is really {image.format or 'not an image'}, not {expected}",
                                     hint="give the file the suffix of its real type")
                 width, height = image.size
@@ -93,48 +92,28 @@ def _decode(data: bytes, expected: str) -> None:
             raise BookError(f"is damaged or truncated ({exc})") from None
 
 
+class MislabeledImage(BookError):
+    """An image of one type named as another (a PNG called .jpg): readers go by the suffix and
+    the EPUB's media type, so it is packed as what it is, under ``real_suffix``."""
+
+    def __init__(self, real: str, named: str, real_suffix: str) -> None:
+        super().__init__(f"is really {real}, not {named}", hint=f"give the file the suffix {real_suffix}")
+        self.real, self.named, self.real_suffix = real, named, real_suffix
+
+    def __reduce__(self):  # noqa: ANN204 - from a worker process, as it was raised
+        return (type(self), (self.real, self.named, self.real_suffix))
+
+
 def _bomb(width: int, height: int) -> BookError:
     return BookError(f"is {width} x {height} pixels: over the limit of {MAX_PIXELS:,} (a decompression bomb?)",
                      hint="scale the image down")
 
 
-def sanitize_svg(data: bytes) -> bytes:
-    """An SVG without entities, scripts, event handlers or references outside the drawing."""
-    if re.search(rb"<!ENTITY", data, re.IGNORECASE):
-        raise BookError("declares XML entities (refused: entity expansion)")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                             huge_tree=False, remove_pis=True, remove_comments=True)
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        raise BookError(f"is not well-formed SVG ({exc.msg})") from None
-    if root.tag != f"{{{SVG_NS}}}svg":
-        raise BookError("is not an SVG drawing (no <svg> root in the SVG namespace)")
-    for node in list(root.iter()):
-        if not isinstance(node.tag, str):
-            if node.getparent() is not None:
-                node.getparent().remove(node)
-            continue
-        local = etree.QName(node).localname
-        if local in _SVG_DROP or (local in _ANIMATIONS and "href" in (node.get("attributeName") or "").lower()):
-            node.getparent().remove(node)
-            continue
-        if local == "style" and _EXTERNAL_CSS.search(node.text or ""):
-            node.getparent().remove(node)
-            continue
-        _clean_svg_attributes(node)
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+def svg_warnings(reporter: Reporter, name: str) -> SvgWarn:
+    """Report what the cleaning removes from the SVG ``name`` (its path as displayed, or its
+    URL) at the drawing's own line: that is where the author can put it right."""
 
+    def warn(message: str, line: int | None, hint: str | None = None) -> None:
+        reporter.warn(message, name, line, hint=hint)
 
-def _clean_svg_attributes(node: etree._Element) -> None:
-    for name in list(node.attrib):
-        value = node.attrib[name]
-        local = etree.QName(name).localname.lower()
-        if local.startswith("on"):
-            del node.attrib[name]
-        elif (name in ("href", XLINK_HREF) and not value.startswith("#") and not _SAFE_DATA.match(value)):
-            del node.attrib[name]
-        elif local == "style" and _EXTERNAL_CSS.search(value):
-            del node.attrib[name]
-        elif "url(" in value.replace(" ", "").lower() and _EXTERNAL_CSS.search(value):
-            del node.attrib[name]
+    return warn

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import SourceError
+from ..errors import BookError, SourceError
+from ..files import read_book_file
 from ..resources import resolve_in_book
 
 _DIRECTIVE = re.compile(r"\{\{#(include|rustdoc_include)\s+([^}\s]+)\s*\}\}")
@@ -50,8 +51,12 @@ def expand_includes(text: str, chapter: Path, root: Path, file: str) -> tuple[st
         source = resolve_in_book(root, chapter.parent, path, what="include", file=file, line=line,
                                  error=SourceError)
         try:
-            content = source.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
+            raw = read_book_file(source, root, "include")
+        except BookError as exc:  # named at the directive that includes it
+            raise SourceError(exc.diagnostic.message, file, line, hint=exc.diagnostic.hint) from None
+        try:
+            content = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
             raise SourceError(f"include '{path}' cannot be read as UTF-8 text: {exc}", file, line) from None
         included = _select(content, selector, file, line, path)
         extra = included.count("\n")

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import smartquotes
 from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.deflist import deflist_plugin
@@ -21,47 +22,89 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from ..config.languages import CJK_CHARACTER, language_facts
 from ..errors import SourceError
 from ..xhtml import LINE_ATTR, line_marker
 from .blocks import use_blocks
 from .code import Highlights, render_fence
-from .math import convert_math, render_block_math, render_inline_math
+from .listings import report_dropped
+from .math import Warn, convert_math, math_inline, render_block_math, render_inline_math
 
 # `# Heading {#id .class}`: pandoc's and kramdown's heading attributes.
 _HEADING_ATTRS = re.compile(r"\s*\{([^{}]*)\}\s*$")
 _ATTR_TOKEN = re.compile(r"""#([\w:.\-]+)|\.([\w\-]+)|([\w\-]+)=("[^"]*"|'[^']*'|\S+)""")
+# What a CJK character is while the quotes are set: punctuation (category So) to markdown-it.
+_STAND_IN = "\u3013"
+_LATIN_APOSTROPHE = re.compile(r"(?<=[A-Za-z\u00c0-\u024f])\u2019(?=[A-Za-z\u00c0-\u024f])")
 
 
-# Quotation marks per language: double open/close, single open/close (markdown-it's order).
-QUOTES = {
-    "en": "“”‘’",
-    "fr": ["«\u00a0", "\u00a0»", "‹\u00a0", "\u00a0›"],
-    "de": "„“‚‘",
-    "es": "«»“”",
-    "it": "«»“”",
-    "pt": "«»“”",
-    "ru": "«»„“",
-    "pl": "„”‚’",
-    "nl": "“”‘’",
-    "ja": "「」『』",
-    "zh": "「」『』",
-}
+def quotes_for(language: str) -> list[str]:
+    """The curly quotes of a BCP 47 language in markdown-it's order (double open/close, single
+    open/close): config/languages.py's, so the text gets the marks its fonts are subset for."""
+    marks = language_facts(language).quotes
+    return [marks.open, marks.close, marks.inner_open, marks.inner_close]
 
 
-def quotes_for(language: str) -> str | list[str]:
-    """The curly quotes of a BCP 47 language (``en-GB`` -> en); English ones by default.
+def _smartquotes(state: Any) -> None:
+    """markdown-it's smart quotes, with each CJK character counted as punctuation.
 
-    Chinese: corner brackets in Traditional script (zh, zh-Hant, zh-TW, zh-HK), the
-    English-shaped marks Simplified Chinese uses (zh-Hans, zh-CN, zh-SG).
+    markdown-it opens or closes a quote by its neighbours: a space or punctuation on one side,
+    a letter on the other. CJK text has no spaces, so in 他说"你好"。 both quotes sit between
+    letters, "inside a word", and stay straight. Taken as punctuation, as its role between
+    words is, a CJK character lets the quotes pair as they do in spaced text. The characters
+    are swapped for a stand-in for the call and put back in order (quotes change nothing else).
     """
-    subtags = language.lower().split("-")
-    if subtags[0] == "zh" and ({"hans", "cn", "sg"} & set(subtags[1:])):
-        return QUOTES["en"]
-    return QUOTES.get(subtags[0], QUOTES["en"])
+    swapped = []
+    for token in state.tokens:
+        if token.type != "inline" or not token.children or not CJK_CHARACTER.search(token.content):
+            continue
+        for child in token.children:
+            if child.type == "text" and CJK_CHARACTER.search(child.content):
+                originals = [c for c in child.content if c == _STAND_IN or CJK_CHARACTER.match(c)]
+                child.content = CJK_CHARACTER.sub(_STAND_IN, child.content)
+                swapped.append((child, originals))
+    smartquotes(state)
+    for child, originals in swapped:
+        pieces = child.content.split(_STAND_IN)
+        child.content = pieces[0] + "".join(original + piece for original, piece in zip(originals, pieces[1:]))
+    if language_facts(state.env.get("language", "en")).is_cjk:
+        _latin_apostrophes(state)
+
+
+def _latin_apostrophes(state: Any) -> None:
+    """In CJK text, an apostrophe inside a Latin word (two’s complement) is set in a Latin face.
+
+    The CJK face comes first in a CJK book so that quotes around CJK text are full width; its
+    ’ is full width too, which tears a Latin word apart ("two’ s"). The character stays U+2019
+    (searched, copied and read as typed); a span lets the stylesheet give it the Latin glyph.
+    """
+    for token in state.tokens:
+        if token.type != "inline" or not token.children or "\u2019" not in token.content and "'" not in token.content:
+            continue
+        children = []
+        for child in token.children:
+            pieces = _LATIN_APOSTROPHE.split(child.content) if child.type == "text" else [child.content]
+            if len(pieces) == 1:
+                children.append(child)
+                continue
+            for number, piece in enumerate(pieces):
+                if number:
+                    children.append(_html_inline('<span class="latin-apostrophe">\u2019</span>'))
+                if piece:
+                    text = Token("text", "", 0)
+                    text.content = piece
+                    children.append(text)
+        token.children = children
+
+
+def _html_inline(html: str) -> Token:
+    token = Token("html_inline", "", 0)
+    token.content = html
+    return token
 
 
 @cache
-def _parser(language: str = "en") -> MarkdownIt:
+def _parser(language: str = "en", math: bool = True) -> MarkdownIt:
     options = {"html": True, "typographer": True, "alerts": True, "quotes": quotes_for(language)}
     md = (
         MarkdownIt("commonmark", options)
@@ -71,11 +114,15 @@ def _parser(language: str = "en") -> MarkdownIt:
         .use(attrs_plugin)
         .use(attrs_block_plugin)
         .use(deflist_plugin)
-        .use(tasklists_plugin)
-        .use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
+        .use(tasklists_plugin, label=True)  # the box inside a <label> with the item's text: its name
     )
+    if math:
+        md.use(dollarmath_plugin, double_inline=True)
+        md.inline.ruler.at("math_inline", math_inline)  # pandoc's rules, not the plugin's
     use_blocks(md)
-    md.core.ruler.push("bookbuild_math", convert_math)
+    if math:
+        md.core.ruler.push("bookbuild_math", convert_math)  # after the captions the blocks make
+    md.core.ruler.at("smartquotes", _smartquotes)
     # Before smartquotes, so that {key="value"} still has straight quotes.
     md.core.ruler.before("smartquotes", "bookbuild_heading_attrs", _heading_attrs)
     md.core.ruler.push("bookbuild_source_lines", _source_lines)
@@ -95,13 +142,18 @@ def _parser(language: str = "en") -> MarkdownIt:
     return md
 
 
-def markdown_to_html(text: str, file: str, language: str = "en",
-                     highlights: Highlights | None = None) -> tuple[str, dict[str, Any]]:
+def markdown_to_html(text: str, file: str, language: str = "en", highlights: Highlights | None = None,
+                     math: bool = True, warn: Warn | None = None) -> tuple[str, dict[str, Any]]:
     """Render one chapter's Markdown to HTML; also return its front matter as a dict.
-    ``highlights`` keeps the chapter's highlighted code blocks from one parse to the next."""
-    md = _parser(language)
-    env: dict[str, Any] = {"file": file, "language": language, "highlights": highlights}
+    ``highlights`` keeps the chapter's highlighted code blocks from one parse to the next;
+    ``math`` (``[book] math``) reads ``$...$`` as TeX; ``warn(message, line, hint)`` is told
+    what the reader doubts, with the line of ``text``."""
+    md = _parser(language, math)
+    env: dict[str, Any] = {"file": file, "language": language, "highlights": highlights, "warn": warn}
     tokens = md.parse(text, env)
+    if warn is not None:
+        for message, line in report_dropped(env):
+            warn(message, line, None)
     front_matter: dict[str, Any] = {}
     for token in tokens:
         if token.type == "front_matter":

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from ..cache import CheckedImages, cache_dir, code_file, prune_folder
 from ..config.manifest import ChapterEntry, Manifest
 from ..errors import Reporter
+from ..files import read_book_file
 from ..model import Chapter
 from .cache import ChapterCache, Parsed, image_dependencies, report_again
 
@@ -80,7 +81,7 @@ def parse_chapter(entry: ChapterEntry, index: int, manifest: Manifest, folder: P
     from . import read_chapter
 
     recorder = Reporter()
-    chapter = read_chapter(entry, index, recorder, manifest.meta.language, manifest.root, folder)
+    chapter = read_chapter(entry, index, recorder, manifest.meta.language, manifest.root, folder, manifest.math)
     return chapter, recorder.warnings
 
 
@@ -106,7 +107,7 @@ def _check_images(chapter: Chapter, manifest: Manifest, folder: Path | None) -> 
         try:
             path = resolve_in_book(manifest.root, manifest.root, name, what="image")  # never outside the book
             if path.suffix.lower() in PILLOW_FORMATS:
-                checked.check(path.read_bytes(), path.suffix, check_image)
+                checked.check(read_book_file(path, manifest.root, "image"), path.suffix, check_image)
         except (BookError, OSError):
             continue
     return checked.used
@@ -122,7 +123,8 @@ def _result(future: Future | None, entry: ChapterEntry, index: int, manifest: Ma
     from . import read_chapter
 
     try:
-        return read_chapter(entry, index, recorder, manifest.meta.language, manifest.root, folder), recorder.warnings
+        return (read_chapter(entry, index, recorder, manifest.meta.language, manifest.root, folder, manifest.math),
+                recorder.warnings)
     except BaseException:
         report_again(recorder.warnings, reporter)
         raise

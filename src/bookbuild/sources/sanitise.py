@@ -23,6 +23,7 @@ from lxml import etree
 from ..errors import Reporter
 from ..xhtml import LINE_ATTR, SAFE_XML_PARSER, XML_ILLEGAL, remove_keep_tail, unwrap  # noqa: F401
 from .stylesheets import style_attribute_problem
+from .xhtml import EPUB_TYPE_ATTR, epub_type_terms
 
 MAX_DEPTH = 48  # WeasyPrint failed at ~120 nested blocks; real books stay below 10
 
@@ -39,7 +40,7 @@ ALLOWED_TAGS = frozenset(
     "a abbr address article aside b bdi bdo blockquote br caption cite code col colgroup dd del "
     "details dfn div dl dt em figcaption figure footer h1 h2 h3 h4 h5 h6 header hgroup hr i img "
     "ins kbd li main mark nav ol p pre q rp rt ruby s samp section small span strong sub summary "
-    "sup table tbody td tfoot th thead time tr u ul var wbr input".split()
+    "sup table tbody td tfoot th thead time tr u ul var wbr input label".split()
 )
 # Removed together with their content: running code, embedding other documents, forms.
 DANGEROUS_TAGS = frozenset(
@@ -88,6 +89,8 @@ INTEGER_ATTRIBUTES = {
     "width": (0, 10_000), "height": (0, 10_000),
 }
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+# Schemes that run code or reach the reader's files; any other is only one a book cannot follow.
+UNSAFE_SCHEMES = frozenset({"javascript", "vbscript", "data", "file", "blob", "filesystem", "jar", "livescript"})
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]+")
 _NCNAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
@@ -119,10 +122,20 @@ class _Position:
 def clean_fragment(wrapper: etree._Element, reporter: Reporter | None = None, file: str | None = None) -> None:
     """Clean the children of ``wrapper`` in place, in document order, without recursion."""
     position = _Position()
+    said: dict[tuple[str, str | None], list] = {}  # message -> [count, first line], in order
 
     def warn(message: str, node: etree._Element, hint: str | None = None) -> None:
-        if reporter is not None:
-            reporter.warn(message, file, position.of(node), hint=hint)
+        seen = said.setdefault((message, hint), [0, position.of(node)])
+        seen[0] += 1
+
+    _walk(wrapper, position, warn)
+    if reporter is not None:  # the same thing in many places is one line with a count
+        for (message, hint), (count, line) in said.items():
+            reporter.warn(message + (f" ({count} times)" if count > 1 else ""), file, line, hint=hint)
+
+
+def _walk(wrapper: etree._Element, position: _Position, warn) -> None:  # noqa: ANN001 - local callable
+    """The walk of :func:`clean_fragment`, in document order, without recursion."""
 
     stack: list[tuple[etree._Element, int]] = [(child, 1) for child in reversed(wrapper)]
     flattened = False
@@ -188,6 +201,8 @@ def _clean_math(math: etree._Element, depth: int, warn) -> None:  # noqa: ANN001
             lower = name.lower()
             if lower == "xmlns":
                 keep = value == MATHML_NS
+            elif lower == "alttext":  # the formula's TeX: text only, backslashes and all
+                keep = len(value) < 10_000
             else:
                 keep = (lower in MATHML_ATTRIBUTES and len(value) < 200
                         and not _RISKY_STYLE.search(value) and _safe_url(value))
@@ -199,8 +214,23 @@ def _clean_math(math: etree._Element, depth: int, warn) -> None:  # noqa: ANN001
         math.set("xmlns", MATHML_NS)
 
 
+def _clean_epub_type(node: etree._Element, warn) -> None:  # noqa: ANN001 - local callable
+    """``epub:type`` (or the model's own ``data-epub-type``) kept as ``data-epub-type``, with
+    the terms no EPUB vocabulary defines removed: the EPUB writes it back as ``epub:type``."""
+    values = [node.attrib.pop(name) for name in list(node.attrib) if name.lower() in ("epub:type", EPUB_TYPE_ATTR)]
+    if not values:
+        return
+    kept, unknown = epub_type_terms(" ".join(values))
+    for term in unknown:
+        warn(f"epub:type '{_printable(term)[:60]}' removed: not an EPUB structural semantic", node,
+             hint="use a term of the EPUB 3 Structural Semantics Vocabulary")
+    if kept:
+        node.set(EPUB_TYPE_ATTR, " ".join(kept))
+
+
 def _clean_attributes(node: etree._Element, tag: str, warn) -> None:  # noqa: ANN001 - local callable
     allowed = TAG_ATTRIBUTES.get(tag, set())
+    _clean_epub_type(node, warn)
     for name in list(node.attrib):
         value = node.attrib[name]
         lower = name.lower()
@@ -217,7 +247,13 @@ def _clean_attributes(node: etree._Element, tag: str, warn) -> None:  # noqa: AN
         elif lower == "rel" and "attachment" in value.lower():
             warn(f"attachment link removed from <{tag}> (files are never embedded from HTML)", node)
         elif keep and lower in URL_ATTRIBUTES and not _safe_url(value):
-            warn(f"unsafe URL '{_printable(value)[:80]}' removed from <{tag} {lower}>", node)
+            scheme = _SCHEME.match(_CONTROL_OR_SPACE.sub("", value).lower())
+            if scheme and scheme.group(1) not in UNSAFE_SCHEMES:  # info:, mdn:: not harmful, not followable
+                warn(f"'{scheme.group(1)}:' is a link bookbuild cannot follow: '{_printable(value)[:80]}' removed "
+                     f"from <{tag} {lower}>" + (", its text kept" if tag == "a" else ""), node,
+                     hint="link to a chapter, an id or an http(s) address")
+            else:
+                warn(f"unsafe URL '{_printable(value)[:80]}' removed from <{tag} {lower}>", node)
             keep = False
         elif keep and lower in INTEGER_ATTRIBUTES and not _in_range(value, *INTEGER_ATTRIBUTES[lower]):
             warn(f"{lower}=\"{_printable(value)[:20]}\" out of range, removed from <{tag}>", node)

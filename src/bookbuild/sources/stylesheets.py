@@ -15,7 +15,8 @@ import tinycss2
 from tinycss2 import ast
 
 from ..config.manifest import Manifest
-from ..errors import BookError, Reporter, SourceError
+from ..errors import BookError, Reporter, SourceError, SpecialFile
+from ..files import read_book_file
 from ..resources import display_path, is_external, resolve_in_book, split_reference
 
 MAX_DIMENSION = 10_000  # in any unit: 10,000 mm is ten metres, 10,000 em is no book
@@ -47,9 +48,7 @@ def check_stylesheets(manifest: Manifest, reporter: Reporter) -> None:
 def _check_sheet(path: Path, manifest: Manifest, reporter: Reporter) -> list[Path]:
     """Check one sheet; return the in-book sheets it imports."""
     name = display_path(path)
-    data = path.read_bytes()
-    if len(data) > MAX_CSS_BYTES:
-        raise SourceError(f"stylesheet is larger than {MAX_CSS_BYTES // (1024 * 1024)} MB", name)
+    data = read_book_file(path, manifest.root, "stylesheet")
     rules = tinycss2.parse_stylesheet_bytes(data, skip_comments=True, skip_whitespace=True)[0]
     imports = []
     for node in _walk(rules, name):
@@ -145,6 +144,8 @@ def _check_reference(url: str, path: Path, name: str, line: int | None, manifest
     try:
         return resolve_in_book(manifest.root, path.parent, written, what="stylesheet resource", file=name,
                                line=line)
+    except SpecialFile:
+        raise
     except BookError as exc:
         reporter.warn(exc.diagnostic.message + ": not loaded", name, line, hint=exc.diagnostic.hint)
         return None

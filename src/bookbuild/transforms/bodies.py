@@ -11,10 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import re
+
 from lxml import etree
 
 from ..model import Book, Chapter, Footnote
 from ..xhtml import parse_fragment, text_of
+
+
+# "Figure 17-6:", "示例 1-1：", "الشكل 4-1:": a word or two and a chapter-style number.
+OWN_LABEL = re.compile(r"^\s*((?:[^\W\d_]+\s?){1,2}\d+(?:[-.]\d+)+)\s*[:：.]\s*")
 
 
 class Bodies:
@@ -44,9 +50,13 @@ class Bodies:
 
 
 def numbered_kind(node: etree._Element) -> str | None:
-    """"figure", "table" or "equation" when the stage numbers this node (numbering.py; memo.py reads it too)."""
+    """"figure", "listing", "table" or "equation" when the stage numbers this node (numbering.py;
+    memo.py reads it too). A caption that carries its author's label ("Figure 17-6: ...") or a
+    listing with its author's number is labelled as written, not numbered again."""
     if node.tag == "figure" and node.find("figcaption") is not None and text_of(node.find("figcaption")):
-        return "figure"
+        if node.get("data-bb-number") or OWN_LABEL.match(text_of(node.find("figcaption"))):
+            return None
+        return "listing" if "listing" in (node.get("class") or "").split() else "figure"
     if node.tag == "table" and node.find("caption") is not None:
         return "table"
     if node.tag == "div" and "math-display" in (node.get("class") or "").split() and node.get("id"):

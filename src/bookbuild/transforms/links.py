@@ -7,6 +7,7 @@ keeps its text and the image its alternative text, so the book still builds.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from lxml import etree
@@ -14,11 +15,18 @@ from lxml import etree
 from ..cache import CheckedImages
 from ..config import BuildContext
 from ..config.manifest import Manifest
-from ..errors import BookError, Reporter
+from ..errors import BookError, Reporter, SourceError, SpecialFile, UnreadableFile
+from ..files import read_book_file
 from ..model import Asset, Book, Chapter
 from ..resources import display_path, is_external, resolve_in_book, split_reference
 from ..slugs import file_slug
-from ..sources.images import IMAGE_TYPES, MEDIA_TYPE_SUFFIXES, check_image  # noqa: F401 - IMAGE_TYPES re-exported
+from ..sources.images import (  # noqa: F401 - IMAGE_TYPES re-exported
+    MislabeledImage,
+    IMAGE_TYPES,
+    MEDIA_TYPE_SUFFIXES,
+    check_image,
+    svg_warnings,
+)
 from ..xhtml import source_line
 from .bodies import Bodies
 from .memo import TransformMemo
@@ -33,9 +41,10 @@ def asset_href(folder: str, number: int, source: Path, suffix: str) -> str:
 class _Assets:
     """Assets in order of first use, each with a generated ASCII internal name."""
 
-    def __init__(self, checked: CheckedImages) -> None:
+    def __init__(self, checked: CheckedImages, root: Path) -> None:
         self.by_source: dict[Path, Asset] = {}
         self.checked = checked  # images that passed the check in an earlier build
+        self.root = root  # the book folder: local images are read inside it
 
     def add(self, source: Path, folder: str, data: bytes | None = None, suffix: str | None = None) -> Asset:
         """The asset for ``source`` (a resolved file, or a remote URL with fetched ``data``)."""
@@ -44,7 +53,7 @@ class _Assets:
             number = len(self.by_source) + 1
             suffix = suffix or source.suffix.lower()
             href = asset_href(folder, number, source, suffix)
-            asset = Asset(href=href, source=source, media_type=IMAGE_TYPES[suffix], data=data)
+            asset = Asset(href=href, source=source, media_type=IMAGE_TYPES[suffix], data=data, root=self.root)
             self.by_source[source] = asset
         return asset
 
@@ -53,7 +62,7 @@ def resolve_links(book: Book, context: BuildContext, reporter: Reporter, bodies:
                   memo: TransformMemo) -> Book:
     """Rewrite ``a/@href`` to ``#book-id`` and ``img/@src`` to asset hrefs."""
     by_path: dict[Path, Chapter | None] = {chapter.source.resolve(): chapter for chapter in book.chapters}
-    assets = _Assets(CheckedImages(context.cache_dir))
+    assets = _Assets(CheckedImages(context.cache_dir), book.root)
     chapters = []
     for chapter in book.chapters:
         stored = memo.stored(chapter)
@@ -172,6 +181,8 @@ def _local_image(src: str, chapter: Chapter, root: Path, assets: _Assets, report
     path, _fragment = split_reference(src)
     try:
         source = resolve_in_book(root, chapter.source.parent, path, what="image")
+    except SpecialFile as exc:  # never a mistake: the build stops here
+        raise SourceError(exc.diagnostic.message, *where, hint=exc.diagnostic.hint) from None
     except BookError as exc:
         reporter.warn(exc.diagnostic.message, *where, hint=exc.diagnostic.hint)
         return None
@@ -181,19 +192,39 @@ def _local_image(src: str, chapter: Chapter, root: Path, assets: _Assets, report
     if source in assets.by_source:
         return assets.by_source[source]
     try:
-        return _add_checked(source, assets)
+        asset = _add_checked(source, assets, reporter)
+        if Path(asset.href).suffix != source.suffix.lower() and source.suffix.lower() != ".jpeg":
+            reporter.warn(f"image '{src}' is really {asset.media_type.split('/')[1].upper()}, not what its name "
+                          f"says: packed as {Path(asset.href).suffix}", *where,
+                          hint=f"rename it {source.stem}{Path(asset.href).suffix}")
+        return asset
+    except SpecialFile as exc:
+        raise SourceError(exc.diagnostic.message, *where, hint=exc.diagnostic.hint) from None
+    except UnreadableFile as exc:  # its message names the file
+        reporter.warn(f"{exc.diagnostic.message}: left out", *where, hint=exc.diagnostic.hint)
+        return None
     except BookError as exc:
         reporter.warn(f"image '{src}' {exc.diagnostic.message}: left out", *where, hint=exc.diagnostic.hint)
         return None
-    except OSError as exc:
-        reporter.warn(f"image '{src}' cannot be read: {exc.strerror}", *where)
-        return None
 
 
-def _add_checked(source: Path, assets: _Assets) -> Asset:
-    """A local image file as the next asset, once it passes the check (else BookError, OSError)."""
-    data = assets.checked.check(source.read_bytes(), source.suffix, check_image)
-    return assets.add(source, "images", data=data if source.suffix.lower() == ".svg" else None)
+def _add_checked(source: Path, assets: _Assets, reporter: Reporter | None = None) -> Asset:
+    """A local image file as the next asset, once it passes the check (else BookError, OSError).
+
+    What the check removes from an SVG is reported to ``reporter`` at the drawing's file and
+    line: once per build, by the first chapter that shows it (a chapter taken from the memo
+    replays its warnings, so its images are added with no reporter).
+    """
+    check = check_image
+    if reporter is not None:
+        check = partial(check_image, warn=svg_warnings(reporter, display_path(source)))
+    raw, suffix = read_book_file(source, assets.root, "image"), source.suffix.lower()
+    try:
+        data = assets.checked.check(raw, suffix, check)
+    except MislabeledImage as exc:  # a PNG named .jpg: packed as what it is (_local_image says so)
+        suffix = exc.real_suffix
+        data = assets.checked.check(raw, suffix, check)
+    return assets.add(source, "images", data=data if suffix == ".svg" else None, suffix=suffix)
 
 
 def _remote_image(src: str, manifest: Manifest, assets: _Assets, reporter: Reporter,
@@ -216,7 +247,7 @@ def _remote_image(src: str, manifest: Manifest, assets: _Assets, reporter: Repor
         suffix = MEDIA_TYPE_SUFFIXES.get(resource.media_type) or Path(split_reference(src)[0]).suffix.lower()
         if suffix not in IMAGE_TYPES:
             raise BookError("is not PNG, JPEG, GIF, SVG or WebP")
-        data = check_image(resource.data, suffix)
+        data = check_image(resource.data, suffix, svg_warnings(reporter, src[:200]))
     except BookError as exc:
         reporter.warn(f"remote image '{src[:200]}': {exc.diagnostic.message}: left out", *where,
                       hint=exc.diagnostic.hint)

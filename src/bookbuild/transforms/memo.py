@@ -245,7 +245,7 @@ def _chapter_exports(book: Book, chapter: Chapter, tree: list) -> str:
             continue
         try:
             path = resolve_in_book(book.root, chapter.source.parent, split_reference(src)[0], what="image")
-            images.append([str(path), file_digest(path)])
+            images.append([str(path), file_digest(path, book.root)])
         except BookError as exc:
             images.append([src, exc.diagnostic.message])
     fields.append(images)

@@ -2,14 +2,15 @@
 
 Everything before the first numbered chapter is front matter (unnumbered; roman-paged in
 the PDF); chapters are numbered 1, 2, 3...; appendices A, B, C...; other kinds after the
-first chapter are back matter, unnumbered.
+first chapter are back matter, unnumbered. A section (a file that continues the chapter
+before it) takes that chapter's matter and part and no number of its own.
 """
 
 from __future__ import annotations
 
 import string
 
-from ..config.manifest import ChapterEntry
+from ..config.manifest import SECTION, ChapterEntry
 from ..model import Book, Part
 
 
@@ -30,6 +31,9 @@ def assign_structure(book: Book, entries: tuple[ChapterEntry, ...]) -> Book:
                 part = Part(id=f"part{len(parts) + 1:02d}", number=len(parts) + 1, title=entry.part)
                 parts.append(part)
         number = None
+        if chapter.kind == SECTION and chapters:  # continues its chapter: its matter, no number
+            chapters.append(chapter.replace(part=part, matter=chapters[-1].matter, number=None))
+            continue
         if chapter.kind == "chapter":
             body_started, numbered = True, numbered + 1
             number = str(numbered)

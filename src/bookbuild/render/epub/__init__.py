@@ -2,8 +2,9 @@
 
 ebooklib writes the package (OPF metadata, manifest, spine, NCX); the documents are ours,
 rendered from jinja2 templates, so their markup is exactly what the shared CSS expects.
-Front matter (cover, title page, copyright page), accessibility metadata and the page list
-come from the modules beside this one; archive.py re-packs the zip so that unchanged
+Front matter (cover, title page, copyright page), the contents, landmarks and NCX tree
+(navigation.py), accessibility metadata and the page list come from the modules beside this
+one; archive.py re-packs the zip so that unchanged
 sources give the same bytes.
 """
 
@@ -21,6 +22,7 @@ from ...cache import derived_file, fontconfig_state
 from ...config import BuildContext
 from ...config.manifest import CHAPTER_KINDS, EpubOptions, Manifest
 from ...errors import Reporter
+from ...files import read_own_file
 from ...model import Book, Chapter, PageStart, Part
 from ...resources import display_path, stylesheet
 from ..author_styles import epub_stylesheets
@@ -31,7 +33,9 @@ from .archive import modified_time, repack
 from .cover import cover_alt_text, generate_cover
 from .documents import KeptDocuments
 from .fonts import font_content
-from .pagelist import insert_page_breaks
+from .navigation import PageEntry, chapter_file, contents, finish_ncx, navigation_document, ncx_toc
+from .pagelist import insert_page_breaks, serialize_document, with_page_breaks
+from .semantics import authors_semantics
 
 OPS_NS = "http://www.idpf.org/2007/ops"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -54,13 +58,6 @@ COVER_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "
 
 
 @dataclass(frozen=True)
-class TocEntry:
-    title: str
-    href: str
-    children: tuple[TocEntry, ...] = ()
-
-
-@dataclass(frozen=True)
 class Cover:
     """The cover image as packed: the author's, or one drawn from the metadata."""
 
@@ -68,11 +65,6 @@ class Cover:
     media_type: str
     content: bytes
     alt: str
-
-
-def chapter_file(chapter: Chapter) -> str:
-    """The generated internal name of a chapter's XHTML file."""
-    return f"{chapter.id}.xhtml"
 
 
 def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover: Future[bytes] | None = None,
@@ -100,24 +92,16 @@ def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover
     has_cover = cover is not None
 
     chapter_items, chapter_pages = _chapter_documents(book, context, breaks, kept, counted)
-    toc = _toc(book)
-    nav_context = {"toc": toc, "landmarks": _landmarks(book, has_cover), "contents_title": language.label("contents"), **context}
-    # The contents' own page markers belong in the page list too: place them once to learn
-    # their ids, then render the nav with the full list and place them again (same ids).
-    _, toc_ids = _with_page_breaks(render_template("epub/nav.xhtml", page_list=[], **nav_context),
-                                   "toc", breaks.get("toc", ()))
-    pages = title_pages + [("nav.xhtml", label, page_id) for label, page_id in toc_ids] + chapter_pages
-    page_list = [{"href": f"{file}#{page_id}", "label": label} for file, label, page_id in pages]
-    nav_xhtml, _ = _with_page_breaks(render_template("epub/nav.xhtml", page_list=page_list, **nav_context),
-                                     "toc", breaks.get("toc", ()))
+    toc = contents(book)
+    nav_xhtml = navigation_document(book, context, toc, has_cover, (title_pages, chapter_pages), breaks.get("toc", ()))
     nav = _document("nav", "nav.xhtml", nav_xhtml, properties=["nav"])
     for item in (*front, nav, *chapter_items):
         package.add_item(item)
     for asset in book.assets:
-        content = font_content(asset, book, options.subset_fonts) if asset.href.startswith("fonts/") else asset.read_bytes()
+        content = font_content(asset, book, options.subset_fonts) if asset.href.startswith("fonts/") else asset.content()
         package.add_item(_image(asset.href, asset.media_type, content))
 
-    package.toc = [epub.Link(entry.href, entry.title, f"toc-{n}") for n, entry in enumerate(toc, start=1)]
+    package.toc = ncx_toc(toc)
     package.add_item(epub.EpubNcx())
     package.spine = [*front, nav, *chapter_items]
 
@@ -127,16 +111,18 @@ def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover
 
 def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageStart, ...]],
                        kept: KeptDocuments, facts: list[dict[str, int]],
-                       ) -> tuple[list[epub.EpubItem], list[tuple[str, str, str]]]:
+                       ) -> tuple[list[epub.EpubItem], list[PageEntry]]:
     """The chapters in reading order, each part's title page before its first chapter.
 
-    Also returns the chapters' page-list entries (file, label, id). ``kept`` has the
-    documents of unchanged chapters; ``facts`` are what each chapter contains.
+    Also returns the parts' and chapters' page-list entries (file, label, id). ``kept`` has
+    the documents of unchanged chapters; ``facts`` are what each chapter contains.
     """
     items, pages = [], []
     for position, chapter in enumerate(book.chapters):
         if book.starts_part(position):
-            items.append(_part_document(chapter.part, context))
+            part_item, part_ids = _part_document(chapter.part, context, breaks.get(chapter.part.id, ()))
+            items.append(part_item)
+            pages += [(part_item.file_name, label, page_id) for label, page_id in part_ids]
         chapter_breaks = breaks.get(chapter.id, ())
         finished, page_ids = None if chapter_breaks else kept.document(chapter, context), []
         if finished is None:
@@ -151,29 +137,16 @@ def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageSt
     return items, pages
 
 
-def _part_document(part: Part, context: dict) -> epub.EpubItem:
-    """A part's title page: its own document, so reading systems start it on a new screen."""
-    xhtml = render_template("epub/part.xhtml", part=part, **context)
-    return _document(part.id, f"{part.id}.xhtml", xhtml)
-
-
-def _toc(book: Book) -> tuple[TocEntry, ...]:
-    """Chapters in reading order; those of a part nested under the part's entry."""
-    entries: list[TocEntry] = []
-    for position, chapter in enumerate(book.chapters):
-        if chapter.part is None:
-            entries.append(_toc_entry(chapter))
-        elif book.starts_part(position):
-            part = chapter.part
-            entries.append(TocEntry(part.title, f"{part.id}.xhtml#{part.id}", (_toc_entry(chapter),)))
-        else:
-            last = entries[-1]
-            entries[-1] = TocEntry(last.title, last.href, (*last.children, _toc_entry(chapter)))
-    return tuple(entries)
+def _part_document(part: Part, context: dict,
+                   breaks: tuple[PageStart, ...]) -> tuple[epub.EpubItem, list[tuple[str, str]]]:
+    """A part's title page: its own document, so reading systems start it on a new screen;
+    with the (label, id) of its page-break marker (the PDF prints a page for it too)."""
+    xhtml, page_ids = with_page_breaks(render_template("epub/part.xhtml", part=part, **context), part.id, breaks)
+    return _document(part.id, f"{part.id}.xhtml", xhtml), page_ids
 
 
 def _front_matter(book: Book, package: epub.EpubBook, context: dict, breaks: dict[str, tuple[PageStart, ...]],
-                  cover: Cover | None) -> tuple[list[epub.EpubItem], list[tuple[str, str, str]]]:
+                  cover: Cover | None) -> tuple[list[epub.EpubItem], list[PageEntry]]:
     """Cover page (with its image), title page and copyright page, in reading order.
 
     Also returns the title page's page-list entries (file, label, id).
@@ -184,22 +157,12 @@ def _front_matter(book: Book, package: epub.EpubBook, context: dict, breaks: dic
         package.add_metadata(None, "meta", "", {"name": "cover", "content": _item_id(cover.href)})
         front.append(_document("cover", "cover.xhtml", render_template(
             "epub/cover.xhtml", cover_href=cover.href, cover_alt=cover.alt, **context)))
-    title_xhtml, title_ids = _with_page_breaks(render_template("epub/titlepage.xhtml", **context),
-                                               "titlepage", breaks.get("titlepage", ()))
+    title_xhtml, title_ids = with_page_breaks(render_template("epub/titlepage.xhtml", **context),
+                                              "titlepage", breaks.get("titlepage", ()))
     front.append(_document("titlepage", "titlepage.xhtml", title_xhtml))
     front.append(_document("copyright", "copyright.xhtml", render_template(
         "epub/copyright.xhtml", copyright_title=book.language.label("copyright"), **_identifier(book.meta.identifier), **context)))
     return front, [("titlepage.xhtml", label, page_id) for label, page_id in title_ids]
-
-
-def _with_page_breaks(xhtml: str, container_id: str,
-                      breaks: tuple[PageStart, ...]) -> tuple[str, list[tuple[str, str]]]:
-    """A front-matter document with its page-break markers, and their (label, id)."""
-    if not breaks:
-        return xhtml, []
-    root = etree.fromstring(xhtml.encode("utf-8"))
-    page_ids = insert_page_breaks(root, container_id, breaks)
-    return _serialize(root), page_ids
 
 
 class _MemberWriter(epub.EpubWriter):
@@ -212,6 +175,9 @@ class _MemberWriter(epub.EpubWriter):
         self._write_container()
         self._write_opf()
         self._write_items()
+
+    def _get_ncx(self) -> bytes:
+        return finish_ncx(super()._get_ncx())
 
 
 class _Members(list):
@@ -232,11 +198,17 @@ def _members(package: epub.EpubBook, modified: dt.datetime) -> list[tuple[str, b
 def _package(book: Book, accessibility: list[tuple[str, str]], page_list_size: str | None) -> epub.EpubBook:
     """Dublin Core and accessibility metadata; ebooklib adds ``dcterms:modified``;
     ``page_list_size``: the PDF's page size when the EPUB has a page list from it."""
-    """Dublin Core and accessibility metadata; ebooklib adds ``dcterms:modified``."""
     meta = book.meta
     package = epub.EpubBook()
     package.set_identifier(meta.identifier)
-    package.set_title(meta.title)
+    package.title = meta.title  # the NCX's docTitle
+    if meta.subtitle:
+        # EPUB 3: a dc:title each, the main one first, refined by what kind of title it is.
+        for uid, text, kind in (("book-title", meta.title, "main"), ("book-subtitle", meta.subtitle, "subtitle")):
+            package.add_metadata("DC", "title", text, {"id": uid})
+            package.add_metadata(None, "meta", kind, {"refines": f"#{uid}", "property": "title-type"})
+    else:
+        package.add_metadata("DC", "title", meta.title)
     package.set_language(meta.language)
     for number, author in enumerate(meta.authors, start=1):
         package.add_author(author, uid=f"creator-{number}")
@@ -261,7 +233,7 @@ def _cover(book: Book, build: BuildContext, reporter: Reporter, early_cover: Fut
         reporter.warn(f"cover '{book.cover.source.name}' is not a JPEG, PNG, GIF, WebP or SVG image: not used",
                       display_path(book.source), hint="convert it to JPEG or PNG")
     if book.cover is not None and book.cover.media_type in COVER_TYPES:
-        return Cover(book.cover.href, book.cover.media_type, book.cover.source.read_bytes(),
+        return Cover(book.cover.href, book.cover.media_type, book.cover.content(),
                      book.language.label("cover_of", title=book.meta.title))
     if not build.config.epub.generate_cover:
         return None
@@ -293,23 +265,6 @@ def start_cover(manifest: Manifest, cache_dir: Path | None) -> Future[bytes] | N
     return future
 
 
-def _landmarks(book: Book, has_cover: bool) -> list[dict[str, str]]:
-    label = book.language.label
-    landmarks = [{"type": "cover", "href": "cover.xhtml", "title": label("cover")}] if has_cover else []
-    landmarks += [
-        {"type": "titlepage", "href": "titlepage.xhtml", "title": label("title_page")},
-        {"type": "toc", "href": "nav.xhtml#toc", "title": label("contents")},
-        {"type": "bodymatter", "href": chapter_file(_body_start(book)), "title": label("start")},
-        {"type": "copyright-page", "href": "copyright.xhtml", "title": label("copyright")},
-    ]
-    return landmarks
-
-
-def _body_start(book: Book) -> Chapter:
-    """The first chapter of the body matter (front matter such as a preface comes before it)."""
-    return next((chapter for chapter in book.chapters if chapter.matter == "body"), book.chapters[0])
-
-
 def _identifier(identifier: str) -> dict[str, str | None]:
     """How the copyright page names the identifier: ISBN, DOI or the identifier itself."""
     for scheme, label in (("urn:isbn:", "ISBN"), ("isbn:", "ISBN"), ("doi:", "DOI"), ("urn:doi:", "DOI")):
@@ -333,7 +288,7 @@ def _image(href: str, media_type: str, content: bytes, properties: list[str] | N
 def _stylesheets(book: Book, options: EpubOptions, package: epub.EpubBook, reporter: Reporter) -> list[str]:
     """Pack the stylesheets, shared ones first; the hrefs every document links."""
     hrefs = []
-    files = [(f"styles/{name}", stylesheet(name).read_bytes()) for name in SHARED_SHEETS]
+    files = [(f"styles/{name}", read_own_file(stylesheet(name))) for name in SHARED_SHEETS]
     sheet = epub_options_sheet(book, options.writing_mode)
     if sheet:
         files.append(("styles/options.css", sheet.encode("utf-8")))
@@ -350,14 +305,6 @@ def _stylesheets(book: Book, options: EpubOptions, package: epub.EpubBook, repor
     return hrefs
 
 
-def _toc_entry(chapter: Chapter) -> TocEntry:
-    file = chapter_file(chapter)
-    children = tuple(
-        TocEntry(h.text, f"{file}#{h.id}") for h in chapter.headings if h.level == 2
-    )
-    return TocEntry(chapter.title, f"{file}#{chapter.title_id}", children)
-
-
 def _finish_document(xhtml: str, chapter: Chapter, book: Book,
                      breaks: tuple[PageStart, ...]) -> tuple[str, list[tuple[str, str]]]:
     """Add page-break markers, ``epub:type`` for ARIA roles, and point ``#id`` links at their files.
@@ -366,21 +313,18 @@ def _finish_document(xhtml: str, chapter: Chapter, book: Book,
     """
     root = etree.fromstring(xhtml.encode("utf-8"))
     page_ids = insert_page_breaks(root, chapter.id, breaks) if breaks else []
+    authors_semantics(root, chapter.id)
     for node in root.iter(f"{{{XHTML_NS}}}*"):
         epub_type = ROLE_TO_EPUB_TYPE.get(node.get("role", ""))
-        if epub_type:
-            node.set(EPUB_TYPE, epub_type)
+        have = (node.get(EPUB_TYPE) or "").split()
+        if epub_type and epub_type not in have:
+            node.set(EPUB_TYPE, " ".join([*have, epub_type]))
         if node.tag == f"{{{XHTML_NS}}}a":
             href = node.get("href", "")
             owner = book.other_chapter(href, chapter)
             if owner is not None:
                 node.set("href", chapter_file(owner) + href)
-    return _serialize(root), page_ids
-
-
-def _serialize(root: etree._Element) -> str:
-    body = etree.tostring(root, encoding="unicode", doctype="<!DOCTYPE html>")
-    return f'<?xml version="1.0" encoding="utf-8"?>\n{body}\n'
+    return serialize_document(root), page_ids
 
 
 def _item_id(href: str) -> str:

@@ -27,24 +27,27 @@ class BookFacts:
     images_without_alt: int = 0
     tables: int = 0
     tables_without_headers: int = 0
+    controls_without_label: int = 0
     has_mathml: bool = False
     has_page_list: bool = False
     has_animated_images: bool = False
 
     @property
     def conforms(self) -> bool:
-        """The checks bookbuild can make for WCAG 2.1 AA hold: alt text and table headers."""
-        return self.images_without_alt == 0 and self.tables_without_headers == 0
+        """The checks bookbuild can make for WCAG 2.1 AA hold: alt text, table headers and
+        labelled form controls (an author's raw ``<input>``; task lists are labelled)."""
+        return self.images_without_alt == 0 and self.tables_without_headers == 0 and self.controls_without_label == 0
 
 
-FACT_COUNTS = ("images", "decorative_images", "images_without_alt", "tables", "tables_without_headers", "mathml")
+FACT_COUNTS = ("images", "decorative_images", "images_without_alt", "tables", "tables_without_headers",
+               "controls_without_label", "mathml")
 
 
 def chapter_facts(chapter: Chapter) -> dict[str, int]:
     """What one chapter contains, body and footnotes alike (:data:`FACT_COUNTS`)."""
     counts = dict.fromkeys(FACT_COUNTS, 0)
     for body in (chapter.body, *(note.body for note in chapter.footnotes)):
-        if "<img" not in body and "<table" not in body and "math" not in body:
+        if "<img" not in body and "<table" not in body and "math" not in body and "<input" not in body:
             continue  # nothing to count: no need to parse it
         wrapper = parse_fragment(body)
         for image in wrapper.iter("img"):
@@ -57,6 +60,9 @@ def chapter_facts(chapter: Chapter) -> dict[str, int]:
             counts["tables"] += 1
             if next(table.iter("th"), None) is None:
                 counts["tables_without_headers"] += 1
+        for control in wrapper.iter("input"):  # named by a <label> around it, or its title
+            if control.get("title") is None and next(control.iterancestors("label"), None) is None:
+                counts["controls_without_label"] += 1
         counts["mathml"] += next(wrapper.iter("math", f"{{{MATHML_NS}}}math"), None) is not None
     return counts
 

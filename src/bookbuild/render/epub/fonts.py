@@ -11,7 +11,7 @@ from ...xhtml import body_text
 
 def font_content(asset: Asset, book: Book, subset_fonts: bool) -> bytes:
     """The bytes to pack: the whole font, or with ``subset_fonts`` only the glyphs the book shows."""
-    data = asset.source.read_bytes()
+    data = asset.content()
     if not subset_fonts:
         return data
     from fontTools import subset

@@ -5,6 +5,11 @@ A student with the EPUB and a teacher with the printed PDF should mean the same 
 EPUB renderer as data (render/pdf/page_starts.py, translated to the EPUB's text by
 transforms/formats.py); here each becomes a marker at the start of the word holding the
 counted character.
+
+Some places cannot hold a marker: in a contents list (EPUB 3.3 navigation document) an entry's
+``li`` holds only its link and the list below it, so the marker goes at the start of the link;
+between table rows nothing may stand, so a page that begins with a row has its marker at the
+start of the row's first cell (before the table when it is the table's first row).
 """
 
 from __future__ import annotations
@@ -21,6 +26,23 @@ OPS_NS = "http://www.idpf.org/2007/ops"
 # Containers where a marker may stand between blocks; elsewhere it goes inside the block.
 FLOW_PARENTS = frozenset("section div blockquote aside figure li dd td th".split())
 NO_PHRASING = frozenset("ul ol dl table thead tbody tfoot tr colgroup hr img".split())
+
+
+def with_page_breaks(xhtml: str, container_id: str,
+                     breaks: tuple[PageStart, ...]) -> tuple[str, list[tuple[str, str]]]:
+    """An XHTML document (title page, contents, part page) with its page-break markers, and
+    their (label, id)."""
+    if not breaks:
+        return xhtml, []
+    root = etree.fromstring(xhtml.encode("utf-8"))
+    page_ids = insert_page_breaks(root, container_id, breaks)
+    return serialize_document(root), page_ids
+
+
+def serialize_document(root: etree._Element) -> str:
+    """A parsed XHTML document as the EPUB packs it: XML declaration, HTML doctype."""
+    body = etree.tostring(root, encoding="unicode", doctype="<!DOCTYPE html>")
+    return f'<?xml version="1.0" encoding="utf-8"?>\n{body}\n'
 
 
 def insert_page_breaks(document: etree._Element, container_id: str,
@@ -106,7 +128,13 @@ def _split_slot(owner: etree._Element, attr: str, text: str, cut: int, marker: e
 
 def _insert_before(block: etree._Element, marker: etree._Element) -> None:
     """Before the block where phrasing content may stand, else at the start of the nearest
-    element that accepts it (never directly in ``ul``, ``table``, ``tr``, ``hr`` ...)."""
+    element that accepts it (never directly in ``ul``, ``table``, ``tr``, ``hr`` ...); in a
+    contents entry, at the start of its link; in a table row, at the start of its first cell."""
+    holder = _entry_link(block) if _in_nav(block) else _first_cell(block)
+    if holder is not None:
+        marker.tail, holder.text = holder.text, None
+        holder.insert(0, marker)
+        return
     node = block
     while node is not None:
         parent = node.getparent()
@@ -119,3 +147,24 @@ def _insert_before(block: etree._Element, marker: etree._Element) -> None:
             node.insert(0, marker)
             return
         node = parent
+
+
+def _in_nav(block: etree._Element) -> bool:
+    return any(etree.QName(node).localname == "nav" for node in block.iterancestors())
+
+
+def _entry_link(block: etree._Element) -> etree._Element | None:
+    """The ``a`` (or ``span``) of the contents entry ``block`` is, or lies in."""
+    entry = next((node for node in (block, *block.iterancestors()) if etree.QName(node).localname == "li"), None)
+    children = [child for child in entry if isinstance(child.tag, str)] if entry is not None else []
+    return children[0] if children and etree.QName(children[0]).localname in ("a", "span") else None
+
+
+def _first_cell(block: etree._Element) -> etree._Element | None:
+    """The first cell of table row ``block``, unless it is its table's first row (or no row)."""
+    if etree.QName(block).localname != "tr":
+        return None
+    table = next((node for node in block.iterancestors() if etree.QName(node).localname == "table"), None)
+    if table is None or next(table.iter(f"{{{XHTML_NS}}}tr", "tr"), None) is block:
+        return None
+    return next((child for child in block if isinstance(child.tag, str)), None)

@@ -18,15 +18,20 @@ from lxml import etree
 from ...config import BuildContext
 from ...config.pdf import PdfOptions
 from ...errors import BookError, Reporter
+from ...files import read_book_file
 from ...model import Book, Chapter, Footnote, part_openers
 from ...resources import resolve_url, styles_dir, stylesheet
 from ...sources.remote import fetch_remote
+from ...sources.svg import sanitize_svg
 from ...xhtml import parse_fragment, unwrap
 from ..scripts import isolate_inline_runs, pdf_options_sheet
 from ..templates import render_template
 from .glyphs import collect_missing_glyphs, report_missing_glyphs
 from .math_svg import math_to_svg
+from .task_boxes import checkboxes_to_glyphs
+from .page_labels import write_page_labels
 from .page_setup import page_sheet, print_layout, select_chapters
+from .stylesheets import load_stylesheets
 
 SHARED_SHEETS = ("base.css", "print.css")
 HANDOUT_SHEET = "handout.css"
@@ -37,14 +42,16 @@ logger = logging.getLogger(__name__)
 
 
 def render_pdf(book: Book, build: BuildContext, reporter: Reporter) -> bytes:
-    """The PDF as bytes: tagged, with bookmarks, metadata and the book's language.
+    """The PDF as bytes: tagged, with bookmarks, metadata, the book's language, and page
+    labels that say what the pages print (page_labels.py).
 
     ``[pdf]`` options (and the command line's ``--chapters``/``--handout``) choose the
     layout; ``variant`` (PDF/UA, PDF/A) is handed to WeasyPrint as it is.
     """
     variant = build.config.pdf.variant
     with collect_missing_glyphs() as missing:
-        data = layout_pdf(book, build, reporter).write_pdf(pdf_tags=True, pdf_variant=variant)
+        data = layout_pdf(book, build, reporter).write_pdf(pdf_tags=True, pdf_variant=variant,
+                                                           finisher=write_page_labels)
     report_missing_glyphs(missing, book, reporter)
     return data
 
@@ -108,7 +115,8 @@ def layout_pdf(book: Book, build: BuildContext, reporter: Reporter, *,  # noqa: 
     (from :func:`book_fetcher`) lets the caller see what the layout read; ``fonts``, a
     WeasyPrint font configuration to share with other layouts (a new one by default).
     """
-    from weasyprint import CSS, HTML
+    from weasyprint import HTML
+    from weasyprint.css.counters import CounterStyle
     from weasyprint.text.fonts import FontConfiguration
 
     if source is None:
@@ -116,12 +124,11 @@ def layout_pdf(book: Book, build: BuildContext, reporter: Reporter, *,  # noqa: 
                             page_numbers=page_numbers, extra_css=extra_css)
     fetcher = fetcher or book_fetcher(book, build.config.allow_remote)
     fonts = fonts or FontConfiguration()  # without it WeasyPrint ignores @font-face ([book] fonts, the book's CSS)
-    shared = len(source.sheets) - len(book.styles)
-    sheets = [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts) for path in source.sheets[:shared]]
-    sheets.append(CSS(string=source.css, url_fetcher=fetcher, font_config=fonts))
-    sheets += [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts) for path in source.sheets[shared:]]
+    # what WeasyPrint skips in bookbuild's sheets is kept quiet, in the book's reported (stylesheets.py)
+    counters = CounterStyle()  # the sheets' @counter-style rules, for this layout
+    sheets = load_stylesheets(source.sheets, source.css, book, reporter, fetcher, fonts, counters)
     document = HTML(string=source.html, base_url=ASSET_ROOT, url_fetcher=fetcher)
-    return document.render(stylesheets=sheets, font_config=fonts, pdf_tags=pdf_tags,
+    return document.render(stylesheets=sheets, font_config=fonts, counter_style=counters, pdf_tags=pdf_tags,
                            pdf_variant=build.config.pdf.variant)
 
 
@@ -160,6 +167,7 @@ def _pdf_body(chapter: Chapter, book: Book, printed: set[str], numbers: Mapping[
         placed.add(note_id)
         ref.getparent().replace(ref, _footnote_span(note, ref.tail))
     math_to_svg(wrapper)
+    checkboxes_to_glyphs(wrapper)
     _mark_cross_references(wrapper, chapter, book, printed, numbers)
     html = (wrapper.text or "").replace("&", "&amp;").replace("<", "&lt;")
     return html + "".join(etree.tostring(child, encoding="unicode", method="html") for child in wrapper)
@@ -167,8 +175,9 @@ def _pdf_body(chapter: Chapter, book: Book, printed: set[str], numbers: Mapping[
 
 def _mark_cross_references(wrapper: etree._Element, chapter: Chapter, book: Book, printed: set[str],
                            numbers: Mapping[str, str]) -> None:
-    """Class ``xref`` on links to other chapters (print.css adds "see page N"); links to
-    chapters left out of a ``--chapters`` selection keep their text and lose the link."""
+    """Class ``xref`` on links to other chapters (print.css adds "see page N"), and
+    ``to-frontmatter`` on those into the front matter, whose pages print roman numbers; links
+    to chapters left out of a ``--chapters`` selection keep their text and lose the link."""
     for link in list(wrapper.iter("a")):
         href = link.get("href") or ""
         target = book.other_chapter(href, chapter)
@@ -177,7 +186,8 @@ def _mark_cross_references(wrapper: etree._Element, chapter: Chapter, book: Book
         if target.id not in printed:
             unwrap(link)
             continue
-        link.set("class", " ".join(filter(None, (link.get("class"), "xref"))))
+        classes = (link.get("class"), "xref", "to-frontmatter" if target.matter == "front" else None)
+        link.set("class", " ".join(filter(None, classes)))
         if href[1:] in numbers:
             link.set("data-page", numbers[href[1:]])
 
@@ -230,16 +240,20 @@ def _fetcher_class() -> type:
                 asset = self.assets.get(unquote(url[len(ASSET_ROOT):].split("#")[0]))
                 if asset is None:
                     raise ValueError(f"not an asset of this book: {url}")
-                return URLFetcherResponse(url, asset.read_bytes(), {"Content-Type": asset.media_type})
+                return URLFetcherResponse(url, asset.content(), {"Content-Type": asset.media_type})
             scheme = urlsplit(url).scheme.lower()
             try:
                 if scheme == "file":
                     path = resolve_url(self.root, url.split("#")[0].split("?")[0], what="resource",
                                        extra_roots=(styles_dir(),))
-                    return URLFetcherResponse(url, path.read_bytes(), {})
+                    data = read_book_file(path, (self.root, styles_dir()), "resource")
+                    if path.suffix.lower() == ".svg":  # a stylesheet's drawing: cleaned as a chapter's is
+                        data = sanitize_svg(data)
+                    return URLFetcherResponse(url, data, {})
                 if scheme in ("http", "https") and self.allow_remote:
                     resource = fetch_remote(url)
-                    return URLFetcherResponse(resource.url, resource.data, {"Content-Type": resource.media_type})
+                    data = sanitize_svg(resource.data) if resource.media_type == "image/svg+xml" else resource.data
+                    return URLFetcherResponse(resource.url, data, {"Content-Type": resource.media_type})
             except BookError as exc:
                 raise ValueError(f"refused to fetch {url}: {exc.diagnostic.message}") from None
             reason = "remote resources are off (--allow-remote)" if scheme in ("http", "https") else "unsupported URL"

@@ -67,7 +67,10 @@ def page_sheet(options: PdfOptions, layout: PrintLayout, language: str) -> str:
         bleed = options.bleed or "3mm"
         rules.append(f"@page {{ {marks}bleed: {bleed}; }}")
     if options.page_references:
-        rules.append(see_page_rule("a.xref", language, "target-counter(attr(href url), page)"))
+        rules.append(see_page_rule("a.xref", language, "target-counter(attr(href url), page, book-digits)"))
+        if not layout.handout:  # front matter pages print roman numbers (print.css @page front)
+            rules.append(see_page_rule("a.xref.to-frontmatter:not([data-page])", language,
+                                       "target-counter(attr(href url), page, lower-roman)"))
     return "\n".join(rules) + "\n"
 
 
@@ -87,9 +90,10 @@ def _css_string(text: str) -> str:
 
 
 def select_chapters(chapters: tuple[Chapter, ...], selection: str | None) -> tuple[Chapter, ...]:
-    """The chapters a ``--chapters`` selection names, in book order (the selection was
-    checked against the book's chapter files at the door: config/pdf.py)."""
+    """The chapters a ``--chapters`` selection names (by the numbers and letters a reader
+    sees, or by file stem), in book order; the selection was checked against the manifest's
+    entries at the door (config/pdf.py)."""
     if selection is None:
         return chapters
-    wanted = chapter_selection(selection, tuple(chapter.file_stem for chapter in chapters))
+    wanted = chapter_selection(selection, tuple((chapter.file_stem, chapter.kind) for chapter in chapters))
     return tuple(chapter for chapter in chapters if chapter.index in wanted)

@@ -39,10 +39,12 @@ from ....cache import (
     write_atomically,
 )
 from ....config import BuildContext
+from ....errors import BookError
+from ....files import read_book_file
 from ..document import PdfSource
 from ..glyphs import MissingGlyphs
 
-FORMAT = 2  # 2: pieces are tagged
+FORMAT = 3  # 2: pieces are tagged; 3: with their printed folios and stylesheet warnings
 FOLDER = "pdf"
 # Distributions whose behaviour shapes laid-out and drawn pages; their versions are in the key.
 LAYOUT_DISTRIBUTIONS = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "fonttools", "pyphen",
@@ -94,20 +96,20 @@ class PieceCache:
         (``digest_of(url)``: the SHA-256 of what the book's fetcher serves now, or None)."""
         assert self.folder is not None
         try:
-            entry = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            entry = json.loads(read_book_file(self.folder / f"{key}.json", self.folder, "cache"))
             if entry.get("format") != FORMAT or entry.get("key") != key:
                 return None
             for url, digest in entry["fetched"].items():
                 if digest_of(url) != digest:
                     logger.debug("PDF piece %s: %s changed", key[:12], url)
                     return None
-            data = (self.folder / f"{key}.pdf").read_bytes()
+            data = read_book_file(self.folder / f"{key}.pdf", self.folder, "cache")
             if hashlib.sha256(data).hexdigest() != entry["pdf"]:
                 return None
             result = entry["result"]
             return {**result, "pdf": data, "missing": MissingGlyphs(set(result["missing"])), "key": key,
                     "cached": True}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (BookError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def store(self, key: str, result: dict, fetched: dict[str, str | None]) -> None:
@@ -115,7 +117,8 @@ class PieceCache:
         assert self.folder is not None and result["pdf"] is not None
         if any(url.split(":", 1)[0].lower() in ("http", "https") for url in fetched):
             return
-        kept = {name: result[name] for name in ("pages", "anchors", "bookmarks", "front", "start")}
+        kept = {name: result[name] for name in ("pages", "anchors", "bookmarks", "front", "start", "folios",
+                                                "warnings")}
         kept["missing"] = sorted(result["missing"].codepoints)
         entry = {"format": FORMAT, "key": key, "fetched": fetched, "pdf": hashlib.sha256(result["pdf"]).hexdigest(),
                  "result": kept}

@@ -14,8 +14,12 @@ every object of every piece: docs/benchmarks.md).
   pieces before it. The tag tree is then the single document's, element for element.
 * **Links** keep their named destinations (``/Dest (id)``); the join writes one name tree
   mapping every id to the page and point of the piece that owns it.
+* **Page labels** (``/PageLabels``, what a viewer shows as the page number) are made from the
+  number each piece's pages print, as the single document's are (page_labels.py).
 * **Bookmarks** come from the pieces' bookmark lists, made into one tree with WeasyPrint's
   own tree builder, so levels nest across pieces.
+* **Fonts** are written once each, not once a piece: the pieces' subsets of a font are
+  merged into one (fonts.py), and every piece's pages point at it.
 * **Objects** are only what the pieces' pages and tags reach (each piece's catalog, page
   tree, outline and name tree are left behind), written as they come (pdf_file.py).
   WeasyPrint puts a piece's dictionaries in one object stream, which pypdf parses whole
@@ -29,13 +33,15 @@ from __future__ import annotations
 import io
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
+from ..page_labels import label_ranges, page_labels_pdf
+from .fonts import FontMerger
 from .objects import PieceNumbers, PieceObjects, parent_tree
 from .pdf_file import PdfFile, real, refs, serialize, text
 
@@ -145,6 +151,7 @@ class _Joined:
     parent_node: tuple[int, int, int] | None  # (first key, last key, node) of its parent tree
     info: dict  # the document information WeasyPrint wrote
     namespace: bytes | None  # the Document element's namespace (PDF 2), as written
+    folios: list[str | None] = field(default_factory=list)  # the page number each page prints
 
 
 class Joiner:
@@ -157,6 +164,7 @@ class Joiner:
         self.document = self.file.reserve()  # the Document structure element
         self.pieces: dict[int, _Joined] = {}
         self.keys = 0  # structure parent keys used so far
+        self.fonts = FontMerger(self.file)  # each font once, not once a piece (fonts.py)
 
     def add(self, index: int, result: dict) -> None:
         """Copy the piece ``index`` (its place in the book) from its layout ``result``."""
@@ -164,6 +172,7 @@ class Joiner:
             raise ValueError(f"piece {index} is joined already")
         self.pieces[index] = self._copy(PdfReader(io.BytesIO(result["pdf"])), set(result["anchors"]),
                                         result["front"])
+        self.pieces[index].folios = list(result["folios"])
 
     def _copy(self, reader: PdfReader, anchors: set[str], front: bool) -> _Joined:
         """Copy one piece: its pages, what they and its tags reach, its parent tree as one
@@ -178,7 +187,7 @@ class Joiner:
         document_ref = list.__getitem__(structure.raw_get("/K"), 0)
         document = piece.parse(document_ref)
         numbers = PieceNumbers(self.file, {root.raw_get("/Pages").idnum: self.page_tree,
-                                       document_ref.idnum: self.document}, piece)
+                                       document_ref.idnum: self.document}, piece, self.fonts)
         namespace = serialize(piece.parse(document.raw_get("/NS"))) if "/NS" in document else None
         pages = piece.pages(root.raw_get("/Pages"))
         joined = _Joined(front, [numbers.of(number) for number in pages],
@@ -210,16 +219,19 @@ class Joiner:
         put = self.file.put
         pages: list[int] = []
         children: list[int] = []
+        folios: list[str | None] = []  # what each page prints as its number (a blank verso: none)
         destinations: dict[str, tuple[int, Any, Any]] = {}  # id -> (page, left, top)
         pieces = [self.pieces[index] for index in sorted(self.pieces)]
         for number, piece in enumerate(pieces):
             if two_sided and not piece.front and len(pages) % 2 == 1:
                 pages.append(self.file.reserve())
+                folios.append(None)
                 put(pages[-1], b"<</Type/Page/Parent %d 0 R/MediaBox%s/Resources<<>>>>" % (
                     self.page_tree, pieces[number - 1].media_box))
             for name, (page, left, top) in piece.anchors.items():
                 destinations.setdefault(name, (piece.pages[page], left, top))
             pages += piece.pages
+            folios += piece.folios
             children += piece.children
         put(self.page_tree, b"<</Type/Pages/Count %d/Kids[%s]>>" % (len(pages), refs(pages)))
         structure = self._structure(pieces, children)
@@ -232,11 +244,13 @@ class Joiner:
         put(outlines, b"<</Type/Outlines%s/Count %d>>" % (ends, count))
         catalog = self.file.reserve()
         put(catalog, b"<</Type/Catalog/Pages %d 0 R/Outlines %d 0 R/Names<</Dests %d 0 R>>/StructTreeRoot %d 0 R"
-                     b"/MarkInfo<</Marked true>>/ViewerPreferences<</DisplayDocTitle true>>/Lang %s>>" % (
-                         self.page_tree, outlines, dests, structure, text(language)))
+                     b"/MarkInfo<</Marked true>>/ViewerPreferences<</DisplayDocTitle true>>/Lang %s/PageLabels %s>>" % (
+                         self.page_tree, outlines, dests, structure, text(language),
+                         page_labels_pdf(label_ranges(folios))))
         information = self.file.reserve()
         put(information, b"<<%s>>" % b"".join(serialize(key) + b" " + serialize(value)
                                                 for key, value in (pieces[0].info if pieces else {}).items()))
+        self.fonts.finish()
         return self.file.close(catalog, information)
 
     def _structure(self, pieces: list[_Joined], children: list[int]) -> int:

@@ -22,23 +22,31 @@ from pypdf.generic import (
     read_object,
 )
 
+from .fonts import FontMerger
 from .pdf_file import PdfFile, serialize, serialize_dictionary
 
 
 class PieceNumbers:
     """One piece's object numbers in the joined file: each object the pages and tags reach
-    gets the next number when first referred to, and is copied by :meth:`copy_all`."""
+    gets the next number when first referred to, and is copied by :meth:`copy_all`; a font
+    ``fonts`` merges (fonts.py) gets the merged font's number, and nothing under it is copied."""
 
-    def __init__(self, file: PdfFile, fixed: dict[int, int], piece: PieceObjects) -> None:
+    def __init__(self, file: PdfFile, fixed: dict[int, int], piece: PieceObjects,
+                 fonts: FontMerger | None = None) -> None:
         self.file = file
         self.map = dict(fixed)
         self.todo: list[int] = []
         self.piece = piece
+        self.fonts = fonts
 
     def of(self, ref: IndirectObject | int) -> int:
         old = ref if isinstance(ref, int) else ref.idnum
         number = self.map.get(old)
         if number is None:
+            number = self.fonts.number(self.piece, old) if self.fonts is not None else None
+            if number is not None:
+                self.map[old] = number
+                return number
             number = self.map[old] = self.file.reserve()
             self.todo.append(old)
         return number

@@ -19,6 +19,7 @@ from ....errors import Reporter
 from ....model import Book
 from ..document import PdfSource
 from ..glyphs import collect_missing_glyphs
+from ..page_labels import printed_folios
 from .cache import PieceCache
 from .join import bookmark_tree
 from .workers import serve
@@ -167,8 +168,9 @@ def _layout_piece(job: tuple, keep: bool) -> tuple[dict, tuple | None]:
         cached = _piece_cache().load(key, lambda url: _digest_of(fetcher, url))
         if cached is not None:
             return {**cached, "held": False, "how": "from the cache"}, None
+    reporter = Reporter()  # what WeasyPrint skips in the book's stylesheets, reported by the main process
     with collect_missing_glyphs() as missing:
-        document = layout_pdf(_BOOK, _BUILD, Reporter(), source=source, fetcher=fetcher, pdf_tags=True,
+        document = layout_pdf(_BOOK, _BUILD, reporter, source=source, fetcher=fetcher, pdf_tags=True,
                               fonts=_shared_fonts())
         anchors: dict[str, int] = {}
         for number, page in enumerate(document.pages):
@@ -184,6 +186,9 @@ def _layout_piece(job: tuple, keep: bool) -> tuple[dict, tuple | None]:
         "anchors": anchors,
         "bookmarks": [(page.height, list(page.bookmarks)) for page in document.pages],
         "missing": missing,
+        "folios": printed_folios(document),  # for the page labels (join.py)
+        "warnings": [(d.message, d.location.file, d.location.line, d.location.col, d.hint)
+                     for d in reporter.warnings],
         "front": job[1],
         "start": job[3],
         "key": key,
@@ -222,8 +227,8 @@ def _finish_piece(job: tuple, document: Any, old_job: tuple, old_source: PdfSour
         return {**result, "how": f"laid out again ({why})"}
     with collect_missing_glyphs() as missing:
         data = document.write_pdf(pdf_tags=True)
-    result = {**laid_out, "pdf": data, "missing": missing, "start": start, "key": key, "held": False,
-              "compressed": False, "how": "numbers corrected"}
+    result = {**laid_out, "pdf": data, "missing": missing, "folios": printed_folios(document), "start": start,
+              "key": key, "held": False, "compressed": False, "how": "numbers corrected"}
     if key is not None:  # the same entry a layout from the true numbers would make
         _piece_cache().store(key, result, fetcher.fetched)
     return result

@@ -43,9 +43,11 @@ from pathlib import Path
 from ....cache import write_atomically
 from ....config import BuildContext
 from ....config.pdf import PdfOptions
-from ....errors import Reporter
+from ....errors import BookError, Reporter
+from ....files import read_book_file
 from ....model import Book, Chapter, part_openers
 from ..glyphs import report_missing_glyphs
+from ..page_labels import roman
 from ..page_setup import print_layout
 from .cache import PieceCache
 from .join import BackgroundJoin, page_bookmarks
@@ -67,6 +69,7 @@ PAGES_LIVE = 360
 PAGE_MAP = "pdf-page-numbers.json"  # in the book's cache folder: the last build's page numbers
 logger = logging.getLogger(__name__)
 _HREF = re.compile(r'href="#([^"]+)"')
+_PAGE_NUMBER = re.compile(r"\d+|[ivxlcdm]+")  # arabic in the body, roman in the front piece
 
 
 @dataclass
@@ -139,6 +142,8 @@ def _lay_out(book: Book, build: BuildContext, reporter: Reporter, pool: WorkerPo
     PieceCache(build).prune({result["key"] for result in results if result.get("key")})
     for result in results:
         report_missing_glyphs(result["missing"], book, reporter)
+        for warning in result["warnings"]:  # about the book's stylesheets: each piece has the same
+            reporter.warn(*warning)
     return results, outline
 
 
@@ -152,6 +157,7 @@ class _Schedule:
         self.pool, self.note, self.join = pool, note, join
         self.pieces = _plan(book, options, printed, len(pool.connections))
         self.two_sided = print_layout(options).two_sided
+        self.digits = book.language.number  # the numbers the pages print: ۱۲ in Persian
         self.numbers = _remembered(cache_dir, self.pieces)
         self.exact = self.numbers is not None  # the last build's numbers: right unless the book changed
         self.owners = {anchor: piece for piece in self.pieces for anchor in piece.own}
@@ -192,7 +198,7 @@ class _Schedule:
             # (the pieces laid out by then, an estimate for the rest), and its worker keeps
             # its layout: a later round only corrects the numbers it prints (renumber.py).
             return [p for p in pieces if not p.front] + [p for p in pieces if p.front]
-        self.numbers = _page_numbers(pieces, self.two_sided)
+        self.numbers = _page_numbers(pieces, self.two_sided, digits=self.digits)
         return [p for p in pieces if p.result["pdf"] is None or p.used != _wanted(p, self.numbers)
                 or p.result["start"] != p.start]
 
@@ -201,7 +207,7 @@ class _Schedule:
         then): a layout, kept or drawn, or the finish of a piece it keeps."""
         pieces, two_sided = self.pieces, self.two_sided
         per_page = _per_page(pieces, two_sided)
-        wanted = self.numbers if self.exact or not self.first else _page_numbers(pieces, two_sided, per_page)
+        wanted = self.numbers if self.exact or not self.first else _page_numbers(pieces, two_sided, per_page, self.digits)
         piece.used = _wanted(piece, wanted)
         held = [p for p in pieces if p.holder == worker and p.result.get("pdf") is None]
         kept = sum(p.result["pages"] for p in held)
@@ -249,7 +255,7 @@ def _plan(book: Book, options: PdfOptions, printed: tuple[Chapter, ...], workers
     start = next((n for n, c in enumerate(printed) if c.matter == "body"), 0)
     body = printed[start:]
     size = max(1, min(CHAPTERS_PER_PIECE, -(-len(body) // (4 * workers))))
-    groups = [printed[:start]] + [body[n:n + size] for n in range(0, len(body), size)]
+    groups = [printed[:start]] + _whole_chapters([body[n:n + size] for n in range(0, len(body), size)])
     openers = part_openers(printed)
     pieces = []
     for number, group in enumerate(groups):
@@ -267,6 +273,20 @@ def _plan(book: Book, options: PdfOptions, printed: tuple[Chapter, ...], workers
             shape.insert(0, (FURNITURE_PAGES * CHARS_PER_PAGE + 60 * len(printed), {}))
         pieces.append(Piece(tuple(c.id for c in group), number == 0, targets, frozenset(own), shape=tuple(shape)))
     return pieces
+
+
+def _whole_chapters(groups: list[tuple[Chapter, ...]]) -> list[tuple[Chapter, ...]]:
+    """The groups with each chapter's sections kept in its piece: a piece starts a new page,
+    and a section runs on in its chapter's pages."""
+    kept: list[tuple[Chapter, ...]] = []
+    for group in groups:
+        lead = next((n for n, chapter in enumerate(group) if not chapter.is_section), len(group))
+        if kept and lead:
+            kept[-1] += group[:lead]
+        group = group[lead:] if kept else group
+        if group:
+            kept.append(group)
+    return kept
 
 
 def _shape(chapter: Chapter) -> tuple[int, dict[str, int]]:
@@ -295,16 +315,15 @@ def _remembered(cache_dir: Path | None, pieces: list[Piece]) -> dict[str, str] |
     """The page numbers the last parallel build found (a wrong one only costs a round: every
     round checks the numbers it used against the pages it made)."""
     path = cache_dir / PAGE_MAP if cache_dir is not None else None
-    if path is not None and path.is_symlink():  # a book may ship one; reads stay in the book
+    try:  # never through a link a book may ship: reads stay in the cache folder
+        numbers = json.loads(read_book_file(path, cache_dir, "cache")) if path is not None else None
+    except (BookError, ValueError):
         return None
-    try:
-        numbers = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
-    except (OSError, ValueError):
-        return None
-    if not isinstance(numbers, dict) or not all(isinstance(v, str) and v.isdigit() for v in numbers.values()):
+    if not isinstance(numbers, dict) or not all(isinstance(v, str) and _PAGE_NUMBER.fullmatch(v)
+                                                for v in numbers.values()):
         return None
     for piece in pieces[1:]:
-        known = [int(numbers[a]) for a in piece.own if a in numbers]
+        known = [int(numbers[a]) for a in piece.own if numbers.get(a, "").isdigit()]
         piece.start = min(known) if known else 1
     return numbers
 
@@ -323,10 +342,13 @@ def _wanted(piece: Piece, numbers: Mapping[str, str]) -> dict[str, str]:
     return {anchor: numbers[anchor] for anchor in sorted(piece.targets) if anchor in numbers}
 
 
-def _page_numbers(pieces: list[Piece], two_sided: bool, per_page: float | None = None) -> dict[str, str]:
-    """Every anchor's page number (the page counter, as target-counter prints it) from the
-    pieces laid out so far, and with ``per_page`` (see :func:`_per_page`) estimated from the
-    text length of those not laid out yet; sets each body piece's first page number to match."""
+def _page_numbers(pieces: list[Piece], two_sided: bool, per_page: float | None = None,
+                  digits: Callable[[str], str] = str) -> dict[str, str]:
+    """Every anchor's page number (the page counter, as target-counter prints it: roman in
+    the front piece, whose pages print roman numbers; in the book's ``digits`` elsewhere, as
+    print.css's book-digits counter style prints them) from the pieces laid out so far, and
+    with ``per_page`` (see :func:`_per_page`) estimated from the text length of those not
+    laid out yet; sets each body piece's first page number to match."""
     numbers: dict[str, str] = {}
     counter = 1
     position = 0  # index of the next page in the joined PDF, for the blank versos
@@ -344,7 +366,8 @@ def _page_numbers(pieces: list[Piece], two_sided: bool, per_page: float | None =
                 counter += 1
         start = piece.start = 1 if piece.front else counter
         for anchor, index in anchors.items():
-            numbers[anchor] = str(start + index)
+            # the front piece's pages print roman numbers (print.css @page front)
+            numbers[anchor] = roman(start + index) if piece.front else digits(str(start + index))
         position += pages
         counter = 1 if piece.front else counter + pages
     return numbers

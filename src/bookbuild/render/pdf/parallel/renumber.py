@@ -19,10 +19,12 @@ tests/test_pdf_parallel.py holds the result to the single-document PDF page by p
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-FOLIO_BOX = "@bottom-center"  # print.css prints the page number there
+from ..page_labels import FOLIO_BOX
+
 _DIGITS = re.compile(r"\d+")
 
 
@@ -37,7 +39,7 @@ def patch_numbers(document: Any, *, folio_shift: int, old: Mapping[str, str], ne
         for box, margin in _text_boxes(page._page_box, None):
             text = box.text
             if margin == FOLIO_BOX and folio_shift and text.isdigit():
-                changes.append((box, str(int(text) + folio_shift)))
+                changes.append((box, _in_digits_of(int(text) + folio_shift, text)))
                 folios.add(box)
             elif margin is None and box.element_tag and box.element_tag.endswith("::after"):
                 element = box.element
@@ -46,14 +48,14 @@ def patch_numbers(document: Any, *, folio_shift: int, old: Mapping[str, str], ne
                     continue
                 if element.get("data-page") is None:  # target-counter: a page of this piece
                     if folio_shift:
-                        patched = _DIGITS.sub(lambda m: str(int(m.group(0)) + folio_shift), text)
+                        patched = _DIGITS.sub(lambda m: _in_digits_of(int(m.group(0)) + folio_shift, m.group(0)), text)
                         if patched != text:
                             changes.append((box, patched))
                     continue
                 if anchor not in old or anchor not in new:
                     return False
-                if old[anchor] != new[anchor]:
-                    patched = re.sub(rf"(?<!\d){re.escape(old[anchor])}(?!\d)", new[anchor], text)
+                if old[anchor] != new[anchor]:  # arabic, or roman for a page of the front matter
+                    patched = re.sub(rf"(?<!\w){re.escape(old[anchor])}(?!\w)", new[anchor], text)
                     if patched != text:
                         changes.append((box, patched))
     moves: list[float] = []
@@ -74,13 +76,20 @@ def patch_numbers(document: Any, *, folio_shift: int, old: Mapping[str, str], ne
     return True
 
 
+def _in_digits_of(number: int, like: str) -> str:
+    """``number`` in the digits ``like`` is written in (Arabic-Indic ١٢ stays Arabic-Indic:
+    int() reads any decimal digits, str() writes only 0-9)."""
+    zero = next((ord(c) - unicodedata.digit(c) for c in like if c.isdigit()), ord("0"))
+    return "".join(chr(zero + int(d)) for d in str(number))
+
+
 def same_but_numbers(laid_out: tuple[str, str], wanted: tuple[str, str]) -> bool:
     """Whether two pieces' (HTML, CSS) differ in page numbers only: the same ``data-page``
     attributes (with other values) and the same rules (with another first page number)."""
     return all(_NUMBERS.sub("#", a) == _NUMBERS.sub("#", b) for a, b in zip(laid_out, wanted))
 
 
-_NUMBERS = re.compile(r'(?<=data-page=")\d+(?=")|(?<=counter-reset: page )\d+')
+_NUMBERS = re.compile(r'(?<=data-page=")[\divxlcdm]+(?=")|(?<=counter-reset: page )\d+')  # roman: front matter
 
 
 def _text_boxes(box: Any, margin: str | None) -> Iterator[tuple[Any, str | None]]:
