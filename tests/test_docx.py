@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from clirun import run
 from conftest import ROOT
-from validators import assert_ace_clean, pdftotext, run_epubchecks
+from validators import assert_ace_clean, pdftotext, run_epubchecks, run_measured
 
 REAL = ROOT / "tests" / "real" / "docx"
 _spec = importlib.util.spec_from_file_location("make_manuscript", REAL / "make_manuscript.py")
@@ -317,15 +317,12 @@ def test_a_zip_bomb_is_refused_before_it_is_inflated_in_bounded_memory(tmp_path:
             for _ in range(600):
                 member.write(chunk)
     assert docx.stat().st_size < 2 << 20
-    started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-c", "from bookbuild.cli import main; main(prog_name='bookbuild')",
-                                "new", "book", "--from-docx", "bomb.docx"], cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    _, status, usage = os.wait4(process.pid, 0)
-    output = process.stdout.read().decode()
-    assert os.waitstatus_to_exitcode(status) == 1, output
+    code, output, seconds, peak_kib = run_measured(
+        [sys.executable, "-c", "from bookbuild.cli import main; main(prog_name='bookbuild')", "new", "book",
+         "--from-docx", "bomb.docx"], tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert code == 1, output
     assert "bomb.docx: error: would unpack to 600 MB: more than 256 MB (a zip bomb?)" in output
-    assert time.monotonic() - started < 10 and usage.ru_maxrss < 200 * 1024, usage.ru_maxrss  # KiB
+    assert seconds < 10 and peak_kib < 200 * 1024, peak_kib
     assert not (tmp_path / "book").exists()
 
 

@@ -8,6 +8,7 @@ import re
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,3 +194,25 @@ def assert_ace_clean(epub: Path, tmp: Path) -> None:
     report = run_ace(epub, tmp)
     assert report.violations == []
     assert report.outcome == "pass"
+
+
+# A small launcher measures the command as its own child: the peak memory (ru_maxrss) of a child
+# forked from pytest itself would count the pages it shares with pytest before its exec.
+_MEASURE = ("import resource, subprocess, sys\n"
+            "code = subprocess.call(sys.argv[2:])\n"
+            "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+            "sys.exit(code)\n")
+
+
+def run_measured(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str, float, int]:
+    """Run ``args``: (exit code, output with stderr, seconds, peak memory in KiB)."""
+    import tempfile
+    import time
+
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as peak:
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, "-c", _MEASURE, peak.name, *args], cwd=cwd, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        seconds = time.monotonic() - started
+        kib = int(peak.read() or 0)
+    return result.returncode, result.stdout.decode(errors="replace"), seconds, kib

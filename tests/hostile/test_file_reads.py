@@ -12,9 +12,7 @@ from __future__ import annotations
 import ast
 import os
 import re
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +24,7 @@ from bookbuild.config.manifest import load_manifest
 from bookbuild.errors import BookError, Reporter
 from bookbuild.files import LIMITS, read_book_file
 from conftest import ROOT
+from validators import run_measured
 
 from .conftest import png_bytes
 
@@ -175,20 +174,12 @@ def test_a_special_file_stops_the_build_at_once_in_bounded_memory(tmp_path: Path
     out.mkdir()
     for fmt in ("epub", "pdf"):
         (out / f"reads.{fmt}").write_bytes(PREVIOUS)
-    started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-c", "from bookbuild.cli import main; main(prog_name='bookbuild')",
-                                "build", "book", "--output-dir", "out"], cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(SRC.parent)})
-    try:
-        _, status, usage = os.wait4(process.pid, 0)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    elapsed = time.monotonic() - started
-    output = process.stdout.read().decode()
-    assert os.waitstatus_to_exitcode(status) == 1, output
+    code, output, elapsed, peak_kib = run_measured(
+        [sys.executable, "-c", "from bookbuild.cli import main; main(prog_name='bookbuild')", "build", "book",
+         "--output-dir", "out"], tmp_path, env={**os.environ, "PYTHONPATH": str(SRC.parent)})
+    assert code == 1, output
     assert elapsed < 5, f"took {elapsed:.1f} s"
-    assert usage.ru_maxrss < 300 * 1024, f"peak memory {usage.ru_maxrss // 1024} MB"  # ru_maxrss is in KiB on Linux
+    assert peak_kib < 300 * 1024, f"peak memory {peak_kib // 1024} MB"
     assert re.search(message + r".*(device or special file|not a regular file)", output), output
     assert "Traceback" not in output and "internal error" not in output
     assert {p.name: p.read_bytes() for p in out.iterdir()} == {"reads.epub": PREVIOUS, "reads.pdf": PREVIOUS}
