@@ -32,7 +32,9 @@ NS = {
     "x": "http://www.w3.org/1999/xhtml",
     "epub": "http://www.idpf.org/2007/ops",
 }
-BOOKS = {"sample": SAMPLE_BOOK, "features": FEATURES_BOOK, "accessible": ACCESSIBLE_BOOK}
+BOOKS = {"sample": SAMPLE_BOOK, "features": FEATURES_BOOK, "accessible": ACCESSIBLE_BOOK,
+         # the rest of tests/books and examples/ (zh, ja, fa, he: tests/test_scripts.py)
+         "print": ROOT / "tests" / "books" / "print", "feature-tour": ROOT / "examples" / "feature-tour"}
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +87,11 @@ def test_accessible_book_passes_epubcheck_without_warnings(epubs: dict, tmp_path
 @pytest.mark.parametrize("book", list(BOOKS))
 def test_ace_reports_no_violations(epubs: dict, book: str, tmp_path: Path) -> None:
     assert_ace_clean(epubs[book]["epub"], tmp_path)
+
+
+@pytest.mark.parametrize("book", ["print", "feature-tour"])
+def test_every_book_of_the_repository_passes_epubcheck(epubs: dict, book: str, tmp_path: Path) -> None:
+    assert run_epubcheck(epubs[book]["epub"], tmp_path).problems == []
 
 
 def test_accessibility_metadata_follows_what_the_book_has(epubs: dict) -> None:

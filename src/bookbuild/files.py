@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import BookError, OutputError, SourceError, SpecialFile, UnreadableFile
@@ -60,30 +61,38 @@ def read_book_file(path: Path, roots: Path | tuple[Path, ...], kind: str, *,
     ``kind`` (a key of :data:`LIMITS`) bounds the size and names the file in messages; every
     refusal is an ``error`` (default :class:`UnreadableFile`) naming the file.
     """
-    name = display_path(path)
     what = _WHAT.get(kind, kind)
     try:
         real = os.path.realpath(path)
     except (OSError, ValueError):
+        name = display_path(path)
         raise error(f"{what} '{name}' cannot be resolved (symlink loop or invalid name)", name) from None
-    real_roots = [os.path.realpath(root) for root in ((roots,) if isinstance(roots, Path) else roots)]
+    real_roots = [_real_folder(str(root)) for root in ((roots,) if isinstance(roots, Path) else roots)]
     root = next((r for r in real_roots if real == r or real.startswith(r.rstrip(os.sep) + os.sep)), None)
     if root is None:
-        link = " (through a symbolic link)" if real != os.path.abspath(path) else ""
+        name, link = display_path(path), " (through a symbolic link)" if real != os.path.abspath(path) else ""
         raise error(f"{what} '{name}' is outside the book folder{link}: not read", name,
                     hint="keep every file the book uses inside the book folder")
-    parts = [part for part in Path(real).relative_to(root).parts]
+    parts = real[len(root):].strip(os.sep).split(os.sep) if real != root else []
     if not parts:
-        raise error(f"{what} '{name}' is a folder, not a regular file", name)
-    return _read_below(root, parts, LIMITS[kind], what, name, error)
+        raise error(f"{what} '{display_path(path)}' is a folder, not a regular file", display_path(path))
+    return _read_below(root, parts, LIMITS[kind], what, path, error)
+
+
+@lru_cache(maxsize=256)
+def _real_folder(folder: str) -> str:
+    """A root folder's real path, once per process: every file of a build is read below one of a
+    few roots, and resolving them again for each file was a third of a rebuild's reads. (A
+    folder swapped for a link later is still read where it was: the walk below never follows
+    a link.)"""
+    return os.path.realpath(folder)
 
 
 def read_own_file(path: Path, kind: str = "own") -> bytes:
     """One of bookbuild's own files (packaged sheets and sources, the user's cache secret):
     regular and bounded like a book's file, with no book folder to stay inside."""
     real = Path(os.path.realpath(path))
-    return _read_below(real.anchor, list(real.parts[1:]), LIMITS[kind], _WHAT.get(kind, kind),
-                       display_path(path), UnreadableFile)
+    return _read_below(real.anchor, list(real.parts[1:]), LIMITS[kind], _WHAT.get(kind, kind), path, UnreadableFile)
 
 
 def read_book_text(path: Path, roots: Path | tuple[Path, ...], kind: str) -> str:
@@ -97,9 +106,11 @@ def read_book_text(path: Path, roots: Path | tuple[Path, ...], kind: str) -> str
         raise SourceError("not valid UTF-8", display_path(path), line, hint="save the file as UTF-8") from None
 
 
-def _read_below(root: str, parts: list[str], limit: int, what: str, name: str,
+def _read_below(root: str, parts: list[str], limit: int, what: str, path: Path | str,
                 error: type[BookError]) -> bytes:
-    """Open ``root/parts...`` without following any link, check it is a regular file, read it."""
+    """Open ``root/parts...`` without following any link, check it is a regular file, read it;
+    ``path`` names it in messages (shown as :func:`display_path` shows it, only then)."""
+    name = _Name(path)
     descriptors = []
     try:
         try:
@@ -131,6 +142,20 @@ def _read_below(root: str, parts: list[str], limit: int, what: str, name: str,
     finally:
         for descriptor in reversed(descriptors):
             os.close(descriptor)
+
+
+class _Name:
+    """A file's name for a message, made only when a message is: display_path resolves the
+    path, which cost more than the read itself."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+
+    def __str__(self) -> str:
+        return display_path(Path(self.path))
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
 
 
 def _reason(exc: OSError) -> str:
