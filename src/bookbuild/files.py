@@ -67,7 +67,8 @@ def read_book_file(path: Path, roots: Path | tuple[Path, ...], kind: str, *,
     except (OSError, ValueError):
         name = display_path(path)
         raise error(f"{what} '{name}' cannot be resolved (symlink loop or invalid name)", name) from None
-    real_roots = [_real_folder(str(root)) for root in ((roots,) if isinstance(roots, Path) else roots)]
+    # keyed by the absolute path: a relative root means another folder after a change of directory
+    real_roots = [_real_folder(os.path.abspath(root)) for root in ((roots,) if isinstance(roots, Path) else roots)]
     root = next((r for r in real_roots if real == r or real.startswith(r.rstrip(os.sep) + os.sep)), None)
     if root is None:
         name, link = display_path(path), " (through a symbolic link)" if real != os.path.abspath(path) else ""

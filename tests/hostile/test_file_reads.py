@@ -255,3 +255,13 @@ def test_fuzzed_manifests_load_or_fail_with_a_located_error(mutations: list[tupl
         assert exc.diagnostic.location.file and exc.diagnostic.location.file.endswith("book.toml"), str(exc)
         return
     assert manifest.chapters and all(entry.path.is_relative_to(FUZZ_FOLDER.resolve()) for entry in manifest.chapters)
+
+
+def test_a_relative_root_is_read_from_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Roots' real paths are kept per process: the same relative name in another working
+    folder is another folder (a regression: the first folder's path was kept)."""
+    for name in ("first", "second"):
+        (tmp_path / name / "book").mkdir(parents=True)
+        (tmp_path / name / "book" / "c.md").write_text(name)
+        monkeypatch.chdir(tmp_path / name)
+        assert read_book_file(Path("book") / "c.md", Path("book"), "chapter") == name.encode()
