@@ -23,7 +23,7 @@ from PIL import Image
 
 from bookbuild.api import BuildOptions
 from bookbuild.catalog import book_digest, book_names, find_books
-from bookbuild.catalog_worker import BookJob, BookRecord, make_record, run_locally
+from bookbuild.catalog.worker import BookJob, BookRecord, make_record, run_locally
 from clirun import run
 from conftest import write_book
 from validators import run_epubchecks

@@ -132,6 +132,7 @@ FORBIDDEN = {
     "bookbuild.config": ("bookbuild.sources", "bookbuild.transforms", "bookbuild.render", "bookbuild.model",
                          "bookbuild.pipeline", "bookbuild.api", "bookbuild.cli"),
     "bookbuild.model": ("bookbuild.sources", "bookbuild.transforms", "bookbuild.render", "bookbuild.pipeline"),
+    "bookbuild.catalog": ("bookbuild.pipeline", "bookbuild.cli"),  # each book through the public API
 }
 
 

@@ -13,11 +13,11 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .catalog_worker import BUILT, FAILED, INVALID, SKIPPED, BookRecord, EpubCheckResult
-from .errors import Diagnostic
-from .files import write_atomically
-from .resources import display_path
+from .. import __version__
+from .worker import BUILT, FAILED, INVALID, SKIPPED, BookRecord, EpubCheckResult
+from ..errors import Diagnostic
+from ..files import write_atomically
+from ..resources import display_path
 
 MESSAGES_SHOWN = 3  # in the HTML table and the progress line; the JSON keeps every kept one
 # The order "sort by status" gives: what needs attention first.
@@ -99,7 +99,7 @@ def _relative(path: Path, folder: Path) -> str:
 def render_html(data: dict[str, object]) -> str:
     """The sortable table (templates/catalog.html, autoescaped: book titles and messages are
     the books' own text)."""
-    from .render.templates import render_template
+    from ..render.templates import render_template
 
     return render_template("catalog.html", report=data, rank=STATUS_RANK, size=size_text, shown=MESSAGES_SHOWN)
 

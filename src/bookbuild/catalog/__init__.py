@@ -4,9 +4,9 @@ A publisher rebuilds every title when the house style changes. :func:`build_cata
 the books (folders with a book.toml) under the sources, skips those whose inputs and options
 have not changed since their last successful build (a content hash kept in
 ``DIR/catalog-state.json``: content, not times, so a checkout or a copy does not rebuild
-everything), builds the others through the public API (catalog_worker.py) in a local
+everything), builds the others through the public API (catalog/worker.py) in a local
 process pool or on a Dask cluster, and writes ``DIR/catalog.json`` and ``DIR/catalog.html``
-(catalog_report.py).
+(catalog/report.py).
 
 Each book is as contained as in a single build: it is built with its own folder as the
 root every read must stay in (files.py), and the hash reads through the same function, so a
@@ -25,10 +25,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
-from .api import FORMATS, BuildOptions
-from .catalog_report import progress_line, report_json, write_report
-from .catalog_worker import (
+from .. import __version__
+from ..api import FORMATS, BuildOptions
+from .report import progress_line, report_json, write_report
+from .worker import (
     BUILT,
     FAILED,
     INVALID,
@@ -38,9 +38,9 @@ from .catalog_worker import (
     run_locally,
     run_on_dask,
 )
-from .errors import BookError, UsageError
-from .files import read_book_file, read_own_file, write_atomically
-from .resources import display_path
+from ..errors import BookError, UsageError
+from ..files import read_book_file, read_own_file, write_atomically
+from ..resources import display_path
 
 DEFAULT_OUTPUT = Path("dist/catalog")
 STATE_FILE = "catalog-state.json"
@@ -112,7 +112,7 @@ class CatalogReport:
         return self.output_dir / "catalog.html"
 
     def as_json(self) -> dict[str, object]:
-        """What ``catalog.json`` holds (catalog_report.py)."""
+        """What ``catalog.json`` holds (catalog/report.py)."""
         runner = {"dask": self.options.scheduler} if self.options.scheduler else {"processes": self.options.workers()}
         run = {"formats": list(self.options.formats), "runner": runner, "validate": self.options.validate}
         return report_json(run, self.records, self.output_dir, self.seconds)
@@ -326,8 +326,8 @@ def record_state(record: BookRecord) -> dict:
 
 
 def record_from_state(data: dict) -> BookRecord:
-    from .catalog_worker import EpubCheckResult, OutputFile
-    from .errors import Diagnostic, Location
+    from .worker import EpubCheckResult, OutputFile
+    from ..errors import Diagnostic, Location
 
     diagnostics = tuple(Diagnostic(d["severity"], d["message"], Location(**d["location"]), d["hint"])
                         for d in data["diagnostics"])

@@ -20,8 +20,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .api import BuildOptions, build
-from .errors import BookError, Diagnostic, Location, Reporter
+from ..api import BuildOptions, build
+from ..errors import BookError, Diagnostic, Location, Reporter
 
 MESSAGES_KEPT = 20  # diagnostics kept per book (errors first): the counts say how many there were
 EPUBCHECK_SECONDS = 600
