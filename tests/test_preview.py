@@ -82,7 +82,30 @@ def test_a_broken_edit_keeps_the_last_good_pages_and_records_the_error(book: Pat
             "(hint: put quotes around") in state["errors"][0]
     assert site.page("ch01.html") == good
     _touch(book / "one.md", "# One\n\nMended.\n")
-    assert site.rebuild() and site.state() == {"version": 2, "errors": [], "warnings": []}
+    assert site.rebuild() and site.state() == {"version": 2, "errors": [], "warnings": [], "serial": 3}
+
+
+def test_a_page_waiting_for_the_next_rebuild_hears_of_it_at_once(book: Path) -> None:
+    """The page's question ``state?since=N`` is answered when rebuild N+1 ends, not on a timer:
+    the browser learns of an edit as soon as it is built (issue 30: edit to page <= 150 ms)."""
+    import threading
+
+    site = PreviewSite(book / "book.toml", lambda line: None)
+    site.rebuild()
+    serial = site.state()["serial"]
+    started = time.monotonic()
+    assert site.state(since=serial, wait=0.2)["serial"] == serial  # nothing new: held for the wait, then answered
+    assert time.monotonic() - started >= 0.19
+    answered: list[tuple[float, dict]] = []
+    waiting = threading.Thread(target=lambda: answered.append((time.monotonic(), site.state(since=serial, wait=10))))
+    waiting.start()
+    time.sleep(0.2)
+    _touch(book / "one.md", "# One\n\nChanged.\n")
+    assert site.rebuild()
+    ended = time.monotonic()
+    waiting.join(timeout=10)
+    assert answered and answered[0][1]["serial"] == serial + 1 and answered[0][1]["version"] == 2
+    assert answered[0][0] - ended < 0.1
 
 
 def test_a_book_that_never_built_serves_a_waiting_page(book: Path) -> None:

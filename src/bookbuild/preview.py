@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import sys
 import threading
 import time
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .config.manifest import ChapterEntry, Manifest
 from .errors import BookError, Diagnostic, Reporter
@@ -38,6 +39,7 @@ from .watch import watch_changes
 
 HOST = "127.0.0.1"
 VERSION_MARK = "__BOOKBUILD_VERSION__"
+STATE_WAIT = 20.0  # seconds a page's question for the next rebuild is held open (then asked again)
 LIVE_SCRIPT = """(function () {
   var me = document.currentScript, version = me.getAttribute("data-version"), delay = 250, box = null;
   function show(state) {
@@ -54,15 +56,16 @@ LIVE_SCRIPT = """(function () {
     var strong = document.createElement("strong"); strong.textContent = title;
     box.appendChild(strong); box.appendChild(document.createTextNode("\\n" + lines.join("\\n")));
   }
-  function poll() {
-    fetch("/__bookbuild__/state", {cache: "no-store"}).then(function (r) { return r.json(); })
+  function poll(since) {
+    // the server answers when a rebuild has ended after "since" (or after a while): no polling delay
+    fetch("/__bookbuild__/state?since=" + since, {cache: "no-store"}).then(function (r) { return r.json(); })
       .then(function (state) {
         if (String(state.version) !== version) { location.reload(); return; }
-        show(state); delay = 250; setTimeout(poll, delay);
+        show(state); delay = 250; poll(state.serial);
       })
-      .catch(function () { delay = Math.min(delay * 2, 4000); setTimeout(poll, delay); });
+      .catch(function () { delay = Math.min(delay * 2, 4000); setTimeout(function () { poll(-1); }, delay); });
   }
-  poll();
+  poll(-1);
 })();
 """
 _NOTICE_PAGE = """<!DOCTYPE html>
@@ -113,6 +116,8 @@ class PreviewSite:
         self.log = log
         self.diagnostic_sink = diagnostic_sink
         self.lock = threading.Lock()
+        self.rebuilt = threading.Condition(self.lock)  # notified when a rebuild ends, built or not
+        self.serial = 0  # rebuilds ended so far: what the page's script waits past
         self.cache = ChapterCache()
         self.pages: dict[str, str] = {}
         self.files: dict[str, Path] = {}
@@ -146,6 +151,7 @@ class PreviewSite:
             self.title = manifest.meta.title
             self.errors, self.warnings = [], [d.format() for d in reporter.diagnostics]
             self.version += 1
+            self._ended()
         self.log(f"{reason + ': ' if reason else ''}{'rebuilt' if self.version > 1 else 'built'} in "
                  f"{time.perf_counter() - started:.2f} s ({len(self.cache.parsed)} chapter(s) parsed, "
                  f"{len(changed)} chapter page(s) rendered)")
@@ -155,6 +161,7 @@ class PreviewSite:
         with self.lock:
             self.errors = [message]
             self.warnings = [d.format() for d in reporter.diagnostics]
+            self._ended()
         self.log(f"{reason + ': ' if reason else ''}not rebuilt; the page shows the error")
         self.log(message)
         return False
@@ -180,10 +187,20 @@ class PreviewSite:
         self._rendered = rendered
         return pages, changed
 
-    def state(self) -> dict[str, object]:
-        """What the page's script polls for."""
+    def _ended(self) -> None:
+        """A rebuild ended (the lock held): wake the pages waiting for it."""
+        self.serial += 1
+        self.rebuilt.notify_all()
+
+    def state(self, since: int | None = None, wait: float = 0.0) -> dict[str, object]:
+        """What the page's script asks for: the version, the problems of the last rebuild, and
+        ``serial``. With ``since``, it waits (up to ``wait`` seconds) until a rebuild has ended
+        after the one numbered ``since``: the page learns of an edit as soon as it is built."""
         with self.lock:
-            return {"version": self.version, "errors": list(self.errors), "warnings": list(self.warnings)}
+            if since is not None:
+                self.rebuilt.wait_for(lambda: self.serial != since, timeout=wait)
+            return {"version": self.version, "errors": list(self.errors), "warnings": list(self.warnings),
+                    "serial": self.serial}
 
     def page(self, name: str) -> bytes | None:
         """A generated page with the current version stamped in, or None."""
@@ -207,9 +224,12 @@ def make_handler(site: PreviewSite) -> type[BaseHTTPRequestHandler]:
             host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
             if host not in ("127.0.0.1", "localhost"):  # no DNS rebinding: pages for this machine only
                 return self._send(b"forbidden host", "text/plain", HTTPStatus.FORBIDDEN)
-            path = unquote(urlsplit(self.path).path).lstrip("/") or INDEX_PAGE
+            url = urlsplit(self.path)
+            path = unquote(url.path).lstrip("/") or INDEX_PAGE
             if path == "__bookbuild__/state":
-                return self._send(json.dumps(site.state()).encode("utf-8"), "application/json")
+                since = parse_qs(url.query).get("since", [""])[0]
+                state = site.state(int(since), STATE_WAIT) if since.lstrip("-").isdigit() else site.state()
+                return self._send(json.dumps(state).encode("utf-8"), "application/json")
             if path == "__bookbuild__/live.js":
                 return self._send(LIVE_SCRIPT.encode("utf-8"), "text/javascript")
             page = site.page(path)
@@ -254,12 +274,21 @@ def site_files_fallback(path: str) -> Path | None:
     return stylesheet(name) if name in ("base.css", "screen.css") else None
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A page that went away mid-answer (a reload while it waited for a rebuild) is no
+        error of ours: say nothing. Anything else is printed as http.server does."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 def start_server(site: PreviewSite, port: int, tries: int = 1) -> ThreadingHTTPServer:
     """Bind 127.0.0.1 (only) on ``port``, or the next free one of ``tries``; serve in a thread."""
     last: OSError | None = None
     for candidate in range(port, port + max(1, tries)):
         try:
-            server = ThreadingHTTPServer((HOST, candidate), make_handler(site))
+            server = _Server((HOST, candidate), make_handler(site))
             break
         except OSError as exc:
             last = exc
