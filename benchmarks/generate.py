@@ -144,15 +144,19 @@ def draw_figure(path: Path, number: int, seed: int) -> None:
     image.save(path, format="PNG", optimize=False)
 
 
-def generate(size: str, folder: Path, seed: int = SEED) -> Path:
-    """Write the book of ``size`` into ``folder`` (replacing it); returns the book.toml path."""
+def generate(size: str, folder: Path, seed: int = SEED, index_entries: int = 0) -> Path:
+    """Write the book of ``size`` into ``folder`` (replacing it); returns the book.toml path.
+    ``index_entries``: that many index marks spread over the chapters (docs/authoring.md, Index)."""
     if folder.exists():
         shutil.rmtree(folder)
     (folder / "chapters").mkdir(parents=True)
     (folder / "images").mkdir()
     writer, plans = plan_book(size, seed)
     for plan in plans:
-        (folder / plan.file).write_text(chapter_markdown(writer, plan, plans), encoding="utf-8")
+        text = chapter_markdown(writer, plan, plans)
+        if index_entries:
+            text = add_index_marks(text, plan, len(plans), index_entries, seed)
+        (folder / plan.file).write_text(text, encoding="utf-8")
         draw_figure(folder / "images" / f"fig-{plan.number:03d}.png", plan.number, seed)
     chapter_list = "".join(f'    "{plan.file}",\n' for plan in plans)
     manifest = folder / "book.toml"
@@ -169,6 +173,31 @@ def generate(size: str, folder: Path, seed: int = SEED) -> Path:
     return manifest
 
 
+def add_index_marks(text: str, plan: ChapterPlan, chapters: int, entries: int, seed: int) -> str:
+    """The chapter with its share of ``entries`` index marks: the first word of a paragraph
+    marked, one term in four a sub-entry of the term before it (the large book with 500
+    entries: the index's cost, docs/benchmarks.md)."""
+    rng = random.Random(seed * 1000 + plan.number)
+    mine = [n for n in range(entries) if n % chapters == plan.number - 1]
+    blocks = text.split("\n\n")
+    prose = [n for n, block in enumerate(blocks) if block[:1].isalpha()]
+    words = {n: blocks[n].split(" ") for n in prose}
+    for count, number in enumerate(mine):
+        if not prose:
+            break
+        at = prose[count % len(prose)] if count >= len(prose) else prose[rng.randrange(len(prose))]
+        free = [n for n, word in enumerate(words[at]) if word.isalpha()]
+        if not free:
+            continue
+        place = free[rng.randrange(len(free))]
+        main = f"Term {number - number % 4:04d}"
+        term = main if number % 4 == 0 else f"{main}!sub {number:04d}"
+        words[at][place] = f'[{words[at][place]}]{{index="{term}"}}'
+    for n, block in words.items():
+        blocks[n] = " ".join(block)
+    return "\n\n".join(blocks)
+
+
 def word_count(folder: Path) -> int:
     """Words of all chapters, as ``wc -w`` counts them."""
     return sum(len(path.read_text(encoding="utf-8").split()) for path in (folder / "chapters").glob("*.md"))
@@ -179,8 +208,10 @@ def main() -> None:
     parser.add_argument("size", choices=sorted(SIZES))
     parser.add_argument("folder", type=Path)
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--index-entries", type=int, default=0, metavar="N",
+                        help="put N index marks into the book (the index benchmark)")
     args = parser.parse_args()
-    generate(args.size, args.folder, args.seed)
+    generate(args.size, args.folder, args.seed, args.index_entries)
     print(f"{args.folder}: {SIZES[args.size]} chapters, {word_count(args.folder)} words")
 
 

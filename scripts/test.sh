@@ -22,11 +22,36 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 # The Chinese and Japanese test books need Noto CJK; Arabic and Hebrew come with fonts-noto-core.
 fc-list 2>/dev/null | grep "NotoSerifCJK" >/dev/null || need+=(fonts-noto-cjk)
 command -v fc-match >/dev/null 2>&1 || need+=(fontconfig)
+# The CMYK profile of the print presets' PDF/X output intent (render/pdf/print_press.py).
+[ -f /usr/share/color/icc/ghostscript/default_cmyk.icc ] || need+=(libgs-common)
+# Another apt or dpkg process (unattended-upgrades, a second terminal) may hold the locks:
+# wait for it, at most APT_LOCK_TIMEOUT seconds, instead of dying at once. apt-get waits for
+# the dpkg lock itself (DPkg::Lock::Timeout, apt >= 1.9.11); for the package lists' lock of
+# `apt-get update` it does not, so that is tried again every few seconds until the same limit.
+APT_LOCK_TIMEOUT=${APT_LOCK_TIMEOUT:-300}
+apt_get() {
+  local deadline=$((SECONDS + APT_LOCK_TIMEOUT)) errors said=""
+  errors=$(mktemp)
+  until apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" "$@" 2>"$errors"; do
+    if grep -q "Could not get lock" "$errors" && [ "$SECONDS" -lt "$deadline" ]; then
+      [ -n "$said" ] || echo "apt is busy in another process: waiting for it (at most ${APT_LOCK_TIMEOUT} s)" >&2
+      said=1
+      sleep "${APT_LOCK_RETRY:-5}"
+      continue
+    fi
+    cat "$errors" >&2
+    rm -f "$errors"
+    return 1
+  done
+  cat "$errors" >&2
+  rm -f "$errors"
+}
+
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing system packages: ${need[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    apt_get update -qq
+    DEBIAN_FRONTEND=noninteractive apt_get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   else
     echo "missing system packages (install them as root): ${need[*]}" >&2
     exit 1

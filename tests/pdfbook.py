@@ -44,7 +44,8 @@ def folio(page: str) -> str | None:
     if not found:
         return None
     last = found[-1].split()[-1]
-    return last if last.isdigit() or _ROMAN.match(last) else None
+    # at most three digits: a title page ends with its date ("June 16, 2020"), not a number
+    return last if (last.isdigit() and len(last) <= 3) or _ROMAN.match(last) else None
 
 
 def head(page: str) -> str | None:

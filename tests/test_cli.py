@@ -22,18 +22,25 @@ def test_epub_with_no_arguments_finds_book_subfolder(tmp_path: Path) -> None:
     shutil.copytree(FEATURES_BOOK, tmp_path / "book")
     result = run(["epub"], tmp_path)
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "dist" / "features-of-the-skeleton.epub").is_file()
-    assert "dist/features-of-the-skeleton.epub" in result.output
+    assert (tmp_path / "book" / "dist" / "features-of-the-skeleton.epub").is_file()  # beside book.toml
+    assert "book/dist/features-of-the-skeleton.epub" in result.output and not (tmp_path / "dist").exists()
     assert " s" in result.output and "KB" in result.output
 
 
 def test_build_writes_every_format_and_output_option(tmp_path: Path, little_book: Path) -> None:
     result = run(["build", str(little_book)], tmp_path)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["little-book.epub", "little-book.pdf"]
+    assert sorted(p.name for p in (little_book / "dist").iterdir()) == ["little-book.epub", "little-book.pdf"]
+    assert "little/dist/little-book.epub  " in result.output and not (tmp_path / "dist").exists()
     result = run(["epub", str(little_book / "book.toml"), "-o", "out/x.epub"], tmp_path)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "x.epub").is_file()
+    # --output-dir is the working folder's; the bytes do not depend on where they go
+    result = run(["build", "little", "--output-dir", "elsewhere"], tmp_path)
+    assert result.exit_code == 0 and result.output.startswith("elsewhere/little-book.epub  "), result.output
+    for name in ("little-book.epub", "little-book.pdf"):
+        assert (tmp_path / "elsewhere" / name).read_bytes() == (little_book / "dist" / name).read_bytes()
+    assert (tmp_path / "out" / "x.epub").read_bytes() == (little_book / "dist" / "little-book.epub").read_bytes()
 
 
 @pytest.mark.parametrize(

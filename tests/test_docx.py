@@ -136,14 +136,14 @@ def test_the_new_books_build_at_once_and_pass_epubcheck_and_ace(tmp_path: Path) 
         built = run(["build" if folder == "manuscript" else "epub", folder], tmp_path)
         assert built.exit_code == 0, built.output
         assert _warnings(built.output) == [], built.output
-        epubs.append(next((tmp_path / "dist").glob(f"*{_slug(tmp_path / folder)}.epub")))
+        epubs.append(next((tmp_path / folder / "dist").glob(f"*{_slug(tmp_path / folder)}.epub")))
     for epub, report in zip(epubs, run_epubchecks(epubs, tmp_path)):
         assert report.problems == [], (epub.name, report.problems)
     with zipfile.ZipFile(epubs[0]) as archive:
         storm = archive.read("EPUB/ch03.xhtml").decode()
     assert "{{#include notes}} and &lt;b&gt;nothing&lt;/b&gt; else" in storm and "$5 a week, *not* more" in storm
     assert 'alt="A lighthouse on a rock, its beam crossing a dark sea"' in storm
-    text = pdftotext(next((tmp_path / "dist").glob("the-lighthouse-keeper.pdf")))
+    text = pdftotext(next((tmp_path / "manuscript" / "dist").glob("the-lighthouse-keeper.pdf")))
     assert "The Storm" in text and "The log survives in the harbour museum." in text
     for epub in epubs[:1] + epubs[2:3]:
         assert_ace_clean(epub, tmp_path)

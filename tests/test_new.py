@@ -31,6 +31,7 @@ def test_new_book_builds_at_once_and_passes_epubcheck(tmp_path: Path) -> None:
     assert built.exit_code == 0, built.output
     assert "warning" not in built.output
     epub = book / "dist" / "stars-stones.epub"
+    assert (book / ".gitignore").read_text() == "dist/\n"  # the outputs, beside book.toml, stay out of git
     report = run_epubcheck(epub, tmp_path)
     assert report.problems == []
     with zipfile.ZipFile(epub) as archive:
@@ -97,8 +98,8 @@ def test_from_mdbook_gives_an_epub_and_a_pdf_in_two_commands(tmp_path: Path) -> 
     assert not (project / "src" / "book.toml").exists()
     built = run(["build", "rusty"], tmp_path)
     assert built.exit_code == 0, built.output
-    assert (tmp_path / "dist" / "rusty-tales.epub").is_file() and (tmp_path / "dist" / "rusty-tales.pdf").is_file()
-    with zipfile.ZipFile(tmp_path / "dist" / "rusty-tales.epub") as archive:
+    assert (project / "dist" / "rusty-tales.epub").is_file() and (project / "dist" / "rusty-tales.pdf").is_file()
+    with zipfile.ZipFile(project / "dist" / "rusty-tales.epub") as archive:
         nav = archive.read("EPUB/nav.xhtml").decode()
     assert nav.index("Start") < nav.index("Details") < nav.index("Thanks")  # the nested entry is a section
     again = run(["new", "--from-mdbook", "rusty"], tmp_path)

@@ -68,9 +68,10 @@ def test_sample_has_half_title_title_copyright_and_contents_in_roman(built: dict
     pages = pages_text(built["sample"]["pdf"])
     # half-title, title and copyright pages count (i-iv) but show no number; contents is v
     assert [folio(page) for page in pages[:6]] == [None, None, None, None, "v", None]
+    assert lines(pages[2])[-1] == "June 16, 2020"  # the title page ends with its date, in words
     assert lines(pages[0])[0] == "Qi Jun: Probably the best investor who understands architecture"
     assert "Qi Jun" in lines(pages[2])
-    assert "2020-06-16" in lines(pages[3])  # the copyright page, verso of the title page
+    assert "Published June 16, 2020" in lines(pages[3])  # the copyright page, verso of the title page
     assert lines(pages[4])[0] == "Contents"
     assert pages[1].strip() == "" and pages[5].strip() == ""  # blank versos carry nothing
 

@@ -191,8 +191,8 @@ def test_selection_and_handout_get_their_own_default_names(tmp_path: Path) -> No
     book = _book(tmp_path)
     result = run(["pdf", str(book), "--chapters", "2-3", "--handout"], tmp_path)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("dist/little-book-chapters-2-3-handout.pdf")
-    assert not (tmp_path / "dist" / "little-book.pdf").exists()
+    assert result.output.startswith(f"{book.name}/dist/little-book-chapters-2-3-handout.pdf")
+    assert not (book / "dist" / "little-book.pdf").exists()
 
 
 @pytest.mark.parametrize(("folios", "ranges"), [

@@ -93,7 +93,7 @@ def test_front_matter_and_recto_chapter_openings(pdfs: dict) -> None:
     assert pages[1].strip() == ""  # its verso is blank, without a page number
     assert lines(pages[2])[:2] == [TITLE, "Margins, notes and tables"]
     copyright_page = lines(pages[3])
-    assert "Copyright 2025 Paula Printer. CC BY 4.0." in copyright_page and "isbn:9780000000002" in copyright_page
+    assert "Copyright 2025 Paula Printer. CC BY 4.0." in copyright_page and "ISBN: 9780000000002" in copyright_page
     assert folio(pages[3]) is None and lines(pages[4])[0] == "Contents" and folio(pages[4]) == "v"
     openings = [mark.page_index for mark in bookmarks(PdfReader(pdfs["book"])) if mark.level == 1]
     for index in openings:

@@ -31,7 +31,7 @@ def test_check_fails_on_a_stylesheet_the_build_rejects_with_the_builds_message(t
     built = run(["epub", "b"], tmp_path)
     checked = run(["check", "b"], tmp_path)
     assert built.exit_code == 1 and checked.exit_code == 1
-    assert not (tmp_path / "dist").exists()
+    assert not (tmp_path / "b" / "dist").exists()
     build_errors = _error_lines(built.output)
     assert len(build_errors) == 1 and build_errors[0].startswith("b/extra.css:2")
     assert build_errors[0] in _error_lines(checked.output)
@@ -57,14 +57,14 @@ def test_a_bad_option_is_a_usage_error_before_anything_is_written(tmp_path: Path
     write_book(tmp_path / "b", LITTLE_MANIFEST, {"one.md": "# One\n\nText.\n", "two.md": "# Two\n\nMore.\n"})
     first = run(["build", "b"], tmp_path)
     assert first.exit_code == 0
-    before = {path.name: path.read_bytes() for path in (tmp_path / "dist").iterdir()}
-    stamps = {path.name: path.stat().st_mtime_ns for path in (tmp_path / "dist").iterdir()}
+    before = {path.name: path.read_bytes() for path in (tmp_path / "b" / "dist").iterdir()}
+    stamps = {path.name: path.stat().st_mtime_ns for path in (tmp_path / "b" / "dist").iterdir()}
     result = run(args, tmp_path)
     assert result.exit_code == 2, result.output
     assert _error_lines(result.output) == [line for line in _error_lines(result.output) if flag in line]
     assert flag in result.output and "hint:" in result.output
-    assert {path.name: path.read_bytes() for path in (tmp_path / "dist").iterdir()} == before
-    assert {path.name: path.stat().st_mtime_ns for path in (tmp_path / "dist").iterdir()} == stamps
+    assert {path.name: path.read_bytes() for path in (tmp_path / "b" / "dist").iterdir()} == before
+    assert {path.name: path.stat().st_mtime_ns for path in (tmp_path / "b" / "dist").iterdir()} == stamps
 
 
 PDF_ONLY_MANIFEST = LITTLE_MANIFEST + "\n[epub]\npage_list = true\n"
@@ -93,8 +93,8 @@ def test_epub_page_list_follows_the_pdfs_pages_with_pdf_only_text(tmp_path: Path
     write_book(tmp_path / "b", PDF_ONLY_MANIFEST, {"one.md": one, "two.md": two})
     result = run(["build", "b"], tmp_path)
     assert result.exit_code == 0, result.output
-    epub = next((tmp_path / "dist").glob("*.epub"))
-    pdf = next((tmp_path / "dist").glob("*.pdf"))
+    epub = next((tmp_path / "b" / "dist").glob("*.epub"))
+    pdf = next((tmp_path / "b" / "dist").glob("*.pdf"))
     pages = _printed_pages(pdf)
     with zipfile.ZipFile(epub) as archive:
         nav = etree.fromstring(archive.read("EPUB/nav.xhtml"))

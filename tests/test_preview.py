@@ -88,8 +88,6 @@ def test_a_broken_edit_keeps_the_last_good_pages_and_records_the_error(book: Pat
 def test_a_page_waiting_for_the_next_rebuild_hears_of_it_at_once(book: Path) -> None:
     """The page's question ``state?since=N`` is answered when rebuild N+1 ends, not on a timer:
     the browser learns of an edit as soon as it is built (issue 30: edit to page <= 150 ms)."""
-    import threading
-
     site = PreviewSite(book / "book.toml", lambda line: None)
     site.rebuild()
     serial = site.state()["serial"]

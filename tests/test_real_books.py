@@ -35,12 +35,12 @@ import pytest
 from conftest import ROOT
 from lxml import etree
 from validators import (
-    ace_missing,
     pdffonts,
     pdftotext,
     qpdf_check,
-    run_ace,
+    run_aces,
     run_epubchecks,
+    skip_without_ace,
 )
 
 from bookbuild.api import build
@@ -279,15 +279,20 @@ def test_real_book_epubcheck_has_no_errors_or_warnings(real: dict[str, Built], e
     assert report.warnings == [], f"{len(report.warnings)} warnings"
 
 
+@pytest.fixture(scope="module")
+def ace(real: dict[str, Built], tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Ace on every built book, a few at once (validators.run_aces)."""
+    skip_without_ace()
+    built = [name for name in BOOKS if real[name].epub]
+    return dict(zip(built, run_aces([real[name].epub for name in built], tmp_path_factory.mktemp("ace"))))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", BOOKS)
-def test_real_book_ace_finds_no_violations(real: dict[str, Built], name: str, tmp_path: Path) -> None:
+def test_real_book_ace_finds_no_violations(real: dict[str, Built], ace: dict, name: str) -> None:
     """validators.assert_ace_clean, with its assertions here, where pytest shows the violations."""
-    epub = book(real, name).epub
-    reason = ace_missing()
-    if reason:
-        pytest.skip(f"Ace by DAISY cannot run: {reason}")
-    report = run_ace(epub, tmp_path)
+    book(real, name)
+    report = ace[name]
     assert report.violations == []
     assert report.outcome == "pass"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import select
 import socket
 import subprocess
@@ -54,7 +55,7 @@ def test_verbose_names_each_step_and_closing_line_sums_up(tmp_path: Path, little
     assert lines[:2] == ["[1/4] little/one.md", "[2/4] little/two.md"]
     assert "[2/4] making the EPUB" in lines and "[4/4] PDF written" in lines
     assert lines[-1].startswith("built 2 file(s) in ") and lines[-1].endswith(" s")
-    assert any(line.startswith("dist/little-book.pdf  ") and "KB" in line for line in lines)
+    assert any(line.startswith("little/dist/little-book.pdf  ") and "KB" in line for line in lines)
 
 
 def test_no_progress_bar_in_a_pipe(tmp_path: Path, little_book: Path) -> None:
@@ -88,8 +89,42 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, little_book: Path) -> None:
     assert process.returncode == 0
     assert b"building" in seen and b"4/4" in seen and b"making the PDF" in seen
     assert b"PDF: laying out page 1" in seen, "WeasyPrint's pages show in the bar"
+    counted = [int(n) for n in re.findall(rb"laying out page (\d+)", seen)]
+    assert counted == list(range(1, max(counted) + 1)), "each page counted once, not once a repagination"
     assert seen.rstrip(b"\r\n").endswith(b"\x1b[K\x1b[?25h"), "bar cleared and cursor shown again"
-    assert stdout.decode().startswith("dist/little-book.epub  ")
+    assert stdout.decode().startswith("little/dist/little-book.epub  ")
+
+
+def test_progress_counts_each_pdf_page_once(tmp_path: Path, little_book: Path) -> None:
+    """WeasyPrint logs every page again on each repagination pass (the contents' page numbers
+    settle in two or three): the bar counted 1..N that many times. Each page once, then the
+    passes named."""
+    import logging
+
+    from pypdf import PdfReader
+
+    from bookbuild.api import BuildOptions, build
+    from bookbuild.console import _pdf_pages
+
+    logged: list[str] = []
+    weasyprint_log = logging.Handler()
+    weasyprint_log.emit = lambda record: logged.append(record.getMessage())  # type: ignore[method-assign]
+    shown: list[str] = []
+    with _pdf_pages(shown.append):
+        logging.getLogger("weasyprint.progress").addHandler(weasyprint_log)
+        try:
+            (result,) = build(little_book, ["pdf"], output_dir=tmp_path / "out",
+                              options=BuildOptions(cache=False, parallel=False))
+        finally:
+            logging.getLogger("weasyprint.progress").removeHandler(weasyprint_log)
+    pages = len(PdfReader(result.path).pages)
+    passes = [line for line in logged if "Repagination" in line]
+    assert passes, "the little book's contents make WeasyPrint repaginate: the case this test is about"
+    assert sum("layout - Page" in line for line in logged) > pages  # WeasyPrint's own log repeats pages
+    assert [line for line in shown if line.startswith("laying out")] == [
+        f"laying out page {n}" for n in range(1, pages + 1)]
+    assert [line for line in shown if line.startswith("settling")] == [
+        f"settling page numbers ({pages} pages, pass {n})" for n in range(2, len(passes) + 2)]
 
 
 def test_internal_errors_are_one_line_unless_debug(tmp_path: Path, little_book: Path, monkeypatch) -> None:
@@ -156,13 +191,16 @@ def test_build_watch_rebuilds_on_change_and_ignores_its_own_outputs(little_book:
 
 
 def test_build_watch_reports_errors_and_keeps_watching(tmp_path: Path, little_book: Path) -> None:
-    editor = _edit_later(little_book / "one.md", "---\ntitle: [\n---\n", wait_for=tmp_path / "dist"
+    editor = _edit_later(little_book / "one.md", "---\ntitle: [\n---\n", wait_for=little_book / "dist"
                          / "little-book.pdf")
     result = run(["build", "little", "--watch", "--stop-after", "6"], tmp_path)
     editor.join(timeout=5)
     assert result.exit_code == 0
     assert "little/one.md:2: error: front matter is not valid YAML" in result.output
     assert "Traceback" not in result.output
+    # run from the parent folder, the outputs land in little/dist/, inside the watched folder: ignored
+    assert (little_book / "dist" / "little-book.pdf").is_file() and "dist" not in "".join(
+        line for line in result.output.splitlines() if line.startswith("changed:"))
 
 
 def test_preview_serves_and_stops(tmp_path: Path, little_book: Path) -> None:
@@ -245,6 +283,6 @@ def test_a_page_size_from_the_command_line_gets_its_own_pdf(tmp_path: Path, litt
     assert run(["pdf", "little"], tmp_path).exit_code == 0
     result = run(["pdf", "little", "--page-size", "letter"], tmp_path)
     assert result.exit_code == 0, result.output
-    names = sorted(path.name for path in (tmp_path / "dist").iterdir())
+    names = sorted(path.name for path in (little_book / "dist").iterdir())
     assert names == ["little-book-letter.pdf", "little-book.pdf"], names
-    assert "dist/little-book-letter.pdf" in result.output
+    assert "little/dist/little-book-letter.pdf" in result.output

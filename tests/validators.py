@@ -163,15 +163,30 @@ def run_ace(epub: Path, tmp: Path) -> AceReport:
 
     Ace's own Puppeteer runner starts Chromium with --no-sandbox, so it also runs as root.
     """
+    return run_aces([epub], tmp)[0]
+
+
+def run_aces(epubs: list[Path], tmp: Path, width: int = 3) -> list[AceReport]:
+    """Ace on several books, ``width`` at a time: most of an Ace run is Node's and Chromium's
+    start-up and the pages' load events, not CPU, so a few runs overlap well even on two cores."""
     if not ace_cli().is_file():
         raise RuntimeError(f"@daisy/ace-cli is not installed in {ACE_HOME}: run scripts/test.sh, which installs it")
-    out = tmp / f"{epub.stem}.ace"
     env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": chromium() or "", "PUPPETEER_SKIP_DOWNLOAD": "1"}
-    done = subprocess.run([str(ace_cli()), "--force", "--silent", "--outdir", str(out), str(epub)],
-                          capture_output=True, text=True, timeout=600, env=env)
-    report_file = out / "report.json"
+    outs = [tmp / f"{epub.stem}-{n}.ace" for n, epub in enumerate(epubs)]
+    reports = []
+    for start in range(0, len(epubs), width):
+        running = [(out, subprocess.Popen([str(ace_cli()), "--force", "--silent", "--outdir", str(out), str(epub)],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env))
+                   for epub, out in zip(epubs[start:start + width], outs[start:start + width])]
+        for out, process in running:
+            _, stderr = process.communicate(timeout=600)
+            reports.append(_ace_report(out / "report.json", process.returncode, stderr))
+    return reports
+
+
+def _ace_report(report_file: Path, returncode: int, stderr: str) -> AceReport:
     if not report_file.is_file():
-        raise RuntimeError(f"Ace failed ({done.returncode}): {done.stderr[-2000:]}")
+        raise RuntimeError(f"Ace failed ({returncode}): {stderr[-2000:]}")
     data = json.loads(report_file.read_text(encoding="utf-8"))
     violations = []
     for document in data.get("assertions", []):
@@ -181,6 +196,15 @@ def run_ace(epub: Path, tmp: Path) -> AceReport:
                               f"{assertion['earl:result']['dct:description'][:300]} "
                               f"at {document['earl:testSubject']['url']}")
     return AceReport(data["earl:result"]["earl:outcome"], violations, data.get("a11y-metadata", {}))
+
+
+def skip_without_ace() -> None:
+    """Skip (with the reason) only without node or chromium, which scripts/test.sh installs."""
+    import pytest
+
+    reason = ace_missing()
+    if reason:
+        pytest.skip(f"Ace by DAISY cannot run: {reason}")
 
 
 def assert_ace_clean(epub: Path, tmp: Path) -> None:

@@ -38,12 +38,13 @@ class BuildOptions:
     allow_remote: bool = False  # --allow-remote: fetch http(s) resources (public hosts only)
     cache: bool = True  # reuse parsed chapters from .bookbuild-cache/ (see cache.py)
     parallel: bool | None = None  # PDF: chapters in worker processes (render/pdf/parallel/); None: [pdf] parallel
+    printer: str | None = None  # --for kdp|ingramspark: the print-on-demand preset ([print] preset)
 
     @property
     def overrides(self) -> Overrides:
         """The options that override book.toml, validated with it at the door (config/)."""
         return Overrides(page_size=self.page_size, chapters=self.chapters, handout=self.handout,
-                         parallel=self.parallel, allow_remote=self.allow_remote)
+                         parallel=self.parallel, allow_remote=self.allow_remote, printer=self.printer)
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,9 @@ class BuildOutputs(list[BuildResult]):
 
 def default_output(manifest: Manifest, fmt: str, output_dir: Path | None = None,
                    page_size: str | None = None) -> Path:
-    """``dist/<slug>.<format>`` in the working folder, unless told otherwise.
+    """``<book folder>/dist/<slug>.<format>``, beside book.toml (as mdBook writes ``book/``
+    there, and as the ``.gitignore`` of ``bookbuild new`` expects), unless ``output_dir``
+    says otherwise: the same place from whichever folder the command is run.
 
     Every variant the command line asks for gets its own name, so that it never replaces the
     book's own PDF: a ``--page-size`` (``<slug>-letter.pdf``), some chapters
@@ -89,7 +92,9 @@ def default_output(manifest: Manifest, fmt: str, output_dir: Path | None = None,
         name += "-chapters-" + file_slug(manifest.pdf.chapters, default="selection")
     if fmt == "pdf" and manifest.pdf.handout:
         name += "-handout"
-    return (output_dir or Path("dist")) / f"{name}.{fmt}"
+    if fmt == "pdf" and manifest.print.preset:  # a printer's interior: <slug>-kdp.pdf (docs/printing.md)
+        name += "-" + manifest.print.preset
+    return (output_dir or manifest.root / "dist") / f"{name}.{pipeline.STORE_FORMATS.get(fmt, fmt)}"
 
 
 def build(
@@ -105,7 +110,7 @@ def build(
     """Build the book at ``book`` (folder or book.toml; None finds one) in each format.
 
     ``output`` names the file when one format is asked for; otherwise each goes to
-    ``output_dir`` (default ``dist/``). Outputs are replaced atomically: a failed build
+    ``output_dir`` (default ``dist/`` in the book's folder). Outputs are replaced atomically: a failed build
     leaves the previous file in place. Returns what was written with the build's warnings;
     a mistake in the book raises a :class:`BookError` subclass. A ``reporter`` hears each
     warning as it arrives, and keeps those given before an error.
@@ -128,7 +133,7 @@ def build(
     started_while_reading: dict[str, object] = {}
 
     def start_cover() -> None:  # drawn on a thread while the chapters are read
-        if "epub" in targets:
+        if targets.keys() & {"epub", *pipeline.STORE_FORMATS}:
             started_while_reading["cover"] = start_epub_cover(manifest, options.cache)
 
     try:
@@ -163,7 +168,7 @@ def build(
 def _formats(formats: str | Sequence[str]) -> tuple[str, ...]:
     """``"epub"`` or ``["epub", "pdf"]``, checked: a string is one format, not its letters."""
     asked = (formats,) if isinstance(formats, str) else tuple(formats)
-    unknown = [fmt for fmt in asked if fmt not in FORMATS]
+    unknown = [fmt for fmt in asked if fmt not in FORMATS and fmt not in pipeline.STORE_FORMATS]
     if unknown or not asked:
         raise UsageError(f"unknown format {unknown[0]!r}" if unknown else "no format asked for",
                          None, hint="choose from " + ", ".join(FORMATS))
@@ -187,6 +192,7 @@ def _check_target(target: Path, manifest: Manifest, fmt: str, assets: tuple[Path
         raise OutputError(f"output '{name}' is a device or special file", hint="name a regular file")
     # The manifest's own paths are real paths already (resources.resolve_in_book).
     inputs = {manifest.path.resolve(), *(c.path for c in manifest.chapters), *manifest.styles, *assets}
+    inputs.update(manifest.citations.files)  # [citations]: the .bib, CSL-JSON and .csl files
     if manifest.cover is not None:
         inputs.add(manifest.cover)
     if target.resolve() in inputs or (target.exists() and any(_same_file(target, path) for path in inputs)):

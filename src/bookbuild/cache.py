@@ -26,6 +26,7 @@ from functools import cache
 from pathlib import Path
 
 from .config.manifest import Manifest
+from .config.themes import theme_sheets
 from .errors import BookError
 from .files import read_book_file, read_own_file, user_cache_folder, write_atomically, write_new_file
 from .resources import PACKAGE_DIR, styles_dir, stylesheet
@@ -105,7 +106,7 @@ def context_fingerprint(manifest: Manifest) -> str:
         repr(manifest.epub),
         f"math {manifest.math}",  # [book] math: how a chapter's dollars are read
     ]
-    sheets = [stylesheet(name) for name in SHARED_SHEETS] + list(manifest.styles)
+    sheets = [stylesheet(name) for name in SHARED_SHEETS] + list(theme_sheets(manifest.theme)) + list(manifest.styles)
     parts += [f"{path}:{file_digest(path, (manifest.root, styles_dir()))}" for path in sheets]
     for part in parts:
         digest.update(part.encode("utf-8") + b"\0")

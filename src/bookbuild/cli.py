@@ -28,7 +28,9 @@ from .console import (
     print_diagnostic,
     progress_bar,
 )
+from .cli_print import PRINTER_OPTION, print_cover
 from .errors import BookError, Diagnostic, Reporter, UsageError
+from .cli_stores import store_commands
 from .resources import display_path
 
 BOOK_ARGUMENT = click.argument("book", required=False, type=click.Path(path_type=Path))
@@ -97,6 +99,7 @@ def _build_once(ctx: click.Context, book: Path | None, formats: Sequence[str], *
         handout=bool(kwargs.pop("handout", False)),
         parallel=kwargs.pop("parallel", None),  # type: ignore[arg-type]
         allow_remote=bool(kwargs.pop("allow_remote", False)),
+        printer=_settings(ctx).get("printer"),  # --for (cli_print.py)
     )
     folded = Folded(print_as_error if strict else print_diagnostic)  # repeats: once, with a count
     reporter = Reporter(sink=folded)
@@ -143,7 +146,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     """Build EPUB 3 and PDF books from Markdown and XHTML chapters listed in book.toml.
 
     BOOK is a folder holding book.toml, or the book.toml itself; without it, ./book.toml
-    or ./book/book.toml is used. Outputs go to dist/<slug>.<format>.
+    or ./book/book.toml is used. Outputs go to dist/<slug>.<format> in the book's folder.
 
     Start with `bookbuild new my-book`, then `check`, `preview` and `build` inside it.
     Exit codes: 0 ok, 1 the book has errors, 2 wrong usage.
@@ -157,7 +160,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 @main.command()
 @BOOK_ARGUMENT
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="The EPUB file to write.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="The EPUB file (default: BOOK/dist/<slug>.epub).")
 @STRICT_OPTION
 @ALLOW_REMOTE
 @output_options
@@ -169,7 +172,7 @@ def epub(ctx: click.Context, book: Path | None, output: Path | None, strict: boo
 
 @main.command()
 @BOOK_ARGUMENT
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="The PDF file to write.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="The PDF file (default: BOOK/dist/<slug>.pdf).")
 @click.option("--page-size", help="A4, Letter, A5, B5, 6x9in, or a size such as '210mm 297mm'.")
 @click.option("--chapters", metavar="LIST",
               help="Only these chapters, by number or file stem: 2-3, 1,4, 02-next.")
@@ -179,6 +182,7 @@ def epub(ctx: click.Context, book: Path | None, output: Path | None, strict: boo
                    "Default: [pdf] parallel, else parallel past a few pages.")
 @STRICT_OPTION
 @ALLOW_REMOTE
+@PRINTER_OPTION
 @output_options
 @click.pass_context
 def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: str | None,
@@ -191,12 +195,13 @@ def pdf(ctx: click.Context, book: Path | None, output: Path | None, page_size: s
 
 @main.command()
 @BOOK_ARGUMENT
-@click.option("--output-dir", type=click.Path(path_type=Path), help="Folder for the outputs (default dist/).")
+@click.option("--output-dir", type=click.Path(path_type=Path), help="Folder for the outputs (default: BOOK/dist/).")
 @click.option("--page-size", help="Page size of the PDF (see bookbuild pdf --help).")
 @click.option("-w", "--watch", is_flag=True, help="Build again whenever a file of the book changes.")
 @STOP_AFTER
 @STRICT_OPTION
 @ALLOW_REMOTE
+@PRINTER_OPTION
 @output_options
 @click.pass_context
 def build(ctx: click.Context, book: Path | None, output_dir: Path | None, page_size: str | None,
@@ -215,7 +220,7 @@ def build(ctx: click.Context, book: Path | None, output_dir: Path | None, page_s
     with _stopper(stop_after) as stop:
         from .watch import watch_changes
 
-        for changed in watch_changes(root, stop, ignored=((output_dir or Path("dist")),)):
+        for changed in watch_changes(root, stop, ignored=(output_dir or root / "dist",)):
             if _level(ctx) >= 0:
                 click.echo("changed: " + ", ".join(sorted(display_path(p) for p in changed)), err=True)
             _build_once(ctx, book, list(FORMATS), **settings)
@@ -394,9 +399,15 @@ def preview(ctx: click.Context, book: Path | None, port: int | None, open_browse
 
         webbrowser.open(url)
     with _stopper(stop_after) as stop:
-        serve(site, server, root, stop, ignored=(Path("dist"),))
+        serve(site, server, root, stop, ignored=(root / "dist",))
     click.echo("preview stopped", err=True)
 
+
+for _command in store_commands(_run, BOOK_ARGUMENT, (STRICT_OPTION, ALLOW_REMOTE, output_options)):  # kepub, kindle
+    main.add_command(_command)
+
+
+main.add_command(print_cover)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main(prog_name="bookbuild"))

@@ -84,16 +84,29 @@ def _interactive() -> bool:
 
 
 class _PageProgress(logging.Handler):
-    """Hears WeasyPrint's progress log ("Creating layout - Page 12") for the progress bar."""
+    """Hears WeasyPrint's progress log ("Creating layout - Page 12") for the progress bar.
+
+    WeasyPrint logs every page again on each repagination pass (a contents page's
+    ``target-counter`` numbers settle in two or three passes; most are "up-to-date" pages),
+    so a 9-page book would count 1..9 three times: each layout counts a page once, the first
+    time it is laid out, and a repagination pass is said once. A new layout (the EPUB page
+    list's, then the PDF's) starts the count again.
+    """
 
     def __init__(self, show: Callable[[str], None]) -> None:
         super().__init__(logging.INFO)
         self.show = show
+        self.laid_out = 0  # the highest page of this layout shown so far
 
     def emit(self, record: logging.LogRecord) -> None:
-        match = re.search(r"layout - Page (\d+)", record.getMessage())
-        if match:
-            self.show(f"PDF: laying out page {match.group(1)}")
+        message = record.getMessage()
+        if "Creating formatting structure" in message:  # WeasyPrint begins a new layout
+            self.laid_out = 0
+        elif (repaginating := re.search(r"layout - Repagination #(\d+)", message)) and self.laid_out:
+            self.show(f"settling page numbers ({self.laid_out} pages, pass {int(repaginating[1]) + 1})")
+        elif (page := re.search(r"layout - Page (\d+)", message)) and int(page[1]) > self.laid_out:
+            self.laid_out = int(page[1])
+            self.show(f"laying out page {self.laid_out}")
 
 
 @contextmanager
@@ -122,8 +135,11 @@ def progress_bar(level: int) -> Iterator[Callable[[str, int, int], None] | None]
         yield None
         return
     bars: list = []
+    layout = ["PDF"]  # whose layout WeasyPrint's pages are: the PDF's, or the EPUB page list's
 
     def update(what: str, done: int, total: int) -> None:
+        if what.startswith("making the "):
+            layout[0] = "PDF" if what == "making the PDF" else "EPUB page list"  # an EPUB lays pages out for it
         if not bars:
             bars.append(click.progressbar(length=total, label="building", file=sys.stderr, show_eta=False,
                                           show_pos=True, item_show_func=lambda item: item))
@@ -140,7 +156,7 @@ def progress_bar(level: int) -> Iterator[Callable[[str, int, int], None] | None]
             bars[0].render_progress()
 
     try:
-        with _pdf_pages(show):
+        with _pdf_pages(lambda what: show(f"{layout[0]}: {what}")):
             yield update
     finally:
         if bars:  # clear the bar's line (the closing lines say what was made); show the cursor again

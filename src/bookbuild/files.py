@@ -41,10 +41,13 @@ LIMITS = {
     "stylesheet": 2 * MiB,
     "image": 20 * MiB,
     "font": 32 * MiB,
+    "bibliography": 32 * MiB,  # a .bib or CSL-JSON file, a .csl style: a large shared library is a few MB
     "docx": 50 * MiB,  # a Word manuscript for `bookbuild new --from-docx`, pictures included
     "resource": 32 * MiB,  # anything a stylesheet or the layout asks for (images, fonts, sheets)
     "cache": 512 * MiB,  # the build's own entries in .bookbuild-cache/
     "own": 64 * MiB,  # bookbuild's packaged files and the user's cache secret
+    "icc": 4 * MiB,  # the press's CMYK colour profile, from the system ([print] presets)
+    "pdf": 650 * MiB,  # an interior PDF whose pages print-cover counts (KDP's own upload limit)
 }
 _WHAT = {"manifest": "book manifest", "include": "included file", "resource": "file", "cache": "cache entry",
          "own": "file", "docx": "Word document"}

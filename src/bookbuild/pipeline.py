@@ -36,6 +36,8 @@ from .transforms import apply_transforms
 from .transforms.formats import for_format, translate_page_starts
 
 FORMATS = ("epub", "pdf")
+# The EPUB as a store takes it (render/epub/stores.py), and its file name ending; never built by default.
+STORE_FORMATS = {"kepub": "kepub.epub", "kindle": "epub"}
 
 # read(entry, index, reporter, manifest): one chapter of the book, parsed.
 ChapterReader = Callable[[ChapterEntry, int, Reporter, Manifest], Chapter]
@@ -179,11 +181,30 @@ def render(fmt: str, book: Book, context: BuildContext, reporter: Reporter,
         return render_epub(for_format(book, "epub"), context, reporter, epub_cover, page_starts)
     if fmt == "pdf":
         pdf_book = for_format(book, "pdf")
+        from .render.pdf.design_fonts import report_substituted_fonts
+
+        report_substituted_fonts(pdf_book, reporter)  # the design's fonts this machine lacks, said
         if workers is not None:
             from .render.pdf.parallel.plan import render_pdf_parallel
 
             return render_pdf_parallel(pdf_book, context, reporter, note=note, pool=workers)
+        if context.config.print.printer is not None:  # a print-on-demand interior: PDF/X, checked
+            from .render.pdf.print_preset import render_print_pdf
+
+            return render_print_pdf(pdf_book, context, reporter)
         from .render.pdf.document import render_pdf
 
         return render_pdf(pdf_book, context, reporter)
+    if fmt in STORE_FORMATS:
+        from .render.epub.stores import store_edition
+
+        epub = render("epub", book, context, reporter, note, workers, epub_cover)
+        return store_edition(fmt, epub, reporter, display_path(context.config.path))
     raise OutputError(f"unknown format '{fmt}'", hint=f"choose one of {', '.join(FORMATS)}")
+
+
+def render_print_cover(book: Book, context: BuildContext, reporter: Reporter, pages: int) -> bytes:
+    """The print-on-demand wrap cover for an interior of ``pages`` pages ([print] preset)."""
+    from .render.pdf.print_cover import render_wrap_cover
+
+    return render_wrap_cover(for_format(book, "pdf"), context, reporter, pages)

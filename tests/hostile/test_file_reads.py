@@ -51,9 +51,10 @@ def _forbidden_reads(path: Path) -> list[str]:
             if func.attr in ("read_bytes", "read_text", "fdopen", "open_text", "open_binary"):
                 found.append(f".{func.attr}() at line {node.lineno}")
             # in-memory objects with an open() of their own: a compressed laid-out document
-            # (render/pdf/parallel), mammoth's image inside a .docx already read into memory
+            # (render/pdf/parallel), mammoth's image inside a .docx already read into memory,
+            # Pillow or pikepdf (the print presets) given bytes already read
             elif func.attr == "open" and not (owner in ("webbrowser", "document", "image")
-                                               or (owner == "Image" and from_bytes)):
+                                               or (owner in ("Image", "pikepdf") and from_bytes)):
                 found.append(f"{owner}.open() at line {node.lineno}")
     return found
 

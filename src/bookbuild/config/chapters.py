@@ -21,7 +21,7 @@ from .toml import ManifestText, TableReader, type_name
 # unnumbered and roman-paged in the PDF; every kind but "chapter" is unnumbered.
 FRONT_KINDS = ("dedication", "epigraph", "foreword", "preface", "acknowledgments", "introduction", "prologue")
 BACK_KINDS = ("afterword", "epilogue", "appendix", "glossary", "bibliography", "colophon", "acknowledgments",
-              "endnotes")
+              "endnotes", "index")  # index: where the generated index goes (transforms/index.py)
 CHAPTER_KINDS = ("chapter", *FRONT_KINDS, *(kind for kind in BACK_KINDS if kind not in FRONT_KINDS))
 SECTION = "section"  # a file that continues the chapter before it (never written as a kind)
 ID_STYLES = ("bookbuild", "mdbook")  # how heading ids are made from heading text (slugs.py)

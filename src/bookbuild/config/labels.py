@@ -23,7 +23,9 @@ LABELS: dict[str, dict[str, str]] = {
         "appendix": "Appendix {}", "part": "Part {}",
         "see_page": "(see page {})",
         "dedication": "Dedication", "epigraph": "Epigraph",
+        "index": "Index", "index_see": "see", "index_see_also": "see also", "index_symbols": "Symbols",
         "field": "{name}: {value}",
+        "bibliography": "Bibliography", "references": "References",
     },
     "fr": {
         "contents": "Table des matières", "cover": "Couverture", "cover_of": "Couverture de {title}",
@@ -35,7 +37,9 @@ LABELS: dict[str, dict[str, str]] = {
         "appendix": "Annexe {}", "part": "Partie {}",
         "see_page": "(voir page {})",
         "dedication": "Dédicace", "epigraph": "Épigraphe",
+        "index": "Index", "index_see": "voir", "index_see_also": "voir aussi", "index_symbols": "Symboles",
         "field": "{name}\u00a0: {value}",
+        "bibliography": "Bibliographie", "references": "Références",
     },
     "de": {
         "contents": "Inhalt", "cover": "Umschlag", "cover_of": "Umschlag von {title}",
@@ -47,7 +51,9 @@ LABELS: dict[str, dict[str, str]] = {
         "appendix": "Anhang {}", "part": "Teil {}",
         "see_page": "(siehe Seite {})",
         "dedication": "Widmung", "epigraph": "Motto",
+        "index": "Register", "index_see": "siehe", "index_see_also": "siehe auch", "index_symbols": "Symbole",
         "field": "{name}: {value}",
+        "bibliography": "Literaturverzeichnis", "references": "Literatur",
     },
     "es": {
         "contents": "Índice", "cover": "Cubierta", "cover_of": "Cubierta de {title}",
@@ -59,7 +65,9 @@ LABELS: dict[str, dict[str, str]] = {
         "appendix": "Apéndice {}", "part": "Parte {}",
         "see_page": "(véase la página {})",
         "dedication": "Dedicatoria", "epigraph": "Epígrafe",
+        "index": "Índice alfabético", "index_see": "véase", "index_see_also": "véase también", "index_symbols": "Símbolos",
         "field": "{name}: {value}",
+        "bibliography": "Bibliografía", "references": "Referencias",
     },
     "it": {
         "contents": "Indice", "cover": "Copertina", "cover_of": "Copertina di {title}",
@@ -72,7 +80,9 @@ LABELS: dict[str, dict[str, str]] = {
         "appendix": "Appendice {}", "part": "Parte {}",
         "see_page": "(vedi pagina {})",
         "dedication": "Dedica", "epigraph": "Epigrafe",
+        "index": "Indice analitico", "index_see": "vedi", "index_see_also": "vedi anche", "index_symbols": "Simboli",
         "field": "{name}: {value}",
+        "bibliography": "Bibliografia", "references": "Riferimenti",
     },
     "pt": {
         "contents": "Sumário", "cover": "Capa", "cover_of": "Capa de {title}",
@@ -85,7 +95,9 @@ LABELS: dict[str, dict[str, str]] = {
         "appendix": "Apêndice {}", "part": "Parte {}",
         "see_page": "(ver página {})",
         "dedication": "Dedicatória", "epigraph": "Epígrafe",
+        "index": "Índice remissivo", "index_see": "ver", "index_see_also": "ver também", "index_symbols": "Símbolos",
         "field": "{name}: {value}",
+        "bibliography": "Bibliografia", "references": "Referências",
     },
     "nl": {
         "contents": "Inhoud", "cover": "Omslag", "cover_of": "Omslag van {title}",
@@ -98,7 +110,9 @@ LABELS: dict[str, dict[str, str]] = {
         "appendix": "Bijlage {}", "part": "Deel {}",
         "see_page": "(zie pagina {})",
         "dedication": "Opdracht", "epigraph": "Motto",
+        "index": "Register", "index_see": "zie", "index_see_also": "zie ook", "index_symbols": "Symbolen",
         "field": "{name}: {value}",
+        "bibliography": "Bibliografie", "references": "Referenties",
     },
     "ru": {
         "contents": "Содержание", "cover": "Обложка", "cover_of": "Обложка книги «{title}»",
@@ -111,7 +125,9 @@ LABELS: dict[str, dict[str, str]] = {
         "appendix": "Приложение {}", "part": "Часть {}",
         "see_page": "(см. с. {})",
         "dedication": "Посвящение", "epigraph": "Эпиграф",
+        "index": "Предметный указатель", "index_see": "см.", "index_see_also": "см. также", "index_symbols": "Символы",
         "field": "{name}: {value}",
+        "bibliography": "Библиография", "references": "Литература",
     },
     "pl": {
         "contents": "Spis treści", "cover": "Okładka", "cover_of": "Okładka książki „{title}”",
@@ -124,7 +140,9 @@ LABELS: dict[str, dict[str, str]] = {
         "appendix": "Dodatek {}", "part": "Część {}",
         "see_page": "(zob. s. {})",
         "dedication": "Dedykacja", "epigraph": "Motto",
+        "index": "Indeks", "index_see": "zob.", "index_see_also": "zob. też", "index_symbols": "Symbole",
         "field": "{name}: {value}",
+        "bibliography": "Bibliografia", "references": "Źródła",
     },
     "zh-hans": {
         "contents": "目录", "cover": "封面", "cover_of": "《{title}》封面", "cover_text": "封面：《{title}》，{authors} 著",
@@ -135,7 +153,9 @@ LABELS: dict[str, dict[str, str]] = {
         "part": "第{}部分",
         "see_page": "（见第{}页）",
         "dedication": "献词", "epigraph": "题记",
+        "index": "索引", "index_see": "见", "index_see_also": "另见", "index_symbols": "符号",
         "field": "{name}：{value}",
+        "bibliography": "参考文献", "references": "参考文献",
     },
     "zh-hant": {
         "contents": "目錄", "cover": "封面", "cover_of": "《{title}》封面", "cover_text": "封面：《{title}》，{authors} 著",
@@ -146,7 +166,9 @@ LABELS: dict[str, dict[str, str]] = {
         "part": "第{}部分",
         "see_page": "（見第{}頁）",
         "dedication": "獻詞", "epigraph": "題記",
+        "index": "索引", "index_see": "見", "index_see_also": "另見", "index_symbols": "符號",
         "field": "{name}：{value}",
+        "bibliography": "參考文獻", "references": "參考文獻",
     },
     "ja": {
         "contents": "目次", "cover": "表紙", "cover_of": "『{title}』の表紙", "cover_text": "表紙：『{title}』{authors} 著",
@@ -157,7 +179,9 @@ LABELS: dict[str, dict[str, str]] = {
         "part": "第{}部",
         "see_page": "（{}ページ参照）",
         "dedication": "献辞", "epigraph": "エピグラフ",
+        "index": "索引", "index_see": "→", "index_see_also": "→も参照", "index_symbols": "記号",
         "field": "{name}：{value}",
+        "bibliography": "参考文献", "references": "参考文献",
     },
     "ko": {
         "contents": "차례", "cover": "표지", "cover_of": "《{title}》 표지", "cover_text": "표지: 《{title}》, {authors} 지음",
@@ -168,7 +192,9 @@ LABELS: dict[str, dict[str, str]] = {
         "part": "제{}부",
         "see_page": "({}쪽 참조)",
         "dedication": "헌사", "epigraph": "제사",
+        "index": "색인", "index_see": "→", "index_see_also": "→ 참조", "index_symbols": "기호",
         "field": "{name}: {value}",
+        "bibliography": "참고 문헌", "references": "참고 문헌",
     },
     "ar": {
         "contents": "المحتويات", "cover": "الغلاف", "cover_of": "غلاف كتاب {title}",
@@ -180,7 +206,9 @@ LABELS: dict[str, dict[str, str]] = {
         "appendix": "الملحق {}", "part": "الجزء {}",
         "see_page": "(انظر الصفحة {})",
         "dedication": "إهداء", "epigraph": "تصدير",
+        "index": "الفهرس", "index_see": "انظر", "index_see_also": "انظر أيضًا", "index_symbols": "رموز",
         "field": "{name}: {value}",
+        "bibliography": "المراجع", "references": "المراجع",
     },
     "fa": {
         "contents": "فهرست مطالب", "cover": "جلد", "cover_of": "جلد کتاب {title}",
@@ -192,7 +220,9 @@ LABELS: dict[str, dict[str, str]] = {
         "appendix": "پیوست {}", "part": "بخش {}",
         "see_page": "(نگاه کنید به صفحهٔ {})",
         "dedication": "تقدیم", "epigraph": "سرلوحه",
+        "index": "نمایه", "index_see": "نگاه کنید به", "index_see_also": "همچنین نگاه کنید به", "index_symbols": "نمادها",
         "field": "{name}: {value}",
+        "bibliography": "کتاب‌نامه", "references": "منابع",
     },
     "he": {
         "contents": "תוכן העניינים", "cover": "כריכה", "cover_of": "כריכת הספר {title}",
@@ -204,7 +234,9 @@ LABELS: dict[str, dict[str, str]] = {
         "appendix": "נספח {}", "part": "חלק {}",
         "see_page": "(ראו עמוד {})",
         "dedication": "הקדשה", "epigraph": "מוטו",
+        "index": "מפתח", "index_see": "ראו", "index_see_also": "ראו גם", "index_symbols": "סמלים",
         "field": "{name}: {value}",
+        "bibliography": "ביבליוגרפיה", "references": "מקורות",
     },
     "ur": {
         "contents": "فہرست", "cover": "سرورق", "cover_of": "{title} کا سرورق", "cover_text": "سرورق: {title}، از {authors}",
@@ -215,6 +247,8 @@ LABELS: dict[str, dict[str, str]] = {
         "appendix": "ضمیمہ {}", "part": "حصہ {}",
         "see_page": "(دیکھیے صفحہ {})",
         "dedication": "انتساب", "epigraph": "سرنامہ",
+        "index": "اشاریہ", "index_see": "دیکھیے", "index_see_also": "یہ بھی دیکھیے", "index_symbols": "علامات",
         "field": "{name}: {value}",
+        "bibliography": "کتابیات", "references": "حوالہ جات",
     },
 }

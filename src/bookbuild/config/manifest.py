@@ -37,6 +37,9 @@ from .pdf import (  # noqa: F401 - re-exported
     page_size_value,
     read_pdf_options,
 )
+from .print import PRINT_KEYS, PrintOptions, print_options
+from .themes import DEFAULT_THEME, read_theme
+from .citations import CITATION_KEYS, CitationOptions, read_citation_options
 from .toml import ManifestText, TableReader, read_toml
 
 MANIFEST_NAME = "book.toml"
@@ -57,6 +60,7 @@ class BookMeta:
     description: str | None = None
     rights: str | None = None
     subjects: tuple[str, ...] = ()
+    edition: str | None = None  # "Second edition": printed on the copyright page
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,9 @@ class Manifest:
     direction: str | None = None  # [book] direction: overrides the language's direction
     fonts: tuple[Path, ...] = ()  # [book] fonts: font files embedded in the EPUB, used in the PDF
     math: bool = True  # [book] math: $...$ and $$...$$ in Markdown are TeX (false: dollars are text)
+    print: PrintOptions = field(default_factory=PrintOptions)  # [print] / --for: a print-on-demand preset
+    citations: CitationOptions = field(default_factory=CitationOptions)  # [citations] (config/citations.py)
+    theme: str = DEFAULT_THEME  # [book] theme: a built-in design (config/themes.py)
 
     @property
     def language(self) -> LanguageFacts:
@@ -129,8 +136,9 @@ def find_manifest(location: str | Path | None = None) -> Path:
 _BOOK_KEYS = {
     "title", "subtitle", "authors", "language", "identifier", "date", "publisher",
     "description", "rights", "subjects", "cover", "chapters", "styles", "direction", "fonts", "math",
+    "theme", "edition",
 }
-_TABLES = {"book", "pdf", "epub", "build"}
+_TABLES = {"book", "pdf", "epub", "build", "citations", "print"}
 _EPUB_KEYS = {"generate_cover", "accessibility_summary", "page_list", "writing_mode", "subset_fonts"}
 DIRECTIONS = ("ltr", "rtl")
 WRITING_MODES = ("horizontal-tb", "vertical-rl")
@@ -178,17 +186,23 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
                    if (style := read(lambda name=name: reader.file(name, "styles", what="stylesheet"))))
     chapters = read(lambda: project.chapters(found.warnings) if project else read_chapters(source, reader, book), ())
     pdf = read(lambda: _pdf_options(source, _table(source, data, "pdf", PDF_KEYS, found), overrides, chapters))
+    printing, pdf = read(lambda: print_options(source, _table(source, data, "print", PRINT_KEYS, found),
+                                           data.get("pdf"), overrides.printer, pdf), (PrintOptions(), None))
     epub = read(lambda: _epub_options(TableReader(source, "epub", _table(source, data, "epub", _EPUB_KEYS, found)),
                                       read))
     build_reader = TableReader(source, "build", read(lambda: _table(source, data, "build", _BUILD_KEYS, found), {}))
     direction = read(lambda: reader.choice("direction", DIRECTIONS))
     fonts = read(lambda: _fonts(source, reader), ())
     math = read(lambda: reader.boolean("math", default=True), True)
+    theme = read(lambda: read_theme(reader), DEFAULT_THEME)
     allow_remote = read(lambda: build_reader.boolean("allow_remote", default=False), False)
+    citations = read(lambda: read_citation_options(source, _table(source, data, "citations", CITATION_KEYS, found)),
+                     CitationOptions())
     found.finish(reporter)
     return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf, epub=epub,
-                    direction=direction, fonts=fonts, math=bool(math),
-                    allow_remote=bool(allow_remote) or overrides.allow_remote)
+                    direction=direction, fonts=fonts, math=bool(math), theme=theme,
+                    allow_remote=bool(allow_remote) or overrides.allow_remote, citations=citations,
+                    print=printing)
 
 
 class _Findings:
@@ -268,6 +282,7 @@ def _book_meta(source: ManifestText, reader: TableReader, read: Callable[..., An
         publisher=read(lambda: reader.string("publisher")),
         description=read(lambda: reader.string("description")),
         rights=read(lambda: reader.string("rights")),
+        edition=read(lambda: reader.string("edition")),
         subjects=tuple(read(lambda: reader.string_list("subjects"), [])),
         identifier=read(lambda: reader.string("identifier")),
     )

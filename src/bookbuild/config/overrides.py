@@ -19,6 +19,7 @@ FLAGS = {
     ("pdf", "handout"): "--handout",
     ("pdf", "parallel"): "--parallel/--single-process",
     ("build", "allow_remote"): "--allow-remote",
+    ("print", "preset"): "--for",
 }
 
 
@@ -31,6 +32,7 @@ class Overrides:
     handout: bool = False  # PDF: compact single-sided handout layout
     parallel: bool | None = None  # PDF: chapters in worker processes; None: [pdf] parallel
     allow_remote: bool = False  # fetch http(s) resources (public hosts only)
+    printer: str | None = None  # --for kdp|ingramspark: the [print] preset (config/print.py)
 
     def tables(self) -> dict[str, dict[str, Any]]:
         """The overrides as TOML tables, to merge over the manifest's before it is read."""

@@ -33,8 +33,11 @@ PAGE_SIZES = {
 
 PDF_KEYS = {
     "page_size", "margin_top", "margin_bottom", "margin_inner", "margin_outer", "two_sided",
-    "variant", "crop_marks", "bleed", "page_references", "parallel",
+    "variant", "crop_marks", "bleed", "page_references", "parallel", "link_urls",
 }
+# Where the print PDF prints an external link's URL (render/pdf/link_urls.py): at the page
+# foot, after the link's text, or not at all. The link stays clickable in every case.
+LINK_URLS = ("footnote", "after", "none")
 
 # The PDF variants WeasyPrint knows (weasyprint.pdf.VARIANTS); listed here so that the
 # manifest is checked at the door without importing WeasyPrint (house rule 7).
@@ -81,6 +84,8 @@ class PdfOptions:
     crop_marks: bool = False
     bleed: str | None = None
     page_references: bool = True  # cross-references to other chapters say "see page N"
+    # a footnote keeps the sentence whole (a long URL inline breaks the line and the reading)
+    link_urls: str = "footnote"
     chapters: str | None = None  # a selection such as "2-3" or "1,intro": only these chapters
     handout: bool = False  # compact single-sided layout without blank pages
     # chapters laid out in worker processes, then joined (render/parallel/plan.py); None: for
@@ -131,6 +136,9 @@ def read_pdf_options(reader: TableReader, command_line: bool = False) -> PdfOpti
         flag = reader.boolean(key)
         if flag is not None:
             values[key] = flag
+    link_urls = reader.choice("link_urls", LINK_URLS)
+    if link_urls is not None:
+        values["link_urls"] = link_urls
     variant = reader.string("variant")
     if variant is not None:
         if variant.strip().lower() not in PDF_VARIANTS:

@@ -12,17 +12,21 @@ import jinja2
 
 from ..cache import user_cache_folder
 from ..resources import templates_dir
+from .front_matter import copyright_page, printed_date
 
 
 @cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         bytecode_cache=_bytecode_cache(),
     )
+    # the title and copyright pages' words, the same in every format (front_matter.py)
+    environment.globals.update(printed_date=printed_date, copyright_page=copyright_page)
+    return environment
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:

@@ -29,6 +29,7 @@ from ..xhtml import (
 )
 from .code import Highlights
 from .includes import LineMap, expand_includes
+from .index_marks import mark_lines
 from .markdown import markdown_to_html
 from .headings import close_heading_gaps
 from .sanitise import html_to_fragment
@@ -101,6 +102,7 @@ def read_chapter(entry: ChapterEntry, index: int, reporter: Reporter | None = No
     wrapper = html_to_fragment(html, reporter, name)
     if lines.regions:
         _map_source_lines(wrapper, lines)
+    mark_lines(wrapper)  # index marks keep their line (index_marks.py)
     footnotes = _extract_footnotes(wrapper, cid)
     close_heading_gaps(wrapper, reporter, name)
     headings = _heading_ids(wrapper, entry, titled=bool(entry.title or _string(front_matter.get("title"))))

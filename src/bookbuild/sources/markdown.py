@@ -26,7 +26,10 @@ from ..config.languages import CJK_CHARACTER, language_facts
 from ..errors import SourceError
 from ..xhtml import LINE_ATTR, line_marker
 from .blocks import use_blocks
+from .citations import use_citations
 from .code import Highlights, render_fence
+from .index_marks import index_attributes
+from .glossary import use_glossary
 from .listings import report_dropped
 from .math import Warn, convert_math, math_inline, render_block_math, render_inline_math
 
@@ -111,7 +114,7 @@ def _parser(language: str = "en", math: bool = True) -> MarkdownIt:
         .enable(["table", "strikethrough", "replacements", "smartquotes"])
         .use(front_matter_plugin)
         .use(footnote_plugin)
-        .use(attrs_plugin)
+        .use(attrs_plugin, spans=True)  # [text]{.class}: bracketed spans (the glossary's [term]{.gloss})
         .use(attrs_block_plugin)
         .use(deflist_plugin)
         .use(tasklists_plugin, label=True)  # the box inside a <label> with the item's text: its name
@@ -120,12 +123,15 @@ def _parser(language: str = "en", math: bool = True) -> MarkdownIt:
         md.use(dollarmath_plugin, double_inline=True)
         md.inline.ruler.at("math_inline", math_inline)  # pandoc's rules, not the plugin's
     use_blocks(md)
+    use_citations(md)  # [@key], @key: markers for transforms/citations.py
+    use_glossary(md)
     if math:
         md.core.ruler.push("bookbuild_math", convert_math)  # after the captions the blocks make
     md.core.ruler.at("smartquotes", _smartquotes)
     # Before smartquotes, so that {key="value"} still has straight quotes.
     md.core.ruler.before("smartquotes", "bookbuild_heading_attrs", _heading_attrs)
     md.core.ruler.push("bookbuild_source_lines", _source_lines)
+    md.core.ruler.push("bookbuild_index_attrs", index_attributes)  # {index="..."}: index_marks.py
     md.add_render_rule("footnote_ref", _render_footnote_ref)
     md.add_render_rule("footnote_block_open", lambda *a: '<div data-bb-footnotes="">')
     md.add_render_rule("footnote_block_close", lambda *a: "</div>")

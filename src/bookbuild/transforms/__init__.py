@@ -11,9 +11,12 @@ from ..errors import Reporter
 from ..model import Book
 from ..xhtml import serialize_fragment, strip_line_numbers
 from .bidi import isolate_ltr_runs
+from .citations import place_citations
 from .bodies import Bodies
 from .crossrefs import fill_cross_references
+from .glossary import link_glossary, mark_glossary
 from .ids import unique_ids
+from .index import build_index
 from .links import resolve_links
 from .memo import TransformMemo
 from .numbering import number_things
@@ -27,15 +30,19 @@ def apply_transforms(book: Book, context: BuildContext, reporter: Reporter) -> B
     the stages only advance their book-wide state past it."""
     bodies = Bodies()
     book = assign_structure(book, context.config.chapters)
+    book = place_citations(book, context, reporter)  # before the memo: its output is chapter content
     memo = TransformMemo(book, context, bodies)
+    book, glossary = mark_glossary(book, reporter, bodies, memo)  # its ids, before the book-wide ids
     book = unique_ids(book, bodies, memo)
     book = number_things(book, bodies, memo)
+    book = link_glossary(book, glossary, reporter, bodies, memo)  # links that resolve_links resolves
     book = resolve_links(book, context, reporter, bodies, memo)
     book = fill_cross_references(book, reporter, bodies, memo)
     book = isolate_ltr_runs(book, bodies, memo)
     book = finish(book, bodies, memo)
     memo.save(book)
-    return book.replace(chapter_keys=dict(memo.keys))
+    # the index gathers the marks of the whole book, once every chapter is finished (index.py)
+    return build_index(book.replace(chapter_keys=dict(memo.keys)), reporter)
 
 
 def finish(book: Book, bodies: Bodies, memo: TransformMemo) -> Book:

@@ -50,6 +50,7 @@ from ..model import Book, Chapter, Footnote, Heading
 from ..resources import is_external, resolve_in_book, split_reference
 from ..xhtml import iter_elements
 from .bodies import Bodies, numbered_kind
+from .glossary_marks import glossary_exports
 
 
 @dataclass
@@ -75,6 +76,7 @@ class TransformMemo:
         self.entries: dict[str, Transformed] = {}  # chapter id -> hit
         self.made: dict[str, Transformed] = {}  # chapter id -> what this build records
         self.keys: dict[str, str] = {}  # chapter id -> entry key
+        self.exports: dict[str, list] = {}  # chapter id -> tree_exports (the glossary stage reads them)
         self.folder = build.cache_dir / "transforms" if build.cache_dir is not None else None
         if self.folder is None or build.config.allow_remote or cache_secret() is None:
             self.folder = None
@@ -85,7 +87,8 @@ class TransformMemo:
         contents = {}
         for chapter in book.chapters:
             contents[chapter.id] = content = content_digest(chapter)
-            digest.update(_chapter_exports(book, chapter, exports.of(chapter, content)).encode() + b"\0")
+            self.exports[chapter.id] = tree = exports.of(chapter, content)
+            digest.update(_chapter_exports(book, chapter, tree).encode() + b"\0")
         exports.save()
         book_digest = digest.hexdigest()
         for chapter in book.chapters:
@@ -203,12 +206,13 @@ class _Exports:
 
 def tree_exports(wrapper: etree._Element) -> list:
     """What the stages read from a chapter's body on behalf of the other chapters: every id
-    (and whether it calls a note), every numbered thing, every image source, in order."""
+    (and whether it calls a note), every numbered thing, every image source, in order; the
+    terms it defines and those it refers to (glossary.py: they make the glossary's back-links)."""
     ids = [[node.get("id"), node.get("role") == "doc-noteref"] for node in iter_elements(wrapper) if node.get("id")]
     numbered = [[kind, node.get("id")] for node in wrapper.iter("figure", "table", "div")
                 if (kind := numbered_kind(node)) is not None]
     images = [node.get("src") or "" for node in wrapper.iter("img")]
-    return [ids, numbered, images]
+    return [ids, numbered, images, glossary_exports(wrapper)]  # terms and references (glossary.py)
 
 
 def content_digest(chapter: Chapter) -> str:

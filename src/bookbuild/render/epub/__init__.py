@@ -20,7 +20,8 @@ from lxml import etree
 
 from ...cache import derived_file, fontconfig_state
 from ...config import BuildContext
-from ...config.manifest import CHAPTER_KINDS, EpubOptions, Manifest
+from ...config.manifest import CHAPTER_KINDS, Manifest
+from ...config.themes import theme_sheets
 from ...errors import Reporter
 from ...files import read_own_file
 from ...model import Book, Chapter, PageStart, Part
@@ -34,6 +35,7 @@ from .cover import cover_alt_text, generate_cover
 from .documents import KeptDocuments
 from .fonts import font_content
 from .navigation import PageEntry, chapter_file, contents, finish_ncx, navigation_document, ncx_toc
+from .index import index_with_pages
 from .pagelist import insert_page_breaks, serialize_document, with_page_breaks
 from .semantics import authors_semantics
 
@@ -83,7 +85,7 @@ def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover
                        build.config.pdf.page_size if breaks else None)
     language = book.language
     context = {"lang": book.meta.language, "direction": language.direction, "meta": book.meta,
-               "label": language.label, "stylesheets": _stylesheets(book, options, package, reporter)}
+               "label": language.label, "stylesheets": _stylesheets(book, build, package, reporter)}
     if page_progression(book, options.writing_mode):
         package.set_direction(page_progression(book, options.writing_mode))
 
@@ -91,6 +93,7 @@ def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover
     front, title_pages = _front_matter(book, package, context, breaks, cover)
     has_cover = cover is not None
 
+    book = index_with_pages(book, breaks)  # the index's locators as the PDF's page numbers
     chapter_items, chapter_pages = _chapter_documents(book, context, breaks, kept, counted)
     toc = contents(book)
     nav_xhtml = navigation_document(book, context, toc, has_cover, (title_pages, chapter_pages), breaks.get("toc", ()))
@@ -161,7 +164,7 @@ def _front_matter(book: Book, package: epub.EpubBook, context: dict, breaks: dic
                                               "titlepage", breaks.get("titlepage", ()))
     front.append(_document("titlepage", "titlepage.xhtml", title_xhtml))
     front.append(_document("copyright", "copyright.xhtml", render_template(
-        "epub/copyright.xhtml", copyright_title=book.language.label("copyright"), **_identifier(book.meta.identifier), **context)))
+        "epub/copyright.xhtml", copyright_title=book.language.label("copyright"), **context)))
     return front, [("titlepage.xhtml", label, page_id) for label, page_id in title_ids]
 
 
@@ -265,14 +268,6 @@ def start_cover(manifest: Manifest, cache_dir: Path | None) -> Future[bytes] | N
     return future
 
 
-def _identifier(identifier: str) -> dict[str, str | None]:
-    """How the copyright page names the identifier: ISBN, DOI or the identifier itself."""
-    for scheme, label in (("urn:isbn:", "ISBN"), ("isbn:", "ISBN"), ("doi:", "DOI"), ("urn:doi:", "DOI")):
-        if identifier.lower().startswith(scheme):
-            return {"identifier_label": label, "identifier": identifier[len(scheme):]}
-    return {"identifier_label": None, "identifier": identifier}  # the language's word for it
-
-
 def _document(uid: str, file_name: str, content: str, properties: list[str] | None = None) -> epub.EpubItem:
     item = epub.EpubItem(uid=uid, file_name=file_name, media_type=DOCUMENT, content=content.encode("utf-8"))
     item.properties = properties or []
@@ -285,11 +280,13 @@ def _image(href: str, media_type: str, content: bytes, properties: list[str] | N
     return item
 
 
-def _stylesheets(book: Book, options: EpubOptions, package: epub.EpubBook, reporter: Reporter) -> list[str]:
-    """Pack the stylesheets, shared ones first; the hrefs every document links."""
+def _stylesheets(book: Book, build: BuildContext, package: epub.EpubBook, reporter: Reporter) -> list[str]:
+    """Pack the stylesheets, shared ones first, then the ``[book] theme``'s; the hrefs every
+    document links."""
     hrefs = []
     files = [(f"styles/{name}", read_own_file(stylesheet(name))) for name in SHARED_SHEETS]
-    sheet = epub_options_sheet(book, options.writing_mode)
+    files += [(f"styles/theme-{path.name}", read_own_file(path)) for path in theme_sheets(build.config.theme)]
+    sheet = epub_options_sheet(book, build.config.epub.writing_mode)
     if sheet:
         files.append(("styles/options.css", sheet.encode("utf-8")))
     for href, content in files:

@@ -7,6 +7,7 @@ import io
 
 from ...model import Asset, Book
 from ...xhtml import body_text
+from ..front_matter import printed_date
 
 
 def font_content(asset: Asset, book: Book, subset_fonts: bool) -> bytes:
@@ -34,8 +35,8 @@ def font_content(asset: Asset, book: Book, subset_fonts: bool) -> bytes:
 def book_characters(book: Book) -> str:
     """Every character a reader may see: metadata, titles, bodies, notes, labels, digits."""
     parts = [book.meta.title, book.meta.subtitle or "", " ".join(book.meta.authors),
-             book.meta.publisher or "", book.meta.date or "", book.meta.rights or "", book.meta.identifier,
-             "ISBN DOI", *book.language.labels(),
+             book.meta.publisher or "", printed_date(book.meta.date, book.meta.language), book.meta.rights or "",
+             book.meta.edition or "", book.meta.identifier, "ISBN DOI ©", *book.language.labels(),
              "0123456789 .,:;-–—()[]" + "".join(book.language.quotes.__dict__.values())]
     for chapter in book.chapters:
         parts += [chapter.title, body_text(chapter.body), *(body_text(note.body) for note in chapter.footnotes)]

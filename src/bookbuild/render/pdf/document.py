@@ -17,6 +17,7 @@ from lxml import etree
 
 from ...config import BuildContext
 from ...config.pdf import PdfOptions
+from ...config.themes import DEFAULT_THEME, theme_sheets
 from ...errors import BookError, Reporter
 from ...files import read_book_file
 from ...model import Book, Chapter, Footnote, part_openers
@@ -27,8 +28,10 @@ from ...xhtml import parse_fragment, unwrap
 from ..scripts import isolate_inline_runs, pdf_options_sheet
 from ..templates import render_template
 from .glyphs import collect_missing_glyphs, report_missing_glyphs
+from .index import for_print, layout_with_index
 from .math_svg import math_to_svg
 from .task_boxes import checkboxes_to_glyphs
+from .link_urls import print_link_urls
 from .page_labels import write_page_labels
 from .page_setup import page_sheet, print_layout, select_chapters
 from .stylesheets import load_stylesheets
@@ -50,8 +53,8 @@ def render_pdf(book: Book, build: BuildContext, reporter: Reporter) -> bytes:
     """
     variant = build.config.pdf.variant
     with collect_missing_glyphs() as missing:
-        data = layout_pdf(book, build, reporter).write_pdf(pdf_tags=True, pdf_variant=variant,
-                                                           finisher=write_page_labels)
+        document = layout_with_index(book, build, reporter, layout_pdf)  # with the index's numbers
+        data = document.write_pdf(pdf_tags=True, pdf_variant=variant, finisher=write_page_labels)
     report_missing_glyphs(missing, book, reporter)
     return data
 
@@ -66,9 +69,10 @@ class PdfSource:
 
 
 def pdf_source(book: Book, options: PdfOptions, *, only: frozenset[str] | None = None, front_matter: bool = True,
-               page_numbers: Mapping[str, str] | None = None, extra_css: str = "") -> PdfSource:
+               page_numbers: Mapping[str, str] | None = None, extra_css: str = "",
+               theme: str = DEFAULT_THEME) -> PdfSource:
     """The HTML and CSS of the book (or of one piece of it: see :func:`layout_pdf`) with
-    these ``[pdf]`` options."""
+    these ``[pdf]`` options, in the ``[book] theme``'s design."""
     from markupsafe import Markup
 
     layout = print_layout(options)
@@ -88,15 +92,16 @@ def pdf_source(book: Book, options: PdfOptions, *, only: frozenset[str] | None =
         meta=book.meta,
         layout_classes=layout.html_classes,
         furniture=layout.furniture,
-        show_identifier=not book.meta.identifier.startswith("urn:uuid:"),
         contents_title=book.language.label("contents"),
         label=book.language.label,
-        chapters=[chapter.replace(body=_pdf_body(chapter, book, printed, numbers if options.page_references else {}))
+        chapters=[chapter.replace(body=_pdf_body(for_print(chapter, numbers), book, printed,
+                                                  numbers if options.page_references else {},
+                                                  options.link_urls))
                   for chapter in pieces],
         body_start=_body_start(chapters),
     )
     names = SHARED_SHEETS + ((HANDOUT_SHEET,) if layout.handout else ())
-    sheets = tuple(stylesheet(name) for name in names) + book.styles
+    sheets = tuple(stylesheet(name) for name in names) + theme_sheets(theme) + book.styles
     return PdfSource(html, options_css + extra_css, sheets)
 
 
@@ -121,7 +126,7 @@ def layout_pdf(book: Book, build: BuildContext, reporter: Reporter, *,  # noqa: 
 
     if source is None:
         source = pdf_source(book, build.config.pdf, only=only, front_matter=front_matter,
-                            page_numbers=page_numbers, extra_css=extra_css)
+                            page_numbers=page_numbers, extra_css=extra_css, theme=build.config.theme)
     fetcher = fetcher or book_fetcher(book, build.config.allow_remote)
     fonts = fonts or FontConfiguration()  # without it WeasyPrint ignores @font-face ([book] fonts, the book's CSS)
     # what WeasyPrint skips in bookbuild's sheets is kept quiet, in the book's reported (stylesheets.py)
@@ -148,7 +153,8 @@ def _body_start(printed: list[Chapter]) -> str:
     return chapter.part.id if chapter.id in part_openers(printed) else chapter.id
 
 
-def _pdf_body(chapter: Chapter, book: Book, printed: set[str], numbers: Mapping[str, str]) -> str:
+def _pdf_body(chapter: Chapter, book: Book, printed: set[str], numbers: Mapping[str, str],
+              link_urls: str = "footnote") -> str:
     """The chapter body as HTML, each footnote moved to its first call (``float: footnote``)."""
     wrapper = parse_fragment(chapter.body)
     isolate_inline_runs(wrapper)
@@ -169,6 +175,7 @@ def _pdf_body(chapter: Chapter, book: Book, printed: set[str], numbers: Mapping[
     math_to_svg(wrapper)
     checkboxes_to_glyphs(wrapper)
     _mark_cross_references(wrapper, chapter, book, printed, numbers)
+    print_link_urls(wrapper, link_urls)  # the addresses of external links, on paper ([pdf] link_urls)
     html = (wrapper.text or "").replace("&", "&amp;").replace("<", "&lt;")
     return html + "".join(etree.tostring(child, encoding="unicode", method="html") for child in wrapper)
 
@@ -181,11 +188,13 @@ def _mark_cross_references(wrapper: etree._Element, chapter: Chapter, book: Book
     for link in list(wrapper.iter("a")):
         href = link.get("href") or ""
         target = book.other_chapter(href, chapter)
-        if target is None or link.get("role") == "doc-noteref":
+        if target is None or link.get("role") == "doc-noteref" or "index-locator" in (link.get("class") or ""):
             continue
         if target.id not in printed:
             unwrap(link)
             continue
+        if link.get("role") in ("doc-glossref", "doc-biblioref") or "gloss-again" in (link.get("class") or "").split():
+            continue  # a glossary term, a term's second use, a citation: a link, no "see page N"
         classes = (link.get("class"), "xref", "to-frontmatter" if target.matter == "front" else None)
         link.set("class", " ".join(filter(None, classes)))
         if href[1:] in numbers:

@@ -67,7 +67,7 @@ def page_starts(book: Book, build: BuildContext, reporter: Reporter) -> dict[str
     layout of the same PDF source (:class:`KeptStarts`), else laid out now."""
     from .document import book_fetcher, layout_pdf, pdf_source
 
-    source = pdf_source(book, build.config.pdf)
+    source = pdf_source(book, build.config.pdf, theme=build.config.theme)
     fetcher = book_fetcher(book, build.config.allow_remote)
     kept = KeptStarts(build, source.html, source.css, source.sheets)
     starts = kept.load(fetcher)

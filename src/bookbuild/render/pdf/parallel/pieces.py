@@ -150,7 +150,8 @@ def _source(job: tuple) -> tuple[PdfSource, str | None]:
     assert _BOOK is not None and _BUILD is not None
     css = "" if front else f"@page :first {{ counter-reset: page {start}; }}\n"
     css += _numbers_css(_BOOK, _BUILD.config.pdf)
-    source = pdf_source(_BOOK, _BUILD.config.pdf, only=frozenset(chapter_ids), front_matter=front, page_numbers=numbers, extra_css=css)
+    source = pdf_source(_BOOK, _BUILD.config.pdf, only=frozenset(chapter_ids), front_matter=front, page_numbers=numbers, extra_css=css,
+                        theme=_BUILD.config.theme)
     return source, _piece_cache().key(source)
 
 

@@ -47,6 +47,7 @@ from ....errors import BookError, Reporter
 from ....files import read_book_file
 from ....model import Book, Chapter, part_openers
 from ..glyphs import report_missing_glyphs
+from ..index import index_alone, index_piece
 from ..page_labels import roman
 from ..page_setup import print_layout
 from .cache import PieceCache
@@ -155,6 +156,7 @@ class _Schedule:
                  note: Callable[[str], None] | None, join: BackgroundJoin) -> None:
         printed = book.chapters
         self.pool, self.note, self.join = pool, note, join
+        self.book = book
         self.pieces = _plan(book, options, printed, len(pool.connections))
         self.two_sided = print_layout(options).two_sided
         self.digits = book.language.number  # the numbers the pages print: ۱۲ in Persian
@@ -197,10 +199,17 @@ class _Schedule:
             # the last build's numbers, each piece gets the numbers known when it is sent
             # (the pieces laid out by then, an estimate for the rest), and its worker keeps
             # its layout: a later round only corrects the numbers it prints (renumber.py).
-            return [p for p in pieces if not p.front] + [p for p in pieces if p.front]
+            # The index waits for the next round, when the pages of every mark are known.
+            return [p for p in pieces if not p.front and (self.exact or not index_piece(self._chapters(p)))] + \
+                [p for p in pieces if p.front]
         self.numbers = _page_numbers(pieces, self.two_sided, digits=self.digits)
-        return [p for p in pieces if p.result["pdf"] is None or p.used != _wanted(p, self.numbers)
-                or p.result["start"] != p.start]
+        # a kept piece that prints a number of the index is finished once the index is laid out (_done)
+        waiting = {id(p) for p in pieces if p.holder is not None and not _known(p, pieces, self.owners)}
+        return [p for p in pieces if id(p) not in waiting and (not p.result or p.result["pdf"] is None
+                or p.used != _wanted(p, self.numbers) or p.result["start"] != p.start)]
+
+    def _chapters(self, piece: Piece) -> list[Chapter]:
+        return [c for c in self.book.chapters if c.id in piece.chapter_ids]
 
     def _message(self, piece: Piece, keep: bool, worker: int) -> tuple:
         """What the worker is sent for the piece, made when it is sent (the numbers known
@@ -232,6 +241,8 @@ class _Schedule:
         self.compressed_pieces += result.get("compressed", False)
         pieces[number].result = result
         pieces[number].holder = worker if result["held"] else None
+        if not self.first:  # the index, laid out in a later round, gives the pages after it
+            self.numbers = _page_numbers(pieces, self.two_sided, digits=self.digits)
         if result["pdf"] is not None:
             self.join.submit(number, result)
         if self.note is not None:
@@ -242,8 +253,13 @@ class _Schedule:
                  and _known(p, pieces, self.owners)]
         for piece in ready:
             piece.finishing = True
+        # the index, held back, as soon as every other piece is laid out: its numbers are known
+        late = [p for p in pieces if not p.result and not p.finishing and all(q.result for q in pieces if q is not p)]
+        for piece in late:
+            piece.finishing = True
         # drawn before any other layout, in book order, so that the join goes on
-        return [Job(n, partial(self._message, p, False), p.holder, (0, n)) for n, p in enumerate(pieces) if p in ready]
+        return [Job(n, partial(self._message, p, False), p.holder, (0, n)) for n, p in enumerate(pieces)
+                if p in ready or p in late]
 
 
 def _plan(book: Book, options: PdfOptions, printed: tuple[Chapter, ...], workers: int) -> list[Piece]:
@@ -255,13 +271,14 @@ def _plan(book: Book, options: PdfOptions, printed: tuple[Chapter, ...], workers
     start = next((n for n, c in enumerate(printed) if c.matter == "body"), 0)
     body = printed[start:]
     size = max(1, min(CHAPTERS_PER_PIECE, -(-len(body) // (4 * workers))))
-    groups = [printed[:start]] + _whole_chapters([body[n:n + size] for n in range(0, len(body), size)])
+    groups = [printed[:start]] + index_alone(_whole_chapters([body[n:n + size] for n in range(0, len(body), size)]))
     openers = part_openers(printed)
     pieces = []
     for number, group in enumerate(groups):
         own = {a for c in group for a in _anchors(c)} | {c.part.id for c in group if c.id in openers}
         # "see page N" off: a body piece prints no number of another piece
-        hrefs = {m for c in group for m in _HREF.findall(c.body)} if options.page_references else set()
+        hrefs = {m for c in group for m in _HREF.findall(c.body)} if options.page_references or index_piece(group) \
+            else set()
         if number == 0:
             hrefs |= {a for c in printed for a in _toc_anchors(c)}
         targets = frozenset(hrefs - own)
@@ -359,6 +376,8 @@ def _page_numbers(pieces: list[Piece], two_sided: bool, per_page: float | None =
         elif per_page is not None:
             pages, anchors = piece.estimate(per_page, two_sided)
         else:
+            if not piece.front:  # not laid out yet (the index, laid out last): where it will start
+                piece.start = counter + (two_sided and position % 2 == 1 and number > 1)
             continue
         if two_sided and not piece.front and position % 2 == 1:
             position += 1

@@ -1,0 +1,99 @@
+"""What the title and copyright pages print, the same for every format: dates in the book's
+language (Babel's CLDR data), the copyright notice, and an identifier only when a reader can
+use it.
+
+The templates call these as jinja globals (render/templates.py): ``printed_date(meta.date,
+meta.language)`` and ``copyright_page(meta)``. The package metadata (the OPF's ``dc:date``, the
+PDF's ``dcterms.created``) keeps the ISO date: that is for machines.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..config.manifest import BookMeta
+
+# CLDR skeletons for the precision the author gave: a year, a month of a year, or a day.
+_SKELETONS = {1: "y", 2: "yMMMM"}
+# A rights text that is already a copyright notice: no second "© year holder" line before it.
+_NOTICE = re.compile(r"^\s*(©|\(c\)|copyright\b|copr\.)", re.IGNORECASE)
+_ISBN = ("urn:isbn:", "isbn:")
+_DOI = ("urn:doi:", "doi:")
+
+
+def printed_date(date: str | None, language: str) -> str:
+    """``2020-06-16`` as the book's language writes it ("June 16, 2020", "16 juin 2020",
+    "16. Juni 2020"); ``2020-06`` as month and year, ``2020`` as the year. The date is
+    validated in config/ (YYYY, YYYY-MM or YYYY-MM-DD); a language Babel does not know prints
+    in English rather than failing the build."""
+    if not date:
+        return ""
+    return _printed_date(date, language)
+
+
+@lru_cache(maxsize=64)
+def _printed_date(date: str, language: str) -> str:
+    from babel.dates import (  # lazy: Babel loads locale data
+        format_date,
+        format_skeleton,
+    )
+
+    parts = [int(part) for part in date.split("-")]
+    day = datetime.date(parts[0], *(parts[1:] + [1, 1])[:2])
+    locale = _locale(language)
+    if len(parts) >= 3:
+        return format_date(day, "long", locale=locale)
+    return format_skeleton(_SKELETONS[len(parts)], day, locale=locale)
+
+
+@lru_cache(maxsize=32)
+def _locale(language: str):
+    """The CLDR locale for a BCP 47 tag, falling back to its language alone, then English."""
+    from babel import Locale, UnknownLocaleError
+
+    for tag in (language, language.split("-")[0]):
+        try:
+            return Locale.parse(tag, sep="-")
+        except (UnknownLocaleError, ValueError, TypeError):
+            continue
+    return Locale.parse("en")
+
+
+@dataclass(frozen=True)
+class CopyrightPage:
+    """The lines of the copyright page that are not plain metadata."""
+
+    notice: str | None  # "© 2020 Qi Jun", or None when the rights text is the notice itself
+    date: str  # the publication date as the book's language prints it ("" when not given)
+    identifier_name: str | None  # "ISBN", "DOI", or None for a URL (printed as it is)
+    identifier: str | None  # None: not meaningful to a reader (a generated urn:uuid, a private id)
+
+
+def copyright_page(meta: BookMeta) -> CopyrightPage:
+    """The copyright notice and identifier of the book, shared by the EPUB and the PDF.
+
+    The holder is the authors unless ``rights`` begins as a notice of its own ("Copyright
+    2025 Paula Printer. CC BY 4.0."); the year is the publication date's. The identifier is
+    printed when it is an ISBN, a DOI or a URL: a ``urn:uuid:`` bookbuild made up, or any
+    other opaque id, tells a reader nothing."""
+    notice = None
+    if not (meta.rights and _NOTICE.match(meta.rights)):
+        year = f" {meta.date[:4]}" if meta.date else ""
+        notice = f"©{year} {', '.join(meta.authors)}"
+    name, value = _identifier(meta.identifier)
+    return CopyrightPage(notice=notice, date=printed_date(meta.date, meta.language), identifier_name=name,
+                         identifier=value)
+
+
+def _identifier(identifier: str) -> tuple[str | None, str | None]:
+    lowered = identifier.lower()
+    for schemes, name in ((_ISBN, "ISBN"), (_DOI, "DOI")):
+        for scheme in schemes:
+            if lowered.startswith(scheme):
+                return name, identifier[len(scheme):]
+    if lowered.startswith(("https://", "http://")):
+        return None, identifier
+    return None, None

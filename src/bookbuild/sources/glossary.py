@@ -1,0 +1,27 @@
+"""The glossary's Markdown syntax: ``[widget]{.gloss}`` and ``[widgets]{gloss="widget"}``.
+
+Both are bracketed spans (mdit-py-plugins' attrs, as pandoc writes them). The ``gloss``
+attribute names the term when the text is another form of it; it becomes ``data-gloss``
+here, the name HTML chapters use too (``<span data-gloss="widget">widgets</span>``), so the
+sanitiser keeps it. transforms/glossary.py turns each span into a link to the term.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+
+def use_glossary(md: MarkdownIt) -> None:
+    """Register the rule that keeps ``{gloss="term"}`` as ``data-gloss``."""
+    md.core.ruler.push("bookbuild_glossary", _gloss_attribute)
+
+
+def _gloss_attribute(state: Any) -> None:
+    for token in state.tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        for child in token.children:
+            if child.type == "span_open" and "gloss" in child.attrs:
+                child.attrs["data-gloss"] = child.attrs.pop("gloss")

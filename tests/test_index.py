@@ -1,0 +1,242 @@
+"""The back-of-book index (issue 26): marks, sorting, the PDF's page numbers, the EPUB's index.
+
+tests/books/index is built once to an EPUB with a page list and a PDF laid out as one
+document, and once more to a chapter-parallel PDF. The page numbers the PDF's index prints
+are held to the pages where each marked word really stands, found in the PDF's own text
+layer with pypdf and named by its /PageLabels, never from bookbuild's data.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import write_book
+from lxml import etree
+from pypdf import PdfReader
+from validators import assert_ace_clean, qpdf_check, run_epubcheck
+
+from bookbuild.api import BuildOptions, build
+from bookbuild.check import check_book
+from bookbuild.errors import Reporter
+from bookbuild.transforms.index_sort import group_letter, sorted_terms
+
+BOOK = Path(__file__).parent / "books" / "index"
+NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
+EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
+# The index's term -> the words marked for it in the book (each stands only where it is
+# marked); a range: (its first word, its last word).
+MARKED: dict[str, object] = {
+    "telescope": "telescope", "Galileo": "Galileo", "Mercury": "Mercury", "craters": "craters",
+    "Earth": "Earth", "atmosphere": "atmosphere", "Venus": "Venus", "Mars": "Mars", "regolith": "regolith",
+    "perihelion": "perihelion", "orbits": ("Orbits", "ellipse"), "Jupiter": "Jupiter",
+    "Great Red Spot": "Great Red Spot", "Io": "Io", "Europa": "Europa", "Saturn": "Saturn", "rings": "rings",
+    "Titan": "Titan", "Uranus": "Uranus", "Neptune": "Neptune", "magnetosphere": "magnetosphere",
+    "asteroids": "asteroids", "Ceres": "Ceres", "comets": "Comets", "Oort cloud": "Oort cloud",
+    "Pluto": "Pluto", "Kuiper belt": "Kuiper belt", "meteors": "meteors", "ecliptic": "ecliptic",
+    "zodiacal light": "zodiacal", "Ångström": "Ångström", "Äquator": "Äquator", "éclipse": "éclipse",
+    "Eclipse": "Eclipse", "Zenith": "Zenith",
+}
+_ENTRY = re.compile(r"^(?P<term>.+?), (?P<numbers>[0-9ivxlcdm]+(?:\u2013[0-9ivxlcdm]+)?"
+                    r"(?:, [0-9ivxlcdm]+(?:\u2013[0-9ivxlcdm]+)?)*)$")
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("index") / "book"
+    shutil.copytree(BOOK, folder)
+    manifest = folder / "book.toml"
+    manifest.write_text(manifest.read_text().replace("[pdf]", "[epub]\npage_list = true\n\n[pdf]"))
+    out = folder.parent
+    reporter = Reporter()
+    build(folder, ["epub", "pdf"], output_dir=out / "plain", options=BuildOptions(parallel=False), reporter=reporter)
+    assert reporter.warnings == []
+    build(folder, ["pdf"], output_dir=out / "parallel", options=BuildOptions(parallel=True), reporter=Reporter())
+    return {"epub": next((out / "plain").glob("*.epub")), "plain": next((out / "plain").glob("*.pdf")),
+            "parallel": next((out / "parallel").glob("*.pdf"))}
+
+
+def _pages(pdf: Path) -> tuple[list[str], list[str], int]:
+    """Each page's text (words broken at a line end joined again), its label, and where the index starts."""
+    reader = PdfReader(pdf)
+    texts = [re.sub(r"[-\u2010\u00ad]\n", "", page.extract_text() or "") for page in reader.pages]
+    start = next(n for n, text in enumerate(texts) if re.search(r"^Index$", text, re.MULTILINE))
+    return texts, list(reader.page_labels), start
+
+
+def _index_entries(texts: list[str], start: int) -> dict[str, list[str]]:
+    """The numbers the index prints for each term (a range as first–last)."""
+    entries: dict[str, list[str]] = {}
+    for line in "\n".join(texts[start:]).splitlines():
+        match = _ENTRY.match(line.strip())
+        if match:
+            entries[match.group("term")] = match.group("numbers").split(", ")
+    return entries
+
+
+def _expand(numbers: list[str], labels: list[str]) -> set[str]:
+    pages: set[str] = set()
+    for number in numbers:
+        first, _, last = number.partition("\u2013")
+        a, b = labels.index(first), labels.index(last or first)
+        assert a <= b, number
+        pages |= set(labels[a:b + 1])
+    return pages
+
+
+def _where(word: str, texts: list[str], labels: list[str], start: int) -> list[int]:
+    pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)".replace(r"\ ", r"\s+"))
+    return [n for n in range(start) if pattern.search(texts[n])]
+
+
+@pytest.mark.parametrize("layout", ["plain", "parallel"])
+def test_pdf_index_prints_the_pages_of_the_marks(books: dict[str, Path], layout: str) -> None:
+    pdf = books[layout]
+    assert qpdf_check(pdf).returncode == 0
+    texts, labels, start = _pages(pdf)
+    printed = _index_entries(texts, start)
+    assert len(printed) >= 30
+    assert set(printed) == set(MARKED)
+    for term, marked in MARKED.items():
+        if isinstance(marked, tuple):
+            first, last = (_where(word, texts, labels, start) for word in marked)
+            assert len(first) == len(last) == 1 and first[0] < last[0], term  # the range crosses pages
+            expected = set(labels[first[0]:last[0] + 1])
+        else:
+            found = _where(marked, texts, labels, start)
+            assert found, term
+            expected = {labels[n] for n in found}
+        assert _expand(printed[term], labels) == expected, term
+    assert "vii" in printed["telescope"] or "viii" in printed["telescope"]  # the preface: roman
+    # the book's own numbering goes on after the index: its pages are labelled as they print
+    assert labels[start:] == [str(int(labels[start]) + n) for n in range(len(labels) - start)]
+
+
+@pytest.mark.parametrize("layout", ["plain", "parallel"])
+def test_pdf_index_numbers_link_to_their_pages(books: dict[str, Path], layout: str) -> None:
+    reader = PdfReader(books[layout])
+    texts, labels, start = _pages(books[layout])
+    names = reader.named_destinations
+    landed = []
+    for page in reader.pages[start:]:
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            dest = annot.get("/Dest")
+            if annot.get("/Subtype") == "/Link" and dest is not None:
+                target = reader.get_destination_page_number(names[str(dest)])
+                if target < start:  # not a "see" inside the index
+                    landed.append(labels[target])
+    printed = [part for numbers in _index_entries(texts, start).values() for number in numbers
+               for part in number.split("\u2013")]
+    assert sorted(landed) == sorted(printed)
+
+
+def test_epub_index_semantics_locators_and_page_numbers(books: dict[str, Path], tmp_path: Path) -> None:
+    with zipfile.ZipFile(books["epub"]) as epub:
+        documents = {name: etree.fromstring(epub.read(name)) for name in epub.namelist() if name.endswith(".xhtml")}
+    index_name, index = next((name, root) for name, root in documents.items()
+                             if root.find(".//x:section[@role='doc-index']", NS) is not None)
+    section = index.find(".//x:section[@role='doc-index']", NS)
+    assert "index" in section.get(EPUB_TYPE).split()
+    assert section.findall(".//x:ul", NS)[0].get(EPUB_TYPE) == "index-entry-list"
+    folder = index_name.rpartition("/")[0]
+    for link in section.iter("{http://www.w3.org/1999/xhtml}a"):
+        file, _, anchor = link.get("href").rpartition("#")
+        target = documents[f"{folder}/{file}"] if file else index
+        assert target.find(f".//*[@id='{anchor}']") is not None, link.get("href")
+    epub_numbers = {}
+    for entry in section.iterfind(".//x:li", NS):
+        term = entry.find("x:span[@class='index-term']", NS)
+        locators = entry.find("x:span[@class='index-locators']", NS)
+        if locators is not None:
+            text = "".join(locators.itertext()).strip(", ")
+            epub_numbers[term.text] = text.split(", ")
+    texts, labels, start = _pages(books["plain"])
+    assert epub_numbers == _index_entries(texts, start)
+
+
+def test_epub_is_valid_and_accessible(books: dict[str, Path], tmp_path: Path) -> None:
+    report = run_epubcheck(books["epub"], tmp_path)
+    assert report.problems == []
+    assert_ace_clean(books["epub"], tmp_path)
+
+
+def test_sorting_follows_the_language_not_code_points() -> None:
+    assert sorted_terms(["zebra", "Apple", "banana", "apple", "Éclair", "eclipse"]) == [
+        "apple", "Apple", "banana", "Éclair", "eclipse", "zebra"]
+    assert sorted_terms(["côté", "coté", "côte", "cote"]) == ["cote", "coté", "côte", "côté"]
+    assert sorted_terms(["Zebra", "Äpfel", "Bär", "Apfel", "Affe", "Ähre"]) == [
+        "Affe", "Ähre", "Apfel", "Äpfel", "Bär", "Zebra"]  # Ä sorts as A: Ähre before Apfel
+    assert [group_letter(term) for term in ("Äpfel", "été", "zèbre", "3D", "«quote»")] == ["A", "E", "Z", None, None]
+
+
+CHAPTER = """# One
+
+A [word]{index="word"} and []{index="alias" see="nothing here"}.
+
+[]{index-start="open range"} Text that never closes it.
+
+[]{index-end="never opened"} And an end without a start.
+"""
+
+
+def test_check_warns_about_dangling_references_and_ranges(tmp_path: Path) -> None:
+    folder = write_book(tmp_path / "book", '[book]\ntitle = "T"\nauthors = ["A"]\nlanguage = "en"\n'
+                        'chapters = ["one.md"]\n', {"one.md": CHAPTER})
+    warnings = {(d.message, Path(d.location.file).name, d.location.line) for d in check_book(folder).warnings}
+    assert ("index cross-reference 'nothing here' points at no entry", "one.md", 3) in warnings
+    assert ("index range 'open range' is never closed", "one.md", 5) in warnings
+    assert ("index range end 'never opened' without a start", "one.md", 7) in warnings
+
+
+def test_html_chapters_mark_with_data_attributes_and_an_index_chapter_places_it(tmp_path: Path) -> None:
+    folder = write_book(tmp_path / "book", '[book]\ntitle = "T"\nauthors = ["A"]\nlanguage = "de"\nchapters = [\n'
+                        '  "one.xhtml",\n  { file = "register.md", kind = "index" },\n  "two.md",\n]\n', {
+                            "one.xhtml": '<html><body><h1>Eins</h1><p><span data-index="Äpfel">Äpfel</span> und '
+                                         '<span data-index="Birnen!reife">Birnen</span>.</p></body></html>',
+                            "register.md": "# Register\n\nDie Begriffe des Buches.\n",
+                            "two.md": "# Zwei\n\n[Zebra]{index=\"Zebra\"}, [Apfel]{index=\"Apfel\"}.\n"})
+    reporter = Reporter()
+    out = build(folder, ["epub"], output_dir=tmp_path / "out", reporter=reporter)
+    assert reporter.warnings == []
+    with zipfile.ZipFile(out[0].path) as epub:
+        index = etree.fromstring(epub.read("EPUB/ch02.xhtml"))
+    terms = [span.text for span in index.iterfind(".//x:span[@class='index-term']", NS)]
+    assert terms == ["Apfel", "Äpfel", "Birnen", "reife", "Zebra"]
+    assert [h.text for h in index.iterfind(".//x:h2", NS)] == ["A", "B", "Z"]
+    assert "Die Begriffe des Buches." in "".join(index.itertext())
+
+
+def test_chapters_after_the_index_keep_their_numbers_in_one_document(tmp_path: Path) -> None:
+    words = [f"Zeta{n:03d}" for n in range(150)]  # an index of two pages: the pages after it move
+    one = "# One\n\n" + "\n\n".join(" ".join(f'[{w}]{{index="{w}"}} and some words' for w in words[n:n + 10])
+                                      for n in range(0, len(words), 10))
+    folder = write_book(tmp_path / "book", '[book]\ntitle = "T"\nauthors = ["A"]\nlanguage = "en"\nchapters = [\n'
+                        '  "one.md",\n  { file = "index.md", kind = "index" },\n'
+                        '  { file = "after.md", kind = "colophon" },\n]\n[pdf]\npage_size = "105mm 148mm"\n', {
+                            "one.md": one, "index.md": "# Index\n",
+                            "after.md": "# Colophon\n\nThe last word is [Omega]{index=\"Omega\"}.\n"})
+    out = build(folder, ["pdf"], output_dir=tmp_path / "out", options=BuildOptions(parallel=False), reporter=Reporter())
+    texts, labels, start = _pages(out[0].path)
+    printed = _index_entries(texts, start)
+    omega = [n for n, text in enumerate(texts) if n > start and re.search(r"\bOmega\b", text) and "Colophon" in text]
+    assert printed["Omega"] == [labels[omega[0]]]
+    assert printed["Zeta149"] == [labels[_where("Zeta149", texts, labels, start)[0]]]
+
+
+def test_benchmark_book_takes_index_marks() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from generate import add_index_marks, plan_book
+
+    writer, plans = plan_book("small")
+    from generate import chapter_markdown
+
+    texts = [add_index_marks(chapter_markdown(writer, plan, plans), plan, len(plans), 30, 7) for plan in plans]
+    marks = re.findall(r'\{index="([^"]+)"\}', "".join(texts))
+    assert len(marks) == len(set(marks)) == 30
+    assert sum("!" in mark for mark in marks) == 22  # three in four are sub-entries
