@@ -264,6 +264,20 @@ def test_unknown_style_is_refused_at_its_line(tmp_path: Path) -> None:
     assert "did you mean 'chicago-author-date'" in result.output
 
 
+def test_a_book_that_cites_without_the_citations_extra_is_told_what_to_install(tmp_path: Path, monkeypatch) -> None:
+    """The CSL libraries are an optional extra: a book with [citations] on a machine without them
+    is refused at book.toml's line with the command that installs them, before anything is read."""
+    from bookbuild.config import citations
+
+    monkeypatch.setattr(citations, "CITATION_LIBRARIES", (("citeproc-py", "bookbuild_test_no_such_module"),))
+    folder = write_book(tmp_path / "book", MANIFEST.format(style="apa"), {"one.md": "# One\n", "refs.bib": ""})
+    result = run(["build", "."], folder)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "error: [citations] needs citeproc-py, which is not installed" in result.output
+    assert "pip install 'bookbuild[citations]'" in result.output
+    assert not (folder / "dist").exists()
+
+
 @pytest.mark.parametrize("text, cited", [
     ("See [@a, p. 3] and [see @b; -@c].", ["[@a, p. 3]", "[see @b; -@c]"]),
     ("As @knuth1984 says, and @lamport.", ["@knuth1984", "@lamport"]),

@@ -22,7 +22,7 @@ from conftest import LITTLE_MANIFEST as MANIFEST, write_book
 
 
 def test_help_of_every_command_and_version(tmp_path: Path) -> None:
-    commands = ["new", "check", "preview", "build", "epub", "pdf", "catalog"]
+    commands = ["new", "check", "preview", "build", "epub", "pdf", "print-cover", "kepub", "kindle", "catalog"]
     for command in commands:
         result = run([command, "--help"], tmp_path)
         assert result.exit_code == 0 and "Usage: bookbuild " + command in result.output
@@ -253,7 +253,7 @@ def test_shell_completion_as_documented_in_the_readme(tmp_path: Path) -> None:
     env = os.environ | {"_BOOKBUILD_COMPLETE": "bash_complete", "COMP_WORDS": "bookbuild pr", "COMP_CWORD": "1"}
     out = subprocess.run([sys.executable, "-c", "from bookbuild.cli import main; main(prog_name='bookbuild')"],
                          env=env, capture_output=True, text=True, timeout=60)
-    assert out.stdout.split() == ["plain,preview"]
+    assert out.stdout.split() == ["plain,preview", "plain,print-cover"]
     env["_BOOKBUILD_COMPLETE"] = "bash_source"
     script = subprocess.run([sys.executable, "-c", "from bookbuild.cli import main; main(prog_name='bookbuild')"],
                             env=env, capture_output=True, text=True, timeout=60).stdout

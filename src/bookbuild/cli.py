@@ -130,7 +130,7 @@ def _run(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs
 class WorkflowGroup(click.Group):
     """Lists the commands in the order an author meets them, not alphabetically."""
 
-    ORDER = ("new", "check", "preview", "build", "epub", "pdf")
+    ORDER = ("new", "check", "preview", "build", "epub", "pdf", "print-cover", "kepub", "kindle", "catalog")
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         rank = {name: n for n, name in enumerate(self.ORDER)}

