@@ -442,7 +442,7 @@ def test_without_the_docx_extra_the_error_says_how_to_install_it(tmp_path: Path,
 
 
 def test_mammoth_is_not_imported_by_the_command_line_until_a_document_is(tmp_path: Path) -> None:
-    probe = "import sys, bookbuild.cli, bookbuild.scaffold_docx; print(sorted(m for m in sys.modules if 'mammoth' in m))"
+    probe = "import sys, bookbuild.cli, bookbuild.scaffold.docx; print(sorted(m for m in sys.modules if 'mammoth' in m))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")}).stdout
     assert out.strip() == "[]"

@@ -133,6 +133,10 @@ FORBIDDEN = {
                          "bookbuild.pipeline", "bookbuild.api", "bookbuild.cli"),
     "bookbuild.model": ("bookbuild.sources", "bookbuild.transforms", "bookbuild.render", "bookbuild.pipeline"),
     "bookbuild.catalog": ("bookbuild.pipeline", "bookbuild.cli"),  # each book through the public API
+    # The command line calls the API and the entry points (check, preview, scaffold...), never a stage.
+    "bookbuild.cli": ("bookbuild.pipeline", "bookbuild.sources", "bookbuild.transforms", "bookbuild.render"),
+    "bookbuild.scaffold": ("bookbuild.transforms", "bookbuild.render", "bookbuild.pipeline", "bookbuild.api",
+                           "bookbuild.cli"),
 }
 
 

@@ -262,3 +262,44 @@ def test_the_server_answers_only_for_this_machine_and_only_the_book(book: Path) 
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_preview_layers_the_books_theme_as_the_epub_and_pdf_do(book: Path) -> None:
+    """``[book] theme``: every page links the theme's sheet after base.css and screen.css and
+    before the book's own, the server serves it, and a new theme re-renders every page."""
+    import http.client
+
+    from lxml import html as lxml_html
+
+    from bookbuild.preview import start_server
+    from bookbuild.resources import styles_dir
+
+    manifest = book / "book.toml"
+    site = PreviewSite(manifest, lambda line: None)
+    site.rebuild()
+    plain = ["styles/base.css", "styles/screen.css", "styles/book-1.css"]
+    assert [link.get("href") for link in lxml_html.fromstring(site.pages["ch01.html"]).iter("link")] == plain
+    _touch(manifest, MANIFEST.replace('language = "en"', 'language = "en"\ntheme = "modern"'))
+    assert site.rebuild()
+    server = start_server(site, 0)
+    try:
+        def get(path: str) -> tuple[int, bytes]:
+            connection = http.client.HTTPConnection(*server.server_address, timeout=5)
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, response.read()
+
+        for page in ("/index.html", "/ch01.html", "/ch03.html"):
+            status, body = get(page)
+            assert status == 200
+            hrefs = [link.get("href") for link in lxml_html.fromstring(body).iter("link")]
+            assert hrefs == ["styles/base.css", "styles/screen.css", "styles/theme-modern.css", "styles/book-1.css"]
+        assert get("/styles/theme-modern.css") == (200, (styles_dir() / "themes" / "modern.css").read_bytes())
+        _touch(manifest, MANIFEST.replace('language = "en"', 'language = "en"\ntheme = "classic"'))
+        assert site.rebuild()
+        assert all("styles/theme-classic.css" in text and "theme-modern" not in text for text in site.pages.values())
+        assert get("/styles/theme-classic.css") == (200, (styles_dir() / "themes" / "classic.css").read_bytes())
+        assert get("/styles/theme-modern.css") == (404, b"not found")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -19,13 +19,14 @@ _EXPORTS = {
     "build": "api", "BuildOptions": "api", "BuildOutputs": "api", "BuildResult": "api",
     "check_book": "check", "CheckReport": "check",
     "build_catalog": "catalog", "CatalogOptions": "catalog", "CatalogReport": "catalog", "find_books": "catalog",
+    "make_print_cover": "print_cover", "PrintCover": "print_cover",
     "BookError": "errors", "ManifestError": "errors", "SourceError": "errors", "OutputError": "errors",
     "UsageError": "errors", "Diagnostic": "errors", "Reporter": "errors",
 }
 __all__ = [  # noqa: RUF022 - in the order of _EXPORTS
     "__version__", "build", "BuildOptions", "BuildOutputs", "BuildResult", "check_book", "CheckReport",
-    "build_catalog", "CatalogOptions", "CatalogReport", "find_books", "BookError", "ManifestError", "SourceError",
-    "OutputError", "UsageError", "Diagnostic", "Reporter",
+    "build_catalog", "CatalogOptions", "CatalogReport", "find_books", "make_print_cover", "PrintCover", "BookError",
+    "ManifestError", "SourceError", "OutputError", "UsageError", "Diagnostic", "Reporter",
 ]
 
 

@@ -1,7 +1,7 @@
 """What the command line shows on the terminal: diagnostics, sizes, and the progress bar.
 
-cli.py decides what to say and when; this module only says it (on standard error, so that
-standard output carries just what was made).
+The commands (cli/) decide what to say and when; this module only says it (on standard
+error, so that standard output carries just what was made).
 """
 
 from __future__ import annotations

@@ -139,8 +139,8 @@ class PreviewSite:
         try:
             manifest = load_config(self.book_path, reporter)
             book = load_book(manifest, reporter, read=self.cache.read)
-            pages, changed = self._render(book)
-            files = site_files(book, reporter)  # reads the author's sheets: inside the try
+            pages, changed = self._render(book, manifest.theme)
+            files = site_files(book, reporter, manifest.theme)  # reads the author's sheets: inside the try
         except BookError as exc:
             return self._failed(str(exc), reporter, reason)
         except Exception as exc:  # a bug of ours must not stop the server
@@ -166,11 +166,11 @@ class PreviewSite:
         self.log(message)
         return False
 
-    def _render(self, book: Book) -> tuple[dict[str, str], list[str]]:
-        """Re-render only pages whose chapter, navigation or metadata changed."""
+    def _render(self, book: Book, theme: str) -> tuple[dict[str, str], list[str]]:
+        """Re-render only pages whose chapter, navigation, metadata or theme changed."""
         nav = navigation(book)
-        shared = (book.meta, nav, book.styles)
-        pages = {INDEX_PAGE: render_index(book, live_reload=True)}
+        shared = (book.meta, nav, book.styles, theme)
+        pages = {INDEX_PAGE: render_index(book, live_reload=True, theme=theme)}
         owners = tuple(sorted(book.id_owner.items()))  # where cross-chapter links point
         changed = []
         rendered: dict[str, tuple] = {}
@@ -181,7 +181,7 @@ class PreviewSite:
             if self._rendered.get(name) == key and name in self.pages:
                 pages[name] = self.pages[name]
             else:
-                pages[name] = render_chapter_page(book, position, live_reload=True)
+                pages[name] = render_chapter_page(book, position, live_reload=True, theme=theme)
                 changed.append(name)
             rendered[name] = key
         self._rendered = rendered

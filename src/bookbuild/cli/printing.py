@@ -1,7 +1,8 @@
 """The command line of print-on-demand: ``--for`` on ``pdf`` and ``build``, and ``print-cover``.
 
-Kept out of cli.py (which registers them) to keep that module small; the value of ``--for``
-is read by config/print.py like ``[print] preset``, so its errors name the flag.
+The value of ``--for`` is read by config/print.py like ``[print] preset``, so its errors name
+the flag. (Named printing.py, not print.py: a submodule becomes an attribute of its package,
+and ``print`` would then hide the built-in inside cli/__init__.py.)
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from pathlib import Path
 
 import click
 
+from .options import settings
+
 
 def _remember_printer(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value is not None:
-        ctx.find_root().ensure_object(dict)["printer"] = value
+        settings(ctx)["printer"] = value
 
 
 PRINTER_OPTION = click.option("--for", "printer", metavar="PRINTER", expose_value=False, callback=_remember_printer,
@@ -31,15 +34,15 @@ PRINTER_OPTION = click.option("--for", "printer", metavar="PRINTER", expose_valu
 @click.pass_context
 def print_cover(ctx: click.Context, book: Path | None, output: Path | None, interior: Path | None) -> None:
     """Make the one-piece paperback cover (back, spine, front) for the printer."""
-    from .console import format_diagnostic, print_diagnostic
-    from .errors import BookError, Reporter, UsageError
-    from .print_cover import make_print_cover
-    from .resources import display_path
+    from ..console import format_diagnostic, print_diagnostic
+    from ..errors import BookError, Reporter, UsageError
+    from ..print_cover import make_print_cover
+    from ..resources import display_path
 
     try:
-        cover = make_print_cover(book, ctx.find_root().ensure_object(dict).get("printer"), output, interior,
+        cover = make_print_cover(book, settings(ctx).get("printer"), output, interior,
                                  Reporter(sink=print_diagnostic))
-    except BookError as exc:  # a bug of ours keeps its traceback (cli.py's --debug does the same)
+    except BookError as exc:  # a bug of ours keeps its traceback (runner.fail's --debug does the same)
         for diagnostic in exc.diagnostics:
             click.echo(format_diagnostic(diagnostic), err=True)
         ctx.exit(2 if isinstance(exc, UsageError) else 1)

@@ -3,7 +3,8 @@ project's book.toml.
 
 The new book shows the features an author needs first (two chapters, a link between them,
 an image with alternative text, a footnote, a table, a stylesheet to override), so the
-first ``bookbuild build`` succeeds and every file is an example to edit.
+first ``bookbuild build`` succeeds and every file is an example to edit. A Word manuscript
+(``new --from-docx``) is laid out as a book by docx.py, imported only by that option.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import shutil
 import tomllib
 from pathlib import Path
 
-from .errors import BookError, Reporter
-from .files import read_book_text
-from .resources import display_path, templates_dir
+from ..errors import BookError, Reporter
+from ..files import read_book_text
+from ..resources import display_path, templates_dir
 
 NEW_BOOK_FILES = {  # packaged template -> path in the new book
     "01-getting-started.md": "chapters/01-getting-started.md",
@@ -76,7 +77,7 @@ def new_book(folder: Path, title: str | None = None, author: str | None = None, 
 
 def _validate(folder: Path) -> None:
     """Load the new manifest as a build would; a bad --title or --language leaves no book behind."""
-    from .config.manifest import load_manifest
+    from ..config.manifest import load_manifest
 
     try:
         load_manifest(folder)
@@ -97,7 +98,7 @@ def book_from_mdbook(project: Path, reporter: Reporter) -> Path:
     not stop for want of an ``mdbook-bookbuild`` command; an ``[output.html]`` is added when
     the file had no ``[output]`` table, so that mdBook goes on making its HTML.
     """
-    from .config.mdbook import mdbook_math, renderer_table
+    from ..config.mdbook import mdbook_math, renderer_table
 
     config_path = project / "book.toml"
     try:
@@ -118,7 +119,7 @@ def book_from_mdbook(project: Path, reporter: Reporter) -> Path:
     table = _renderer_table(meta, mdbook_math(config), no_output=not isinstance(config.get("output"), dict))
     config_path.write_text(original.rstrip("\n") + "\n\n" + table, encoding="utf-8")
     try:
-        from .config.manifest import load_manifest
+        from ..config.manifest import load_manifest
 
         load_manifest(config_path, reporter)
     except BookError:

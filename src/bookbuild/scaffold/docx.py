@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config.labels import LABELS
-from .errors import BookError, Reporter
-from .resources import display_path, templates_dir
-from .scaffold import ScaffoldError, title_from_folder, toml_string
-from .slugs import file_slug
+from ..config.labels import LABELS
+from ..errors import BookError, Reporter
+from ..resources import display_path, templates_dir
+from ..slugs import file_slug
+from . import ScaffoldError, title_from_folder, toml_string
 
 if TYPE_CHECKING:
-    from .sources.docx import DocxDocument
+    from ..sources.docx import DocxDocument
 
 # The usual heading of each kind of front and back matter, by language (with English always).
 KIND_HEADINGS = {
@@ -116,8 +116,8 @@ def book_from_docx(docx: Path, folder: Path, reporter: Reporter, *, title: str |
                             hint="install bookbuild's docx extra: pip install 'bookbuild[docx]'") from None
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise ScaffoldError(f"'{display_path(folder)}' is not an empty folder", hint="name a new folder for the book")
-    from .sources.docx import read_docx
-    from .sources.docx_markdown import parse, split
+    from ..sources.docx import read_docx
+    from ..sources.docx_markdown import parse, split
 
     document = read_docx(docx, reporter)
     body, notes = parse(document.html)
@@ -236,7 +236,7 @@ def _front_matter_advice(plan: list[ChapterPlan], language: str) -> list[str]:
 def _write_chapters(folder: Path, plan: list[ChapterPlan], notes: dict, level: int, name: str,
                     reporter: Reporter) -> None:
     """Each chapter's Markdown, with links to bookmarks sent to the chapter that holds them."""
-    from .sources.docx_markdown import ChapterWriter
+    from ..sources.docx_markdown import ChapterWriter
 
     elements = [(c, e) for c in plan for e in ([c.section.heading] if c.section.heading is not None else [])
                 + c.section.elements]
@@ -295,7 +295,7 @@ def _manifest(meta: dict, plan: list[ChapterPlan], name: str) -> str:
 def _validate(folder: Path) -> None:
     """Load the new book.toml as a build would: a value the document gave that bookbuild
     refuses (a language tag, a date) is an error naming it, and no book is left behind."""
-    from .config.manifest import load_manifest
+    from ..config.manifest import load_manifest
 
     try:
         load_manifest(folder)
