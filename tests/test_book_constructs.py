@@ -66,7 +66,7 @@ def test_figures_tables_equations_numbered_through_the_book_and_labels(numbered_
     assert found["text stays"] == "ch01.xhtml#fig-a"
     messages = [d.format() for d in reporter.warnings]
     assert len(messages) == 1
-    assert "two.md:7: warning: link target 'one.md#nope' not found: no id 'nope' in " in messages[0]
+    assert "two.md:7:12: warning: link target 'one.md#nope' not found: no id 'nope' in " in messages[0]
 
 
 def test_strict_turns_the_warning_into_an_error_and_writes_nothing(numbered_book: Path, tmp_path: Path) -> None:
@@ -78,9 +78,9 @@ def test_strict_turns_the_warning_into_an_error_and_writes_nothing(numbered_book
         strict = runner.invoke(main, ["build", str(numbered_book), "--strict", "--output-dir", "strict"])
     finally:
         os.chdir(old)
-    assert relaxed.exit_code == 0 and "two.md:7: warning: link target 'one.md#nope'" in relaxed.output
+    assert relaxed.exit_code == 0 and "two.md:7:12: warning: link target 'one.md#nope'" in relaxed.output
     assert strict.exit_code == 1
-    assert "two.md:7: error: link target 'one.md#nope'" in strict.output
+    assert "two.md:7:12: error: link target 'one.md#nope'" in strict.output
     assert "1 warning treated as errors (--strict)" in strict.output
     assert "Traceback" not in strict.output
     assert not (tmp_path / "strict").exists()

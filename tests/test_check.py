@@ -158,3 +158,45 @@ def test_a_chapter_file_left_out_of_the_manifest_is_pointed_out(tmp_path: Path) 
         "b/book.toml:5: warning: 'three.md' is not listed in chapters "
         "(hint: add it to chapters = [...] in reading order, or it stays out of the book)")
     assert "README" not in result.output and "other.md" not in result.output
+
+
+GLOSSARY_BOOK = """[book]
+title = "Little Book"
+authors = ["A. Writer"]
+language = "en"
+chapters = ["one.md", "two.md", { file = "gloss.md", kind = "glossary" }]
+"""
+
+
+def test_check_reads_the_chapters_of_a_book_toml_with_errors(tmp_path: Path) -> None:
+    """Newcomer report item 15: a theme typo in book.toml does not hide the chapters' mistakes."""
+    write_book(tmp_path / "b", MANIFEST + 'theme = "clasic"\ndate = "2020-13-01"\n', {
+        "one.md": "# One\n\nSee [bad](two.md#nope).\n", "two.md": "# Two\n\n![](missing.png)\n"})
+    result = run(["check", "b"], tmp_path)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert [line.split(": ")[0] for line in lines[:-1] if ": error" in line or ": warning" in line] == [
+        "b/book.toml:6", "b/book.toml:7", "b/one.md:3:11", "b/two.md:3:5"], result.output
+    assert "month 13 does not exist" in result.output
+    assert lines[-1].endswith("4 error(s), 0 warning(s)"), result.output
+    unreadable = write_book(tmp_path / "c", MANIFEST.replace('title = "Little Book"\n', ""),
+                            {"one.md": "# One\n\n[bad](two.md#nope)\n", "two.md": "# Two\n"})
+    result = run(["check", str(unreadable)], tmp_path)  # no title: the book cannot be read, check stops
+    assert result.exit_code == 1 and "required key missing" in result.output and "nope" not in result.output
+
+
+def test_a_build_gives_the_column_check_gives_and_hints_only_written_ids(tmp_path: Path) -> None:
+    """Newcomer report item 15: `epub` said ``one.md:5:`` where `check` said ``one.md:5:10:``,
+    and the hint listed ids bookbuild made (gloss-ref-ch02-1)."""
+    write_book(tmp_path / "b", GLOSSARY_BOOK, {
+        "one.md": "# One\n\nA [gear]{.gloss} turns.\n\nSee [it](two.md#nextsteps).\n",
+        "two.md": "# Two {#next-steps}\n\nA [gear]{.gloss} and a [gear]{.gloss}.[^n]\n\n[^n]: A note.\n",
+        "gloss.md": "# Glossary\n\nGear\n: A wheel with teeth.\n"})
+    checked = run(["check", "b"], tmp_path).output
+    built = run(["epub", "b"], tmp_path).output
+    expected = ("b/one.md:5:10: {}: link target 'two.md#nextsteps' not found: no id 'nextsteps' in b/two.md "
+                "(hint: did you mean '#next-steps'?)")
+    assert expected.format("error") in checked and expected.format("warning") in built, (checked, built)
+    write_book(tmp_path / "b", GLOSSARY_BOOK, {"one.md": "# One\n\nSee [it](two.md#zzz).\n"})
+    for output in (run(["check", "b"], tmp_path).output, run(["epub", "b"], tmp_path).output):
+        assert "(hint: its ids: '#next-steps')" in output, output

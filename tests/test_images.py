@@ -28,7 +28,7 @@ def test_a_png_named_jpg_is_packed_as_png_and_said_so(tmp_path: Path) -> None:
     results = build(book, ["epub", "pdf"], output_dir=tmp_path / "out", reporter=reporter)
     epub = next(r.path for r in results if r.format == "epub")
     warnings = [d.format() for d in reporter.warnings]
-    assert any("one.md:3: warning: image 'photo.jpg' is really PNG, not what its name says: packed as .png" in w
+    assert any("one.md:3:14: warning: image 'photo.jpg' is really PNG, not what its name says: packed as .png" in w
                and "(hint: rename it photo.png)" in w for w in warnings), warnings
     with zipfile.ZipFile(epub) as archive:
         names = archive.namelist()

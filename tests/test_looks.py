@@ -169,6 +169,51 @@ def test_a_rights_text_that_is_a_notice_gets_no_second_notice(tmp_path: Path) ->
     assert page.notice is None and (page.identifier_name, page.identifier) == (None, "https://example.org/book")
 
 
+def test_a_toml_date_time_builds_and_prints_its_day(tmp_path: Path) -> None:
+    """Newcomer report item 1: `check` passed a TOML date-time that every build then crashed on;
+    now both take its day (the OPF's dc:date and the printed date)."""
+    from clirun import run
+
+    write_book(tmp_path / "b", _manifest("en", "date = 2020-06-16T23:30:00-05:00\npublisher = \"Small Press\"\n"),
+               CHAPTER)
+    checked, built = run(["check", "b"], tmp_path), run(["epub", "b"], tmp_path)
+    assert checked.exit_code == 0 and built.exit_code == 0, (checked.output, built.output)
+    (epub,) = (tmp_path / "b" / "dist").glob("*.epub")
+    page = _flat(" ".join(_xhtml(epub, "copyright.xhtml").find(".//x:div[@class='copyright-text']", X).itertext()))
+    assert "© 2020 Ann Author, Bo Writer" in page and "Published by Small Press, June 16, 2020" in page, page
+    with zipfile.ZipFile(epub) as archive:
+        assert etree.fromstring(archive.read("EPUB/content.opf")).findtext(".//dc:date", namespaces=X) == "2020-06-16"
+
+
+def test_a_book_without_a_date_has_the_year_of_its_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Newcomer report item 13: "© Ann Author" had no year; it is the build's (SOURCE_DATE_EPOCH's when set)."""
+    from bookbuild.render.front_matter import copyright_page
+
+    meta = load_manifest(write_book(tmp_path / "b", _manifest("en"), CHAPTER)).meta
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1950000000")  # 2031-10-17
+    assert copyright_page(meta).notice == "© 2031 Ann Author, Bo Writer"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    import datetime
+
+    assert copyright_page(meta).notice == f"© {datetime.datetime.now(datetime.timezone.utc).year} Ann Author, Bo Writer"
+
+
+@pytest.mark.parametrize(("language", "imprint", "notice"), [
+    ("ja", "発行：Small Press、2020年6月16日", "© 2020 Ann Author、Bo Writer"),
+    ("zh", "Small Press 出版、2020年6月16日", "Ann Author、Bo Writer 著"),
+    ("ar", "Small Press, ", "© 2020 Ann Author, Bo Writer"),  # Arabic's list pattern joins with "و" (and)
+])
+def test_the_copyright_line_separates_as_its_language_does(tmp_path: Path, language: str, imprint: str,
+                                                           notice: str) -> None:
+    """Newcomer report item 16: 発行：Small Press, 2020年6月16日 had an ASCII comma."""
+    folder = write_book(tmp_path / "b", _manifest(language, 'date = 2020-06-16\npublisher = "Small Press"\n'), CHAPTER)
+    (epub,) = _build(folder, tmp_path / "out", ("epub",)).values()
+    page = "".join(_xhtml(epub, "copyright.xhtml").find(".//x:div[@class='copyright-text']", X).itertext())
+    assert imprint in page and notice in page, page
+    authors = _xhtml(epub, "titlepage.xhtml").find(".//x:p[@class='book-authors']", X).text
+    assert authors == ("Ann Author、Bo Writer" if language in ("ja", "zh") else "Ann Author, Bo Writer")
+
+
 # ---- Links in print --------------------------------------------------------------------------
 
 URL = "https://doc.courtbouillon.org/weasyprint/stable/"

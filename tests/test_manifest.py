@@ -91,6 +91,13 @@ def test_page_size_presets_and_custom(tmp_path: Path) -> None:
     assert manifest.pdf.page_size_css == "100mm 150mm"
 
 
+@pytest.mark.parametrize(("written", "css"), [("5x8in", "5in 8in"), ("5.06x7.81in", "5.06in 7.81in"),
+                                              ("6 x 9 in", "6in 9in"), ("148x210mm", "148mm 210mm")])
+def test_a_page_size_written_as_a_printers_trim(tmp_path: Path, written: str, css: str) -> None:
+    """Newcomer report item 3: the trims the printers' error lists ("5.06x7.81in") are accepted as written."""
+    assert load_manifest(make(tmp_path, GOOD + f'\n[pdf]\npage_size = "{written}"\n')).pdf.page_size_css == css
+
+
 def _errors(tmp_path: Path, manifest: str) -> list[str]:
     """Every diagnostic of a manifest that does not load, as the command line prints them."""
     with pytest.raises(ManifestError) as caught:
@@ -151,9 +158,69 @@ def test_dates_in_the_three_documented_forms(tmp_path: Path, date: str, kept: st
     assert load_manifest(make(tmp_path, GOOD + f"date = {date}\n")).meta.date == kept
 
 
-def test_a_date_that_names_no_real_day_is_refused(tmp_path: Path) -> None:
-    (diagnostic,) = _errors(tmp_path, GOOD + 'date = "2020-13-40"\n')
-    assert "'2020-13-40' is not a date written YYYY, YYYY-MM or YYYY-MM-DD" in diagnostic
+@pytest.mark.parametrize(("date", "told"), [
+    ('"2020-13-01"', "'2020-13-01' is not a date: month 13 does not exist (01 to 12)"),
+    ('"2020-06-31"', "'2020-06-31' is not a date: day 31: June 2020 has 30 days"),
+    ('"2021-02-29"', "'2021-02-29' is not a date: day 29: February 2021 has 28 days"),
+    ('"2020-00"', "'2020-00' is not a date: month 00 does not exist"),
+])
+def test_a_date_that_names_no_real_day_says_what_is_wrong(tmp_path: Path, date: str, told: str) -> None:
+    """Newcomer report item 14: "2020-13-01" is written YYYY-MM-DD; the problem is month 13."""
+    (diagnostic,) = _errors(tmp_path, GOOD + f"date = {date}\n")
+    assert diagnostic.startswith("6: error: [book] date: ") and told in diagnostic, diagnostic
+
+
+@pytest.mark.parametrize("written", ["2020-06-16T10:00:00Z", "2020-06-16T23:30:00-05:00", "2020-06-16T10:00:00"])
+def test_a_toml_date_time_keeps_its_day(tmp_path: Path, written: str) -> None:
+    """Newcomer report item 1: a TOML date-time is the day the author wrote (EPUB's dc:date
+    and the printed date take the day); the quoted form is told to write the day alone."""
+    assert load_manifest(make(tmp_path, GOOD + f"date = {written}\n")).meta.date == "2020-06-16"
+    (diagnostic,) = _errors(tmp_path / "quoted", GOOD + f'date = "{written}"\n')
+    assert diagnostic.startswith("6: error:") and '(hint: write the day alone: date = "2020-06-16")' in diagnostic
+
+
+@pytest.mark.parametrize(("identifier", "told"), [
+    ("urn:isbn:12345", "'12345' is not an ISBN: an ISBN has 13 digits"),
+    ("urn:isbn:9780000000018", "'9780000000018' is not an ISBN: its check digit should be 9, not 8"),
+    ("isbn:0-306-40615-3", "'0-306-40615-3' is not an ISBN: its check digit should be 2, not 3"),
+])
+def test_an_isbn_identifier_must_be_an_isbn(tmp_path: Path, identifier: str, told: str) -> None:
+    """Newcomer report item 6: the copyright page prints isbn: identifiers as ISBNs."""
+    (diagnostic,) = _errors(tmp_path, GOOD + f'identifier = "{identifier}"\n')
+    assert diagnostic.startswith("6: error: [book] identifier: ") and told in diagnostic, diagnostic
+
+
+@pytest.mark.parametrize("identifier", ["urn:isbn:9780000000019", "isbn:978-0-306-40615-7", "isbn:0-306-40615-2",
+                                        "isbn:080442957X", "urn:uuid:1234", "https://example.org/b"])
+def test_real_isbns_and_other_identifiers_load(tmp_path: Path, identifier: str) -> None:
+    reporter = Reporter()
+    assert load_manifest(make(tmp_path, GOOD + f'identifier = "{identifier}"\n'), reporter).meta.identifier == identifier
+    assert reporter.warnings == []
+
+
+def test_an_isbn_written_as_prose_is_told_to_write_isbn_colon(tmp_path: Path) -> None:
+    reporter = Reporter()
+    load_manifest(make(tmp_path, GOOD + 'identifier = "ISBN 978-0-00-000001-9"\n'), reporter)
+    (warning,) = [d.format() for d in reporter.warnings]
+    assert warning.endswith("book.toml:6: warning: [book] identifier: 'ISBN 978-0-00-000001-9' is not read as an "
+                            'ISBN: the copyright page leaves it out (hint: write identifier = "isbn:9780000000019")')
+
+
+@pytest.mark.parametrize(("table", "key", "value", "meant"), [
+    ("pdf", "link_urls", "footnotes", "footnote"), ("pdf", "link_urls", "Footnote", "footnote"),
+    ("print", "interior", "color", "colour"), ("book", "direction", "RTL", "rtl"),
+    ("epub", "writing_mode", "vertical", "vertical-rl"),
+])
+def test_every_choice_suggests_what_was_meant(tmp_path: Path, table: str, key: str, value: str, meant: str) -> None:
+    """Newcomer report item 10: TableReader.choice says "did you mean" for every choice."""
+    manifest = GOOD + f'{key} = "{value}"\n' if table == "book" else GOOD + f'\n[{table}]\n{key} = "{value}"\n'
+    (diagnostic,) = _errors(tmp_path, manifest)
+    assert f"[{table}] {key}: '{value}' is not one of" in diagnostic and f"(hint: did you mean '{meant}'?)" in diagnostic
+
+
+def test_a_choice_nothing_like_the_choices_gets_no_suggestion(tmp_path: Path) -> None:
+    (diagnostic,) = _errors(tmp_path, GOOD + '\n[pdf]\nlink_urls = "zzz"\n')
+    assert "is not one of footnote, after, none" in diagnostic and "hint" not in diagnostic
 
 
 def test_one_author_may_be_written_as_text(tmp_path: Path) -> None:

@@ -116,12 +116,14 @@ def test_the_selection_is_checked_at_the_door_against_the_numbered_chapters(tmp_
 @pytest.mark.parametrize(("size", "css"), [
     ("A4", "210mm 297mm"), ("letter", "8.5in 11in"), ("6x9in", "6in 9in"), ("A5 landscape", "210mm 148mm"),
     ("210mm 297mm", "210mm 297mm"), ("5.5in  8.5in", "5.5in 8.5in"),
+    ("5.06x7.81in", "5.06in 7.81in"), ("148 x 210 mm", "148mm 210mm"),  # a trim as the printers write it
 ])
 def test_page_size_presets_and_lengths(size: str, css: str) -> None:
     assert page_size_value(size) == css
 
 
-@pytest.mark.parametrize("size", ["A9", "210 297", "1in; } body { color: red", "", "A4 sideways"])
+@pytest.mark.parametrize("size", ["A9", "210 297", "1in; } body { color: red", "", "A4 sideways", "6x9", "6x9in 8in",
+                                  "6x9in; } body { color: red"])
 def test_bad_page_size_is_refused(size: str) -> None:
     assert page_size_value(size) is None
 

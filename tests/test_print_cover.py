@@ -9,6 +9,8 @@ except one laid out for real from the sample book.
 
 from __future__ import annotations
 
+import io
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -159,9 +161,9 @@ def test_ingramspark_spine_from_its_template(folder: Path) -> None:
 def test_front_art_in_cmyk_and_the_barcode_box_blank(folder: Path) -> None:
     book = _sample(folder, "art", cover=True)
     result = run(["print-cover", str(book), "--for", "kdp", "--interior", str(_interior(folder, 120)),
-                  "-o", str(book / "wrap.pdf")], folder)
+                  "-o", str(book / "wrap.pdf"), "-v"], folder)
     assert result.exit_code == 0, result.output
-    assert "120 pages" in result.output
+    assert "interior of 120 pages" in result.output
     path = book / "wrap.pdf"
     with pikepdf.open(path) as pdf:
         images = list(pdf.pages[0].obj.Resources.XObject.values())
@@ -181,3 +183,74 @@ def test_front_art_in_cmyk_and_the_barcode_box_blank(folder: Path) -> None:
 def test_print_cover_needs_a_printer(folder: Path) -> None:
     result = run(["print-cover", str(_sample(folder, "no-printer"))], folder)
     assert result.exit_code == 2 and "no printer named" in result.output and "--for kdp" in result.output
+
+
+def _small_book(folder: Path, name: str) -> Path:
+    """A 6 x 9 in book whose chapter has a broken link and whose cover is 400 x 640 px (about 65 ppi on the front)."""
+    book = folder / name
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "Small"\nauthors = ["A. Author"]\nlanguage = "en"\n'
+                                    'cover = "front.png"\nchapters = ["c.md"]\n\n[pdf]\npage_size = "6in 9in"\n',
+                                    encoding="utf-8")
+    (book / "c.md").write_text("# C\n\nSee [there](#nowhere-at-all).\n", encoding="utf-8")
+    Image.new("RGB", (400, 640), (200, 60, 40)).save(book / "front.png")
+    return book
+
+
+def test_print_cover_takes_the_common_options_and_says_only_what_concerns_the_cover(folder: Path) -> None:
+    book = _small_book(folder, "small")
+    interior = str(_interior(folder, 120))
+    result = run(["print-cover", str(book), "--for", "kdp", "--interior", interior, "-v"], folder)
+    assert result.exit_code == 0, result.output
+    # (e) the cover art's resolution on the 6.125 x 9.25 in front (with its bleed), naming the file
+    assert ("front.png: warning: cover image printed at 65 ppi on the front, under the 300 ppi Amazon KDP asks for "
+            "(400 x 640 px on 6.125 x 9.25 in) (hint: use an image of 1838 x 2775 px or more") in result.output
+    assert "nowhere-at-all" not in result.output  # (f) the chapters' warnings are the interior's build's
+    # (b) the output line of every command: path, size, time; -v says the page count
+    assert re.search(r"^\S*small/dist/small-cover\.pdf  \d+(\.\d)? KB  \d+\.\d\d s$", result.output, re.MULTILINE), result.output
+    assert "interior of 120 pages" in result.output
+    quiet = run(["print-cover", str(book), "--for", "kdp", "--interior", interior, "-q", "-o", "q.pdf"], folder)
+    assert quiet.exit_code == 0 and "q.pdf" not in quiet.output and "65 ppi" in quiet.output
+    strict = run(["print-cover", str(book), "--for", "kdp", "--interior", interior, "--strict", "-o", "s.pdf"], folder)
+    assert strict.exit_code == 1 and "error: cover image printed at 65 ppi" in strict.output
+    assert "1 warning treated as errors (--strict)" in strict.output and not (folder / "s.pdf").exists()
+
+
+def _marked(path: Path, pages: int, size: tuple[float, float], printer: str | None) -> Path:
+    pdf = pikepdf.new()
+    for _ in range(pages):
+        pdf.add_blank_page(page_size=size)
+    if printer:
+        pdf.docinfo["/BookbuildPrinter"] = printer
+    pdf.save(path)
+    return path
+
+
+@pytest.mark.parametrize(("interior", "expected"), [
+    (lambda f: f / "x.epub", "x.epub: error: the interior is not a PDF (hint: name the interior PDF"),
+    (lambda f: f / "broken.pdf", "broken.pdf: error: the interior is a damaged PDF: its pages cannot be counted"),
+    (lambda f: _marked(f / "ingram.pdf", 60, (432, 648), "ingramspark"),
+     "ingram.pdf: error: the interior was made for IngramSpark, not Amazon KDP (hint: build it with bookbuild pdf --for kdp"),
+    (lambda f: _marked(f / "small.pdf", 60, (360, 576), "kdp"),
+     "small.pdf: error: the interior's pages are 5 x 8 in, not the book's trim of 6 x 9 in"),
+    (lambda f: _marked(f / "short.pdf", 15, (432, 648), None),
+     ("short.pdf: error: the interior has 15 pages, under the 24 Amazon KDP prints (hint: build it with bookbuild pdf "
+      "--for kdp, which adds the blank pages)")),
+])
+def test_an_interior_the_cover_does_not_fit_is_refused_plainly(folder: Path, interior, expected: str) -> None:
+    (folder / "x.epub").write_bytes(b"PK\x03\x04" + b"\0" * 200)
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<>> endobj\n")
+    book = folder / "fit" if (folder / "fit").exists() else _small_book(folder, "fit")
+    result = run(["print-cover", str(book), "--for", "kdp", "--interior", str(interior(folder)), "-o", "f.pdf"], folder)
+    assert result.exit_code == 1 and expected in result.output, result.output
+    assert "<_io" not in result.output and "Traceback" not in result.output and not (folder / "f.pdf").exists()
+
+
+def test_the_press_step_marks_the_printer_an_interior_is_made_for(folder: Path) -> None:
+    from bookbuild.config.printers import INGRAMSPARK
+    from bookbuild.render.pdf.print_press import prepare_for_press
+
+    data = _marked(folder / "plain.pdf", 2, (432, 648), None).read_bytes()
+    pressed = prepare_for_press(data, PrintOptions(preset="ingramspark"), INGRAMSPARK)
+    with pikepdf.open(io.BytesIO(pressed)) as pdf:
+        assert str(pdf.docinfo["/BookbuildPrinter"]) == "ingramspark"

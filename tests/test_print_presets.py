@@ -252,3 +252,16 @@ def test_a_css_gradient_prints_in_the_interiors_ink(tmp_path: Path, interior: st
             assert [float(v) for v in functions[0].C0] == pytest.approx([0, 1, 1, 0])
             assert [float(v) for v in functions[0].C1] == pytest.approx([1, 1, 0, 0])
     assert check_pdf(path.read_bytes(), INGRAMSPARK, TRIM_6X9, 0, grey=interior == "bw", cover=False) == []
+
+
+def test_the_trims_the_refusal_lists_are_accepted_as_written(tmp_path: Path) -> None:
+    """Newcomer report item 3: `bookbuild new` writes page_size = "A5"; the refusal says which
+    line to change to what, and every trim it lists ("5.06x7.81in") is a page size as written."""
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(_book(tmp_path, '[pdf]\npage_size = "A5"\n[print]\npreset = "kdp"\n'))
+    hint = caught.value.diagnostics[0].hint
+    assert hint.startswith('in [pdf], change page_size = "A5" to one of 5x8in, 5.06x7.81in, ') and \
+        hint.endswith('; for example page_size = "6x9in"'), hint
+    for trim in hint.split("one of ")[1].split(";")[0].split(", "):
+        manifest = load_manifest(_book(tmp_path, f'[pdf]\npage_size = "{trim}"\n[print]\npreset = "kdp"\n'))
+        assert manifest.print.preset == "kdp", trim

@@ -352,3 +352,23 @@ def test_kindle_warns_of_an_epub_without_a_cover(tmp_path: Path) -> None:
     assert [(w.message, Path(w.location.file).name) for w in reporter.warnings] == [
         ("Kindle: the EPUB has no cover image: Kindle's library shows none (KPG 4.2 makes an internal cover "
          "mandatory for books not sent through KDP)", "book.toml")]
+
+
+def test_kindle_names_the_authors_stylesheet_and_line_and_check_says_it_too(tmp_path: Path) -> None:
+    # the EPUB packs styles/book.css as styles/book-1.css: the warning names the author's file
+    book = write_book(tmp_path / "b", '[book]\ntitle = "B"\nauthors = ["A"]\nlanguage = "en"\nchapters = ["c.md"]\n'
+                                      'styles = ["styles/book.css"]\n', {
+        "c.md": "# C\n\nText.\n",
+        "styles/book.css": '@import "more.css";\n\nh1 { color: navy; }\np {\n  line-height: -1.2;\n}\n',
+        "styles/more.css": "@media screen {\n  .x { margin: 0; line-height: -2em }\n}\n.y { line-height: 1.4 }\n"})
+    expected = [
+        ("styles/book.css:5:3: warning: Kindle: negative line-height '-1.2', which Kindle does not support "
+         "(KPG, HTML Guideline: avoid negative values for line height) (hint: use a positive line-height"),
+        "styles/more.css:2:19: warning: Kindle: negative line-height '-2em', which Kindle does not support"]
+    result = run(["kindle", str(book)], tmp_path)
+    assert result.exit_code == 0, result.output
+    assert all(line in result.output for line in expected), result.output
+    assert "book-1.css" not in result.output and "import-" not in result.output
+    assert result.output.count("warning: Kindle") == 2  # the packed sheets are not told again
+    check = run(["check", str(book)], tmp_path)
+    assert all(line in check.output for line in expected), check.output

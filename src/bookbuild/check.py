@@ -8,7 +8,6 @@ raises the problems that make a wrong book (broken links, missing images) to err
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 import shutil
 import subprocess
@@ -19,12 +18,13 @@ from pathlib import Path
 from lxml import etree
 
 from .config.manifest import ChapterEntry, Manifest, find_manifest
-from .errors import BookError, Diagnostic, Location, Reporter
-from .files import read_book_text
+from .errors import BookError, Diagnostic, Reporter
+from .files import read_book_text, with_column
 from .model import Chapter
 from .pipeline import assemble, check_inputs, load_config, read_book_chapter
 from .resources import display_path, is_external
 from .sources import HTML_SUFFIXES, MARKDOWN_SUFFIXES, read_text
+from .sources.kindle_styles import warn_kindle_styles
 from .sources.markdown import markdown_to_html
 from .sources.sanitise import HTML_ELEMENTS, html_to_fragment
 from .sources.xhtml import xhtml_body
@@ -36,7 +36,6 @@ _ERROR_PATTERNS = (
     re.compile(r"^image '.*' (not found|is not|is outside|is an absolute)"),
     re.compile(r"^image: empty path"),
 )
-_QUOTED = re.compile(r"'([^']+)'")
 _REFERENCE_LINK = re.compile(r"\[[^\[\]]+\]\[[^\[\]]*\]")
 _FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")
 # mdBook directives other than the includes the reader expands ({{#include}}, {{#rustdoc_include}}).
@@ -83,15 +82,18 @@ def check_book(book_path: str | Path | None) -> CheckReport:
     images, ids, fonts. The stages are the build's own (pipeline.py), so whatever would stop
     a build is an error here with the build's words and location."""
     reporter = Reporter()
+    errors: list[Diagnostic] = []
     try:
         manifest = load_config(book_path, reporter)
     except BookError as exc:
-        try:
-            name = display_path(find_manifest(book_path))
-        except BookError:
-            name = str(book_path or ".")
-        return CheckReport(name, (*reporter.diagnostics, *exc.diagnostics))
-    errors: list[Diagnostic] = []
+        partial = getattr(exc, "partial", None)  # book.toml has errors, but its chapters can be read
+        if not isinstance(partial, Manifest):
+            try:
+                name = display_path(find_manifest(book_path))
+            except BookError:
+                name = str(book_path or ".")
+            return CheckReport(name, (*reporter.diagnostics, *exc.diagnostics))
+        manifest, errors = partial, list(exc.diagnostics)
     try:
         check_inputs(manifest, reporter)
     except BookError as exc:
@@ -103,18 +105,17 @@ def check_book(book_path: str | Path | None) -> CheckReport:
             scan_source(entry, reporter, manifest.root, manifest.math)
         except BookError as exc:
             errors.append(exc.diagnostic)
-    anchors: dict[str, list[str]] = {}
     if len(chapters) == len(manifest.chapters):  # links can only be judged when every chapter was read
         try:
-            book = assemble(manifest, tuple(chapters), reporter, cache=False)
-            anchors = {display_path(c.source): [written for written, _ in c.anchors] for c in book.chapters}
+            assemble(manifest, tuple(chapters), reporter, cache=False)
         except BookError as exc:
             errors.append(exc.diagnostic)
     check_fonts(manifest, reporter)
+    warn_kindle_styles(manifest.styles, manifest.root, reporter)  # as `bookbuild kindle` says them
     unlisted_chapters(manifest, reporter)
     order = {display_path(p): n for n, p in enumerate(
         [manifest.path, *(c.path for c in manifest.chapters), *manifest.styles])}
-    diagnostics = [_with_column(_suggest(_classify(d), anchors), manifest.root) for d in reporter.diagnostics] + errors
+    diagnostics = [with_column(_classify(d), manifest.root) for d in reporter.diagnostics] + errors
     diagnostics.sort(key=lambda d: (order.get(d.location.file or "", -1), d.location.line or 0, d.location.col or 0))
     return CheckReport(display_path(manifest.path), tuple(diagnostics), len(manifest.chapters))
 
@@ -123,42 +124,6 @@ def _classify(diagnostic: Diagnostic) -> Diagnostic:
     if diagnostic.severity == "warning" and any(p.search(diagnostic.message) for p in _ERROR_PATTERNS):
         return dataclasses.replace(diagnostic, severity="error")
     return diagnostic
-
-
-_MISSING_ID = re.compile(r"no id '([^']+)' in (.+)$")
-_NOTE_ID = re.compile(r"^(ch\d+-)?fn(ref)?-\d+")
-
-
-def _suggest(diagnostic: Diagnostic, anchors: dict[str, list[str]]) -> Diagnostic:
-    """For a link to a missing id, name the ids that file does have that look alike."""
-    match = _MISSING_ID.search(diagnostic.message)
-    if not match or diagnostic.hint:
-        return diagnostic
-    known = [a for a in anchors.get(match.group(2), []) if not _NOTE_ID.match(a)]
-    close = difflib.get_close_matches(match.group(1), known, n=3, cutoff=0.5)
-    if close:
-        hint = "did you mean " + " or ".join(f"'#{name}'" for name in close) + "?"
-    elif known:
-        hint = "its ids: " + ", ".join(f"'#{name}'" for name in known[:6]) + (", ..." if len(known) > 6 else "")
-    else:
-        return diagnostic
-    return dataclasses.replace(diagnostic, hint=hint)
-
-
-def _with_column(diagnostic: Diagnostic, root: Path) -> Diagnostic:
-    """Point at the column of the quoted target in its line, as a compiler would."""
-    location = diagnostic.location
-    quoted = _QUOTED.search(diagnostic.message)
-    if not (location.file and location.line and not location.col and quoted):
-        return diagnostic
-    try:
-        line = read_book_text(Path(location.file), root, "resource").splitlines()[location.line - 1]
-    except (BookError, IndexError):
-        return diagnostic
-    col = line.find(quoted.group(1))
-    if col < 0:
-        return diagnostic
-    return dataclasses.replace(diagnostic, location=Location(location.file, location.line, col + 1))
 
 
 def scan_source(entry: ChapterEntry, reporter: Reporter, root: Path | None = None, math: bool = True) -> None:

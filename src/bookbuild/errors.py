@@ -91,6 +91,9 @@ class ManifestErrors(ManifestError):
         first = next(d for d in diagnostics if d.severity == "error")
         super().__init__(first.message, first.location.file, first.location.line, first.location.col, first.hint)
         self.found = tuple(diagnostics)
+        # the book as far as it could be read (config/manifest.py), for `check` to read its
+        # chapters all the same; None when the [book] table or its chapters could not be read
+        self.partial: object | None = None
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -132,6 +135,9 @@ class Reporter:
 
     sink: Callable[[Diagnostic], None] | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # gives a warning written with its line but no column the column of what it quotes
+    # (files.with_column, set by pipeline.load_config): a build says what `check` says
+    column: Callable[[Diagnostic], Diagnostic] | None = None
 
     def warn(
         self,
@@ -143,6 +149,8 @@ class Reporter:
     ) -> None:
         """Record a warning; the build goes on."""
         diagnostic = Diagnostic.at("warning", message, file, line, col, hint)
+        if self.column is not None and col is None and line is not None:
+            diagnostic = self.column(diagnostic)
         if diagnostic in self.diagnostics:
             return
         self.diagnostics.append(diagnostic)

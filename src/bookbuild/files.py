@@ -23,13 +23,14 @@ seen half written.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import BookError, OutputError, SourceError, SpecialFile, UnreadableFile
+from .errors import BookError, Diagnostic, Location, OutputError, SourceError, SpecialFile, UnreadableFile
 from .resources import display_path
 
 MiB = 1024 * 1024
@@ -203,3 +204,23 @@ def write_atomically(target: Path, data: bytes) -> None:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def with_column(diagnostic: Diagnostic, root: Path) -> Diagnostic:
+    """The diagnostic pointing at the column of the first text it quotes ('...') in its line,
+    as a compiler would: ``02.md:9:52`` for a link target written at column 52. A diagnostic
+    with a column already, or whose file below ``root`` cannot be read, is returned as it is."""
+    import re
+
+    location = diagnostic.location
+    quoted = re.search(r"'([^']+)'", diagnostic.message)
+    if not (location.file and location.line and not location.col and quoted):
+        return diagnostic
+    try:
+        line = read_book_text(Path(location.file), root, "resource").splitlines()[location.line - 1]
+    except (BookError, IndexError, OSError):
+        return diagnostic
+    col = line.find(quoted.group(1))
+    if col < 0:
+        return diagnostic
+    return dataclasses.replace(diagnostic, location=Location(location.file, location.line, col + 1))

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from functools import partial
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 from .cache import cache_dir
 from .config import BuildContext
-from .config.manifest import ChapterEntry, Manifest, load_manifest
+from .config.manifest import ChapterEntry, Manifest, find_manifest, load_manifest
 from .config.overrides import Overrides
-from .files import read_book_file
+from .files import read_book_file, with_column
 from .errors import BookError, OutputError, Reporter, SourceError
 from .model import Asset, Book, Chapter, PageStart
 from .resources import display_path
@@ -46,7 +47,9 @@ Progress = Callable[[str, int, int], None]
 
 
 def load_config(location: str | Path | None, reporter: Reporter, overrides: Overrides | None = None) -> Manifest:
-    """book.toml with the command line's ``overrides``, validated once (config/)."""
+    """book.toml with the command line's ``overrides``, validated once (config/); from now on
+    the reporter's warnings get the column of what they quote, as `check` gives it."""
+    reporter.column = partial(with_column, root=find_manifest(location).parent)
     return load_manifest(location, reporter, overrides)
 
 
@@ -199,7 +202,7 @@ def render(fmt: str, book: Book, context: BuildContext, reporter: Reporter,
         from .render.epub.stores import store_edition
 
         epub = render("epub", book, context, reporter, note, workers, epub_cover)
-        return store_edition(fmt, epub, reporter, display_path(context.config.path))
+        return store_edition(fmt, epub, reporter, display_path(context.config.path), book)
     raise OutputError(f"unknown format '{fmt}'", hint=f"choose one of {', '.join(FORMATS)}")
 
 

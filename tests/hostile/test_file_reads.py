@@ -120,7 +120,7 @@ def test_an_image_linked_outside_the_book_is_never_opened(tmp_path: Path) -> Non
     assert any(path.endswith("one.md") for path in _Opens.seen), "the hook heard the build's own reads"
     assert [r.format for r in results] == ["epub", "pdf"]
     messages = [d.format() for d in reporter.warnings]
-    assert any("one.md:3: warning: image 'images/pic.png' is outside the book folder" in m for m in messages), messages
+    assert any("one.md:3:14: warning: image 'images/pic.png' is outside the book folder" in m for m in messages), messages
 
 
 def _link_to_zero(path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .options import settings
+from .options import STRICT_OPTION, level, output_options, settings
 
 
 def _remember_printer(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -31,19 +31,30 @@ PRINTER_OPTION = click.option("--for", "printer", metavar="PRINTER", expose_valu
 @click.option("--interior", type=click.Path(path_type=Path, dir_okay=False),
               help="The interior PDF built for the same printer: its page count sets the spine "
                    "(default: the interior is laid out now).")
+@STRICT_OPTION
+@output_options
 @click.pass_context
-def print_cover(ctx: click.Context, book: Path | None, output: Path | None, interior: Path | None) -> None:
+def print_cover(ctx: click.Context, book: Path | None, output: Path | None, interior: Path | None,
+                strict: bool) -> None:
     """Make the one-piece paperback cover (back, spine, front) for the printer."""
-    from ..console import format_diagnostic, print_diagnostic
-    from ..errors import BookError, Reporter, UsageError
+    import time
+
+    from ..console import Folded, human_size, print_as_error, print_diagnostic
+    from ..errors import Reporter
     from ..print_cover import make_print_cover
     from ..resources import display_path
+    from .runner import fail
 
+    started = time.perf_counter()
+    folded = Folded(print_as_error if strict else print_diagnostic)
+    reporter = Reporter(sink=folded)
     try:
-        cover = make_print_cover(book, settings(ctx).get("printer"), output, interior,
-                                 Reporter(sink=print_diagnostic))
-    except BookError as exc:  # a bug of ours keeps its traceback (runner.fail's --debug does the same)
-        for diagnostic in exc.diagnostics:
-            click.echo(format_diagnostic(diagnostic), err=True)
-        ctx.exit(2 if isinstance(exc, UsageError) else 1)
-    click.echo(f"{display_path(cover.path)}  cover for an interior of {cover.pages} pages")
+        cover = make_print_cover(book, settings(ctx).get("printer"), output, interior, reporter, strict=strict)
+    except Exception as exc:  # noqa: BLE001 - as every build command: one line (a bug of ours: --debug)
+        folded.finish()
+        ctx.exit(fail(ctx, exc))
+    folded.finish()
+    if level(ctx) >= 0:
+        click.echo(f"{display_path(cover.path)}  {human_size(cover.size)}  {time.perf_counter() - started:.2f} s")
+    if level(ctx) > 0:
+        click.echo(f"the spine is made for an interior of {cover.pages} pages")

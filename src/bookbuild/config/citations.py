@@ -67,8 +67,10 @@ def read_citation_options(source: ManifestText, table: dict[str, Any]) -> Citati
     style_file = None
     if style.lower().endswith(".csl"):
         style_file = reader.file(style, "style", what="CSL style")
-    elif style not in packaged_styles():
-        close = difflib.get_close_matches(style, sorted(packaged_styles()), n=3, cutoff=0.6)
+    elif style.strip().lower() in packaged_styles():  # the collection's names are lower case: "APA" is 'apa'
+        style = style.strip().lower()
+    else:
+        close = difflib.get_close_matches(style.lower(), sorted(packaged_styles()), n=3, cutoff=0.6)
         hint = f"did you mean {', '.join(repr(name) for name in close)}?" if close else (
             'name a style of the CSL collection (e.g. "apa", "ieee", "chicago-author-date") or a .csl file')
         raise source.error(f"[citations] style: no CSL style named '{style}'", "citations", "style", hint=hint)

@@ -24,6 +24,7 @@ from .chapters import (  # noqa: F401 - re-exported
     ChapterEntry,
     read_chapters,
 )
+from .isbn import isbn_problem, prose_isbn
 from .language_tags import language_problem
 from .languages import LanguageFacts, language_facts
 from .mdbook import mdbook_project
@@ -180,6 +181,9 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
     read = found.read
     reader = TableReader(source, "book", book)
     meta = _book_meta(source, reader, read)
+    if meta is not None and (isbn := prose_isbn(meta.identifier)):
+        found.warn(f"[book] identifier: '{meta.identifier}' is not read as an ISBN: the copyright page leaves it out",
+                   source.line_of("book", "identifier"), hint=f'write identifier = "{isbn}"')
     cover_name = read(lambda: reader.string("cover"))
     cover = read(lambda: reader.file(cover_name, "cover", what="cover image")) if cover_name else None
     styles = tuple(style for name in read(lambda: reader.string_list("styles"), [])
@@ -198,11 +202,16 @@ def load_manifest(location: str | Path | None = None, reporter: Reporter | None 
     allow_remote = read(lambda: build_reader.boolean("allow_remote", default=False), False)
     citations = read(lambda: read_citation_options(source, _table(source, data, "citations", CITATION_KEYS, found)),
                      CitationOptions())
-    found.finish(reporter)
-    return Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles, pdf=pdf, epub=epub,
-                    direction=direction, fonts=fonts, math=bool(math), theme=theme,
-                    allow_remote=bool(allow_remote) or overrides.allow_remote, citations=citations,
-                    print=printing)
+    manifest = Manifest(path=path, meta=meta, chapters=chapters, cover=cover, styles=styles,
+                        pdf=pdf or PdfOptions(), epub=epub or EpubOptions(), direction=direction, fonts=fonts,
+                        math=bool(math), theme=theme, allow_remote=bool(allow_remote) or overrides.allow_remote,
+                        citations=citations, print=printing)
+    try:
+        found.finish(reporter)
+    except ManifestErrors as exc:  # `check` goes on to the chapters with what could be read
+        exc.partial = manifest if meta is not None and chapters else None
+        raise
+    return manifest
 
 
 class _Findings:
@@ -284,12 +293,22 @@ def _book_meta(source: ManifestText, reader: TableReader, read: Callable[..., An
         rights=read(lambda: reader.string("rights")),
         edition=read(lambda: reader.string("edition")),
         subjects=tuple(read(lambda: reader.string_list("subjects"), [])),
-        identifier=read(lambda: reader.string("identifier")),
+        identifier=read(lambda: _identifier(source, reader)),
     )
     if title is None or not authors or language is None:
         return None  # the errors say why
     meta["identifier"] = meta["identifier"] or default_identifier(title, authors)
     return BookMeta(title=title, authors=tuple(authors), language=language, **meta)
+
+
+def _identifier(source: ManifestText, reader: TableReader) -> str | None:
+    """``[book] identifier``; one written ``isbn:``/``urn:isbn:`` must be an ISBN (config/isbn.py)."""
+    identifier = reader.string("identifier")
+    problem = isbn_problem(identifier) if identifier else None
+    if problem:
+        raise source.error(f"[book] identifier: {problem}", "book", "identifier",
+                           hint="copy the ISBN from the agency's record, such as identifier = \"isbn:9780306406157\"")
+    return identifier
 
 
 def _language(source: ManifestText, reader: TableReader) -> str:

@@ -51,6 +51,9 @@ MAX_LENGTH = 10_000
 _LENGTH = r"\d+(\.\d+)?(mm|cm|in|pt|pc|px|q)"
 _CSS_LENGTH = re.compile(rf"^(0|{_LENGTH})$", re.IGNORECASE)
 _PAGE_LENGTHS = re.compile(rf"^{_LENGTH}(\s+{_LENGTH})?$", re.IGNORECASE)
+# "6x9in", "5.06 x 7.81 in", "148x210mm": a trim as printers write it (and config/printers.py lists them)
+_TRIM = re.compile(r"^(\d+(?:\.\d+)?)\s*[x×]\s*(\d+(?:\.\d+)?)\s*(mm|cm|in)$", re.IGNORECASE)
+PAGE_SIZE_HINT = "use A4, Letter, A5, B5, a trim such as 6x9in, or lengths such as '210mm 297mm'"
 
 
 def page_size_value(page_size: str) -> str | None:
@@ -64,6 +67,10 @@ def page_size_value(page_size: str) -> str | None:
             return f"{height} {width}" if orientation == "landscape" else f"{width} {height}"
         return None
     text = " ".join(words)
+    trim = _TRIM.match(text)
+    if trim:
+        width, height, unit = trim.groups()
+        return f"{width}{unit.lower()} {height}{unit.lower()}"
     return text if _PAGE_LENGTHS.match(text) else None
 
 
@@ -123,8 +130,7 @@ def read_pdf_options(reader: TableReader, command_line: bool = False) -> PdfOpti
             continue
         if key == "page_size" and page_size_value(value) is None:
             raise reader.source.error(f"[pdf] page_size: '{value}' is neither a preset nor a width and height",
-                                      "pdf", key, hint="use A4, Letter, A5, B5, 6x9in, or lengths such as "
-                                      "'210mm 297mm'")
+                                      "pdf", key, hint=PAGE_SIZE_HINT)
         if any(float(number) > MAX_LENGTH for number in re.findall(r"\d+(?:\.\d+)?", value)):
             raise reader.source.error(f"[pdf] {key}: '{value}' is out of range", "pdf", key,
                                       hint=f"lengths up to {MAX_LENGTH:,} in any unit are accepted")

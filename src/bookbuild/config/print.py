@@ -94,7 +94,8 @@ def with_preset(pdf: PdfOptions, options: PrintOptions, reader: TableReader) -> 
     size = _page_inches(pdf.page_size_css)
     if size is None or not any(_same(size, trim) for trim in printer.trims):
         raise source.error(f"[pdf] page_size: '{pdf.page_size}' is not one of {printer.label}'s trim sizes", "pdf",
-                           "page_size", hint=f"use one of {printer.trim_names()}, such as page_size = \"6in 9in\"")
+                           "page_size", hint=f"in [pdf], change page_size = \"{pdf.page_size}\" to one of "
+                           f"{printer.trim_names()}; for example page_size = \"6x9in\"")
     least = printer.outside_bleed if options.bleed else printer.outside
     for key in ("margin_top", "margin_bottom", "margin_outer"):
         margin = length_in(getattr(pdf, key))

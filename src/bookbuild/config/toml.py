@@ -143,8 +143,9 @@ class TableReader:
     def choice(self, key: str, choices: tuple[str, ...]) -> str | None:
         value = self.string(key)
         if value is not None and value not in choices:
+            close = closest(value, choices)
             raise self.source.error(f"[{self.table}] {key}: '{value}' is not one of {', '.join(choices)}",
-                                    self.table, key)
+                                    self.table, key, hint=f"did you mean '{close}'?" if close else None)
         return value
 
     def boolean(self, key: str, default: bool | None = None) -> bool | None:
@@ -159,13 +160,20 @@ class TableReader:
         value = self.values.get(key)
         if value is None:
             return None
-        if isinstance(value, (_dt.date, _dt.datetime)):
+        if isinstance(value, _dt.datetime):  # 2020-06-16T10:00:00Z: the day the author wrote
+            return value.date().isoformat()
+        if isinstance(value, _dt.date):
             return value.isoformat()
-        if isinstance(value, str) and _valid_date(value):
+        problem = _date_problem(value) if isinstance(value, str) else ""
+        if problem is None:
             return value
         shown = f"'{value}'" if isinstance(value, str) else type_name(value)
-        raise self.source.error(f"[{self.table}] {key}: {shown} is not a date written YYYY, YYYY-MM or YYYY-MM-DD",
-                                self.table, key, hint=f'for example {key} = "2020", "2020-06" or 2020-06-16')
+        message = f"{shown} is not a date: {problem}" if problem else \
+            f"{shown} is not a date written YYYY, YYYY-MM or YYYY-MM-DD"
+        day = re.match(r"\d{4}-\d{2}-\d{2}(?=[T ])", value) if isinstance(value, str) else None
+        hint = f'write the day alone: {key} = "{day.group(0)}"' if day else \
+            f'for example {key} = "2020", "2020-06" or 2020-06-16'
+        raise self.source.error(f"[{self.table}] {key}: {message}", self.table, key, hint=hint)
 
     def file(self, name: str, key: str, what: str) -> Path:
         folder, what = self.source.path.parent, f"[{self.table}] {key}: {what}"
@@ -184,14 +192,37 @@ def type_name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def _valid_date(text: str) -> bool:
-    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, naming a real month and day (EPUB's dc:date)."""
+def closest(value: str, choices: tuple[str, ...] | list[str]) -> str | None:
+    """The choice ``value`` was meant to be: the same word in other case ("APA", "Footnote"),
+    else one written nearly so ("footnotes", "color"); None when none is close."""
+    import difflib
+
+    folded = {choice.casefold(): choice for choice in choices}
+    if value.strip().casefold() in folded:
+        return folded[value.strip().casefold()]
+    close = difflib.get_close_matches(value.strip().casefold(), list(folded), n=1, cutoff=0.6)
+    return folded[close[0]] if close else None
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+def _date_problem(text: str) -> str | None:
+    """What is wrong with a date written as text ("month 13 does not exist", "day 31: June 2020
+    has 30 days"; "" when it is not written ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` at all), or
+    None for a real date of one of those forms (EPUB's dc:date)."""
     match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text)
     if match is None:
-        return False
+        return ""
     year, month, day = (int(part) if part else 1 for part in match.groups())
+    if not 1 <= month <= 12:
+        return f"month {match.group(2)} does not exist (01 to 12)"
     try:
         _dt.date(year, month, day)
     except ValueError:
-        return False
-    return True
+        if year == 0:
+            return "year 0000 does not exist"
+        last = (_dt.date(year + (month == 12), month % 12 + 1, 1) - _dt.timedelta(days=1)).day
+        return f"day {match.group(3)}: {_MONTHS[month - 1]} {year} has {last} days"
+    return None

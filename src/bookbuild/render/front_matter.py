@@ -10,6 +10,7 @@ PDF's ``dcterms.created``) keeps the ISO date: that is for machines.
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -70,22 +71,44 @@ class CopyrightPage:
     date: str  # the publication date as the book's language prints it ("" when not given)
     identifier_name: str | None  # "ISBN", "DOI", or None for a URL (printed as it is)
     identifier: str | None  # None: not meaningful to a reader (a generated urn:uuid, a private id)
+    separator: str = ", "  # between the publisher and the date, and the authors: the language's list separator
 
 
 def copyright_page(meta: BookMeta) -> CopyrightPage:
     """The copyright notice and identifier of the book, shared by the EPUB and the PDF.
 
     The holder is the authors unless ``rights`` begins as a notice of its own ("Copyright
-    2025 Paula Printer. CC BY 4.0."); the year is the publication date's. The identifier is
+    2025 Paula Printer. CC BY 4.0."); the year is the publication date's, or, for a book
+    without ``date``, the year of the build (``SOURCE_DATE_EPOCH``'s when set, so that a
+    reproducible build prints the same year). The identifier is
     printed when it is an ISBN, a DOI or a URL: a ``urn:uuid:`` bookbuild made up, or any
     other opaque id, tells a reader nothing."""
     notice = None
+    separator = list_separator(meta.language)
     if not (meta.rights and _NOTICE.match(meta.rights)):
-        year = f" {meta.date[:4]}" if meta.date else ""
-        notice = f"©{year} {', '.join(meta.authors)}"
+        year = meta.date[:4] if meta.date else build_year()
+        notice = f"© {year} {separator.join(meta.authors)}"
     name, value = _identifier(meta.identifier)
     return CopyrightPage(notice=notice, date=printed_date(meta.date, meta.language), identifier_name=name,
-                         identifier=value)
+                         identifier=value, separator=separator)
+
+
+def build_year() -> str:
+    """The year of this build: ``SOURCE_DATE_EPOCH``'s (reproducible-builds.org) when set, else today's."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    now = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc) if epoch.isdigit() else \
+        datetime.datetime.now(tz=datetime.timezone.utc)
+    return str(now.year)
+
+
+@lru_cache(maxsize=32)
+def list_separator(language: str) -> str:
+    """What separates the items of a list in the book's language: ", " in English, "、" in
+    Japanese and Chinese, "، " in Urdu (CLDR's list pattern through Babel). A language whose
+    pattern joins with a word (Arabic's "و", "and") gets ", "."""
+    pattern = _locale(language).list_patterns["standard"]["start"]
+    separator = pattern.replace("{0}", "").replace("{1}", "")
+    return ", " if not separator or any(char.isalpha() for char in separator) else separator
 
 
 def _identifier(identifier: str) -> tuple[str | None, str | None]:

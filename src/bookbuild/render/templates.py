@@ -12,7 +12,7 @@ import jinja2
 
 from ..cache import user_cache_folder
 from ..resources import templates_dir
-from .front_matter import copyright_page, printed_date
+from .front_matter import copyright_page, list_separator, printed_date
 
 
 @cache
@@ -25,7 +25,7 @@ def _environment() -> jinja2.Environment:
         bytecode_cache=_bytecode_cache(),
     )
     # the title and copyright pages' words, the same in every format (front_matter.py)
-    environment.globals.update(printed_date=printed_date, copyright_page=copyright_page)
+    environment.globals.update(printed_date=printed_date, copyright_page=copyright_page, list_separator=list_separator)
     return environment
 
 

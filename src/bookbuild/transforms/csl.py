@@ -72,7 +72,9 @@ class Style:
         with warnings.catch_warnings():  # citeproc-py warns on stderr about what it skips
             warnings.simplefilter("ignore")
             self.source = CiteProcJSON(copy.deepcopy(references))
-            self.style = CitationStylesStyle(io.BytesIO(style), locale=_locale(language), validate=False)
+            locale = _locale(language)
+            self.style = CitationStylesStyle(io.BytesIO(style), locale=locale, validate=False)
+        _ordinals_in(self.style.root, locale)
         self.items = {item["id"].lower(): item for item in references}
 
     def numeric(self) -> bool:
@@ -211,6 +213,21 @@ def _locale(language: str) -> str:
             return candidate
     found = sorted(folder.glob(f"locales-{primary}-*.xml"))
     return found[0].stem.removeprefix("locales-") if found else "en-US"
+
+
+def _ordinals_in(root: Any, locale: str) -> None:
+    """Ordinals ("3rd", "3.", "3ᵉ") from the book's language, not from English.
+
+    citeproc-py looks an ordinal up first in the locales of the book's language only, which
+    it tells by their ``xml:lang`` being the first one's; a style's own ``<locale xml:lang="de">``
+    (APA has one) differs from the file's ``de-DE``, so it then searches every locale for the
+    number's own term and finds English's ``ordinal-03`` ("rd") before German's ``ordinal``
+    ("."). The style's locales of the language (it chose only those, or language-less ones)
+    are given the file's tag, so the lookup stays in the book's language."""
+    lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    for element in root.locales:
+        if element.getparent() is not None:  # the style's own (a locale file's is its root)
+            element.set(lang, locale)
 
 
 def _ampersands(html: str) -> str:

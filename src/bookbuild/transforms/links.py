@@ -7,6 +7,8 @@ keeps its text and the image its alternative text, so the book still builds.
 
 from __future__ import annotations
 
+import difflib
+import re
 from functools import partial
 from pathlib import Path
 
@@ -120,10 +122,27 @@ def _resolve_link(link: etree._Element, chapter: Chapter, by_path: dict[Path, Ch
     book_id = dict(target.anchors).get(fragment)
     if book_id is None:
         reporter.warn(f"link target '{href}' not found: no id '{fragment}' in {display_path(target.source)}",
-                      display_path(chapter.source), source_line(link))
+                      display_path(chapter.source), source_line(link), hint=_ids_hint(fragment, target))
         _unwrap(link)
         return
     link.set("href", f"#{book_id}")
+
+
+# Ids bookbuild makes, not the author: footnotes and their references (fn-1, ch02-fnref-1), the
+# glossary's back-link targets (gloss-ref-ch02-1; glossary_marks.REF_PREFIX), index marks (ch02-ix3).
+_MADE_IDS = re.compile(r"^((ch\d+-)?fn(ref)?-\d+|gloss-ref-|ch\d+-ix\d+x*$)")
+
+
+def _ids_hint(fragment: str, target: Chapter) -> str | None:
+    """For a link to a missing id, the ids the target has that look alike, else its first
+    ones; only those an author wrote (or a heading's, a glossary term's): never one bookbuild made."""
+    known = list(dict.fromkeys(written for written, _ in target.anchors if not _MADE_IDS.match(written)))
+    close = difflib.get_close_matches(fragment, known, n=3, cutoff=0.5)
+    if close:
+        return "did you mean " + " or ".join(f"'#{name}'" for name in close) + "?"
+    if known:
+        return "its ids: " + ", ".join(f"'#{name}'" for name in known[:6]) + (", ..." if len(known) > 6 else "")
+    return None
 
 
 def _chapter_at(path: Path, by_path: dict[Path, Chapter | None]) -> Chapter | None:

@@ -19,6 +19,7 @@ from urllib.parse import unquote
 from lxml import etree
 
 from ...errors import Reporter
+from ...model import Book
 from ...xhtml import SAFE_XML_PARSER
 from .kepub import CONTAINER_NS, OPF_NS
 
@@ -36,6 +37,9 @@ COVER_SHOWN = 500
 KINDLE_FONT_TYPES = frozenset({"font/otf", "font/ttf", "application/vnd.ms-opentype", "application/x-font-ttf",
                                "application/font-sfnt", "font/sfnt", "application/x-font-opentype"})
 NEGATIVE_LINE_HEIGHT = re.compile(r"line-height\s*:\s*-")
+# The author's sheets as author_styles.py packs them; warn_for_kindle checks them as written
+# (sources/kindle_styles.py), so a warning names the author's file and line, not these.
+AUTHOR_SHEET = re.compile(r"styles/(?:book|import)-\d+\.css")
 # A manifest item's bytes.
 Member = Callable[[etree._Element], bytes]
 
@@ -48,8 +52,9 @@ class KindleProblem:
     hint: str
 
 
-def kindle_problems(epub: bytes) -> list[KindleProblem]:
-    """Every Kindle requirement this EPUB breaks, in a fixed order (cover, contents, fonts, scripts, CSS)."""
+def kindle_problems(epub: bytes, author_sheets: bool = True) -> list[KindleProblem]:
+    """Every Kindle requirement this EPUB breaks, in a fixed order (cover, contents, fonts, scripts, CSS);
+    without ``author_sheets``, the CSS of the author's packed sheets is left to the caller."""
     with zipfile.ZipFile(io.BytesIO(epub)) as archive:
         container = etree.fromstring(archive.read("META-INF/container.xml"), SAFE_XML_PARSER)
         opf_name = container.find(f".//{{{CONTAINER_NS}}}rootfile").get("full-path")
@@ -64,7 +69,8 @@ def kindle_problems(epub: bytes) -> list[KindleProblem]:
         problems += _contents_problems(items, member)
         problems += _font_problems(items)
         problems += _script_problems(items)
-        problems += _css_problems(items, member)
+        problems += _css_problems([item for item in items if author_sheets
+                                   or not AUTHOR_SHEET.fullmatch(item.get("href") or "")], member)
     return problems
 
 
@@ -147,9 +153,14 @@ def _css_problems(items: list[etree._Element], member: Member) -> list[KindlePro
                           "use a positive line-height")]
 
 
-def warn_for_kindle(epub: bytes, reporter: Reporter, manifest_file: str) -> bytes:
-    """Warn of each Kindle requirement the EPUB breaks (at the book's book.toml); the EPUB is
-    returned as it is, since Amazon takes it unchanged."""
-    for problem in kindle_problems(epub):
+def warn_for_kindle(epub: bytes, reporter: Reporter, manifest_file: str, book: Book | None = None) -> bytes:
+    """Warn of each Kindle requirement the EPUB breaks (at the book's book.toml; the author's
+    stylesheets' at their own file:line); the EPUB is returned as it is, since Amazon takes it
+    unchanged."""
+    for problem in kindle_problems(epub, author_sheets=book is None):
         reporter.warn(f"Kindle: {problem.message}", manifest_file, hint=problem.hint)
+    if book is not None:
+        from ...sources.kindle_styles import warn_kindle_styles
+
+        warn_kindle_styles(book.styles, book.root, reporter)
     return epub

@@ -21,7 +21,7 @@ from ...config.printers import Printer
 from ...errors import OutputError, Reporter
 from ...files import read_own_file
 from ...model import Book
-from ...resources import stylesheet
+from ...resources import display_path, stylesheet
 from ..templates import render_template
 from .document import ASSET_ROOT, book_fetcher
 from .print_preset import spine_width
@@ -73,6 +73,7 @@ def render_wrap_cover(book: Book, build: BuildContext, reporter: Reporter, pages
 
     printer = build.config.print.printer
     cover = wrap_cover(pages, build)
+    warn_low_cover_resolution(book, cover, printer, reporter)
     html = render_template(
         "pdf/print-cover.html",
         meta=book.meta, lang=book.meta.language, direction=book.language.direction,
@@ -96,6 +97,30 @@ def render_wrap_cover(book: Book, build: BuildContext, reporter: Reporter, pages
     if problems:
         raise OutputError(f"the {printer.label} cover fails its check: {problems[0]}")
     return data
+
+
+def warn_low_cover_resolution(book: Book, cover: WrapCover, printer: Printer, reporter: Reporter) -> None:
+    """A warning naming ``[book] cover`` when it prints at less than the printer's resolution
+    on the front: print-cover.css fills the front and its bleed with it (``object-fit: cover``),
+    so its resolution is the smaller of width and height in pixels over those in inches."""
+    if book.cover is None or not book.cover.data or book.cover.media_type == "image/svg+xml":
+        return
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(book.cover.data)) as image:
+            pixels = image.size
+    except (UnidentifiedImageError, OSError):
+        return  # the book's image checks have said so
+    width, height = cover.width + cover.bleed, cover.height + 2 * cover.bleed  # the front and its bleed
+    ppi = min(pixels[0] / width, pixels[1] / height)
+    if ppi + 0.5 >= printer.image_ppi:
+        return
+    reporter.warn(f"cover image printed at {ppi:.0f} ppi on the front, under the {printer.image_ppi} ppi "
+                  f"{printer.label} asks for ({pixels[0]} x {pixels[1]} px on {width:g} x {height:g} in)",
+                  display_path(book.cover.source) if book.cover.source else None,
+                  hint=f"use an image of {round(width * printer.image_ppi)} x {round(height * printer.image_ppi)} "
+                       "px or more (the front with its bleed)")
 
 
 def _measures_sheet(cover: WrapCover, printer: Printer) -> str:

@@ -46,6 +46,9 @@ def cmyk_profile() -> bytes:
                       hint=f"install Debian's libgs-common, which provides {CMYK_PROFILES[0]}")
 
 
+PRINTER_KEY = "/BookbuildPrinter"  # the document information entry naming the preset's printer
+
+
 def prepare_for_press(data: bytes, options: PrintOptions, printer: Printer, *, grey: bool | None = None,
                       blank_pages: int = 0) -> bytes:
     """``data`` (a PDF WeasyPrint wrote) as the press takes it, with ``blank_pages`` blank
@@ -69,6 +72,7 @@ def prepare_for_press(data: bytes, options: PrintOptions, printer: Printer, *, g
             if key in pdf.Root:
                 del pdf.Root[key]
         pdf.Root.OutputIntents = pikepdf.Array([output_intent(pdf)])
+        pdf.docinfo[PRINTER_KEY] = pikepdf.String(printer.name)  # print-cover refuses another printer's interior
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.disable,
                  compress_streams=True)
