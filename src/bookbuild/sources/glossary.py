@@ -11,11 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from .inline_lines import mark_lines
 
 
 def use_glossary(md: MarkdownIt) -> None:
     """Register the rule that keeps ``{gloss="term"}`` as ``data-gloss``."""
     md.core.ruler.push("bookbuild_glossary", _gloss_attribute)
+    md.core.ruler.push("bookbuild_glossary_lines", lambda state: mark_lines(state, is_reference))
+
+
+def is_reference(token: Token) -> bool:
+    """A span that refers to a glossary term (it gets its own line: inline_lines.py)."""
+    attrs = token.attrs or {}
+    return token.type == "span_open" and ("data-gloss" in attrs or "gloss" in str(attrs.get("class", "")).split())
 
 
 def _gloss_attribute(state: Any) -> None:

@@ -7,7 +7,8 @@ and ``[]{index-start="orbits"}`` ... ``[]{index-end="orbits"}`` a range. HTML an
 chapters write the model's own attributes: ``data-index``, ``data-index-see``,
 ``data-index-see-also``, ``data-index-start``, ``data-index-end``.
 
-Each mark also keeps the source line of its block (``data-index-line``), so that the index
+Each mark also keeps its source line (``data-index-line``: its own line in a Markdown
+paragraph of several lines, through inline_lines.py; its block's in an HTML chapter), so that the index
 stage (transforms/index.py), which runs after the line numbers are dropped, still warns at
 ``file:line``.
 """
@@ -19,6 +20,7 @@ from typing import Any
 from lxml import etree
 
 from ..xhtml import source_line
+from .inline_lines import mark_lines as inline_mark_lines
 
 # Markdown attribute -> the model's attribute
 MARKDOWN_ATTRS = {
@@ -30,6 +32,7 @@ MARKDOWN_ATTRS = {
 }
 MARK_ATTRS = tuple(MARKDOWN_ATTRS.values())
 LINE = "data-index-line"
+_MARK_KEYS = ("data-index", "data-index-start", "data-index-end")
 _XPATH = " or ".join(f"@{name}" for name in ("data-index", "data-index-start", "data-index-end"))
 
 
@@ -43,6 +46,8 @@ def index_attributes(state: Any) -> None:
             if not attrs or not any(name in attrs for name in ("index", "index-start", "index-end")):
                 continue
             child.attrs = {MARKDOWN_ATTRS.get(name, name): value for name, value in attrs.items()}
+    # Each mark's own line, not its paragraph's (read by mark_lines below as its source line).
+    inline_mark_lines(state, lambda child: any(name in (child.attrs or {}) for name in _MARK_KEYS))
 
 
 def mark_lines(wrapper: etree._Element) -> None:

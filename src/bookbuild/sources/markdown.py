@@ -30,6 +30,7 @@ from .citations import use_citations
 from .code import Highlights, render_fence
 from .index_marks import index_attributes
 from .glossary import use_glossary
+from .inline_lines import use_mark_offsets
 from .listings import report_dropped
 from .math import Warn, convert_math, math_inline, render_block_math, render_inline_math
 
@@ -125,6 +126,7 @@ def _parser(language: str = "en", math: bool = True) -> MarkdownIt:
     use_blocks(md)
     use_citations(md)  # [@key], @key: markers for transforms/citations.py
     use_glossary(md)
+    use_mark_offsets(md)  # spans and links know their place in a paragraph: inline_lines.py
     if math:
         md.core.ruler.push("bookbuild_math", convert_math)  # after the captions the blocks make
     md.core.ruler.at("smartquotes", _smartquotes)

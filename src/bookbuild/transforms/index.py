@@ -17,7 +17,7 @@ numbers by printed page numbers where they know them (render/index_locators.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
@@ -40,7 +40,7 @@ class Entry:
 
     term: str
     locators: list[tuple[str, ...]] = field(default_factory=list)  # (mark id,) or (start id, end id)
-    chapters: list[str] = field(default_factory=list)  # the title of each locator's chapter
+    chapters: list[tuple[str, ...]] = field(default_factory=list)  # the chapter title of each of those marks
     see: list[tuple[str, str, int | None]] = field(default_factory=list)  # (target, file, line)
     see_also: list[tuple[str, str, int | None]] = field(default_factory=list)
     children: dict[str, Entry] = field(default_factory=dict)
@@ -68,15 +68,19 @@ class _Index:
         where = (display_path(chapter.source), int(mark.get(LINE) or 0) or None)
         term, see, also = mark.get("data-index"), mark.get("data-index-see"), mark.get("data-index-see-also")
         start, end = mark.get("data-index-start"), mark.get("data-index-end")
+        for path in (term, start, end, see, also):
+            if path and _terms(path) and len(_terms(path)) < len(path.split(LEVELS)):
+                self.reporter.warn(f"index term '{path}' has an empty level", *where,
+                                   hint="write a term on each side of every '!': index=\"main!sub\"")
         if term is not None and _terms(term):
             entry = self.entry(term)
             if see:
                 entry.see.append((see, *where))
             if also:
                 entry.see_also.append((also, *where))
-            if not see and not (also and not _text(mark)):
+            if not see:  # "see also" keeps the mark's page: "moons, 4. See also rings"
                 entry.locators.append((mark_id,))
-                entry.chapters.append(chapter.title)
+                entry.chapters.append((chapter.title,))
         elif term is not None:
             self.reporter.warn("index mark with an empty term", *where, hint='[word]{index="term"}')
         if start and _terms(start):
@@ -92,12 +96,16 @@ class _Index:
             else:
                 entry = self.entry(end)
                 entry.locators.append((opened[0], mark_id))
-                entry.chapters.append(opened[1])
+                entry.chapters.append((opened[1], chapter.title))
 
     def close(self) -> None:
-        for key, (_, _, file, line) in self.open.items():
+        """Warn about each range never closed; its entry keeps the start as a single locator."""
+        for key, (start_id, title, file, line) in self.open.items():
             self.reporter.warn(f"index range '{key}' is never closed", file, line,
-                               hint=f'close it with []{{index-end="{key}"}}')
+                               hint=f'close it with []{{index-end="{key}"}}; the index names only its start')
+            entry = self.entry(key)
+            entry.locators.append((start_id,))
+            entry.chapters.append((title,))
 
     def check_references(self) -> None:
         for entry in _walk(self.entries):
@@ -123,7 +131,7 @@ def build_index(book: Book, reporter: Reporter) -> Book:
     chapters = list(book.chapters)
     owners = dict(book.id_owner)
     for position, chapter in enumerate(chapters):
-        if "data-index" not in chapter.body:
+        if "data-index" not in chapter.body and not any("data-index" in n.body for n in chapter.footnotes):
             continue
         chapters[position] = _collect(chapter, position, index, owners)
     index.close()
@@ -145,20 +153,26 @@ def build_index(book: Book, reporter: Reporter) -> Book:
 
 
 def _collect(chapter: Chapter, position: int, index: _Index, owners: dict[str, int]) -> Chapter:
-    """Give each mark of ``chapter`` an id and add it to the index."""
-    wrapper = parse_fragment(chapter.body)
-    marks = wrapper.xpath(".//*[@data-index or @data-index-start or @data-index-end]")
-    for number, mark in enumerate(marks, start=1):
-        mark_id = mark.get("id")
-        if not mark_id:
-            mark_id = f"{chapter.id}-ix{number}"
-            while mark_id in owners:
-                mark_id += "x"
-            mark.set("id", mark_id)
-            owners[mark_id] = position
-        index.add(mark, mark_id, chapter)
-        mark.attrib.pop(LINE, None)
-    return chapter.replace(body=serialize_fragment(wrapper))
+    """Give each mark of ``chapter`` an id and add it to the index: the body's marks, then
+    those of its footnotes (a footnote prints on the page of its call; its marks link into
+    the chapter's document, where the EPUB's notes are too)."""
+    wrappers = [parse_fragment(chapter.body)] + [parse_fragment(note.body) for note in chapter.footnotes]
+    number = 0
+    for wrapper in wrappers:
+        for mark in wrapper.xpath(".//*[@data-index or @data-index-start or @data-index-end]"):
+            number += 1
+            mark_id = mark.get("id")
+            if not mark_id:
+                mark_id = f"{chapter.id}-ix{number}"
+                while mark_id in owners:
+                    mark_id += "x"
+                mark.set("id", mark_id)
+                owners[mark_id] = position
+            index.add(mark, mark_id, chapter)
+            mark.attrib.pop(LINE, None)
+    notes = tuple(note if "data-index" not in note.body else replace(note, body=serialize_fragment(wrapper))
+                  for note, wrapper in zip(chapter.footnotes, wrappers[1:]))
+    return chapter.replace(body=serialize_fragment(wrappers[0]), footnotes=notes)
 
 
 def _added_chapter(book: Book, number: int) -> Chapter:
@@ -212,18 +226,23 @@ def _entry_list(entries: list[Entry], index: _Index, book: Book) -> etree._Eleme
 
 
 def _locators(entry: Entry) -> etree._Element:
-    """``, 1, 2–3``: one link a mark (a range: to its start and its end), numbered in order."""
+    """``, 1, 2–3``: one link a mark (a range: to its start and its end), each numbered in
+    order, so a range's start and end are two places (``2–3``); each link's title names the
+    chapter of its own mark."""
     span = etree.Element("span", {"class": "index-locators"})
     last: etree._Element = span
-    for number, (locator, chapter) in enumerate(zip(entry.locators, entry.chapters), start=1):
+    number = 0
+    for locator, chapters in zip(entry.locators, entry.chapters):
         _append_text(span, last, ", ")
         if len(locator) == 1:
-            last = _link(span, locator[0], str(number), "index-locator", chapter)
+            number += 1
+            last = _link(span, locator[0], str(number), "index-locator", chapters[0])
         else:
             last = etree.SubElement(span, "span", {"data-epub-type": "index-locator-range", "class": "index-range"})
-            _link(last, locator[0], str(number), "index-locator", chapter)
+            _link(last, locator[0], str(number + 1), "index-locator", chapters[0])
             last[0].tail = "\u2013"
-            _link(last, locator[1], str(number), "index-locator", chapter)
+            _link(last, locator[1], str(number + 2), "index-locator", chapters[-1])
+            number += 2
     return span
 
 
@@ -272,13 +291,13 @@ def _number_entries(entries: dict[str, Entry], prefix: str) -> None:
         entry.id = f"{prefix}-e{number}"
 
 
-def _walk_sorted(entries: dict[str, Entry]):  # noqa: ANN202 - a generator of entries
+def _walk_sorted(entries: dict[str, Entry]):
     for entry in sorted(entries.values(), key=lambda e: sort_key(e.term)):
         yield entry
         yield from _walk_sorted(entry.children)
 
 
-def _walk(entries: dict[str, Entry]):  # noqa: ANN202 - a generator of entries
+def _walk(entries: dict[str, Entry]):
     for entry in entries.values():
         yield entry
         yield from _walk(entry.children)
@@ -294,7 +313,3 @@ def _terms(path: str) -> list[str]:
 
 def _key(path: str) -> str:
     return LEVELS.join(_terms(path))
-
-
-def _text(mark: etree._Element) -> str:
-    return "".join(mark.itertext()).strip()

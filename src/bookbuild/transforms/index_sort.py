@@ -21,7 +21,8 @@ from typing import Any
 
 @cache
 def _collator() -> Any:
-    from pyuca import Collator  # reads its table once (about 0.2 s): only for a book with an index
+    # its table is read once (about 0.2 s), and only for a book with an index
+    from pyuca import Collator
 
     return Collator()
 

@@ -5,7 +5,9 @@ PDF's page starts, placed by pagelist.py). A mark's page is the last page start 
 reading order; the index's locators then print those numbers, merged as the PDF merges them
 (render/index_locators.py), so the EPUB's index and the printed one agree. Without a page
 list the locators keep the numbers the index stage gave them: 1, 2, 3 within each entry, in
-reading order, each a link to its mark (its title attribute names the chapter).
+reading order (a range's start and end are two of them: ``2–3``), each a link to its mark
+(its title attribute names the mark's chapter). A mark in a footnote is on the page of the
+note's first call.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ def index_with_pages(book: Book, breaks: dict[str, tuple[PageStart, ...]]) -> Bo
     pages: dict[str, str] = {}
     current: str | None = None  # the page the reading has reached
     for chapter in book.chapters:
-        if "data-index" not in chapter.body:
+        in_notes = {note.id: _mark_ids(etree.fromstring(f'<div xmlns="{XHTML_NS}">{note.body}</div>'))
+                    for note in chapter.footnotes if "data-index" in note.body}
+        if "data-index" not in chapter.body and not in_notes:
             for start in breaks.get(chapter.id, ())[-1:]:
                 current = start.label
             continue
@@ -34,11 +38,20 @@ def index_with_pages(book: Book, breaks: dict[str, tuple[PageStart, ...]]) -> Bo
         for node in root.iter():
             if node.get("role") == "doc-pagebreak":
                 current = node.get("aria-label")
-            elif current is not None and node.get("id") and (node.get("data-index") is not None
-                                                             or node.get("data-index-start") is not None
-                                                             or node.get("data-index-end") is not None):
+            elif current is not None and node.get("id") and _is_mark(node):
                 pages[node.get("id")] = current
+            elif current is not None and node.get("role") == "doc-noteref":  # a note prints where it is called
+                for mark in in_notes.pop(node.get("href", "")[1:], ()):
+                    pages[mark] = current
     index = book.chapters[place]
     chapters = list(book.chapters)
     chapters[place] = index.replace(body=print_page_numbers(index.body, pages))
     return book.replace(chapters=tuple(chapters))
+
+
+def _is_mark(node: etree._Element) -> bool:
+    return any(node.get(name) is not None for name in ("data-index", "data-index-start", "data-index-end"))
+
+
+def _mark_ids(root: etree._Element) -> list[str]:
+    return [node.get("id") for node in root.iter() if node.get("id") and _is_mark(node)]

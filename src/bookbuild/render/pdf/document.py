@@ -27,6 +27,7 @@ from ...sources.svg import sanitize_svg
 from ...xhtml import parse_fragment, unwrap
 from ..scripts import isolate_inline_runs, pdf_options_sheet
 from ..templates import render_template
+from .glossary_uses import print_glossary_uses
 from .glyphs import collect_missing_glyphs, report_missing_glyphs
 from .index import for_print, layout_with_index
 from .math_svg import math_to_svg
@@ -175,6 +176,7 @@ def _pdf_body(chapter: Chapter, book: Book, printed: set[str], numbers: Mapping[
     math_to_svg(wrapper)
     checkboxes_to_glyphs(wrapper)
     _mark_cross_references(wrapper, chapter, book, printed, numbers)
+    print_glossary_uses(wrapper)  # a chapter's first use and its page, not "2" (glossary_uses.py)
     print_link_urls(wrapper, link_urls)  # the addresses of external links, on paper ([pdf] link_urls)
     html = (wrapper.text or "").replace("&", "&amp;").replace("<", "&lt;")
     return html + "".join(etree.tostring(child, encoding="unicode", method="html") for child in wrapper)

@@ -12,6 +12,7 @@ checked against the preset (print_check.py) before it is handed back.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from datetime import UTC, datetime
 
 from ...config import BuildContext
@@ -30,6 +31,7 @@ def render_print_pdf(book: Book, build: BuildContext, reporter: Reporter) -> byt
     """The press-ready interior as bytes, or a :class:`BookError` saying what the printer
     would refuse (too few pages; a check of the written file that fails)."""
     from .document import layout_pdf
+    from .index import layout_with_index
     from .print_check import check_interior
     from .print_press import prepare_for_press
 
@@ -38,7 +40,8 @@ def render_print_pdf(book: Book, build: BuildContext, reporter: Reporter) -> byt
     assert printer is not None  # only called for a preset (pipeline.render)
     with collect_missing_glyphs() as missing:
         for _ in range(MAX_LAYOUTS):
-            document = layout_pdf(book, build, reporter, pdf_tags=False)
+            # the index prints the pages of its marks, as in the ordinary PDF (render/pdf/index.py)
+            document = layout_with_index(book, build, reporter, functools.partial(layout_pdf, pdf_tags=False))
             pages = len(document.pages)
             wanted = printer.gutter(pages)
             if (length_in(build.config.pdf.margin_inner) or 0) + 1e-6 >= wanted:

@@ -254,7 +254,8 @@ class _Schedule:
         for piece in ready:
             piece.finishing = True
         # the index, held back, as soon as every other piece is laid out: its numbers are known
-        late = [p for p in pieces if not p.result and not p.finishing and all(q.result for q in pieces if q is not p)]
+        late = [p for p in pieces if not p.result and p.used is None and not p.finishing
+                and index_piece(self._chapters(p)) and all(q.result for q in pieces if q is not p)]
         for piece in late:
             piece.finishing = True
         # drawn before any other layout, in book order, so that the join goes on
