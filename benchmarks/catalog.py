@@ -87,6 +87,9 @@ def main() -> None:
     parser.add_argument("--formats", default="epub,pdf", help="epub,pdf (default), epub or pdf")
     parser.add_argument("--jobs", type=int, help="the catalogue's --jobs (default: one per core)")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--one-core", action="store_true",
+                        help="also time the books one after another each on one core (BOOKBUILD_WORKERS=1), "
+                             "as each of the catalogue's jobs is built")
     parser.add_argument("--work", type=Path, default=Path("/tmp/bookbuild-catalog-bench"))
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
@@ -97,18 +100,32 @@ def main() -> None:
     print(f"{len(books)} {args.size} books, {'+'.join(formats)}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f}", flush=True)
     times: dict[str, list[tuple[float, float]]] = {"one by one": [], "catalogue": []}
+    if args.one_core:
+        times["one by one, one core each"] = []
     for number in range(args.runs):
-        order = ["one by one", "catalogue"] if number % 2 == 0 else ["catalogue", "one by one"]
+        order = list(times) if number % 2 == 0 else list(reversed(times))
         for name in order:
             clean(work, books)
-            sample = one_by_one(work, books, formats) if name == "one by one" else catalogue(work, formats, args.jobs)
+            if name == "catalogue":
+                sample = catalogue(work, formats, args.jobs)
+            elif name == "one by one":
+                sample = one_by_one(work, books, formats)
+            else:
+                os.environ["BOOKBUILD_WORKERS"] = "1"  # what each catalogue job gets
+                try:
+                    sample = one_by_one(work, books, formats)
+                finally:
+                    del os.environ["BOOKBUILD_WORKERS"]
             times[name].append(sample)
-            print(f"run {number + 1}: {name:<10} {sample[0]:7.1f} s wall, {sample[1]:7.1f} s CPU, "
+            print(f"run {number + 1}: {name:<25} {sample[0]:7.1f} s wall, {sample[1]:7.1f} s CPU, "
                   f"{len(books) / sample[0] * 60:6.1f} books/min", flush=True)
     serial = statistics.median(wall for wall, _ in times["one by one"])
     parallel = statistics.median(wall for wall, _ in times["catalogue"])
     print(f"median: one by one {serial:.1f} s, catalogue {parallel:.1f} s; "
           f"throughput ratio {serial / parallel:.2f}x (load average after {os.getloadavg()[0]:.2f})")
+    if args.one_core:
+        single = statistics.median(wall for wall, _ in times["one by one, one core each"])
+        print(f"median: one by one on one core each {single:.1f} s; throughput ratio {single / parallel:.2f}x")
     if args.json:
         args.json.write_text(json.dumps({"books": len(books), "size": args.size, "formats": formats,
                                          "runs": times, "ratio": serial / parallel}, indent=1))

@@ -67,9 +67,12 @@ class CatalogOptions:
     build: BuildOptions = field(default_factory=BuildOptions)  # strict, allow_remote, page_size...
 
     def build_options(self) -> BuildOptions:
-        """The options of each book's build: its PDF laid out in one process, since the
-        catalogue fills the cores with books (and a Dask worker cannot start processes)."""
-        return dataclasses.replace(self.build, parallel=False)
+        """The options of each book's build. Locally, a long book's PDF is still laid out in
+        pieces, by one worker process (BOOKBUILD_WORKERS=1, set in the catalogue's workers):
+        the catalogue fills the cores with books, and the pieces cost a fifth less CPU than one
+        document (no whole-book repagination for its page numbers). A Dask worker is a daemon
+        process, which cannot start one: there the PDF is one document."""
+        return dataclasses.replace(self.build, parallel=False) if self.scheduler else self.build
 
     def workers(self) -> int:
         return self.jobs or _cores()

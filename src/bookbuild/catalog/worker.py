@@ -84,9 +84,10 @@ class BookRecord:
 def build_book(job: BookJob) -> BookRecord:
     """Build one book with the public API, in this process, and check its EPUB if asked.
 
-    Runs in a worker: the book's chapters are read in this process (BOOKBUILD_WORKERS=1, and
-    the job's options switch the chapter-parallel PDF off), so that books, not pieces of
-    books, fill the cores; and a Dask worker, a daemon process, could not start children.
+    Runs in a worker: the book's chapters are read in this process and a long book's PDF
+    pieces are laid out by one worker of its own (BOOKBUILD_WORKERS=1), so that books, not
+    pieces of books, fill the cores; on Dask the job's options make the PDF one document (a
+    Dask worker, a daemon process, cannot start children).
     """
     os.environ["BOOKBUILD_WORKERS"] = "1"
     started = time.perf_counter()
