@@ -6,7 +6,6 @@ Defaults live here and nowhere else; after loading, the rest of the code trusts 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Callable
 import uuid
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ from .pdf import (  # noqa: F401 - re-exported
 from .print import PRINT_KEYS, PrintOptions, print_options
 from .themes import DEFAULT_THEME, read_theme
 from .citations import CITATION_KEYS, CitationOptions, read_citation_options
-from .toml import ManifestText, TableReader, read_toml
+from .toml import ManifestText, TableReader, closest, read_toml
 
 MANIFEST_NAME = "book.toml"
 
@@ -247,8 +246,8 @@ class _Findings:
 
 def did_you_mean(key: str, known: set[str] | frozenset[str]) -> str | None:
     """"did you mean 'title'?" for a key written nearly as a known one."""
-    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else None
+    close = closest(key, sorted(known))
+    return f"did you mean '{close}'?" if close else None
 
 
 def _epub_options(reader: TableReader, read: Callable[..., Any]) -> EpubOptions:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..resources import styles_dir
+from .toml import closest
 
 if TYPE_CHECKING:
     from .toml import TableReader
@@ -26,15 +27,13 @@ THEMES = {
 def read_theme(reader: TableReader) -> str:
     """``[book] theme``: the name of a built-in design; a wrong name is refused at its line,
     with the nearest name and the list of the others."""
-    import difflib
-
     name = reader.string("theme")
     if name is None:
         return DEFAULT_THEME
     if name not in THEMES:
-        close = difflib.get_close_matches(name.lower(), sorted(THEMES), n=1, cutoff=0.5)
+        close = closest(name, sorted(THEMES))  # the same did-you-mean as every choice of book.toml
         known = ", ".join(THEMES)
-        hint = f"did you mean '{close[0]}'? The themes are {known}" if close else f"the themes are {known}"
+        hint = f"did you mean '{close}'? The themes are {known}" if close else f"the themes are {known}"
         raise reader.source.error(f"[book] theme: no theme named '{name}'", "book", "theme", hint=hint)
     return name
 
