@@ -82,7 +82,20 @@ def test_a_broken_edit_keeps_the_last_good_pages_and_records_the_error(book: Pat
             "(hint: put quotes around") in state["errors"][0]
     assert site.page("ch01.html") == good
     _touch(book / "one.md", "# One\n\nMended.\n")
-    assert site.rebuild() and site.state() == {"version": 2, "errors": [], "warnings": [], "serial": 3}
+    assert site.rebuild() and site.state() == {"version": 2, "errors": [], "warnings": [], "serial": 3, "reload": 2}
+
+
+def test_pages_reload_only_when_more_than_chapter_text_changed(book: Path) -> None:
+    """``reload`` is the last version an open page must reload for; for chapter text it swaps."""
+    site = PreviewSite(book / "book.toml", lambda line: None)
+    assert site.rebuild() and site.state()["reload"] == 1  # the first build: nothing open to swap
+    _touch(book / "two.md", "# Two\n\nNew words.\n")
+    assert site.rebuild(edited={book / "two.md"}) and site.state()["version"] == 2
+    assert site.state()["reload"] == 1
+    (book / "book.css").write_text("h1 { color: green; }\n", encoding="utf-8")
+    _touch(book / "one.md", "# One\n\nMore.\n")
+    assert site.rebuild(edited={book / "one.md", book / "book.css"}) and site.state()["reload"] == 3
+    assert site.rebuild(edited={book / "book.toml"}) and site.state()["reload"] == 4
 
 
 def test_a_page_waiting_for_the_next_rebuild_hears_of_it_at_once(book: Path) -> None:
@@ -199,11 +212,15 @@ def test_live_reload_in_headless_chromium(book: Path, browser_page) -> None:
         page.click("a[rel=next]")
         page.wait_for_url("**/ch02.html")
         page.goto(server.url + "ch01.html")
+        page.evaluate("window.bookbuildSamePage = true")  # gone if the page reloads
 
         (book / "one.md").write_text("# One\n\nFreshly written words.\n", encoding="utf-8")
         took = _seconds_until(page, "document.querySelector('main').innerText.includes('Freshly written words.')")
         print(f"edit shown in the open page after {took:.2f} s")
         assert took < 2.0
+        # chapter text only: the new text was put in place, the page (sheets, fonts, place) kept
+        assert page.evaluate("window.bookbuildSamePage") is True
+        assert page.title() == "One · Little Book"
 
         (book / "one.md").write_text("---\ntitle: [oops\n---\n# One\n", encoding="utf-8")
         _seconds_until(page, "(document.getElementById('bookbuild-problems') || {}).innerText?.includes('error')")
@@ -218,8 +235,10 @@ def test_live_reload_in_headless_chromium(book: Path, browser_page) -> None:
         assert page.query_selector("#bookbuild-problems") is None
         assert server.state()["errors"] == []
 
+        assert page.evaluate("window.bookbuildSamePage") is True
         (book / "book.css").write_text("h1 { color: #0b5d1e; }\n", encoding="utf-8")
         _seconds_until(page, "getComputedStyle(document.querySelector('h1')).color === 'rgb(11, 93, 30)'")
+        assert page.evaluate("window.bookbuildSamePage") is None, "a stylesheet edit reloads the page"
 
         (book / "one.md").write_text("# One\n\nA [bad link](two.md#nowhere).\n", encoding="utf-8")
         _seconds_until(page, "(document.getElementById('bookbuild-problems') || {}).innerText?.includes('warning')")

@@ -5,8 +5,9 @@ again only the chapter files that changed (parsed chapters are cached by file st
 re-runs the cheap book-wide transforms, and re-renders only the pages whose content or
 navigation changed. Stylesheets and images are served from disk, so editing them only
 bumps the version. A failed rebuild keeps the last good pages and records the error;
-the page's small script polls ``/__bookbuild__/state``, shows errors over the page, and
-reloads when the version changes. Nothing here prints: messages go to ``log``.
+the page's small script asks ``/__bookbuild__/state`` for the next rebuild, shows errors
+over the page, and when the version changes puts the new page's text in place (or reloads
+the page, when a stylesheet, an image or ``book.toml`` changed). Nothing here prints: messages go to ``log``.
 """
 
 from __future__ import annotations
@@ -60,10 +61,32 @@ LIVE_SCRIPT = """(function () {
     // the server answers when a rebuild has ended after "since" (or after a while): no polling delay
     fetch("/__bookbuild__/state?since=" + since, {cache: "no-store"}).then(function (r) { return r.json(); })
       .then(function (state) {
-        if (String(state.version) !== version) { location.reload(); return; }
+        if (String(state.version) !== version) {
+          if (state.reload > Number(version)) { location.reload(); return; }
+          swap(state); return;
+        }
         show(state); delay = 250; poll(state.serial);
       })
       .catch(function () { delay = Math.min(delay * 2, 4000); setTimeout(function () { poll(-1); }, delay); });
+  }
+  function sheets(doc) {
+    return Array.prototype.map.call(doc.querySelectorAll("link[rel=stylesheet]"),
+                                     function (l) { return l.getAttribute("href"); }).join(" ");
+  }
+  function swap(state) {
+    // Only chapter text changed: put the new page's navigation and text in place of the old,
+    // without reloading the sheets, fonts and images (and the reader keeps their place).
+    fetch(location.pathname, {cache: "no-store"}).then(function (r) {
+      if (!r.ok) { throw new Error(r.status); } return r.text();
+    }).then(function (text) {
+      var next = new DOMParser().parseFromString(text, "text/html"), script = next.querySelector("script[data-version]");
+      var parts = ["nav.site-nav", "main.site-main"], here = parts.map(function (s) { return document.querySelector(s); });
+      var there = parts.map(function (s) { return next.querySelector(s); });
+      if (!script || sheets(next) !== sheets(document) || here.concat(there).indexOf(null) >= 0) { location.reload(); return; }
+      here.forEach(function (node, i) { node.replaceWith(document.adoptNode(there[i])); });
+      document.title = next.title; version = script.getAttribute("data-version");
+      show(state); delay = 250; poll(state.serial);
+    }).catch(function () { location.reload(); });
   }
   poll(-1);
 })();
@@ -81,6 +104,11 @@ WAITING_PAGE = _NOTICE_PAGE.format(
 MISSING_PAGE = _NOTICE_PAGE.format(
     title="Not in the book", version=VERSION_MARK,
     text='This page is not part of the book (any more). <a href="/">Back to the title page</a>.')
+
+
+# Files whose edit changes only pages' text (chapters, their includes, bibliographies): the
+# open page swaps its text in place instead of reloading its sheets, fonts and images.
+TEXT_SOURCES = frozenset({".md", ".markdown", ".html", ".htm", ".xhtml", ".txt", ".bib", ".json", ".yaml", ".yml"})
 
 
 class PreviewError(BookError):
@@ -123,15 +151,18 @@ class PreviewSite:
         self.files: dict[str, Path] = {}
         self.roots: tuple[Path, ...] = (styles_dir(),)  # where served files may lie: the book, the packaged sheets
         self.version = 0
+        self.reload = 0  # the last version a page must reload for (not only chapter text changed)
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.title = ""
         self._rendered: dict[str, tuple] = {}
 
-    def rebuild(self, reason: str = "") -> bool:
+    def rebuild(self, reason: str = "", edited: set[Path] | None = None) -> bool:
         """Rebuild what changed; on failure keep the last good pages. True when it built.
 
-        ``reason`` (the changed files) starts the one line logged for this rebuild.
+        ``reason`` (the changed files) starts the one line logged for this rebuild. When every
+        ``edited`` file is chapter text, open pages swap their text in place; otherwise
+        (stylesheets, images, book.toml, or unknown) they reload.
         """
         started = time.perf_counter()
         reporter = Reporter(sink=self.diagnostic_sink)
@@ -151,6 +182,8 @@ class PreviewSite:
             self.title = manifest.meta.title
             self.errors, self.warnings = [], [d.format() for d in reporter.diagnostics]
             self.version += 1
+            if edited is None or any(path.suffix.lower() not in TEXT_SOURCES for path in edited):
+                self.reload = self.version
             self._ended()
         self.log(f"{reason + ': ' if reason else ''}{'rebuilt' if self.version > 1 else 'built'} in "
                  f"{time.perf_counter() - started:.2f} s ({len(self.cache.parsed)} chapter(s) parsed, "
@@ -200,7 +233,7 @@ class PreviewSite:
             if since is not None:
                 self.rebuilt.wait_for(lambda: self.serial != since, timeout=wait)
             return {"version": self.version, "errors": list(self.errors), "warnings": list(self.warnings),
-                    "serial": self.serial}
+                    "serial": self.serial, "reload": self.reload}
 
     def page(self, name: str) -> bytes | None:
         """A generated page with the current version stamped in, or None."""
@@ -305,7 +338,8 @@ def serve(site: PreviewSite, server: ThreadingHTTPServer, root: Path, stop_event
     """Rebuild on every relevant change under ``root`` until ``stop_event`` or Ctrl-C; then stop."""
     try:
         for changed in watch_changes(root, stop_event, ignored):
-            site.rebuild(reason=", ".join(sorted(display_path(path) for path in changed)) + " changed")
+            site.rebuild(reason=", ".join(sorted(display_path(path) for path in changed)) + " changed",
+                         edited=changed)
     finally:
         server.shutdown()
         server.server_close()
