@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import SIZES, generate, plan_book, word_count  # noqa: E402
+from warm import edited_text  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 STYLES = REPO / "styles"
@@ -127,11 +128,13 @@ def make_tasks(book: Path, out: Path, size: str, bins: dict[str, str], with_pdf:
     def drop_cache() -> None:
         shutil.rmtree(cache, ignore_errors=True)
 
-    def warm_then_edit(command: list[str]) -> Callable[[], None]:
+    def warm_then_edit(command: list[str], edit: str = "word") -> Callable[[], None]:
+        """An untimed cold build fills the cache, then one chapter is edited (benchmarks/warm.py:
+        "word" keeps the chapter's page count, "pages" adds pages and moves every later chapter)."""
         def prepare() -> None:
             drop_cache()
             measure(command, book)
-            edited.write_bytes(original + f"\nAn edited paragraph, {time.time_ns()}.\n".encode())
+            edited.write_text(edited_text(original.decode("utf-8"), edit, time.time_ns() % 100000), encoding="utf-8")
         return prepare
 
     def restore() -> None:
@@ -155,12 +158,24 @@ def make_tasks(book: Path, out: Path, size: str, bins: dict[str, str], with_pdf:
         tasks += [
             Task("bookbuild pdf (cold)", [default], drop_cache),
             Task("bookbuild pdf (one chapter edited)", [default], warm_then_edit(default), restore),
+            Task("bookbuild pdf (one chapter edited, pages added)", [default], warm_then_edit(default, "pages"),
+                 restore),
             Task("pandoc html + weasyprint pdf", [
                 [bins["pandoc"], *title, "-s", "--to", "html5", "-o", str(html), *chapters],
                 [bins["weasyprint"], *sheets, str(html), str(out / "weasyprint.pdf")],
             ]),
         ]
     return tasks
+
+
+def warm_rebuilds(python: str, book: Path, out: Path, fmt: str, edit: str, rounds: int) -> dict:
+    """benchmarks/warm.py: one-chapter rebuilds in a running process (build --watch)."""
+    command = [python, str(Path(__file__).resolve().parent / "warm.py"), str(book), "--format", fmt,
+               "--edit", edit, "--rounds", str(rounds), "--out", str(out / "warm")]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def startup(bins: dict[str, str], runs: int, cwd: Path) -> Task:
@@ -200,9 +215,29 @@ def report(tasks: dict[str, Task], meta: dict) -> str:
     ratio("bookbuild pdf (cold)", "pandoc html + weasyprint pdf", "CPU time")
     ratio("bookbuild pdf (cold)", "pandoc html + weasyprint pdf", "peak RSS")
     ratio("bookbuild pdf (one chapter edited)", "bookbuild pdf (cold)")
+    ratio("bookbuild pdf (one chapter edited, pages added)", "bookbuild pdf (cold)")
     ratio("bookbuild pdf --single-process (cold)", "pandoc html + weasyprint pdf")
     ratio("bookbuild pdf (cold)", "bookbuild pdf --single-process (cold)")
     ratio("bookbuild pdf (cold)", "bookbuild pdf --single-process (cold)", "peak RSS")
+    warm = meta.get("warm", {})
+    if warm:
+        lines += ["", "One-chapter rebuilds in a running process (`bookbuild build --watch`, the preview; "
+                  "benchmarks/warm.py), against the cold command above:", "",
+                  "| rebuild | in-process cold s | rebuilds (s) | median s | / cold command |",
+                  "|---|---:|---|---:|---:|"]
+        for name, (cold_task, result) in warm.items():
+            rebuilds = result["rebuilds"]
+            median = statistics.median(rebuilds)
+            cold = tasks[cold_task].median if cold_task in tasks else result["cold"]
+            lines.append(f"| {name} | {result['cold']:.2f} | {', '.join(f'{x:.3f}' for x in rebuilds)} | "
+                         f"{median:.3f} | **{median / cold:.3f}** |")
+    preview = meta.get("preview")
+    if preview:
+        ms = sorted(preview)
+        tenths = statistics.quantiles(ms, n=10)
+        lines += ["", f"Preview, from saving a chapter to headless Chromium showing its new text "
+                  f"(benchmarks/preview.py, {len(ms)} edits): median **{statistics.median(ms):.0f} ms**, "
+                  f"p10 {tenths[0]:.0f}, p90 {tenths[-1]:.0f}, min {ms[0]:.0f}, max {ms[-1]:.0f}."]
     return "\n".join(lines) + "\n"
 
 
@@ -214,6 +249,10 @@ def main() -> None:
     parser.add_argument("--no-pdf", action="store_true", help="skip the (slow) PDF comparison")
     parser.add_argument("--no-single-pdf", action="store_true",
                         help="skip bookbuild's single-document PDF, --single-process (the slowest task)")
+    parser.add_argument("--warm-rounds", type=int, default=5,
+                        help="one-chapter rebuilds in a running process per kind (0: none)")
+    parser.add_argument("--preview-rounds", type=int, default=20,
+                        help="edits timed in the preview with headless Chromium (0: none)")
     parser.add_argument("--json", type=Path, help="also write the samples here")
     args = parser.parse_args()
 
@@ -235,9 +274,23 @@ def main() -> None:
                   file=sys.stderr, flush=True)
     help_task = startup(bins, max(10, args.runs), args.work)
     tasks[help_task.name] = help_task
+    warm: dict[str, tuple[str, dict]] = {}
+    if args.warm_rounds:
+        kinds = [("epub", "word", "bookbuild epub (cold)")]
+        if not args.no_pdf:
+            kinds += [("pdf", "word", "bookbuild pdf (cold)"), ("pdf", "pages", "bookbuild pdf (cold)")]
+        for fmt, edit, cold_task in kinds:
+            name = f"{fmt}, {'one word changed' if edit == 'word' else 'pages added'}"
+            warm[name] = (cold_task, warm_rebuilds(bins["python"], book, out, fmt, edit, args.warm_rounds))
+            print(f"in a running process: {name}: {warm[name][1]}", file=sys.stderr, flush=True)
+    preview = None
+    if args.preview_rounds:
+        from preview import measure as preview_latency
+
+        preview = [round(s * 1000, 1) for s in preview_latency(book, args.preview_rounds)]
     meta = {"size": args.size, "chapters": SIZES[args.size], "words": word_count(book), "runs": args.runs,
             "cpus": os.cpu_count(), "load_before": load_before,
-            "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+            "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()), "warm": warm, "preview": preview}
     print(report(tasks, meta))
     if args.json:
         args.json.write_text(json.dumps({"meta": meta, "tasks": {
