@@ -372,3 +372,25 @@ def test_replayed_parse_warnings_name_files_from_the_working_folder(book: Path, 
     assert warned_files() == {"book/chapters/three.md"}
     monkeypatch.chdir(book)
     assert warned_files() == {"chapters/three.md"}
+
+
+def test_a_running_process_decodes_an_entry_once_while_its_bytes_stay(
+        book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preview and build --watch rebuild in one process: an entry read or written there is
+    not decoded again while its file holds the same bytes (a changed or removed file is read
+    as any other), and its images are checked on every use all the same."""
+    decoded: list[str] = []
+    real_loads = chapter_cache.loads
+    monkeypatch.setattr(chapter_cache, "loads", lambda text: decoded.append(text) or real_loads(text))
+    assert parsed_names(book) == ALL
+    assert parsed_names(book) == [] and decoded == []  # written by this process: nothing decoded
+    entries = sorted((book / ".bookbuild-cache" / "chapters").glob("*.json"))
+    data = json.loads(entries[0].read_text(encoding="utf-8"))
+    entries[0].write_text(json.dumps(data, indent=1), encoding="utf-8")  # the same entry, other bytes
+    assert parsed_names(book) == [] and len(decoded) == 1
+    assert parsed_names(book) == [] and len(decoded) == 1
+    (book / "images" / "dot.png").write_bytes(PNG_RED.replace(b"\x18\xdd\x8d\xb0", b"\x18\xdd\x8d\xb1"))
+    assert parsed_names(book) == ["two.md"]  # the remembered entry's image changed: a miss
+    for entry in (book / ".bookbuild-cache" / "chapters").glob("*.json"):
+        entry.unlink()
+    assert sorted(parsed_names(book)) == sorted(ALL)  # the files are gone: so are the hits

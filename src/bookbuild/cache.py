@@ -21,6 +21,7 @@ import importlib.util
 import json
 import logging
 import os
+import stat
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -163,6 +164,39 @@ def file_digest(path: Path, roots: Path | tuple[Path, ...]) -> str | None:
         return hashlib.sha256(read_book_file(path, roots, "resource")).hexdigest()
     except BookError:
         return None
+
+
+def file_identity(path: Path) -> tuple | None:
+    """A regular file's identity, not through a link: device, inode, size, modification and
+    change times (None: missing, a link, not a regular file). What a long-running process (the
+    preview, ``build --watch``) checks before it uses again what it read from the file."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def remembered_digest(path: Path, root: Path) -> str | None:
+    """:func:`file_digest`, remembered in this process while the file's identity stays: a
+    rebuild after one edit need not read and hash every image of the book again."""
+    identity = file_identity(path)
+    if identity is None:
+        return file_digest(path, root)
+    key = (str(path), str(root), *identity)
+    digest = _DIGESTS.get(key)
+    if digest is None:
+        digest = file_digest(path, root)
+        if digest is not None:
+            if len(_DIGESTS) >= 4096:
+                _DIGESTS.clear()
+            _DIGESTS[key] = digest
+    return digest
+
+
+_DIGESTS: dict[tuple, str] = {}
 
 
 def read_entry(path: Path) -> bytes | None:

@@ -128,33 +128,53 @@ class ChapterCache:
         raw = cache.read_entry(self.folder / f"{key}.json")
         if raw is None:
             return None
-        try:
-            data = loads(raw.decode("utf-8"))
-            if data.get("key") != key or data.get("format") != FORMAT:
+        remembered = _IN_MEMORY.get(key)
+        if remembered is not None and remembered[0] == raw:
+            _raw, images, chapter, warnings = remembered  # the very bytes this process read or wrote: decoded already
+        else:
+            try:
+                data = loads(raw.decode("utf-8"))
+                if data.get("key") != key or data.get("format") != FORMAT:
+                    return None
+                images = tuple((name, digest) for name, digest in data["images"])
+                chapter = data["chapter"]
+                warnings = [Diagnostic("warning", message, Location(file, line, col), hint)
+                            for message, file, line, col, hint in data["warnings"]]
+            except (OSError, ValueError, KeyError, TypeError):
                 return None
-            if any(file_digest(self.manifest.root / name, self.manifest.root) != digest
-                   for name, digest in data["images"]):
+            if not isinstance(chapter, model.Chapter):
                 return None
-            chapter = data["chapter"]
-            warnings = [Diagnostic("warning", message, Location(file, line, col), hint)
-                        for message, file, line, col, hint in data["warnings"]]
-        except (OSError, ValueError, KeyError, TypeError):
+            _remember(key, raw, images, chapter, warnings)
+        if any(cache.remembered_digest(self.manifest.root / name, self.manifest.root) != digest
+               for name, digest in images):
             return None
-        if not isinstance(chapter, model.Chapter):
-            return None
-        return chapter.replace(source=entry.path), warnings
+        return chapter.replace(source=entry.path), list(warnings)
 
     def _store(self, key: str, chapter: model.Chapter, warnings: list[Diagnostic]) -> None:
         images = [[name, file_digest(self.manifest.root / name, self.manifest.root)]
                   for name in image_dependencies(chapter, self.manifest)]
         recorded = [[w.message, w.location.file, w.location.line, w.location.col, w.hint] for w in warnings]
         data = {"format": FORMAT, "key": key, "images": images, "warnings": recorded, "chapter": encode(chapter)}
-        cache.keep(self.folder / f"{key}.json", json.dumps(data, ensure_ascii=False).encode("utf-8"), "the chapter cache")
+        raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        if cache.keep(self.folder / f"{key}.json", raw, "the chapter cache"):
+            _remember(key, raw, tuple((name, digest) for name, digest in images), chapter, list(warnings))
 
     def prune(self) -> None:
         """Drop entries this build did not use, so the folder does not grow without end."""
         if self.enabled:
             prune_folder(self.folder, self.used, (".json",))
+
+
+# Entries this process read or wrote, by key, with their bytes: a long-running process (the
+# preview, build --watch) reads an entry file on every build but decodes it again only when
+# its bytes differ; the images it lists are checked on every use all the same.
+_IN_MEMORY: dict[str, tuple] = {}
+
+
+def _remember(key: str, raw: bytes, images: tuple, chapter: model.Chapter, warnings: list[Diagnostic]) -> None:
+    if len(_IN_MEMORY) >= 4096:
+        _IN_MEMORY.clear()
+    _IN_MEMORY[key] = (raw, images, chapter, warnings)
 
 
 def report_again(warnings: list[Diagnostic], reporter: Reporter) -> None:

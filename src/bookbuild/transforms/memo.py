@@ -17,9 +17,8 @@ in full. A wrong hit would be the worst bug a cache can have: the digest errs on
 missing, and tests/test_transform_memo.py checks each export.
 
 A long-running process (the preview, ``build --watch``) also keeps the entries it read or made
-in memory (:data:`_IN_MEMORY`), used again while their file is untouched (device, inode, size
-and times), and the image digests by file identity, so a rebuild after an edit parses no
-entry again.
+in memory with their bytes (:data:`_IN_MEMORY`): an entry file that still holds those bytes is
+not decoded again. Image digests are remembered by file identity (cache.remembered_digest).
 
 On a hit a stage does not parse the chapter: it advances its state from what the entry
 recorded (ids taken, numbered things, image sources) and replays the warnings that stage
@@ -32,8 +31,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
@@ -44,11 +41,11 @@ from lxml import etree
 from ..cache import (
     cache_secret,
     context_fingerprint,
-    file_digest,
     keep,
     keyed_hash,
     prune_folder,
     read_entry,
+    remembered_digest,
     working_folder,
 )
 from ..config import BuildContext
@@ -142,14 +139,12 @@ class TransformMemo:
 
     def _load(self, key: str) -> Transformed | None:
         assert self.folder is not None
-        path = self.folder / f"{key}.json"
-        identity = _identity(path)
-        remembered = _IN_MEMORY.get(key)
-        if remembered is not None and identity is not None and remembered[0] == identity:
-            return remembered[1]  # the file this process read or wrote, untouched since
-        raw = read_entry(path)
+        raw = read_entry(self.folder / f"{key}.json")
         if raw is None:
             return None
+        remembered = _IN_MEMORY.get(key)
+        if remembered is not None and remembered[0] == raw:
+            return remembered[1]  # the very bytes this process read or wrote: decoded already
         try:
             data = json.loads(raw)
             if data.get("key") != key:
@@ -167,7 +162,7 @@ class TransformMemo:
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
-        _remember(key, identity, entry)
+        _remember(key, raw, entry)
         return entry
 
     def _store(self, key: str, made: Transformed) -> None:
@@ -181,24 +176,22 @@ class TransformMemo:
             "warnings": {name: [[d.message, d.location.file, d.location.line, d.location.col, d.hint]
                                 for d in items] for name, items in made.warnings.items()},
         }
-        path = self.folder / f"{key}.json"
-        if keep(path, json.dumps(data, ensure_ascii=False).encode("utf-8"), "the transforms memo"):
-            _remember(key, _identity(path), made)
+        raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        if keep(self.folder / f"{key}.json", raw, "the transforms memo"):
+            _remember(key, raw, made)
 
 
-# Entries this process read or made, by key, with the identity of their file then: used
-# again while that file is untouched, so a rebuild in a long-running process (the preview,
-# build --watch) parses no entry again. At most a few books' worth.
-_IN_MEMORY: dict[str, tuple[tuple, Transformed]] = {}
+# Entries this process read or made, by key, with their bytes: an entry file that still holds
+# exactly those bytes is not decoded again, so a rebuild in a long-running process (the
+# preview, build --watch) reads each entry but parses none. At most a few books' worth.
+_IN_MEMORY: dict[str, tuple[bytes, Transformed]] = {}
 _IN_MEMORY_LIMIT = 4096
 
 
-def _remember(key: str, identity: tuple | None, entry: Transformed) -> None:
-    if identity is None:
-        return
+def _remember(key: str, raw: bytes, entry: Transformed) -> None:
     if len(_IN_MEMORY) >= _IN_MEMORY_LIMIT:
         _IN_MEMORY.clear()
-    _IN_MEMORY[key] = (identity, entry)
+    _IN_MEMORY[key] = (raw, entry)
 
 
 _EXPORTS = "exports"  # exports.json: a chapter content's exports, so a hit needs no parse
@@ -213,16 +206,18 @@ class _Exports:
         self.bodies = bodies
         self.known: dict[str, list] = {}
         self.used: dict[str, list] = {}
+        raw = read_entry(self.path) or b"{}"
         remembered = _KNOWN_EXPORTS.get(self.path)
-        if remembered is not None and remembered[0] == _identity(self.path):  # this process wrote or read it last
+        if remembered is not None and remembered[0] == raw:  # the bytes this process read or wrote last
             self.known = dict(remembered[1])
             return
         try:
-            for name, (value, mac) in json.loads(read_entry(self.path) or b"{}").items():
+            for name, (value, mac) in json.loads(raw).items():
                 if hmac.compare_digest(mac, _mac(name, json.dumps(value))):
                     self.known[name] = value
         except (ValueError, TypeError, AttributeError):
             pass
+        _KNOWN_EXPORTS[self.path] = (raw, dict(self.known))
 
     def of(self, chapter: Chapter, content: str) -> list:
         name = _mac("exports", content)
@@ -233,31 +228,17 @@ class _Exports:
         return value
 
     def save(self) -> None:
-        if self.used != self.known:
-            data = {name: [value, _mac(name, json.dumps(value))] for name, value in self.used.items()}
-            if not keep(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"), "the transforms memo"):
-                _KNOWN_EXPORTS.pop(self.path, None)
-                return
-            self.known = dict(self.used)
-        identity = _identity(self.path)
-        if identity is not None:
-            _KNOWN_EXPORTS[self.path] = (identity, self.known)
+        if self.used == self.known:
+            return
+        data = {name: [value, _mac(name, json.dumps(value))] for name, value in self.used.items()}
+        raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        if keep(self.path, raw, "the transforms memo"):
+            _KNOWN_EXPORTS[self.path] = (raw, dict(self.used))
 
 
-# exports.json as this process last read or wrote it, by path, with the file's identity then
-# (its values depend only on the chapter contents that name them)
-_KNOWN_EXPORTS: dict[Path, tuple[tuple, dict[str, list]]] = {}
+# exports.json as this process last read or wrote it, by path: its bytes and what they hold
+_KNOWN_EXPORTS: dict[Path, tuple[bytes, dict[str, list]]] = {}
 
-
-def _identity(path: Path) -> tuple | None:
-    """A regular file's identity (not through a link), or None."""
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        return None
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def tree_exports(wrapper: etree._Element) -> list:
@@ -305,31 +286,11 @@ def _chapter_exports(book: Book, chapter: Chapter, tree: list) -> str:
             continue
         try:
             path = resolve_in_book(book.root, chapter.source.parent, split_reference(src)[0], what="image")
-            images.append([str(path), _image_digest(path, book.root)])
+            images.append([str(path), remembered_digest(path, book.root)])
         except BookError as exc:
             images.append([src, exc.diagnostic.message])
     fields.append(images)
     return json.dumps(fields, ensure_ascii=False)
-
-
-def _image_digest(path: Path, root: Path) -> str | None:
-    """:func:`~bookbuild.cache.file_digest`, remembered in this process while the file's
-    identity (device, inode, size, modification and change times, not through a link) stays."""
-    file = _identity(path)
-    if file is None:
-        return file_digest(path, root)
-    identity = (str(path), str(root), *file)
-    digest = _DIGESTS.get(identity)
-    if digest is None:
-        digest = file_digest(path, root)
-        if digest is not None:
-            if len(_DIGESTS) >= _IN_MEMORY_LIMIT:
-                _DIGESTS.clear()
-            _DIGESTS[identity] = digest
-    return digest
-
-
-_DIGESTS: dict[tuple, str] = {}
 
 
 def _mac(*parts: str) -> str:
