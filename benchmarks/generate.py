@@ -68,11 +68,13 @@ class _Writer:
         return " ".join(self.sentence() for _ in range(sentences or self.rng.randint(3, 7)))
 
 
-def plan_book(size: str, seed: int = SEED) -> tuple[_Writer, list[ChapterPlan]]:
-    """Chapter files, titles and section ids, decided before any text so links can point ahead."""
+def plan_book(size: str, seed: int = SEED, chapters: int | None = None) -> tuple[_Writer, list[ChapterPlan]]:
+    """Chapter files, titles and section ids, decided before any text so links can point ahead.
+    ``chapters``: fewer (or more) chapters than the size has, each as long (tests use a short
+    medium book)."""
     writer = _Writer(seed)
     plans = []
-    for number in range(1, SIZES[size] + 1):
+    for number in range(1, (chapters or SIZES[size]) + 1):
         title = writer.title(writer.rng.randint(2, 5))
         sections = tuple(f"sec-{number}-{k}" for k in range(1, writer.rng.randint(4, 7) + 1))
         plans.append(ChapterPlan(number, f"chapters/{number:03d}-{title.split()[0].lower()}.md", title, sections))
@@ -144,14 +146,15 @@ def draw_figure(path: Path, number: int, seed: int) -> None:
     image.save(path, format="PNG", optimize=False)
 
 
-def generate(size: str, folder: Path, seed: int = SEED, index_entries: int = 0) -> Path:
+def generate(size: str, folder: Path, seed: int = SEED, index_entries: int = 0, chapters: int | None = None) -> Path:
     """Write the book of ``size`` into ``folder`` (replacing it); returns the book.toml path.
-    ``index_entries``: that many index marks spread over the chapters (docs/authoring.md, Index)."""
+    ``index_entries``: that many index marks spread over the chapters (docs/authoring.md, Index);
+    ``chapters``: another number of chapters than the size's."""
     if folder.exists():
         shutil.rmtree(folder)
     (folder / "chapters").mkdir(parents=True)
     (folder / "images").mkdir()
-    writer, plans = plan_book(size, seed)
+    writer, plans = plan_book(size, seed, chapters)
     for plan in plans:
         text = chapter_markdown(writer, plan, plans)
         if index_entries:

@@ -1,6 +1,6 @@
 """The chapter-parallel PDF (render/parallel/plan.py) against the single-document oracle.
 
-The medium benchmark book (20 chapters, parts of it in footnotes, tables, figures, links
+The medium benchmark book cut to its first 8 chapters (parts of it in footnotes, tables, figures, links
 across chapters) is built both ways; the parallel PDF must have the same pages, the same
 text on each page (running heads and page numbers included), the same tag tree holding the
 same text, the same bookmarks, and every link must land on the same page. "see page N" is turned off for this comparison:
@@ -32,6 +32,10 @@ from validators import pdf_structure, pdffonts, pdfinfo, pdftotext, qpdf_check
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from generate import generate  # noqa: E402
+
+# The generated medium book's first chapters (about 80 A4 pages): enough pieces for the
+# parallel PDF's every path, at two fifths of the whole medium book's layout.
+SHORT = 8
 
 
 def _outline(reader: PdfReader) -> list[tuple[int, str, int]]:
@@ -114,7 +118,7 @@ def _tag_tree(reader: PdfReader) -> tuple[list[tuple], list[str]]:
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = generate("medium", tmp_path_factory.mktemp("medium")).parent
+    folder = generate("medium", tmp_path_factory.mktemp("medium"), chapters=SHORT).parent
     with (folder / "book.toml").open("a", encoding="utf-8") as manifest:
         manifest.write("\n[pdf]\npage_references = false\n")
     single = folder / "single.pdf"
@@ -129,7 +133,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_parallel_pdf_has_the_same_pages_and_text(both: tuple[Path, Path]) -> None:
     single, parallel = both
     pages = len(PdfReader(single).pages)
-    assert pages == len(PdfReader(parallel).pages) > 150
+    assert pages == len(PdfReader(parallel).pages) > 70
     expected = pdftotext(single).split("\f")
     got = pdftotext(parallel).split("\f")
     assert [n for n in range(pages) if expected[n] != got[n]] == []
@@ -166,8 +170,8 @@ def test_parallel_pdf_has_the_single_documents_tags(both: tuple[Path, Path]) -> 
     tree, made of the pieces' with their keys moved on, leads back from each of them."""
     single, parallel = both
     expected, wrong = _tag_tree(PdfReader(single))
-    assert len(expected) > 15000 and wrong == []
-    assert sum(len(element[3]) for element in expected) > 20000
+    assert len(expected) > 6000 and wrong == []
+    assert sum(len(element[3]) for element in expected) > 12000
     got, wrong = _tag_tree(PdfReader(parallel))
     assert wrong == []
     assert [n for n in range(max(len(got), len(expected))) if got[n:n + 1] != expected[n:n + 1]][:5] == []
@@ -241,7 +245,7 @@ def test_remembered_page_numbers_are_checked_not_trusted(both: tuple[Path, Path]
     folder = single.parent
     remembered = folder / ".bookbuild-cache" / "pdf-page-numbers.json"
     numbers = json.loads(remembered.read_text(encoding="utf-8"))
-    assert numbers["toc"] == "v" and len(numbers) > 300  # the front matter's pages print roman numbers
+    assert numbers["toc"] == "v" and len(numbers) > 120  # the front matter's pages print roman numbers
     wrong = {k: str(int(v) + 7) if v.isdigit() else "xx" for k, v in numbers.items()}
     remembered.write_text(json.dumps(wrong), encoding="utf-8")
     again = folder / "again.pdf"
@@ -306,7 +310,7 @@ def patched_and_fresh(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, P
     with the laid-out pieces deleted (every piece laid out on its true numbers)."""
     import logging
 
-    folder = generate("medium", tmp_path_factory.mktemp("medium-refs")).parent
+    folder = generate("medium", tmp_path_factory.mktemp("medium-refs"), chapters=SHORT).parent
     records: list[str] = []
 
     class Keep(logging.Handler):
@@ -340,9 +344,9 @@ def test_corrected_numbers_print_as_a_fresh_layout_would(patched_and_fresh: tupl
     corrected = [int(m.group(1)) for m in re.finditer(r"(\d+) numbers corrected", " ".join(records))]
     assert corrected and corrected[0] >= 3, records  # the correction path ran, not only fresh layouts
     text, expected = pdftotext(patched).split("\f"), pdftotext(fresh).split("\f")
-    assert len(text) == len(expected) > 150
+    assert len(text) == len(expected) > 70
     assert [n for n in range(len(text)) if text[n] != expected[n]] == []
-    assert sum("(see page " in page for page in text) > 50
+    assert sum("(see page " in page for page in text) > 30
     out = patched.parent / "png"
     out.mkdir()
     for name, pdf in (("a", patched), ("b", fresh)):
@@ -363,7 +367,7 @@ def test_a_worker_past_its_page_budget_draws_at_once_and_the_wrong_numbers_are_l
     from bookbuild.render.pdf.parallel import plan as pdf_parallel
 
     _patched, fresh, _records = patched_and_fresh
-    folder = generate("medium", tmp_path / "medium").parent
+    folder = generate("medium", tmp_path / "medium", chapters=SHORT).parent
     monkeypatch.setattr(pdf_parallel, "PAGES_KEPT", 0)
     budget = folder / "budget.pdf"
     build(folder, ["pdf"], output=budget, options=BuildOptions(parallel=True), reporter=Reporter())
@@ -391,7 +395,7 @@ def test_a_worker_past_its_live_budget_parks_pieces_and_draws_them_the_same(
 
     _patched, fresh, records = patched_and_fresh
     assert _parked(records) == 0 and "numbers corrected" in " ".join(records)
-    folder = generate("medium", tmp_path / "medium").parent
+    folder = generate("medium", tmp_path / "medium", chapters=SHORT).parent
     monkeypatch.setattr(pdf_parallel, "PAGES_LIVE", 0)
     compressed = folder / "compressed.pdf"
     with caplog.at_level(logging.INFO, logger="bookbuild.render.pdf.parallel.plan"):
