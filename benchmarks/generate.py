@@ -81,12 +81,13 @@ def plan_book(size: str, seed: int = SEED, chapters: int | None = None) -> tuple
     return writer, plans
 
 
-def chapter_markdown(writer: _Writer, plan: ChapterPlan, plans: list[ChapterPlan]) -> str:
-    """One chapter of about WORDS_PER_CHAPTER words with every construct the benchmark covers."""
+def chapter_markdown(writer: _Writer, plan: ChapterPlan, plans: list[ChapterPlan],
+                     words: int = WORDS_PER_CHAPTER) -> str:
+    """One chapter of about ``words`` words with every construct the benchmark covers."""
     rng = writer.rng
     out = [f"# {plan.title} {{#chapter-{plan.number}}}", "", writer.paragraph(5), ""]
     notes: list[str] = []
-    words_per_section = WORDS_PER_CHAPTER // len(plan.sections)
+    words_per_section = words // len(plan.sections)
     for position, section in enumerate(plan.sections):
         out += [f"## {writer.title()} {{#{section}}}", ""]
         written = 0
@@ -146,17 +147,19 @@ def draw_figure(path: Path, number: int, seed: int) -> None:
     image.save(path, format="PNG", optimize=False)
 
 
-def generate(size: str, folder: Path, seed: int = SEED, index_entries: int = 0, chapters: int | None = None) -> Path:
+def generate(size: str, folder: Path, seed: int = SEED, index_entries: int = 0, chapters: int | None = None,
+             words: int = WORDS_PER_CHAPTER) -> Path:
     """Write the book of ``size`` into ``folder`` (replacing it); returns the book.toml path.
     ``index_entries``: that many index marks spread over the chapters (docs/authoring.md, Index);
-    ``chapters``: another number of chapters than the size's."""
+    ``chapters``, ``words``: another number of chapters than the size's, of about that many
+    words each (tests use smaller books of the same shape)."""
     if folder.exists():
         shutil.rmtree(folder)
     (folder / "chapters").mkdir(parents=True)
     (folder / "images").mkdir()
     writer, plans = plan_book(size, seed, chapters)
     for plan in plans:
-        text = chapter_markdown(writer, plan, plans)
+        text = chapter_markdown(writer, plan, plans, words)
         if index_entries:
             text = add_index_marks(text, plan, len(plans), index_entries, seed)
         (folder / plan.file).write_text(text, encoding="utf-8")
