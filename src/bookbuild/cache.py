@@ -202,6 +202,8 @@ _DIGESTS: dict[tuple, str] = {}
 def read_entry(path: Path) -> bytes | None:
     """A cache entry's bytes; None when it is missing, unreadable or a symlink (a book may
     ship one, and reads stay in the book)."""
+    if not os.path.lexists(path):  # a miss, said at once: the refusal's message (paths resolved
+        return None                # for display) cost more than the read, and a cold build misses ~600
     try:
         return read_book_file(path, path.parent, "cache")
     except BookError:

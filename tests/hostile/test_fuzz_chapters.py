@@ -89,3 +89,13 @@ def _check_pdf(text: str) -> None:
 def test_random_chapters_make_a_pdf_or_a_located_error(text: str) -> None:
     """The PDF path too (WeasyPrint lays each random chapter out): no traceback, no hang."""
     _check_pdf(text)
+
+
+@pytest.mark.parametrize("name", ["c.md", "c.html"])
+@pytest.mark.parametrize("text", ["</body><body>", "<p>a</p></body><body>b", "<html><body>x</body></html><body>"])
+def test_a_documents_own_tags_twice_are_dropped_not_a_traceback(name: str, text: str) -> None:
+    """Found by the fuzzing above: lxml asserts "too many bodies" on a second ``<body>``; the
+    document's own tags are dropped and the rest of the chapter is kept."""
+    _check(text, name)
+    if name == "c.md":
+        _check_pdf(text)

@@ -6,6 +6,7 @@ and run in parallel (house rule 8). Book-wide work (unique ids, links) is in tra
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lxml import etree
@@ -48,6 +49,8 @@ def chapter_id(index: int) -> str:
     return f"ch{index:02d}"
 
 
+# What every index mark's attributes start with (HTML names them in any case).
+_INDEX_MARK = re.compile("data-index", re.IGNORECASE)
 MAX_LINE_CHARS = 1_000_000  # a longer line is not prose; laying it out would take minutes
 
 
@@ -102,7 +105,8 @@ def read_chapter(entry: ChapterEntry, index: int, reporter: Reporter | None = No
     wrapper = html_to_fragment(html, reporter, name)
     if lines.regions:
         _map_source_lines(wrapper, lines)
-    mark_lines(wrapper)  # index marks keep their line (index_marks.py)
+    if _INDEX_MARK.search(html):  # most chapters have no index mark: no search of the tree
+        mark_lines(wrapper)  # index marks keep their line (index_marks.py)
     footnotes = _extract_footnotes(wrapper, cid)
     close_heading_gaps(wrapper, reporter, name)
     headings = _heading_ids(wrapper, entry, titled=bool(entry.title or _string(front_matter.get("title"))))

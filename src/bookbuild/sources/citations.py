@@ -97,6 +97,8 @@ def _push(state: Any, items: list[dict[str, Any]], written: str, narrative: bool
 def _citation_lines(state: Any) -> None:
     """Each citation's line in the file: its block's first line and the line breaks before it
     (inline_lines.py, shared with the index marks and the glossary's references)."""
+    if "@" not in state.src:  # every citation has an @key
+        return
     for token in state.tokens:
         if token.type != "inline":
             continue

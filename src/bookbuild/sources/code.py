@@ -103,6 +103,13 @@ def _lexer(language: str) -> Any:
         return None
 
 
+def warm_lexer(language: str) -> None:
+    """Compile the lexer of ``language`` (lower case) now: sources/pool.py does, before it
+    forks the workers that would each compile it again."""
+    _lexer(language)
+    _formatter()
+
+
 @cache
 def _formatter() -> Any:
     from pygments.formatters import HtmlFormatter

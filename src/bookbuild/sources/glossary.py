@@ -19,7 +19,12 @@ from .inline_lines import mark_lines
 def use_glossary(md: MarkdownIt) -> None:
     """Register the rule that keeps ``{gloss="term"}`` as ``data-gloss``."""
     md.core.ruler.push("bookbuild_glossary", _gloss_attribute)
-    md.core.ruler.push("bookbuild_glossary_lines", lambda state: mark_lines(state, is_reference))
+    md.core.ruler.push("bookbuild_glossary_lines", _reference_lines)
+
+
+def _reference_lines(state: Any) -> None:
+    if "gloss" in state.src:  # a reference says gloss= or .gloss; most chapters have none
+        mark_lines(state, is_reference)
 
 
 def is_reference(token: Token) -> bool:

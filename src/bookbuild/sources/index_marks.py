@@ -40,6 +40,8 @@ def index_attributes(state: Any) -> None:
     """markdown-it core rule: ``index=`` and its companions on a span or link become the
     model's ``data-index*`` attributes (the cleaner keeps ``data-*`` and drops unknown ones).
     ``see`` and ``see-also`` are renamed only beside an ``index`` key."""
+    if "index" not in state.src:  # every key of a mark says "index"; most chapters have none
+        return
     for token in state.tokens:
         for child in token.children or ():
             attrs = child.attrs

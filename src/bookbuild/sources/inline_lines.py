@@ -66,7 +66,8 @@ def mark_lines(state: Any, is_mark: Callable[[Token], bool]) -> None:
     shared ``data-bb-line`` attribute (``xhtml.source_line`` then finds it on the element
     itself before its block; the transforms strip it before output)."""
     for token in state.tokens:
-        if token.type != "inline":
+        # most paragraphs hold no mark: looked for first, lines counted only where there is one
+        if token.type != "inline" or not token.children or not any(map(is_mark, token.children)):
             continue
         for child, line in child_lines(token):
             if is_mark(child):

@@ -10,13 +10,14 @@ one does, in the same order, and stops at the same first error.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..cache import CheckedImages, cache_dir, code_file, prune_folder
 from ..config.manifest import ChapterEntry, Manifest
-from ..errors import Reporter
+from ..errors import BookError, Reporter
 from ..files import read_book_file
 from ..model import Chapter
 from .cache import ChapterCache, Parsed, image_dependencies, report_again
@@ -42,13 +43,14 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
     todo = [(index, entry) for index, entry in entries if looked_up[index][1] is None]
     workers = _workers(len(todo))
     pool = None
+    folder = cache_dir(manifest) if store is not None else None  # where the image checks are kept
     if workers > 1:  # imported only then: a rebuild that parses one chapter needs no pool
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        warm_up(manifest, [entry for _, entry in todo], folder)
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     images_checked: set[str] = set()
-    folder = cache_dir(manifest) if store is not None else None  # where the image checks are kept
     try:
         futures = {index: pool.submit(_parse_in_worker, entry, index, manifest, folder)
                    for index, entry in todo} if pool else {}
@@ -73,6 +75,46 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
         CheckedImages(folder).remember(images_checked)
         _prune_code_blocks(manifest, folder)
     return tuple(chapters)
+
+
+def warm_up(manifest: Manifest, entries: list[ChapterEntry], folder: Path | None) -> None:
+    """Before the workers are forked: compile the Pygments lexers the chapters' fences name and
+    load Pillow's decoders when they show images, once here, for every worker to inherit.
+
+    Each worker did it for itself: a tenth of a second of lexers' rules in each, as long as
+    parsing ten chapters, then Pillow for the image checks. The fences are found by a look at
+    the files; one missed only costs its worker the compiling, one too many a lexer unused.
+    What only one chapter uses is left to the worker that parses it: compiled here, it would
+    only make the others wait.
+    """
+    from collections import Counter
+
+    from . import MARKDOWN_SUFFIXES
+    from .code import fence_options, warm_lexer
+
+    languages: Counter[str] = Counter()
+    images = 0
+    for entry in entries:
+        kept = code_file(folder, entry.path) if folder is not None else None
+        if entry.path.suffix.lower() not in MARKDOWN_SUFFIXES or (kept is not None and kept.exists()):
+            continue  # not Markdown, or its highlighted blocks are kept (sources/code.py)
+        try:
+            source = read_book_file(entry.path, manifest.root, "chapter")
+        except BookError:
+            continue  # the worker reports it, at its place in the book
+        languages.update({fence_options(info.decode("utf-8", "replace"))[0].lower()
+                          for info in _FENCE_INFO.findall(source)} - {""})
+        images += _IMAGE.search(source) is not None
+    for language in sorted(name for name, chapters in languages.items() if chapters > 1):
+        warm_lexer(language)
+    if images > 1:
+        from PIL import Image
+
+        Image.preinit()
+
+
+_FENCE_INFO = re.compile(rb"^[ \t]{0,3}(?:`{3,}|~{3,})([^\n`]*)$", re.MULTILINE)
+_IMAGE = re.compile(rb"!\[|<img\b", re.IGNORECASE)
 
 
 def parse_chapter(entry: ChapterEntry, index: int, manifest: Manifest, folder: Path | None = None) -> Parsed:

@@ -103,20 +103,25 @@ _DANGER_HINTS = {
 
 @dataclass
 class _Position:
-    """Maps lxml's line in the HTML being cleaned back to a line of the author's file."""
+    """Maps lxml's line in the HTML being cleaned back to a line of the author's file.
+
+    The node of the last line marker is kept, and its line in the HTML asked for only when a
+    warning needs it: every block sets a position, few warn.
+    """
 
     line: int | None = None
-    parsed: int | None = None
+    marked: etree._Element | None = None
 
     def of(self, node: etree._Element) -> int | None:
         if self.line is None:
             return None
-        if self.parsed is None or node.sourceline is None:
+        parsed = self.marked.sourceline if self.marked is not None else None
+        if parsed is None or node.sourceline is None:
             return self.line
-        return self.line + max(0, node.sourceline - self.parsed)
+        return self.line + max(0, node.sourceline - parsed)
 
     def set(self, line: int, node: etree._Element) -> None:
-        self.line, self.parsed = line, node.sourceline
+        self.line, self.marked = line, node
 
 
 def clean_fragment(wrapper: etree._Element, reporter: Reporter | None = None, file: str | None = None) -> None:
@@ -150,7 +155,7 @@ def _walk(wrapper: etree._Element, position: _Position, warn) -> None:  # noqa: 
         line = node.get(LINE_ATTR)
         if line and line.isdigit():
             position.set(int(line), node)
-        tag = node.tag.lower() if _NCNAME.match(node.tag) else ""
+        tag = _tag_name(node.tag)
         if tag in DANGEROUS_TAGS or (tag == "input" and (node.get("type") or "").lower() != "checkbox"):
             warn(f"<{tag}> removed with its content (not allowed in a book)", node, _DANGER_HINTS.get(tag))
             remove_keep_tail(node)
@@ -176,6 +181,20 @@ def _walk(wrapper: etree._Element, position: _Position, warn) -> None:  # noqa: 
         if tag == "a" and node.get("href") is None:  # a link whose URL was removed is plain text now
             node.tag = "span"
         stack.extend(children)
+
+
+def _tag_name(tag: str) -> str:
+    """The element's name in lower case, or "" for a name that is not an NCName; the book's
+    few names are remembered (a chapter has thousands of elements)."""
+    name = _TAG_NAMES.get(tag)
+    if name is None:
+        name = tag.lower() if _NCNAME.match(tag) else ""
+        if len(_TAG_NAMES) < 512:  # hostile input may invent any number of names
+            _TAG_NAMES[tag] = name
+    return name
+
+
+_TAG_NAMES: dict[str, str] = {}
 
 
 def _clean_math(math: etree._Element, depth: int, warn) -> None:  # noqa: ANN001 - local callable
@@ -228,7 +247,16 @@ def _clean_epub_type(node: etree._Element, warn) -> None:  # noqa: ANN001 - loca
         node.set(EPUB_TYPE_ATTR, " ".join(kept))
 
 
+# Kept on any element whatever their value (no URL, number or style to check): an element
+# with only these, as most of a chapter's are, needs no look at each.
+_PLAIN_ATTRIBUTES = frozenset({*(GLOBAL_ATTRIBUTES - {"style"}), LINE_ATTR, "data-bb-footnote", "data-bb-footnotes"})
+
+
 def _clean_attributes(node: etree._Element, tag: str, warn) -> None:  # noqa: ANN001 - local callable
+    if _PLAIN_ATTRIBUTES.issuperset(node.attrib):
+        if tag == "input":
+            node.set("disabled", "disabled")
+        return
     allowed = TAG_ATTRIBUTES.get(tag, set())
     _clean_epub_type(node, warn)
     for name in list(node.attrib):
@@ -296,6 +324,9 @@ def _image_to_alt(image: etree._Element) -> None:
     image.getparent().replace(image, span)
 
 
+_DOCUMENT_TAGS = re.compile(r"</?(?:html|head|body)\b[^>]*>", re.IGNORECASE)
+
+
 def html_to_fragment(html: str, reporter: Reporter | None = None, file: str | None = None) -> etree._Element:
     """Parse HTML into a ``<div>`` wrapper of well-formed, namespace-less, cleaned XHTML.
 
@@ -306,8 +337,12 @@ def html_to_fragment(html: str, reporter: Reporter | None = None, file: str | No
     if not html.strip():
         return etree.Element("div")
     try:
-        parsed = lxml.html.fragment_fromstring(html, create_parent="div")
-    except (etree.ParserError, ValueError):  # nothing but markup lxml gives up on
+        try:
+            parsed = lxml.html.fragment_fromstring(html, create_parent="div")
+        except AssertionError:  # lxml's "too many bodies" (``</body><body>`` in a chapter): no
+            # document's own tags belong in a fragment; dropped, the rest is parsed as it is
+            parsed = lxml.html.fragment_fromstring(_DOCUMENT_TAGS.sub("", html), create_parent="div")
+    except (etree.ParserError, ValueError, AssertionError):  # nothing but markup lxml gives up on
         return etree.Element("div")
     clean_fragment(parsed, reporter, file)
     text = etree.tostring(parsed, encoding="unicode", method="xml")

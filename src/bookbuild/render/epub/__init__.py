@@ -20,17 +20,19 @@ from lxml import etree
 
 from ...cache import derived_file, fontconfig_state
 from ...config import BuildContext
-from ...config.manifest import CHAPTER_KINDS, Manifest
+from ...config.manifest import CHAPTER_KINDS, BookMeta, Manifest
 from ...config.themes import theme_sheets
 from ...errors import Reporter
 from ...files import read_own_file
 from ...model import Book, Chapter, PageStart, Part
 from ...resources import display_path, stylesheet
 from ..author_styles import epub_stylesheets
+from ..front_matter import list_separator, printed_date
 from ..scripts import epub_options_sheet, page_progression
 from ..templates import render_template
 from .accessibility import accessibility_metadata, book_facts, chapter_facts
 from .archive import modified_time, repack
+from .container import DeflateCache
 from .cover import cover_alt_text, generate_cover
 from .documents import KeptDocuments
 from .fonts import font_content
@@ -76,7 +78,6 @@ def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover
     :func:`start_cover`, when it was started during the build; ``page_starts``
     (``[epub] page_list``) where the PDF's pages begin, per container id."""
     options = build.config.epub
-    modified = modified_time(build.source_mtime)
     breaks = page_starts or {}
     kept = KeptDocuments(book, build.cache_dir)
     counted = [kept.facts(chapter) or chapter_facts(chapter) for chapter in book.chapters]
@@ -91,10 +92,25 @@ def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover
 
     cover = _cover(book, build, reporter, early_cover)
     front, title_pages = _front_matter(book, package, context, breaks, cover)
-    has_cover = cover is not None
 
     book = index_with_pages(book, breaks)  # the index's locators as the PDF's page numbers
-    chapter_items, chapter_pages = _chapter_documents(book, context, breaks, kept, counted)
+    deflater = DeflateCache(build.cache_dir / "deflate" if build.cache_dir is not None else None)
+    try:
+        return _package_and_zip(book, build, package, context, (front, title_pages, cover is not None),
+                                breaks, (kept, counted), deflater)
+    finally:
+        deflater.close(finish=False)
+
+
+def _package_and_zip(book: Book, build: BuildContext, package: epub.EpubBook, context: dict,
+                     front_matter: tuple[list[epub.EpubItem], list[PageEntry], bool],
+                     breaks: dict[str, tuple[PageStart, ...]], kept_facts: tuple[KeptDocuments, list[dict[str, int]]],
+                     deflater: DeflateCache) -> bytes:
+    """The chapter documents, navigation and assets packed, and the zip: each document's
+    bytes are deflated on a thread (``deflater.start``) as soon as they are made."""
+    options, modified = build.config.epub, modified_time(build.source_mtime)
+    front, title_pages, has_cover = front_matter
+    chapter_items, chapter_pages = _chapter_documents(book, context, breaks, *kept_facts, deflater)
     toc = contents(book)
     nav_xhtml = navigation_document(book, context, toc, has_cover, (title_pages, chapter_pages), breaks.get("toc", ()))
     nav = _document("nav", "nav.xhtml", nav_xhtml, properties=["nav"])
@@ -103,17 +119,16 @@ def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover
     for asset in book.assets:
         content = font_content(asset, book, options.subset_fonts) if asset.href.startswith("fonts/") else asset.content()
         package.add_item(_image(asset.href, asset.media_type, content))
+        deflater.start(content)
 
     package.toc = ncx_toc(toc)
     package.add_item(epub.EpubNcx())
     package.spine = [*front, nav, *chapter_items]
-
-    deflate_cache = build.cache_dir / "deflate" if build.cache_dir is not None else None
-    return repack(_members(package, modified), modified, book.meta.language, deflate_cache)
+    return repack(_members(package, modified), modified, book.meta.language, deflater)
 
 
 def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageStart, ...]],
-                       kept: KeptDocuments, facts: list[dict[str, int]],
+                       kept: KeptDocuments, facts: list[dict[str, int]], deflater: DeflateCache | None = None,
                        ) -> tuple[list[epub.EpubItem], list[PageEntry]]:
     """The chapters in reading order, each part's title page before its first chapter.
 
@@ -135,6 +150,8 @@ def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageSt
                 kept.put(chapter, facts[position], context, finished)
         has_math = "<math" in chapter.body or any("<math" in note.body for note in chapter.footnotes)
         items.append(_document(chapter.id, chapter_file(chapter), finished, ["mathml"] if has_math else []))
+        if deflater is not None:
+            deflater.start(items[-1].content)
         pages += [(chapter_file(chapter), label, page_id) for label, page_id in page_ids]
     kept.prune()
     return items, pages
@@ -258,14 +275,23 @@ def start_cover(manifest: Manifest, cache_dir: Path | None) -> Future[bytes] | N
 
     Drawing and encoding it took a tenth of a cold build after the chapters were read;
     Pillow lets go of the GIL for much of it, so it can be made while they are read.
+    The same thread first loads the Babel locale data of the title page's words (its
+    date and list of authors), which the EPUB otherwise waited for after the chapters.
     Call this once no process will be forked any more (threads and fork do not mix).
     """
-    if manifest.cover is not None or not manifest.epub.generate_cover:
-        return None
     pool = ThreadPoolExecutor(1, thread_name_prefix="bookbuild-cover")
-    future = pool.submit(generated_cover, manifest, cache_dir)
+    pool.submit(_title_page_words, manifest.meta)
+    future = None
+    if manifest.cover is None and manifest.epub.generate_cover:
+        future = pool.submit(generated_cover, manifest, cache_dir)
     pool.shutdown(wait=False)
     return future
+
+
+def _title_page_words(meta: BookMeta) -> None:
+    """What the title page template asks of front_matter.py, asked once: cached there."""
+    list_separator(meta.language)
+    printed_date(meta.date, meta.language)
 
 
 def _document(uid: str, file_name: str, content: str, properties: list[str] | None = None) -> epub.EpubItem:
@@ -310,8 +336,10 @@ def _finish_document(xhtml: str, chapter: Chapter, book: Book,
     """
     root = etree.fromstring(xhtml.encode("utf-8"))
     page_ids = insert_page_breaks(root, chapter.id, breaks) if breaks else []
-    authors_semantics(root, chapter.id)
-    for node in root.iter(f"{{{XHTML_NS}}}*"):
+    if "data-epub-type" in xhtml:  # the author's semantics, as data-epub-type (semantics.py)
+        authors_semantics(root, chapter.id)
+    # only an element with a role, or a link, is changed: found by XPath, not by visiting all
+    for node in _ROLES_AND_LINKS(root):
         epub_type = ROLE_TO_EPUB_TYPE.get(node.get("role", ""))
         have = (node.get(EPUB_TYPE) or "").split()
         if epub_type and epub_type not in have:
@@ -322,6 +350,10 @@ def _finish_document(xhtml: str, chapter: Chapter, book: Book,
             if owner is not None:
                 node.set("href", chapter_file(owner) + href)
     return serialize_document(root), page_ids
+
+
+_ROLES_AND_LINKS = etree.XPath("descendant-or-self::x:*[@role] | descendant-or-self::x:a[@href]",
+                               namespaces={"x": XHTML_NS})
 
 
 def _item_id(href: str) -> str:
