@@ -12,6 +12,8 @@ naming both and the package that provides it. A book that brings its own fonts
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -36,11 +38,12 @@ def report_substituted_fonts(book: Book, reporter: Reporter) -> None:
 
     named = _packaged_text(tuple(stylesheet(name) for name in SHARED_SHEETS))
     own_fonts = any(asset.href.startswith("fonts/") for asset in book.assets)
-    for family, role, package in DESIGN_FONTS:
-        stack = _stack(named, family)
-        if not stack or (own_fonts and role in BOOK_FONT_REPLACES):
-            continue  # not the design's first choice any more (a theme), or the book's font replaces it
-        used = matched_family(stack)
+    asked = [(family, role, package, _stack(named, family)) for family, role, package in DESIGN_FONTS]
+    # not the design's first choice any more (a theme), or the book's font replaces it
+    asked = [item for item in asked if item[3] and not (own_fonts and item[1] in BOOK_FONT_REPLACES)]
+    matches = remembered_matches(tuple(stack for *_, stack in asked))
+    for family, role, package, stack in asked:
+        used = matches[stack]
         if used is None or used.casefold() == family.casefold():
             continue
         reporter.warn(f"the PDF's {role} font '{family}' is not installed: it is set in '{used}' instead, "
@@ -60,6 +63,56 @@ def _stack(css: str, family: str) -> tuple[str, ...]:
 @cache
 def _packaged_text(sheets: tuple[Path, ...]) -> str:
     return "\n".join(read_own_file(sheet).decode("utf-8", "replace") for sheet in sheets)
+
+
+def remembered_matches(stacks: tuple[tuple[str, ...], ...]) -> dict[tuple[str, ...], str | None]:
+    """:func:`matched_family` of each stack, kept in the user's cache folder while fontconfig's
+    caches and configuration stay as they are (installing or removing a font changes the
+    caches; see cache.fontconfig_state): asking fontconfig means loading Pango and fontconfig
+    through WeasyPrint in the main process, a second of a rebuild that otherwise leaves
+    WeasyPrint to the PDF workers."""
+    from ...cache import derived_file, fontconfig_state
+    from ...files import user_cache_folder
+
+    if not stacks:
+        return {}
+
+    def match_all() -> bytes:
+        return json.dumps([matched_family(stack) for stack in stacks]).encode("utf-8")
+
+    parts = [fontconfig_state(), _fontconfig_setup(), json.dumps(stacks)]
+    try:
+        found = json.loads(derived_file(user_cache_folder() / "bookbuild", "design-fonts", parts, match_all))
+    except ValueError:
+        found = None
+    if not isinstance(found, list) or len(found) != len(stacks) or \
+            not all(name is None or isinstance(name, str) for name in found):
+        found = json.loads(match_all())
+    return dict(zip(stacks, found))
+
+
+def _fontconfig_setup() -> str:
+    """What else decides fontconfig's answer: the configuration files it reads (their names,
+    sizes and times) and the environment that points it at others."""
+    parts = [f"{name}={os.environ.get(name, '')}" for name in ("FONTCONFIG_FILE", "FONTCONFIG_PATH", "FONTCONFIG_SYSROOT",
+                                                               "XDG_CONFIG_HOME", "HOME")]
+    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    places = [Path("/etc/fonts"), Path("/etc/fonts/conf.d"), Path(os.environ.get("XDG_CONFIG_HOME") or
+                                                                  Path.home() / ".config") / "fontconfig",
+              # the font folders: a font copied in without fc-cache changes them, not the caches
+              Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts", data / "fonts"]
+    if os.environ.get("FONTCONFIG_FILE"):
+        places.append(Path(os.environ["FONTCONFIG_FILE"]))
+    for place in places:
+        try:
+            found = os.stat(place)
+            parts.append(f"{place}:{found.st_size}:{found.st_mtime_ns}")
+            if place.is_dir():
+                parts += sorted(f"{entry.name}:{entry.stat().st_size}:{entry.stat().st_mtime_ns}"
+                                for entry in os.scandir(place))
+        except OSError:
+            parts.append(f"{place}:-")
+    return "\0".join(parts)
 
 
 @cache

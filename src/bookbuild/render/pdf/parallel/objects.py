@@ -84,6 +84,12 @@ class PieceObjects:
         self.reader = reader
         self.streams: dict[int, list[bytes]] = {}
 
+    def read_streams(self) -> None:
+        """Decode every object stream now (else each is decoded when first asked for)."""
+        for stream in sorted({stream for stream, _ in self.reader.xref_objStm.values()}):
+            if stream not in self.streams:
+                self.streams[stream] = _split(self.reader.get_object(stream))
+
     def body(self, number: int) -> bytes | None:
         where = self.reader.xref_objStm.get(number)
         if where is None:
@@ -180,15 +186,20 @@ def renumber(body: bytes, numbers: PieceNumbers, shift: int) -> bytes:
     def header_id(match: re.Match) -> bytes:
         return b"(%d%s)" % (numbers.of(int(match.group(1))), match.group(2))
 
+    known = numbers.map.get  # most tokens are references to objects numbered already: no call of numbers.of
+
     def replace(match: re.Match) -> bytes:
+        reference = match.group(6)
+        if reference is not None:
+            if match.group(7) != b"0":
+                raise UnusualObject
+            old = int(reference)
+            number = known(old)
+            return b"%d 0 R" % (number if number is not None else numbers.of(old))
         if match.group(1) is not None:
             return match.group(1) + b"(%d%s)" % (numbers.of(int(match.group(2))), match.group(3))
         if match.group(4) is not None:
             return match.group(4) + b"[" + _HEADER_ID.sub(header_id, match.group(5)) + b"]"
-        if match.group(6) is not None:
-            if match.group(7) != b"0":
-                raise UnusualObject
-            return b"%d 0 R" % numbers.of(int(match.group(6)))
         if match.group(8) is not None:
             return match.group(8) + b"%d" % (int(match.group(9)) + shift)
         if len(match.group(0)) == 1:  # an unbalanced parenthesis (a nested string) or a comment

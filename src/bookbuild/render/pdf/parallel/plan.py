@@ -15,7 +15,8 @@ the estimates (renumber.py: same layout, only the digits change) and draws it, a
 it. A piece whose numbers cannot be corrected in place (a number of another width in a line
 of text) is laid out again. A rebuild starts from the last build's numbers
 (``.bookbuild-cache/pdf-page-numbers.json``, checked, never trusted) and takes unchanged
-pieces from the cache of laid-out pieces (parallel/cache.py). The pieces are joined (join.py)
+pieces from the cache of laid-out pieces (parallel/cache.py); a body piece is one chapter, and
+the pieces of edited chapters are sent first (order.py). The pieces are joined (join.py)
 as they are drawn, on a thread of the main process, which otherwise only waits: blank
 versos where a chapter must start on the right, one tag tree and parent tree made of the
 pieces' (the single document's tag tree, element for element), the named destinations and
@@ -40,7 +41,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from ....cache import write_atomically
 from ....config import BuildContext
 from ....config.pdf import PdfOptions
 from ....errors import BookError, Reporter
@@ -52,13 +52,16 @@ from ..page_labels import roman
 from ..page_setup import print_layout
 from .cache import PieceCache
 from .join import BackgroundJoin, page_bookmarks
+from .order import DIGESTS, changed_first, chapter_digests, remember
 from .pieces import serve_pieces
 from .workers import Job, WorkerPool
 
 CHARS_PER_PAGE = 3800  # of chapter HTML on an A4 page, a first guess until some pieces are laid out
 FURNITURE_PAGES = 4  # half-title, title, copyright and a blank, before the contents
 MAX_ROUNDS = 5
-CHAPTERS_PER_PIECE = 4  # at most, in a body piece
+# at most, in a body piece: one, so that a rebuild after editing one chapter lays out only it
+# (a piece of four took 2.1 CPU s to lay out and draw, one chapter of it 0.55: docs/benchmarks.md)
+CHAPTERS_PER_PIECE = 1
 # A worker keeps at most this many laid-out pages waiting for their numbers (alive, or
 # compressed: PAGES_LIVE); past it, a piece is drawn on the numbers known then, and laid out
 # again if they were wrong: memory stays bounded on books of thousands of pages, at some cost
@@ -139,7 +142,8 @@ def _lay_out(book: Book, build: BuildContext, reporter: Reporter, pool: WorkerPo
     two_sided = schedule.two_sided
     # the bookmark tree is WeasyPrint's: built by a worker, which has it imported already
     ((outline, _worker),) = pool.run([Job(0, ("outline", 0, page_bookmarks(results, two_sided)))]).values()
-    _remember(build.cache_dir, numbers)
+    remember(build.cache_dir, PAGE_MAP, numbers)
+    remember(build.cache_dir, DIGESTS, schedule.digests)  # order.py
     PieceCache(build).prune({result["key"] for result in results if result.get("key")})
     for result in results:
         report_missing_glyphs(result["missing"], book, reporter)
@@ -162,6 +166,7 @@ class _Schedule:
         self.digits = book.language.number  # the numbers the pages print: ۱۲ in Persian
         self.numbers = _remembered(cache_dir, self.pieces)
         self.exact = self.numbers is not None  # the last build's numbers: right unless the book changed
+        self.digests, self.cache_dir = chapter_digests(book), cache_dir
         self.owners = {anchor: piece for piece in self.pieces for anchor in piece.own}
         self.first = True
         self.compressed_pieces = 0  # pieces compressed (compressed.py), for the log
@@ -200,8 +205,10 @@ class _Schedule:
             # (the pieces laid out by then, an estimate for the rest), and its worker keeps
             # its layout: a later round only corrects the numbers it prints (renumber.py).
             # The index waits for the next round, when the pages of every mark are known.
-            return [p for p in pieces if not p.front and (self.exact or not index_piece(self._chapters(p)))] + \
+            first = [p for p in pieces if not p.front and (self.exact or not index_piece(self._chapters(p)))] + \
                 [p for p in pieces if p.front]
+            # a rebuild: the pieces with an edited chapter first, the rest from the cache meanwhile (order.py)
+            return [first[n] for n in changed_first([p.chapter_ids for p in first], self.digests, self.cache_dir)]
         self.numbers = _page_numbers(pieces, self.two_sided, digits=self.digits)
         # a kept piece that prints a number of the index is finished once the index is laid out (_done)
         waiting = {id(p) for p in pieces if p.holder is not None and not _known(p, pieces, self.owners)}
@@ -215,8 +222,9 @@ class _Schedule:
         """What the worker is sent for the piece, made when it is sent (the numbers known
         then): a layout, kept or drawn, or the finish of a piece it keeps."""
         pieces, two_sided = self.pieces, self.two_sided
-        per_page = _per_page(pieces, two_sided)
-        wanted = self.numbers if self.exact or not self.first else _page_numbers(pieces, two_sided, per_page, self.digits)
+        guessed = self.first and not self.exact  # else the numbers known (a rebuild: 0.4 s of 101 pieces)
+        per_page = _per_page(pieces, two_sided) if guessed else float(CHARS_PER_PAGE)  # keep needs guessed
+        wanted = _page_numbers(pieces, two_sided, per_page, self.digits) if guessed else self.numbers
         piece.used = _wanted(piece, wanted)
         held = [p for p in pieces if p.holder == worker and p.result.get("pdf") is None]
         kept = sum(p.result["pages"] for p in held)
@@ -344,16 +352,6 @@ def _remembered(cache_dir: Path | None, pieces: list[Piece]) -> dict[str, str] |
         known = [int(numbers[a]) for a in piece.own if numbers.get(a, "").isdigit()]
         piece.start = min(known) if known else 1
     return numbers
-
-
-def _remember(cache_dir: Path | None, numbers: dict[str, str]) -> None:
-    if cache_dir is None:
-        return
-    try:
-        # a fresh temporary name, then a rename: never written through a link a book may ship
-        write_atomically(cache_dir / PAGE_MAP, json.dumps(numbers, sort_keys=True).encode("utf-8"))
-    except OSError:
-        pass  # the cache is an optimisation
 
 
 def _wanted(piece: Piece, numbers: Mapping[str, str]) -> dict[str, str]:
