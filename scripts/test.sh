@@ -5,7 +5,7 @@
 #   chromium, nodejs and npm for the EPUB readers and Ace by DAISY.
 #   npm: @daisy/ace-cli into $BOOKBUILD_VALIDATORS (default ~/.cache/bookbuild-validators).
 #   Python: a venv (.venv-test, or $VENV) with bookbuild and its [test] extras.
-# Usage: scripts/test.sh [pytest arguments...]
+# Usage: scripts/test.sh [pytest arguments...]   (on every core: BOOKBUILD_TEST_WORKERS=N or 0 for one process)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,8 +73,15 @@ PYTHON=${PYTHON:-python3}
 "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
 "$VENV/bin/python" -m pip install -q ".[test]"
 
+# Every core, a test file to each worker in turn (pytest-xdist): a file's books are built once,
+# on one worker. BOOKBUILD_TEST_WORKERS=0 runs the suite in this one process.
+WORKERS=${BOOKBUILD_TEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}
 set +e
-"$VENV/bin/python" -m pytest "$@"
+if [ "$WORKERS" = 0 ]; then
+  "$VENV/bin/python" -m pytest "$@"
+else
+  "$VENV/bin/python" -m pytest -n "$WORKERS" --dist loadfile "$@"
+fi
 status=$?
 set -e
 if [ $status -eq 5 ]; then

@@ -50,3 +50,17 @@ chapters = ["one.md", "two.md"]
 def little_book(tmp_path: Path) -> Path:
     """A two-chapter book in tmp_path/little."""
     return write_book(tmp_path / "little", LITTLE_MANIFEST, {"one.md": "# One\n\nHello.\n", "two.md": "# Two\n\nBye.\n"})
+
+
+# The suite runs on every core with pytest-xdist (scripts/test.sh: -n auto --dist loadfile),
+# a file to a worker. These files each take a minute or more of one worker: they go out
+# first, so that the last files left are short ones and no worker waits long for another.
+LONG_FILES = ("test_real_books.py", "test_scripts.py", "test_docx.py", "test_pdf_parallel.py", "test_print_presets.py",
+              "test_looks.py", "test_epub_accessibility.py", "test_index.py", "test_catalog.py", "test_pdf_cache.py",
+              "test_rtl.py", "test_reference_apparatus.py", "test_citations.py", "test_glossary.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long files first (in the order above), every file's tests in their own order."""
+    rank = {name: position for position, name in enumerate(LONG_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FILES)))  # stable: the rest keep their order

@@ -26,6 +26,7 @@ from pypdf.generic import DictionaryObject
 
 from bookbuild.api import BuildOptions, build
 from bookbuild.errors import Reporter
+from bookbuild.config.pdf import PARALLEL_PDF_FROM
 from clirun import run
 from conftest import LITTLE_MANIFEST, write_book
 from validators import pdf_structure, pdffonts, pdfinfo, pdftotext, qpdf_check
@@ -278,8 +279,10 @@ def test_parallel_is_the_default_past_a_few_pages_and_selections_stay_single(lit
     are longer than a few pages (pdf_options.PARALLEL_PDF_FROM) is laid out in parallel and a shorter
     one as one document; a --chapters selection (like a handout or a PDF/UA variant) is
     always one document. Every one of them is tagged. (A joined PDF is told by its progress
-    labels: it reports its pieces.)"""
-    folder = generate("small", tmp_path / "small").parent
+    labels: it reports its pieces.) The small book's chapters at a third of their length are
+    still past the threshold."""
+    folder = generate("small", tmp_path / "small", words=800).parent
+    assert sum(path.stat().st_size for path in (folder / "chapters").glob("*.md")) > PARALLEL_PDF_FROM
 
     def made(book: Path, name: str, **options: object) -> tuple[list[str], int]:
         labels: list[str] = []
