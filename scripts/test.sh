@@ -76,6 +76,10 @@ PYTHON=${PYTHON:-python3}
 # Every core, a test file to each worker in turn (pytest-xdist): a file's books are built once,
 # on one worker. BOOKBUILD_TEST_WORKERS=0 runs the suite in this one process.
 WORKERS=${BOOKBUILD_TEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}
+# Python writes bytecode (__pycache__, ignored by git) even where the environment says not to:
+# the suite starts hundreds of Python processes (the CLI, PDF and catalogue workers) that would
+# otherwise compile the same modules again each time.
+unset PYTHONDONTWRITEBYTECODE
 set +e
 if [ "$WORKERS" = 0 ]; then
   "$VENV/bin/python" -m pytest "$@"
