@@ -199,6 +199,26 @@ def remembered_digest(path: Path, root: Path) -> str | None:
 _DIGESTS: dict[tuple, str] = {}
 
 
+class DecodedEntries:
+    """What a long-running process (the preview, ``build --watch``) decoded from cache entry
+    files, by name, with the bytes it came from: an entry file that still holds exactly those
+    bytes is read on every build but not decoded again. At most ``limit`` entries."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._items: dict[object, tuple[bytes, object]] = {}
+        self.limit = limit
+
+    def get(self, name: object, raw: bytes) -> object | None:
+        """What ``raw`` decoded to, if these are the bytes this process read or wrote under ``name``."""
+        item = self._items.get(name)
+        return item[1] if item is not None and item[0] == raw else None
+
+    def put(self, name: object, raw: bytes, value: object) -> None:
+        if len(self._items) >= self.limit:
+            self._items.clear()
+        self._items[name] = (raw, value)
+
+
 def read_entry(path: Path) -> bytes | None:
     """A cache entry's bytes; None when it is missing, unreadable or a symlink (a book may
     ship one, and reads stay in the book)."""

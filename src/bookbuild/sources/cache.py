@@ -128,9 +128,9 @@ class ChapterCache:
         raw = cache.read_entry(self.folder / f"{key}.json")
         if raw is None:
             return None
-        remembered = _IN_MEMORY.get(key)
-        if remembered is not None and remembered[0] == raw:
-            _raw, images, chapter, warnings = remembered  # the very bytes this process read or wrote: decoded already
+        remembered = _DECODED.get(key, raw)
+        if remembered is not None:  # the very bytes this process read or wrote: decoded already
+            images, chapter, warnings = remembered  # type: ignore[misc]
         else:
             try:
                 data = loads(raw.decode("utf-8"))
@@ -144,7 +144,7 @@ class ChapterCache:
                 return None
             if not isinstance(chapter, model.Chapter):
                 return None
-            _remember(key, raw, images, chapter, warnings)
+            _DECODED.put(key, raw, (images, chapter, warnings))
         if any(cache.remembered_digest(self.manifest.root / name, self.manifest.root) != digest
                for name, digest in images):
             return None
@@ -157,7 +157,7 @@ class ChapterCache:
         data = {"format": FORMAT, "key": key, "images": images, "warnings": recorded, "chapter": encode(chapter)}
         raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
         if cache.keep(self.folder / f"{key}.json", raw, "the chapter cache"):
-            _remember(key, raw, tuple((name, digest) for name, digest in images), chapter, list(warnings))
+            _DECODED.put(key, raw, (tuple((name, digest) for name, digest in images), chapter, list(warnings)))
 
     def prune(self) -> None:
         """Drop entries this build did not use, so the folder does not grow without end."""
@@ -165,16 +165,9 @@ class ChapterCache:
             prune_folder(self.folder, self.used, (".json",))
 
 
-# Entries this process read or wrote, by key, with their bytes: a long-running process (the
-# preview, build --watch) reads an entry file on every build but decodes it again only when
-# its bytes differ; the images it lists are checked on every use all the same.
-_IN_MEMORY: dict[str, tuple] = {}
-
-
-def _remember(key: str, raw: bytes, images: tuple, chapter: model.Chapter, warnings: list[Diagnostic]) -> None:
-    if len(_IN_MEMORY) >= 4096:
-        _IN_MEMORY.clear()
-    _IN_MEMORY[key] = (raw, images, chapter, warnings)
+# Entries this process decoded (the preview, build --watch): the images each lists are
+# checked on every use all the same
+_DECODED = cache.DecodedEntries()
 
 
 def report_again(warnings: list[Diagnostic], reporter: Reporter) -> None:

@@ -17,7 +17,7 @@ in full. A wrong hit would be the worst bug a cache can have: the digest errs on
 missing, and tests/test_transform_memo.py checks each export.
 
 A long-running process (the preview, ``build --watch``) also keeps the entries it read or made
-in memory with their bytes (:data:`_IN_MEMORY`): an entry file that still holds those bytes is
+in memory with their bytes (cache.DecodedEntries): an entry file that still holds those bytes is
 not decoded again. Image digests are remembered by file identity (cache.remembered_digest).
 
 On a hit a stage does not parse the chapter: it advances its state from what the entry
@@ -39,6 +39,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..cache import (
+    DecodedEntries,
     cache_secret,
     context_fingerprint,
     keep,
@@ -142,9 +143,9 @@ class TransformMemo:
         raw = read_entry(self.folder / f"{key}.json")
         if raw is None:
             return None
-        remembered = _IN_MEMORY.get(key)
-        if remembered is not None and remembered[0] == raw:
-            return remembered[1]  # the very bytes this process read or wrote: decoded already
+        remembered = _DECODED.get(key, raw)
+        if remembered is not None:  # the very bytes this process read or wrote: decoded already
+            return remembered  # type: ignore[return-value]
         try:
             data = json.loads(raw)
             if data.get("key") != key:
@@ -162,7 +163,7 @@ class TransformMemo:
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
-        _remember(key, raw, entry)
+        _DECODED.put(key, raw, entry)
         return entry
 
     def _store(self, key: str, made: Transformed) -> None:
@@ -178,20 +179,11 @@ class TransformMemo:
         }
         raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
         if keep(self.folder / f"{key}.json", raw, "the transforms memo"):
-            _remember(key, raw, made)
+            _DECODED.put(key, raw, made)
 
 
-# Entries this process read or made, by key, with their bytes: an entry file that still holds
-# exactly those bytes is not decoded again, so a rebuild in a long-running process (the
-# preview, build --watch) reads each entry but parses none. At most a few books' worth.
-_IN_MEMORY: dict[str, tuple[bytes, Transformed]] = {}
-_IN_MEMORY_LIMIT = 4096
-
-
-def _remember(key: str, raw: bytes, entry: Transformed) -> None:
-    if len(_IN_MEMORY) >= _IN_MEMORY_LIMIT:
-        _IN_MEMORY.clear()
-    _IN_MEMORY[key] = (raw, entry)
+# Entries (by key) and exports.json files (by path) this process decoded, with their bytes
+_DECODED = DecodedEntries()
 
 
 _EXPORTS = "exports"  # exports.json: a chapter content's exports, so a hit needs no parse
@@ -207,9 +199,9 @@ class _Exports:
         self.known: dict[str, list] = {}
         self.used: dict[str, list] = {}
         raw = read_entry(self.path) or b"{}"
-        remembered = _KNOWN_EXPORTS.get(self.path)
-        if remembered is not None and remembered[0] == raw:  # the bytes this process read or wrote last
-            self.known = dict(remembered[1])
+        remembered = _DECODED.get(self.path, raw)
+        if remembered is not None:  # the bytes this process read or wrote last
+            self.known = dict(remembered)  # type: ignore[call-overload]
             return
         try:
             for name, (value, mac) in json.loads(raw).items():
@@ -217,7 +209,7 @@ class _Exports:
                     self.known[name] = value
         except (ValueError, TypeError, AttributeError):
             pass
-        _KNOWN_EXPORTS[self.path] = (raw, dict(self.known))
+        _DECODED.put(self.path, raw, dict(self.known))
 
     def of(self, chapter: Chapter, content: str) -> list:
         name = _mac("exports", content)
@@ -233,11 +225,8 @@ class _Exports:
         data = {name: [value, _mac(name, json.dumps(value))] for name, value in self.used.items()}
         raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
         if keep(self.path, raw, "the transforms memo"):
-            _KNOWN_EXPORTS[self.path] = (raw, dict(self.used))
+            _DECODED.put(self.path, raw, dict(self.used))
 
-
-# exports.json as this process last read or wrote it, by path: its bytes and what they hold
-_KNOWN_EXPORTS: dict[Path, tuple[bytes, dict[str, list]]] = {}
 
 
 
