@@ -105,7 +105,7 @@ def test_progress_counts_each_pdf_page_once(tmp_path: Path, little_book: Path) -
     from pypdf import PdfReader
 
     from bookbuild.api import BuildOptions, build
-    from bookbuild.console import _pdf_pages
+    from bookbuild.cli.console import _pdf_pages
 
     logged: list[str] = []
     weasyprint_log = logging.Handler()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..console import Folded, format_diagnostic, print_diagnostic
+from .console import Folded, format_diagnostic, print_diagnostic
 from ..errors import BookError, Reporter
 from ..resources import display_path
 from .options import BOOK_ARGUMENT, STOP_AFTER, level, output_options

@@ -39,7 +39,7 @@ def print_cover(ctx: click.Context, book: Path | None, output: Path | None, inte
     """Make the one-piece paperback cover (back, spine, front) for the printer."""
     import time
 
-    from ..console import Folded, human_size, print_as_error, print_diagnostic
+    from .console import Folded, human_size, print_as_error, print_diagnostic
     from ..errors import Reporter
     from ..print_cover import make_print_cover
     from ..resources import display_path

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from ..console import (
+from .console import (
     Folded,
     format_diagnostic,
     human_size,

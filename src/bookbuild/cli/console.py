@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import click
 
-from .errors import Diagnostic
+from ..errors import Diagnostic
 
 
 def human_size(size: int) -> str:
