@@ -63,9 +63,13 @@ def read_citation_options(source: ManifestText, table: dict[str, Any]) -> Citati
             raise source.error(f"[citations] bibliography: '{name}' is neither BibTeX nor CSL-JSON", "citations",
                                "bibliography", needle=name, hint="name .bib or .json (CSL-JSON) files")
         files.append(path)
-    style = reader.string("style") or DEFAULT_STYLE
+    named = reader.string("style")
+    style = named or DEFAULT_STYLE
     style_file = None
-    if missing and not files:  # a book that cites nothing: the extra's style collection is not needed
+    # A book that cites nothing needs neither the extra's style collection nor a check of the
+    # default style against its 10,000 files (a directory listing in every build); a style the
+    # author named is still checked when the extra is there.
+    if not files and (missing or not named):
         return CitationOptions((), style, None, bool(reader.boolean("per_chapter", default=False)))
     if style.lower().endswith(".csl"):
         style_file = reader.file(style, "style", what="CSL style")
