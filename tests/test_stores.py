@@ -372,3 +372,31 @@ def test_kindle_names_the_authors_stylesheet_and_line_and_check_says_it_too(tmp_
     assert result.output.count("warning: Kindle") == 2  # the packed sheets are not told again
     check = run(["check", str(book)], tmp_path)
     assert all(line in check.output for line in expected), check.output
+
+
+@pytest.mark.parametrize("formats", [["epub", "kepub", "kindle"], ["kindle", "kepub", "epub"]])
+def test_one_build_renders_the_epub_once_for_every_edition(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            formats: list[str]) -> None:
+    """The store editions are made from the build's one EPUB, whatever the order asked: each
+    warning of the EPUB's rendering is said once, and the kepub holds the EPUB's own chapters."""
+    import bookbuild.render.epub as epub_renderer
+
+    rendered = []
+    real = epub_renderer.render_epub
+
+    def counted(book, build, reporter, *rest):  # noqa: ANN001, ANN202 - as pipeline.render calls it
+        rendered.append(book)
+        reporter.warn("a warning of the EPUB's rendering")
+        return real(book, build, reporter, *rest)
+
+    monkeypatch.setattr(epub_renderer, "render_epub", counted)
+    folder = write_book(tmp_path / "book", '[book]\ntitle = "Once"\nauthors = ["A. Writer"]\nlanguage = "en"\n'
+                        'chapters = ["one.md"]\n', {"one.md": "# One\n\nHello.\n"})
+    reporter = Reporter()
+    results = build(folder, formats, output_dir=tmp_path / "out", reporter=reporter)
+    assert len(rendered) == 1
+    assert [w.message for w in reporter.warnings].count("a warning of the EPUB's rendering") == 1
+    made = {r.format: r.path for r in results}
+    assert set(made) == set(formats)
+    with zipfile.ZipFile(made["epub"]) as epub, zipfile.ZipFile(made["kepub"]) as kepub:
+        assert [n for n in epub.namelist() if n.endswith(".xhtml")] == [n for n in kepub.namelist() if n.endswith(".xhtml")]

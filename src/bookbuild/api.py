@@ -144,6 +144,7 @@ def build(
             _check_target(target, manifest, fmt, tuple(a.source for a in model.assets if a.source.is_absolute()))
         _check_strict(options, reporter)
         results = []
+        epub: bytes | None = None  # the EPUB once made: the store editions are made from it, not again
         for step, (fmt, target) in enumerate(targets.items(), start=len(manifest.chapters) + 1):
             if progress is not None:
                 progress(f"making the {fmt.upper()}", step - 1, total)
@@ -153,7 +154,13 @@ def build(
                 if progress is not None:
                     progress(label, step - 1, total)
 
-            data = pipeline.render(fmt, model, context, reporter, note, workers, started_while_reading.get("cover"))  # type: ignore[arg-type]
+            cover = started_while_reading.get("cover")
+            if fmt in pipeline.STORE_FORMATS and epub is None:
+                epub = pipeline.render("epub", model, context, reporter, note, workers, cover)  # type: ignore[arg-type]
+            data = epub if fmt == "epub" and epub is not None else pipeline.render(
+                fmt, model, context, reporter, note, workers, cover, epub)  # type: ignore[arg-type]
+            if fmt == "epub":
+                epub = data
             _check_strict(options, reporter)
             write_atomically(target, data)
             results.append(BuildResult(fmt, target, len(data), time.perf_counter() - started))

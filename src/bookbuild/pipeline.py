@@ -171,11 +171,12 @@ def pdf_page_starts(book: Book, context: BuildContext, reporter: Reporter) -> di
 
 def render(fmt: str, book: Book, context: BuildContext, reporter: Reporter,
            note: Callable[[str], None] | None = None, workers: Any = None,
-           epub_cover: Future[bytes] | None = None) -> bytes:
+           epub_cover: Future[bytes] | None = None, epub: bytes | None = None) -> bytes:
     """One format's bytes from the whole book: the format's own book is made here.
 
     ``workers`` (from :func:`start_pdf_workers`) make a parallel PDF; ``epub_cover`` is the
-    EPUB's generated cover when it was started during the build (:func:`start_epub_cover`).
+    EPUB's generated cover when it was started during the build (:func:`start_epub_cover`);
+    a store edition is made from ``epub``, this build's EPUB, when it was made already.
     """
     if fmt == "epub":
         from .render.epub import render_epub
@@ -201,7 +202,8 @@ def render(fmt: str, book: Book, context: BuildContext, reporter: Reporter,
     if fmt in STORE_FORMATS:
         from .render.epub.stores import store_edition
 
-        epub = render("epub", book, context, reporter, note, workers, epub_cover)
+        if epub is None:
+            epub = render("epub", book, context, reporter, note, workers, epub_cover)
         return store_edition(fmt, epub, reporter, display_path(context.config.path), book)
     raise OutputError(f"unknown format '{fmt}'", hint=f"choose one of {', '.join(FORMATS)}")
 
