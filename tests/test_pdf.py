@@ -167,3 +167,35 @@ def test_weasyprint_ignores_only_the_epub_only_properties_of_bookbuilds_sheets()
         logger.removeHandler(handler)
     ignored = [re.match(r"Ignored `([\w-]+):", record.getMessage()) for record in records]
     assert all(ignored) and {match.group(1) for match in ignored if match} == EPUB_ONLY_PROPERTIES
+
+
+def test_a_worker_parses_bookbuilds_sheets_once_for_its_font_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker of the chapter-parallel PDF lays out every piece with one font configuration:
+    bookbuild's own sheets are parsed once for it (render/pdf/stylesheets.py) and every later
+    piece lists what that parse fetched, as the pieces' cache needs; another configuration,
+    or changed bytes, parses again."""
+    from weasyprint.css.counters import CounterStyle
+    from weasyprint.text.fonts import FontConfiguration
+
+    from bookbuild.render.pdf import stylesheets
+    from bookbuild.resources import stylesheet
+
+    class Fetcher:
+        def __init__(self) -> None:
+            self.fetched: dict[str, str | None] = {}
+
+    monkeypatch.setattr(stylesheets, "_OWN_SHEETS", {})
+    path = stylesheet("print.css")
+    fonts = FontConfiguration()
+    first = stylesheets._own_sheet(path, Fetcher(), fonts, CounterStyle(), True)
+    # what the first parse fetched (print.css fetches nothing itself): a later piece lists it too
+    data, kept_fonts, sheet, _fetched, rules = stylesheets._OWN_SHEETS[str(path)]
+    stylesheets._OWN_SHEETS[str(path)] = (data, kept_fonts, sheet, {"file:///a-font.woff2": "digest"}, rules)
+    later = Fetcher()
+    assert stylesheets._own_sheet(path, later, fonts, CounterStyle(), True) is first
+    assert later.fetched == {"file:///a-font.woff2": "digest"}
+    assert stylesheets._own_sheet(path, Fetcher(), FontConfiguration(), CounterStyle(), True) is not first
+    assert stylesheets._own_sheet(path, Fetcher(), fonts, CounterStyle(), False) is not first  # a layout's own
+    # fonts (the single document): parsed for it, and not kept for another
+    stylesheets._OWN_SHEETS[str(path)] = (b"/* other bytes */", fonts, first, {}, {})
+    assert stylesheets._own_sheet(path, Fetcher(), fonts, CounterStyle(), True) is not first

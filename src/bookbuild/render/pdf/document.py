@@ -129,10 +129,11 @@ def layout_pdf(book: Book, build: BuildContext, reporter: Reporter, *,  # noqa: 
         source = pdf_source(book, build.config.pdf, only=only, front_matter=front_matter,
                             page_numbers=page_numbers, extra_css=extra_css, theme=build.config.theme)
     fetcher = fetcher or book_fetcher(book, build.config.allow_remote)
+    shared_fonts = fonts is not None  # a worker's, for all its pieces: its own sheets are parsed once
     fonts = fonts or FontConfiguration()  # without it WeasyPrint ignores @font-face ([book] fonts, the book's CSS)
     # what WeasyPrint skips in bookbuild's sheets is kept quiet, in the book's reported (stylesheets.py)
     counters = CounterStyle()  # the sheets' @counter-style rules, for this layout
-    sheets = load_stylesheets(source.sheets, source.css, book, reporter, fetcher, fonts, counters)
+    sheets = load_stylesheets(source.sheets, source.css, book, reporter, fetcher, fonts, counters, shared_fonts)
     document = HTML(string=source.html, base_url=ASSET_ROOT, url_fetcher=fetcher)
     return document.render(stylesheets=sheets, font_config=fonts, counter_style=counters, pdf_tags=pdf_tags,
                            pdf_variant=build.config.pdf.variant)

@@ -34,20 +34,20 @@ logger = logging.getLogger(__name__)
 
 
 def load_stylesheets(files: tuple[Path, ...], css: str, book: Book, reporter: Reporter, fetcher: Any,
-                     fonts: Any, counters: Any = None) -> list[Any]:
+                     fonts: Any, counters: Any = None, shared_fonts: bool = False) -> list[Any]:
     """WeasyPrint's CSS objects, in cascade order: the shared sheets (the first of ``files``),
     the generated ``css``, then the book's (the last ``len(book.styles)`` of ``files``); each
     file's bytes read through files.py (WeasyPrint would open the files itself).
 
     ``counters`` (a WeasyPrint ``CounterStyle``, given to the layout too) collects the sheets'
     ``@counter-style`` rules: without it WeasyPrint drops them (the generated sheet's
-    ``book-digits``, the language's digits; an author's own)."""
+    ``book-digits``, the language's digits; an author's own). With ``shared_fonts`` (``fonts``
+    serves many layouts), bookbuild's own sheets are parsed once for it (:func:`_own_sheet`)."""
     from weasyprint import CSS
 
     shared = len(files) - len(book.styles)
     with _weasyprint_messages() as ours:
-        sheets = [CSS(file_obj=io.BytesIO(read_own_file(path)), base_url=path.as_uri(), url_fetcher=fetcher,
-                      font_config=fonts, counter_style=counters) for path in files[:shared]]
+        sheets = [_own_sheet(path, fetcher, fonts, counters, shared_fonts) for path in files[:shared]]
         sheets.append(CSS(string=css, url_fetcher=fetcher, font_config=fonts, counter_style=counters))
     for record in ours:
         logger.debug("bookbuild's stylesheets: %s", record.getMessage())
@@ -59,6 +59,39 @@ def load_stylesheets(files: tuple[Path, ...], css: str, book: Book, reporter: Re
         for record in theirs:
             _report(record, path, reporter)
     return sheets
+
+
+# bookbuild's own sheets as parsed for a font configuration shared by many layouts (a worker
+# of the chapter-parallel PDF lays out every piece with one: parallel/pieces.py): parsing
+# base.css, print.css and the theme was a twelfth of each piece's layout and drawing.
+_OWN_SHEETS: dict[str, tuple[bytes, Any, Any, dict, dict]] = {}
+
+
+def _own_sheet(path: Path, fetcher: Any, fonts: Any, counters: Any, shared_fonts: bool) -> Any:
+    """One of bookbuild's sheets, parsed; with ``shared_fonts``, as parsed for an earlier
+    layout with the same ``fonts`` (the same bytes: WeasyPrint reuses a parsed sheet as it is). What that parse
+    fetched (``@import``, ``@font-face``) is listed in this layout's fetches too, as the
+    pieces' cache needs (parallel/cache.py), and the ``@counter-style`` rules it gave go
+    into this layout's ``counters``."""
+    from weasyprint import CSS
+
+    data = read_own_file(path)
+    kept = _OWN_SHEETS.get(str(path))
+    if shared_fonts and kept is not None and kept[0] == data and kept[1] is fonts:
+        _, _, sheet, fetched, rules = kept
+        getattr(fetcher, "fetched", {}).update(fetched)
+        if counters is not None:
+            counters.update(rules)
+        return sheet
+    fetched_before = dict(getattr(fetcher, "fetched", {}))
+    rules_before = dict(counters or {})
+    sheet = CSS(file_obj=io.BytesIO(data), base_url=path.as_uri(), url_fetcher=fetcher, font_config=fonts,
+                counter_style=counters)
+    if shared_fonts:
+        fetched = {url: digest for url, digest in getattr(fetcher, "fetched", {}).items() if url not in fetched_before}
+        rules = {name: rule for name, rule in (counters or {}).items() if rules_before.get(name) is not rule}
+        _OWN_SHEETS[str(path)] = (data, fonts, sheet, fetched, rules)
+    return sheet
 
 
 _EPUB_NAMESPACE = re.compile(rb'@namespace\s+epub\s+(?:url\()?["\']?http://www\.idpf\.org/2007/ops["\']?\)?\s*;')
