@@ -50,14 +50,41 @@ def test_the_running_epubcheck_gives_a_lone_runs_verdict(built: dict, tmp_path: 
             if item.filename == "EPUB/ch01.xhtml":
                 data = data.replace(b"<p", b'<p align="middle"', 1)  # no such attribute in XHTML 5
             out.writestr(item, data)
-    assert uses_the_epubcheck_service()  # JPype is in the test extra
     sample = built["sample"]["epub"]
     before, service, after = run_epubchecks([sample, broken, sample], tmp_path)
+    assert uses_the_epubcheck_service()  # JPype is in the test extra, and the service did not fail
     (lone,) = run_lone_epubchecks([broken], [tmp_path / "lone.json"])
     assert before.problems == after.problems == []
     assert any("ch02.xhtml" in error for error in service.errors), service
     assert any("align" in error for error in service.errors), service
     assert (service.fatals, service.errors, service.warnings) == (lone.fatals, lone.errors, lone.warnings)
+
+
+def test_a_failed_epubcheck_service_hands_the_check_to_a_lone_run(built: dict, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the running EPUBCheck dies, the check it was given is run by a lone ``java -jar``
+    (the verdict stays EPUBCheck's: errors are still found), the failure is said as a
+    warning, and the process's later checks start their own VM."""
+    import subprocess
+    import sys
+
+    import validators
+
+    class Dying(validators._EpubCheckService):
+        def _start(self) -> None:
+            self.process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, text=True)
+
+    monkeypatch.setattr(validators, "_EPUBCHECK", Dying())
+    broken = tmp_path / "broken.epub"
+    with zipfile.ZipFile(built["sample"]["epub"]) as source, zipfile.ZipFile(broken, "w") as out:
+        for item in source.infolist():
+            if item.filename != "EPUB/ch02.xhtml":  # listed in the package, missing from the container
+                out.writestr(item, source.read(item))
+    with pytest.warns(UserWarning, match="EPUBCheck's service failed on broken.epub"):
+        (report,) = run_epubchecks([broken], tmp_path)
+    assert any("ch02.xhtml" in error for error in report.errors), report
+    assert not uses_the_epubcheck_service()
 
 
 @pytest.mark.parametrize("book", ["sample", "features"])

@@ -38,13 +38,16 @@ JAVA = ("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 class _EpubCheckService:
     """EPUBCheck kept running in one Java VM for this test process (tests/epubcheck_service.py,
     through JPype): a lone run spends about 4 s of CPU starting Java and compiling EPUBCheck's
-    schemas, a check in the running VM about 0.2 s. Without JPype (the test extra installs it)
-    each check starts its own VM, as ``java -jar epubcheck.jar`` does."""
+    schemas, a check in the running VM about 0.2 s. Without JPype (the test extra installs it),
+    or once the service has failed (said once, as a warning in pytest's summary, and by
+    tests/test_epub.py's check of the service), each check starts its own VM, as
+    ``java -jar epubcheck.jar`` does: the verdict is EPUBCheck's either way."""
 
     def __init__(self) -> None:
         self.process: subprocess.Popen | None = None
         self.log: Path | None = None
         self.lock = threading.Lock()
+        self.failed: str | None = None  # why the service was given up
 
     @staticmethod
     def available() -> bool:
@@ -52,8 +55,14 @@ class _EpubCheckService:
 
         return importlib.util.find_spec("jpype") is not None
 
-    def check(self, epub: Path, report: Path) -> None:
+    def usable(self) -> bool:
+        return self.available() and self.failed is None
+
+    def check(self, epub: Path, report: Path) -> bool:
+        """Check ``epub`` in the service; False (and the service given up) if it failed."""
         with self.lock:
+            if self.failed is not None:
+                return False
             if self.process is None or self.process.poll() is not None:
                 self._start()
             assert self.process is not None and self.process.stdin and self.process.stdout
@@ -63,9 +72,16 @@ class _EpubCheckService:
                 answer = self.process.stdout.readline().strip()
             except OSError as error:
                 answer = f"error {error}"
-            if not answer or answer.startswith("error"):
-                log = self.log.read_text(encoding="utf-8", errors="replace")[-2000:] if self.log else ""
-                raise RuntimeError(f"EPUBCheck failed on {epub}: {answer or 'the service stopped'}\n{log}")
+            if answer and not answer.startswith("error"):
+                return True
+            log = self.log.read_text(encoding="utf-8", errors="replace")[-2000:] if self.log else ""
+            self.failed = f"on {epub.name}: {answer or 'the service stopped'}"
+            self.stop()
+        import warnings
+
+        warnings.warn(f"EPUBCheck's service failed {self.failed}; each check now starts its own Java VM"
+                      + (f"\n{log}" if log.strip() else ""), stacklevel=3)
+        return False
 
     def _start(self) -> None:
         import atexit
@@ -80,18 +96,24 @@ class _EpubCheckService:
         atexit.register(self.stop)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
             self.process.wait()
+            for pipe in (self.process.stdin, self.process.stdout):
+                if pipe is not None:
+                    pipe.close()
         if self.log is not None:
             self.log.unlink(missing_ok=True)
+            self.log = None
 
 
 _EPUBCHECK = _EpubCheckService()
 
 
 def uses_the_epubcheck_service() -> bool:
-    return _EpubCheckService.available()
+    """True while this process's checks run in the service (tests/test_epub.py asserts it)."""
+    return _EPUBCHECK.usable()
 
 
 def run_epubcheck(epub: Path, tmp: Path) -> EpubCheckReport:
@@ -105,11 +127,13 @@ def run_epubchecks(epubs: list[Path], tmp: Path) -> list[EpubCheckReport]:
     reports = [tmp / f"{epub.stem}-{n}.epubcheck.json" for n, epub in enumerate(epubs)]
     for report in reports:
         report.unlink(missing_ok=True)
-    if _EpubCheckService.available():
-        for epub, report in zip(epubs, reports):
-            _EPUBCHECK.check(epub, report)
-        return [_epubcheck_report(report) for report in reports]
-    return run_lone_epubchecks(epubs, reports)
+    if not _EPUBCHECK.usable():
+        return run_lone_epubchecks(epubs, reports)
+    for epub, report in zip(epubs, reports):
+        if not _EPUBCHECK.check(epub, report):
+            report.unlink(missing_ok=True)
+            run_lone_epubchecks([epub], [report])
+    return [_epubcheck_report(report) for report in reports]
 
 
 def run_lone_epubchecks(epubs: list[Path], reports: list[Path]) -> list[EpubCheckReport]:
