@@ -2,7 +2,7 @@
 
 Each shortcut is checked against the long way round: lexers compiled before the workers fork,
 cache misses answered without a refusal message, cache entries written under a name of this
-process's own, members deflated while the renderer works, elements with only harmless
+process's own, deflated members kept and reused, elements with only harmless
 attributes passed by the cleaner at a glance.
 """
 
@@ -149,30 +149,16 @@ MEMBERS = [("mimetype", b"application/epub+zip", True),
 WHEN = dt.datetime(2024, 1, 2, 3, 4, 6)
 
 
-def test_members_deflated_early_give_the_same_zip(tmp_path: Path) -> None:
-    late = container.write_zip(MEMBERS, WHEN, container.DeflateCache(None))
-    early = container.DeflateCache(None)
-    for _name, data, stored in MEMBERS[3:]:  # some started early, the rest deflated at the end
-        if not stored:
-            early.start(data)
-    assert container.write_zip(MEMBERS, WHEN, early) == late
-    (tmp_path / "late.zip").write_bytes(late)
-    with zipfile.ZipFile(tmp_path / "late.zip") as archive:
-        assert archive.testzip() is None
-        assert archive.read("EPUB/ch03.xhtml") == MEMBERS[4][1]
-
-
-def test_streams_deflated_early_are_kept_in_the_cache_and_reused(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deflated_streams_are_kept_in_the_cache_and_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if cache.cache_secret() is None:
         pytest.skip("no cache secret for this user: nothing is kept")
     folder = tmp_path / "deflate"
-    early = container.DeflateCache(folder)
-    for _name, data, stored in MEMBERS:
-        if not stored:
-            early.start(data)
-    first = container.write_zip(MEMBERS, WHEN, early)
-    assert len(list(folder.iterdir())) == len(MEMBERS) - 1  # none pruned as unused
+    first = container.write_zip(MEMBERS, WHEN, container.DeflateCache(folder))
+    assert len(list(folder.iterdir())) == len(MEMBERS) - 1  # every deflated member, none pruned as unused
+    (tmp_path / "first.zip").write_bytes(first)
+    with zipfile.ZipFile(tmp_path / "first.zip") as archive:
+        assert archive.testzip() is None
+        assert archive.read("EPUB/ch03.xhtml") == MEMBERS[4][1]
 
     def no_deflating(data: bytes) -> bytes:
         raise AssertionError("deflated again")

@@ -228,8 +228,6 @@ class _Exports:
             _DECODED.put(self.path, raw, dict(self.used))
 
 
-
-
 def tree_exports(wrapper: etree._Element) -> list:
     """What the stages read from a chapter's body on behalf of the other chapters: every id
     (and whether it calls a note), every numbered thing, every image source, in order; the

@@ -32,7 +32,6 @@ from ..scripts import epub_options_sheet, page_progression
 from ..templates import render_template
 from .accessibility import accessibility_metadata, book_facts, chapter_facts
 from .archive import modified_time, repack
-from .container import DeflateCache
 from .cover import cover_alt_text, generate_cover
 from .documents import KeptDocuments
 from .fonts import font_content
@@ -94,41 +93,27 @@ def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover
     front, title_pages = _front_matter(book, package, context, breaks, cover)
 
     book = index_with_pages(book, breaks)  # the index's locators as the PDF's page numbers
-    deflater = DeflateCache(build.cache_dir / "deflate" if build.cache_dir is not None else None)
-    try:
-        return _package_and_zip(book, build, package, context, (front, title_pages, cover is not None),
-                                breaks, (kept, counted), deflater)
-    finally:
-        deflater.close(finish=False)
-
-
-def _package_and_zip(book: Book, build: BuildContext, package: epub.EpubBook, context: dict,
-                     front_matter: tuple[list[epub.EpubItem], list[PageEntry], bool],
-                     breaks: dict[str, tuple[PageStart, ...]], kept_facts: tuple[KeptDocuments, list[dict[str, int]]],
-                     deflater: DeflateCache) -> bytes:
-    """The chapter documents, navigation and assets packed, and the zip: each document's
-    bytes are deflated on a thread (``deflater.start``) as soon as they are made."""
-    options, modified = build.config.epub, modified_time(build.source_mtime)
-    front, title_pages, has_cover = front_matter
-    chapter_items, chapter_pages = _chapter_documents(book, context, breaks, *kept_facts, deflater)
+    chapter_items, chapter_pages = _chapter_documents(book, context, breaks, kept, counted)
     toc = contents(book)
-    nav_xhtml = navigation_document(book, context, toc, has_cover, (title_pages, chapter_pages), breaks.get("toc", ()))
+    nav_xhtml = navigation_document(book, context, toc, cover is not None, (title_pages, chapter_pages),
+                                    breaks.get("toc", ()))
     nav = _document("nav", "nav.xhtml", nav_xhtml, properties=["nav"])
     for item in (*front, nav, *chapter_items):
         package.add_item(item)
     for asset in book.assets:
         content = font_content(asset, book, options.subset_fonts) if asset.href.startswith("fonts/") else asset.content()
         package.add_item(_image(asset.href, asset.media_type, content))
-        deflater.start(content)
 
     package.toc = ncx_toc(toc)
     package.add_item(epub.EpubNcx())
     package.spine = [*front, nav, *chapter_items]
-    return repack(_members(package, modified), modified, book.meta.language, deflater)
+    modified = modified_time(build.source_mtime)
+    deflate_cache = build.cache_dir / "deflate" if build.cache_dir is not None else None
+    return repack(_members(package, modified), modified, book.meta.language, deflate_cache)
 
 
 def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageStart, ...]],
-                       kept: KeptDocuments, facts: list[dict[str, int]], deflater: DeflateCache | None = None,
+                       kept: KeptDocuments, facts: list[dict[str, int]],
                        ) -> tuple[list[epub.EpubItem], list[PageEntry]]:
     """The chapters in reading order, each part's title page before its first chapter.
 
@@ -150,8 +135,6 @@ def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageSt
                 kept.put(chapter, facts[position], context, finished)
         has_math = "<math" in chapter.body or any("<math" in note.body for note in chapter.footnotes)
         items.append(_document(chapter.id, chapter_file(chapter), finished, ["mathml"] if has_math else []))
-        if deflater is not None:
-            deflater.start(items[-1].content)
         pages += [(chapter_file(chapter), label, page_id) for label, page_id in page_ids]
     kept.prune()
     return items, pages

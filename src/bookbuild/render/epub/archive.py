@@ -27,18 +27,16 @@ def modified_time(source_mtime: float) -> dt.datetime:
 
 
 def repack(files: list[tuple[str, bytes]], modified: dt.datetime, language: str,
-           deflate_cache: Path | DeflateCache | None = None) -> bytes:
+           deflate_cache: Path | None = None) -> bytes:
     """The zip of ebooklib's files: ``mimetype`` first and stored, every timestamp ``modified``.
 
     Members are deflated once here, reusing the cached deflate streams of unchanged bytes
-    (epub_zip) when ``deflate_cache`` names a folder, or those the renderer's
-    :class:`DeflateCache` started early.
+    (epub_zip) when ``deflate_cache`` names a folder.
     """
     ordered = sorted(files, key=lambda file: file[0] != "mimetype")  # stable: ebooklib's order
     members = [(name, _finish_package(data, language) if name == OPF_NAME else data, name == "mimetype")
                for name, data in ordered]
-    deflater = deflate_cache if isinstance(deflate_cache, DeflateCache) else DeflateCache(deflate_cache)
-    return write_zip(members, modified, deflater)
+    return write_zip(members, modified, DeflateCache(deflate_cache))
 
 
 def _finish_package(opf: bytes, language: str) -> bytes:

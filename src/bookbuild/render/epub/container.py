@@ -17,7 +17,7 @@ import os
 import struct
 import zlib
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ...cache import cache_secret, keep, keyed_hash, read_entry
@@ -41,32 +41,9 @@ class DeflateCache:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder if folder is not None and cache_secret() is not None else None
         self.used: set[str] = set()
-        self._started: dict[bytes, Future[bytes]] = {}
-        self._early: ThreadPoolExecutor | None = None
-
-    def start(self, data: bytes) -> None:
-        """Deflate ``data`` now, on a thread, while the renderer makes the other members.
-
-        Deflating every member after the last was made left one core idle while the other
-        rendered the chapters; zlib, hashing and the cache's file writes let go of the GIL.
-        """
-        if self._early is None:
-            self._early = ThreadPoolExecutor(1, thread_name_prefix="bookbuild-deflate")
-        if data not in self._started:
-            self._started[data] = self._early.submit(self._deflate_now, data)
-
-    def close(self, finish: bool = True) -> None:
-        """Stop the thread of :meth:`start`, once its work is done (``finish``) or at once."""
-        if self._early is not None:
-            self._early.shutdown(wait=finish, cancel_futures=not finish)
-            self._early = None
 
     def deflate(self, data: bytes) -> bytes:
         """The raw deflate stream of ``data``, from the cache when these bytes were seen before."""
-        started = self._started.get(data)
-        return started.result() if started is not None else self._deflate_now(data)
-
-    def _deflate_now(self, data: bytes) -> bytes:
         if self.folder is None:
             return _deflate(data)
         name = keyed_hash("deflate", hashlib.sha256(data).hexdigest(), str(LEVEL))
@@ -134,6 +111,5 @@ def write_zip(members: Iterable[tuple[str, bytes, bool]], modified: dt.datetime,
         directory += encoded
         count += 1
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(directory), len(body), 0)
-    deflater.close()  # every stream started early is in self.used before the folder is pruned
     deflater.prune()
     return bytes(body + directory + end)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ...cache import cache_secret, keep, keyed_hash, prune_folder, read_entry
@@ -31,7 +30,6 @@ class KeptDocuments:
         self.folder = cache_dir / "epub" if cache_dir is not None and cache_secret() else None
         self.keys: dict[str, str] = {}
         self.entries: dict[str, tuple[dict[str, int], str, str]] = {}
-        self._writes: ThreadPoolExecutor | None = None
         if self.folder is None:
             return
         for chapter in book.chapters:
@@ -56,15 +54,10 @@ class KeptDocuments:
         if key is None or self.folder is None:
             return
         data = "\n".join((key, json.dumps(facts, sort_keys=True), _context_digest(context), document))
-        if self._writes is None:  # written on a thread while the next chapter is rendered
-            self._writes = ThreadPoolExecutor(1, thread_name_prefix="bookbuild-documents")
-        self._writes.submit(keep, self.folder / f"{key}.xhtml", data.encode("utf-8"), "the chapter document")
+        keep(self.folder / f"{key}.xhtml", data.encode("utf-8"), "the chapter document")
 
     def prune(self) -> None:
-        """Forget documents this build did not use (once this build's are written)."""
-        if self._writes is not None:
-            self._writes.shutdown(wait=True)
-            self._writes = None
+        """Forget documents this build did not use."""
         if self.folder is not None:
             prune_folder(self.folder, set(self.keys.values()), (".xhtml",))
 
