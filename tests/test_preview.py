@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild.preview import PreviewSite
+from bookbuild.live.preview import PreviewSite
 from conftest import write_book
 
 MANIFEST = """[book]
@@ -255,7 +255,7 @@ def test_live_reload_in_headless_chromium(book: Path, browser_page) -> None:
 def test_the_server_answers_only_for_this_machine_and_only_the_book(book: Path) -> None:
     import http.client
 
-    from bookbuild.preview import start_server
+    from bookbuild.live.preview import start_server
 
     site = PreviewSite(book / "book.toml", lambda line: None)
     site.rebuild()
@@ -290,7 +290,7 @@ def test_the_preview_layers_the_books_theme_as_the_epub_and_pdf_do(book: Path) -
 
     from lxml import html as lxml_html
 
-    from bookbuild.preview import start_server
+    from bookbuild.live.preview import start_server
     from bookbuild.resources import styles_dir
 
     manifest = book / "book.toml"

@@ -229,7 +229,7 @@ def test_preview_without_a_book_is_one_line(tmp_path: Path) -> None:
 
 
 def test_only_changes_that_can_matter_to_the_book_are_relevant(tmp_path: Path) -> None:
-    from bookbuild.watch import is_relevant
+    from bookbuild.live.watch import is_relevant
 
     dist = tmp_path / "dist"
     assert is_relevant(tmp_path / "chapters" / "01.md", [dist])

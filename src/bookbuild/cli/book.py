@@ -108,7 +108,7 @@ def new(ctx: click.Context, folder: Path | None, title: str | None, author: str 
 def preview(ctx: click.Context, book: Path | None, port: int | None, open_browser: bool,
             stop_after: float | None) -> None:
     """Serve the book as web pages that reload by themselves when you save a file."""
-    from ..preview import PreviewSite, serve, start_server
+    from ..live.preview import PreviewSite, serve, start_server
 
     root = book_root(ctx, book)
     site = PreviewSite(root / "book.toml" if book is None or Path(book).is_dir() else Path(book),

@@ -78,7 +78,7 @@ def build(ctx: click.Context, book: Path | None, output_dir: Path | None, page_s
     root = book_root(ctx, book)
     click.echo(f"watching {display_path(root)}/ for changes (Ctrl-C stops)", err=True)
     with stopper(stop_after) as stop:
-        from ..watch import watch_changes
+        from ..live.watch import watch_changes
 
         for changed in watch_changes(root, stop, ignored=(output_dir or root / "dist",)):
             if level(ctx) >= 0:

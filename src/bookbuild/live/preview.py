@@ -23,19 +23,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .config.manifest import ChapterEntry, Manifest
-from .errors import BookError, Diagnostic, Reporter
-from .model import Book, Chapter
-from .pipeline import load_book, load_config, read_book_chapter
-from .render.html.site import (
+from ..config.manifest import ChapterEntry, Manifest
+from ..errors import BookError, Diagnostic, Reporter
+from ..model import Book, Chapter
+from ..pipeline import load_book, load_config, read_book_chapter
+from ..render.html.site import (
     INDEX_PAGE,
     navigation,
     render_chapter_page,
     render_index,
     site_files,
 )
-from .files import read_book_file
-from .resources import display_path, styles_dir
+from ..files import read_book_file
+from ..resources import display_path, styles_dir
 from .watch import watch_changes
 
 HOST = "127.0.0.1"
@@ -301,7 +301,7 @@ def make_handler(site: PreviewSite) -> type[BaseHTTPRequestHandler]:
 
 def site_files_fallback(path: str) -> Path | None:
     """The shared sheets, so the waiting page is styled before the first good build."""
-    from .resources import stylesheet
+    from ..resources import stylesheet
 
     name = path.removeprefix("styles/")
     return stylesheet(name) if name in ("base.css", "screen.css") else None
