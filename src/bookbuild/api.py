@@ -155,12 +155,12 @@ def build(
                     progress(label, step - 1, total)
 
             cover = started_while_reading.get("cover")
-            if fmt in pipeline.STORE_FORMATS and epub is None:
-                epub = pipeline.render("epub", model, context, reporter, note, workers, cover)  # type: ignore[arg-type]
-            data = epub if fmt == "epub" and epub is not None else pipeline.render(
-                fmt, model, context, reporter, note, workers, cover, epub)  # type: ignore[arg-type]
-            if fmt == "epub":
-                epub = data
+            if fmt == "epub" or fmt in pipeline.STORE_FORMATS:
+                if epub is None:
+                    epub = pipeline.render("epub", model, context, reporter, note, workers, cover)  # type: ignore[arg-type]
+                data = epub if fmt == "epub" else pipeline.render(fmt, model, context, reporter, epub=epub)
+            else:
+                data = pipeline.render(fmt, model, context, reporter, note, workers, cover)  # type: ignore[arg-type]
             _check_strict(options, reporter)
             write_atomically(target, data)
             results.append(BuildResult(fmt, target, len(data), time.perf_counter() - started))
