@@ -19,9 +19,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from ....cache import write_atomically
-from ....errors import BookError
-from ....files import read_book_file
+from ....cache import read_entry, write_atomically
 from ....model import Book, Chapter
 
 DIGESTS = "pdf-chapter-digests.json"  # in the book's cache folder
@@ -40,7 +38,7 @@ def changed_first(chapter_ids: Sequence[tuple[str, ...]], digests: dict[str, str
     """The indexes of the pieces (each given by its chapters' ids) in the order to send
     them: those with a chapter changed since the last build first, then the others, each
     group in the given order. The given order when there is no last build to compare with."""
-    last = _remembered(cache_dir)
+    last = remembered(cache_dir, DIGESTS)
     order = list(range(len(chapter_ids)))
     if not last:
         return order
@@ -58,12 +56,13 @@ def remember(cache_dir: Path | None, name: str, found: dict[str, str]) -> None:
         pass  # the cache is an optimisation
 
 
-def _remembered(cache_dir: Path | None) -> dict[str, str]:
-    if cache_dir is None:
-        return {}
-    try:  # never through a link a book may ship: reads stay in the cache folder
-        found = json.loads(read_book_file(cache_dir / DIGESTS, cache_dir, "cache"))
-    except (BookError, ValueError):
+def remembered(cache_dir: Path | None, name: str) -> dict[str, str]:
+    """What :func:`remember` kept under ``name`` (strings by string), or nothing: missing,
+    damaged or a link a book shipped (cache.read_entry reads only inside the cache folder)."""
+    raw = read_entry(cache_dir / name) if cache_dir is not None else None
+    try:
+        found = json.loads(raw) if raw is not None else {}
+    except ValueError:
         return {}
     if not isinstance(found, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in found.items()):
         return {}

@@ -30,7 +30,6 @@ the oracle of the tests.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -43,8 +42,7 @@ from pathlib import Path
 
 from ....config import BuildContext
 from ....config.pdf import PdfOptions
-from ....errors import BookError, Reporter
-from ....files import read_book_file
+from ....errors import Reporter
 from ....model import Book, Chapter, part_openers
 from ..glyphs import report_missing_glyphs
 from ..index import index_alone, index_piece
@@ -52,7 +50,7 @@ from ..page_labels import roman
 from ..page_setup import print_layout
 from .cache import PieceCache
 from .join import BackgroundJoin, page_bookmarks
-from .order import DIGESTS, changed_first, chapter_digests, remember
+from .order import DIGESTS, changed_first, chapter_digests, remember, remembered
 from .pieces import serve_pieces
 from .workers import Job, WorkerPool
 
@@ -340,13 +338,8 @@ def _toc_anchors(chapter: Chapter) -> set[str]:
 def _remembered(cache_dir: Path | None, pieces: list[Piece]) -> dict[str, str] | None:
     """The page numbers the last parallel build found (a wrong one only costs a round: every
     round checks the numbers it used against the pages it made)."""
-    path = cache_dir / PAGE_MAP if cache_dir is not None else None
-    try:  # never through a link a book may ship: reads stay in the cache folder
-        numbers = json.loads(read_book_file(path, cache_dir, "cache")) if path is not None else None
-    except (BookError, ValueError):
-        return None
-    if not isinstance(numbers, dict) or not all(isinstance(v, str) and _PAGE_NUMBER.fullmatch(v)
-                                                for v in numbers.values()):
+    numbers = remembered(cache_dir, PAGE_MAP)  # order.py
+    if not numbers or not all(_PAGE_NUMBER.fullmatch(v) for v in numbers.values()):
         return None
     for piece in pieces[1:]:
         known = [int(numbers[a]) for a in piece.own if numbers.get(a, "").isdigit()]
