@@ -21,7 +21,7 @@ import bookbuild
 from bookbuild.api import BuildOptions, build
 from bookbuild.errors import Reporter
 from bookbuild.render.pdf.parallel import cache as pdf_cache
-from validators import pdftotext
+from validators import pdftotext, qpdf_check
 from test_pdf_parallel import generate
 
 # The small benchmark book's three chapters at a third of their length: three pieces, as before,
@@ -206,3 +206,68 @@ def test_key_changes_with_versions_and_source(book: Path, monkeypatch: pytest.Mo
         monkeypatch.undo()
         pdf_cache.layout_fingerprint.cache_clear()
     assert pdf_cache.PieceCache(build).key(source) == key
+
+
+def _joined_by_copy(folder: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[bool]]:
+    """Build, noting for each piece whether the join copied it object by object (True) or
+    wrote its part of the file again as the memo kept it (parallel/memo.py)."""
+    from bookbuild.render.pdf.parallel import join as pdf_join
+
+    copied: list[bool] = []
+    add, copy = pdf_join.Joiner.add, pdf_join.Joiner._copy
+
+    def counted_add(self: pdf_join.Joiner, *args: object, **kwargs: object) -> None:
+        copied.append(False)
+        add(self, *args, **kwargs)
+
+    def counted_copy(self: pdf_join.Joiner, *args: object) -> object:
+        copied[-1] = True
+        return copy(self, *args)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pdf_join.Joiner, "add", counted_add)
+        patch.setattr(pdf_join.Joiner, "_copy", counted_copy)
+        return _build(folder, name), copied
+
+
+def test_the_join_writes_unchanged_pieces_as_it_kept_them(book: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild copies into the joined file only the pieces that changed: every other
+    piece's part of the file (its objects, numbered from a base of its own) is written again
+    from .bookbuild-cache/pdf-join. The file is the one a cold build makes, byte for byte."""
+    memo = book / ".bookbuild-cache" / "pdf-join"
+    assert len(list(memo.glob("*.chunk"))) == 4
+    again, copied = _joined_by_copy(book, "again.pdf", monkeypatch)
+    assert copied == [False] * 4
+    assert again.read_bytes() == (book / "first.pdf").read_bytes()
+    chapter = sorted((book / "chapters").glob("*.md"))[1]
+    text = chapter.read_text(encoding="utf-8")
+    paragraph = next(line for line in text.splitlines() if re.match(r"[A-Z][a-z]+ ", line))
+    chapter.write_text(text.replace(paragraph, paragraph.replace(" ", " very ", 1), 1), encoding="utf-8")
+    edited, copied = _joined_by_copy(book, "edited.pdf", monkeypatch)
+    assert copied.count(True) == 1 and copied[1]  # the body in book order, then the contents
+    assert len(list(memo.glob("*.chunk"))) == 4  # the old part of the edited piece is dropped
+    copy = tmp_path / "cold"
+    shutil.copytree(book, copy, ignore=shutil.ignore_patterns(".bookbuild-cache", "*.pdf"))
+    assert edited.read_bytes() == _build(copy, "cold.pdf").read_bytes()
+    assert qpdf_check(edited).returncode == 0
+
+
+def test_a_damaged_or_missing_join_entry_is_not_used(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kept part whose bytes were changed is a miss (its digest is checked); a font
+    program that went missing makes the join start again from the pieces alone."""
+    memo = book / ".bookbuild-cache" / "pdf-join"
+    first = (book / "first.pdf").read_bytes()
+    chunks = sorted(memo.glob("*.chunk"))
+    chunks[0].write_bytes(chunks[0].read_bytes().replace(b"/Type", b"/Typo"))
+    again, copied = _joined_by_copy(book, "again.pdf", monkeypatch)
+    assert copied.count(True) == 1
+    assert again.read_bytes() == first
+    for program in memo.glob("*.font"):
+        program.unlink()
+    for merged in memo.glob("*.merged"):
+        merged.unlink()
+    again, copied = _joined_by_copy(book, "again.pdf", monkeypatch)
+    assert again.read_bytes() == first
+    assert copied.count(True) == 4  # every piece copied again, and kept again
+    assert len(list(memo.glob("*.chunk"))) == 4 and list(memo.glob("*.font"))

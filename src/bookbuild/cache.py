@@ -46,7 +46,7 @@ def cache_dir(manifest: Manifest) -> Path | None:
     (a symlink or a file there, as a hostile book might ship) or no cache secret can be had."""
     folder = manifest.root / CACHE_DIR_NAME
     root = manifest.root.resolve()
-    for path in (folder, *(folder / name for name in ("chapters", "deflate", "pdf", "cover", "transforms", "epub", "code",
+    for path in (folder, *(folder / name for name in ("chapters", "deflate", "pdf", "pdf-join", "cover", "transforms", "epub", "code",
                                                       "page-starts"))):
         if path.is_symlink() or (path.exists() and not path.is_dir()):
             return None

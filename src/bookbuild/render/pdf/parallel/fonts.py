@@ -23,10 +23,12 @@ encoding gives made-up ids that differ between pieces) is copied per piece as be
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pypdf.generic import ArrayObject, IndirectObject, NameObject, StreamObject
 
@@ -42,44 +44,79 @@ _CMAP_HEAD = (b"/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n
 _CMAP_TAIL = b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
 
 
-@dataclass
-class _Font:
-    """One font of the joined file, gathered from the pieces that use it."""
+@dataclass(frozen=True)
+class FontUse:
+    """What one piece says of one font: kept with the piece's part of the joined file
+    (memo.py), so that a rebuild that reuses that part need not read the piece again."""
 
-    number: int  # its Type0 font dictionary in the joined file
-    base_font: bytes  # /BaseFont, as written
+    key: tuple[bytes, bytes]  # /BaseFont and the CIDFont's /Subtype, as written
     cid_head: bytes  # the CIDFont's /Subtype and /CIDSystemInfo, as written
     descriptor: bytes  # the descriptor's entries that do not depend on the glyphs, as written
     flags: int
     ascent: float
     descent: float
     file_key: str  # /FontFile2 (TrueType) or /FontFile3 (OpenType CFF)
-    program: bytes  # the font program, as the piece with the most glyph slots embedded it
-    glyphs: set[int]  # the ids whose outlines it holds
-    merged: Any = None  # the program parsed (a fontTools TTFont), once another's glyphs are copied in
-    widths: dict[int, Any] = field(default_factory=dict)
-    unicode: dict[int, bytes] = field(default_factory=dict)  # glyph id -> its text, UTF-16BE as hex
+    widths: dict[int, bytes]  # glyph id -> its width, as written
+    unicode: dict[int, bytes]  # glyph id -> its text, UTF-16BE as hex
+    program: str  # the SHA-256 of the font program the piece embeds (kept by the memo)
+
+    @property
+    def used(self) -> set[int]:
+        """The glyph ids the piece draws (its widths), and .notdef."""
+        return {0, *self.widths}
+
+    def to_json(self) -> list:
+        return [[k.decode("latin-1") for k in self.key], self.cid_head.decode("latin-1"),
+                self.descriptor.decode("latin-1"), self.flags, self.ascent, self.descent, self.file_key,
+                [[gid, width.decode("latin-1")] for gid, width in self.widths.items()],
+                [[gid, text.decode("latin-1")] for gid, text in self.unicode.items()], self.program]
+
+    @classmethod
+    def from_json(cls, item: list) -> FontUse:
+        key, cid_head, descriptor, flags, ascent, descent, file_key, widths, unicode, program = item
+        return cls((key[0].encode("latin-1"), key[1].encode("latin-1")), cid_head.encode("latin-1"),
+                   descriptor.encode("latin-1"), int(flags), float(ascent), float(descent), str(file_key),
+                   {int(gid): width.encode("latin-1") for gid, width in widths},
+                   {int(gid): text.encode("latin-1") for gid, text in unicode}, str(program))
+
+
+class Programs(Protocol):
+    """Where the font programs are kept, by SHA-256, and the merged ones by name (memo.py)."""
+
+    def keep_program(self, digest: str, data: bytes) -> None: ...
+    def program(self, digest: str) -> bytes | None: ...
+    def merged(self, name: str) -> bytes | None: ...
+    def keep_merged(self, name: str, data: bytes) -> None: ...
+    def merged_name(self, parts: list[str]) -> str: ...
+
+
+class MissingProgram(Exception):
+    """A font program the merge needs is no longer kept: the join starts again from the pieces."""
 
 
 @dataclass
-class _PieceFont:
-    """What one piece says of a font."""
+class _Font:
+    """One font of the joined file, gathered from the pieces that use it."""
 
-    key: tuple[bytes, bytes]
-    descriptor: Any
-    cid: Any
-    widths: dict[int, Any]
-    unicode: dict[int, bytes]
-    file_key: str
-    program: bytes
+    number: int  # its Type0 font dictionary in the joined file
+    first: FontUse  # of the first piece that used it: the dictionaries' entries, the base program
+    uses: list[tuple[str, frozenset[int]]] = field(default_factory=list)  # (program, glyphs) of each piece
+    widths: dict[int, bytes] = field(default_factory=dict)
+    unicode: dict[int, bytes] = field(default_factory=dict)  # glyph id -> its text, UTF-16BE as hex
 
 
 class FontMerger:
-    """The fonts of the joined file, one set of objects each (see the module's docstring)."""
+    """The fonts of the joined file, one set of objects each (see the module's docstring).
+    A font dictionary takes one of the ``slots``, numbers reserved before the pieces, so that
+    a piece's objects are numbered alike whatever fonts the pieces before it brought (memo.py);
+    past them, a font is copied per piece."""
 
-    def __init__(self, file: PdfFile) -> None:
+    def __init__(self, file: PdfFile, slots: list[int], programs: Programs) -> None:
         self.file = file
+        self.slots = slots
+        self.programs = programs
         self.fonts: dict[tuple[bytes, bytes], _Font] = {}
+        self.uses: list[FontUse] = []  # of the piece being copied (join.py takes them)
 
     def number(self, piece: Any, old: int) -> int | None:
         """The joined file's number for the piece's object ``old`` if it is a font dictionary
@@ -90,28 +127,60 @@ class FontMerger:
         found = _read_font(piece, old)
         if found is None:
             return None
-        font = self.fonts.get(found.key)
+        use, program = found
+        if use.key not in self.fonts and len(self.fonts) >= len(self.slots):
+            return None
+        self.programs.keep_program(use.program, program)
+        return self.use(use)
+
+    def use(self, use: FontUse) -> int:
+        """Count a piece's use of a font (read by :meth:`number`, or kept with the piece's
+        part of the file); the merged font's number."""
+        font = self.fonts.get(use.key)
         if font is None:
-            font = self.fonts[found.key] = _new_font(self.file.reserve(), found)
-        else:
-            _add_program(font, found)
-        for gid, width in found.widths.items():
+            font = self.fonts[use.key] = _Font(self.slots[len(self.fonts)], use)
+        font.uses.append((use.program, frozenset(use.used)))
+        for gid, width in use.widths.items():
             font.widths.setdefault(gid, width)
-        for gid, text in found.unicode.items():
+        for gid, text in use.unicode.items():
             font.unicode.setdefault(gid, text)
+        self.uses.append(use)
         return font.number
+
+    def state(self) -> str:
+        """The fonts met so far, with their numbers: a piece's objects are the same bytes
+        again only if this is the same."""
+        return repr([(key, font.number) for key, font in self.fonts.items()])
 
     def finish(self) -> None:
         """Write every merged font: its Type0 and CIDFont dictionaries, descriptor, program
         and ToUnicode map."""
         for font in self.fonts.values():
-            _write(self.file, font)
+            _write(self.file, font, self._program(font))
+
+    def _program(self, font: _Font) -> bytes:
+        """The font's program (its length in 8 bytes, then the program compressed): the subset of the piece with the most glyph slots, into which
+        the outlines of glyphs other pieces use are copied by id. The same pieces' subsets
+        make the same program, kept by name (memo.py) so that a rebuild does not merge again."""
+        name = self.programs.merged_name([repr(font.first.key)] + [f"{p} {sorted(g)}" for p, g in font.uses])
+        kept = self.programs.merged(name)  # its length, then the program compressed, as written
+        if kept is None:
+            data = _merge(font.uses, self._load)
+            kept = len(data).to_bytes(8, "big") + zlib.compress(data)
+            self.programs.keep_merged(name, kept)
+        return kept
+
+    def _load(self, digest: str) -> bytes:
+        data = self.programs.program(digest)
+        if data is None:
+            raise MissingProgram(digest)
+        return data
 
 
-def _read_font(piece: Any, old: int) -> _PieceFont | None:
+def _read_font(piece: Any, old: int) -> tuple[FontUse, bytes] | None:
     """A piece's Type0 font as WeasyPrint writes a vector font (Identity-H encoding, one
-    CIDFont with a descriptor and an embedded program, a ToUnicode map of single glyphs);
-    None for anything else."""
+    CIDFont with a descriptor and an embedded program, a ToUnicode map of single glyphs),
+    and its program; None for anything else."""
     try:
         type0 = piece.parse(old)
         if type0.get("/Encoding") != "/Identity-H" or len(type0["/DescendantFonts"]) != 1:
@@ -127,10 +196,16 @@ def _read_font(piece: Any, old: int) -> _PieceFont | None:
             or b"bfrange" in to_unicode
             or any(isinstance(value, IndirectObject) for key, value in dict.items(descriptor) if key not in _REWRITTEN)):
         return None
-    key = (serialize(type0["/BaseFont"]), serialize(cid["/Subtype"]))
+    data = program.get_data()
     unicode = {int(gid, 16): text for block in _BFCHAR.findall(to_unicode) for gid, text in _PAIR.findall(block)}
-    return _PieceFont(key, descriptor, cid, _widths(cid.get("/W", ArrayObject())), unicode, file_key,
-                      program.get_data())
+    written = b"".join(serialize(NameObject(key)) + b" " + serialize(value) for key, value in dict.items(descriptor)
+                       if key not in _REWRITTEN)
+    use = FontUse((serialize(type0["/BaseFont"]), serialize(cid["/Subtype"])),
+                  b"/Subtype%s/CIDSystemInfo%s" % (serialize(cid["/Subtype"]), serialize(cid["/CIDSystemInfo"])),
+                  written, int(descriptor["/Flags"]), float(descriptor["/Ascent"]), float(descriptor["/Descent"]),
+                  file_key, {gid: serialize(width) for gid, width in _widths(cid.get("/W", ArrayObject())).items()},
+                  unicode, hashlib.sha256(data).hexdigest())
+    return use, data
 
 
 def _widths(array: Any) -> dict[int, Any]:
@@ -149,60 +224,53 @@ def _widths(array: Any) -> dict[int, Any]:
     return widths
 
 
-def _new_font(number: int, found: _PieceFont) -> _Font:
-    descriptor = found.descriptor
-    written = b"".join(serialize(NameObject(key)) + b" " + serialize(value) for key, value in dict.items(descriptor)
-                       if key not in _REWRITTEN)
-    cid_head = b"/Subtype%s/CIDSystemInfo%s" % (found.key[1], serialize(found.cid["/CIDSystemInfo"]))
-    return _Font(number, found.key[0], cid_head, written, int(descriptor["/Flags"]), float(descriptor["/Ascent"]),
-                 float(descriptor["/Descent"]), found.file_key, found.program, _used(found))
+def _merge(uses: list[tuple[str, frozenset[int]]], load: Callable[[str], bytes]) -> bytes:
+    """The merged program of the pieces' subsets (``uses``: program digest and glyph ids, in
+    the order of the join; ``load`` gives a program's bytes): the first is the base, and
+    each next one's glyphs the base lacks are copied into it; a piece with more glyph slots
+    becomes the base. A font no piece added glyphs to is the first piece's program, as is."""
+    from .font_programs import copy_glyphs, glyph_count, open_program, save_program
+
+    (base, first), rest = uses[0], uses[1:]
+    glyphs = set(first)
+    merged = None
+    for digest, used in rest:
+        new = used - glyphs
+        if not new:
+            continue
+        piece = open_program(load(digest))
+        if merged is None:
+            merged = open_program(load(base))
+        if glyph_count(piece) > glyph_count(merged):  # ids past the base's last slot: the piece is the base
+            merged, piece = piece, merged
+            new = glyphs - used
+        glyphs |= used | copy_glyphs(merged, piece, new)
+    return load(base) if merged is None else save_program(merged)
 
 
-def _used(found: _PieceFont) -> set[int]:
-    """The glyph ids a piece draws (its widths), and .notdef."""
-    return {0, *found.widths}
-
-
-def _add_program(font: _Font, found: _PieceFont) -> None:
-    """Copy into the font's program the outlines of the glyphs this piece uses that it
-    lacks; the piece's program becomes the base when it has more glyph slots."""
-    from .font_programs import copy_glyphs, glyph_count, open_program
-
-    used = _used(found)
-    new = used - font.glyphs
-    if not new:
-        return
-    piece = open_program(found.program)
-    if font.merged is None:
-        font.merged = open_program(font.program)
-    if glyph_count(piece) > glyph_count(font.merged):  # ids past the base's last slot: the piece is the base
-        font.merged, piece = piece, font.merged
-        new = font.glyphs - used
-    font.glyphs |= used | copy_glyphs(font.merged, piece, new)
-
-
-def _write(file: PdfFile, font: _Font) -> None:
-    """The merged font's objects: the dictionaries as WeasyPrint writes them."""
-    from .font_programs import save_program
-
+def _write(file: PdfFile, font: _Font, kept: bytes) -> None:
+    """The merged font's objects (``kept``: its program's length, then the program
+    compressed): the dictionaries as WeasyPrint writes them."""
+    first = font.first
+    base_font = first.key[0]
     cid, descriptor, program, to_unicode = (file.reserve() for _ in range(4))
-    data = font.program if font.merged is None else save_program(font.merged)
-    extra = b"/Subtype/OpenType" if font.file_key == "/FontFile3" else b"/Length1 %d" % len(data)
-    file.put_stream(program, b"<<%s/Filter/FlateDecode>>" % extra, zlib.compress(data))
+    length = int.from_bytes(kept[:8], "big")
+    extra = b"/Subtype/OpenType" if first.file_key == "/FontFile3" else b"/Length1 %d" % length
+    file.put_stream(program, b"<<%s/Filter/FlateDecode>>" % extra, kept[8:])
     widths = font.widths
     values = [float(width) for width in widths.values()]
-    flags = font.flags & ~1 | (1 if len(values) > 1 and len(set(values)) == 1 else 0)  # FixedPitch
-    bbox = b"[0 %s %s %s]" % (real(font.descent), real(max(values, default=0)), real(font.ascent))
+    flags = first.flags & ~1 | (1 if len(values) > 1 and len(set(values)) == 1 else 0)  # FixedPitch
+    bbox = b"[0 %s %s %s]" % (real(first.descent), real(max(values, default=0)), real(first.ascent))
     file.put(descriptor, b"<</Type/FontDescriptor/FontName%s%s/Flags %d/FontBBox%s%s %d 0 R>>" % (
-        font.base_font, font.descriptor, flags, bbox, font.file_key.encode(), program))
+        base_font, first.descriptor, flags, bbox, first.file_key.encode(), program))
     file.put(cid, b"<</Type/Font%s/BaseFont%s/CIDToGIDMap/Identity/W[%s]/FontDescriptor %d 0 R>>" % (
-        font.cid_head, font.base_font, _w_array(widths), descriptor))
+        first.cid_head, base_font, _w_array(widths), descriptor))
     file.put_stream(to_unicode, b"<</Filter/FlateDecode>>", zlib.compress(_cmap(font.unicode)))
     file.put(font.number, b"<</Type/Font/Subtype/Type0/BaseFont%s/ToUnicode %d 0 R/Encoding/Identity-H"
-                          b"/DescendantFonts[%d 0 R]>>" % (font.base_font, to_unicode, cid))
+                          b"/DescendantFonts[%d 0 R]>>" % (base_font, to_unicode, cid))
 
 
-def _w_array(widths: dict[int, Any]) -> bytes:
+def _w_array(widths: dict[int, bytes]) -> bytes:
     """/W as WeasyPrint writes it: each run of consecutive ids as ``first [w w ...]``."""
     out: list[bytes] = []
     run: list[bytes] = []
@@ -212,7 +280,7 @@ def _w_array(widths: dict[int, Any]) -> bytes:
                 out.append(b"[" + b" ".join(run) + b"]")
             out.append(b"%d" % gid)
             run = []
-        run.append(serialize(widths[gid]))
+        run.append(widths[gid])
     if run:
         out.append(b"[" + b" ".join(run) + b"]")
     return b" ".join(out)

@@ -26,6 +26,11 @@ every object of every piece: docs/benchmarks.md).
   when asked for any one of them (slow on long books), so they are copied
   as bytes with their references renumbered (:func:`renumber`); pypdf reads the streams
   and the few objects the join must understand.
+* **Kept parts.** Each piece's objects are numbered from a base of their own, with room
+  after them, and the fonts' dictionaries have numbers of their own, so a piece's part of
+  the file does not change when another piece changes within its room: a rebuild writes
+  the unchanged pieces' parts again as the memo kept them (memo.py), and copies only the
+  edited ones.
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
 from ..page_labels import label_ranges, page_labels_pdf
-from .fonts import FontMerger
+from .fonts import FontMerger, FontUse, MissingProgram
+from .memo import JoinMemo
 from .objects import PieceNumbers, PieceObjects, parent_tree
 from .pdf_file import PdfFile, real, refs, serialize, text
 
@@ -49,6 +55,14 @@ SCALE = 0.75  # PDF points per CSS pixel (WeasyPrint's write_pdf at zoom 1)
 # at most this many bytes of drawn pieces read ahead of their turn (BackgroundJoin._next): the
 # large benchmark book is 6.3 MB; a cold build, whose early pieces wait longest, stays bounded
 READ_AHEAD = 16 * 2**20
+# A piece's objects are numbered from a base of their own, and the next piece's start past
+# them at the next multiple of this many numbers (the unused ones are free entries of the
+# cross-reference table), so that a piece that keeps its count of objects within that step
+# leaves the numbers of the pieces after it, and their joined bytes, as they were (memo.py).
+# Its structure parent keys likewise, at KEYS_STEP. FONT_SLOTS numbers are the merged fonts'.
+OBJECTS_STEP = 256
+KEYS_STEP = 64
+FONT_SLOTS = 64
 
 
 def open_piece(result: dict) -> PieceObjects:
@@ -98,9 +112,10 @@ class BackgroundJoin:
     :meth:`finish` joins every piece again, in the same order.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, memo: JoinMemo | None = None) -> None:
         self.order: list[int] = []
-        self.joiner = Joiner()
+        self.memo = memo if memo is not None else JoinMemo(None)
+        self.joiner = Joiner(self.memo)
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.joined: dict[int, dict] = {}  # the result joined for each piece
         self.spoiled = False
@@ -142,7 +157,9 @@ class BackgroundJoin:
             try:
                 return self.queue.get(block=False)
             except queue.Empty:
-                pending = next((index for index in self.order if index in waiting and index not in self.opened), None)
+                # a piece whose part of the file is kept (memo.py) is not read at all
+                pending = next((index for index in self.order if index in waiting and index not in self.opened
+                                and not self.memo.has(waiting[index]["pdf"])), None)
                 held = sum(len(result["pdf"]) for result, _ in self.opened.values())
                 if pending is None or held > READ_AHEAD or self.spoiled or self.error is not None:
                     return self.queue.get()
@@ -168,10 +185,18 @@ class BackgroundJoin:
         if self.error is not None:
             raise self.error
         if self.spoiled or any(self.joined[index] is not results[index] for index in self.joined):
-            self.joiner, self.joined = Joiner(), {}
+            self.memo.restart()
+            self.joiner, self.joined = Joiner(self.memo), {}
         for index in self.order[len(self.joined):]:
             self.joiner.add(index, results[index], self._opened(index, results[index]))
-        return self.joiner.finish(outline, two_sided, language)
+        try:
+            return self.joiner.finish(outline, two_sided, language)
+        except MissingProgram:  # a kept font program went missing: joined from the pieces alone
+            self.memo.forget()
+            joiner = Joiner(self.memo)
+            for index in self.order:
+                joiner.add(index, results[index])
+            return joiner.finish(outline, two_sided, language)
 
 
 @dataclass
@@ -184,30 +209,73 @@ class _Joined:
     anchors: dict[str, tuple[int, Any, Any]]  # id -> (its page, left, top), for the ids it owns
     media_box: bytes
     parent_node: tuple[int, int, int] | None  # (first key, last key, node) of its parent tree
-    info: dict  # the document information WeasyPrint wrote
+    info: bytes  # the document information WeasyPrint wrote, as the entries of a dictionary
     namespace: bytes | None  # the Document element's namespace (PDF 2), as written
     folios: list[str | None] = field(default_factory=list)  # the page number each page prints
+
+    def to_json(self) -> dict:
+        """What the memo keeps of it (the folios come with each build's result)."""
+        return {"front": self.front, "pages": self.pages, "children": self.children,
+                "anchors": {name: list(where) for name, where in self.anchors.items()},
+                "media_box": self.media_box.decode("latin-1"), "parent_node": self.parent_node,
+                "info": self.info.decode("latin-1"),
+                "namespace": None if self.namespace is None else self.namespace.decode("latin-1")}
+
+    @classmethod
+    def from_json(cls, kept: dict) -> _Joined:
+        node = kept["parent_node"]
+        return cls(bool(kept["front"]), [int(n) for n in kept["pages"]], [int(n) for n in kept["children"]],
+                   {name: (int(page), float(left), float(top)) for name, (page, left, top) in kept["anchors"].items()},
+                   kept["media_box"].encode("latin-1"), None if node is None else (int(node[0]), int(node[1]), int(node[2])),
+                   kept["info"].encode("latin-1"),
+                   None if kept["namespace"] is None else kept["namespace"].encode("latin-1"))
 
 
 class Joiner:
     """The joined PDF (see the module's docstring). Pieces may be added in any order, each
     once; :meth:`finish` puts them in book order."""
 
-    def __init__(self) -> None:
+    def __init__(self, memo: JoinMemo | None = None) -> None:
         self.file = PdfFile()
         self.page_tree = self.file.reserve()
         self.document = self.file.reserve()  # the Document structure element
         self.pieces: dict[int, _Joined] = {}
         self.keys = 0  # structure parent keys used so far
-        self.fonts = FontMerger(self.file)  # each font once, not once a piece (fonts.py)
+        self.memo = memo if memo is not None else JoinMemo(None)
+        # each font once, not once a piece (fonts.py), its dictionary at a number reserved now
+        self.fonts = FontMerger(self.file, [self.file.reserve() for _ in range(FONT_SLOTS)], self.memo)
+        self.base = self.file.count  # where the next piece's objects are numbered from
 
     def add(self, index: int, result: dict, opened: PieceObjects | None = None) -> None:
         """Copy the piece ``index`` (its place in the book) from its layout ``result``
-        (``opened``: read already by :func:`open_piece`)."""
+        (``opened``: read already by :func:`open_piece`), or write again its part of the
+        file as the memo kept it (memo.py)."""
         if index in self.pieces:
             raise ValueError(f"piece {index} is joined already")
-        self.pieces[index] = self._copy(opened or open_piece(result), set(result["anchors"]), result["front"])
-        self.pieces[index].folios = list(result["folios"])
+        base, shift = self.base, self.keys
+        name = self.memo.name(result["pdf"], str(base), str(shift), self.fonts.state(), str(result["front"]),
+                              "\0".join(sorted(result["anchors"])))
+        kept = self.memo.get(name)
+        if kept is not None:
+            meta, data = kept
+            cut = meta["rows"]  # the part's bytes, then its cross-reference rows
+            self.file.append(base, meta["count"], data[:cut], data[cut:], [(n, offset) for n, offset in meta["placed"]])
+            for use in meta["fonts"]:
+                self.fonts.use(FontUse.from_json(use))
+            joined, keys = _Joined.from_json(meta["joined"]), meta["keys"]
+        else:
+            start = self.file.begin(base)
+            joined = self._copy(opened or open_piece(result), set(result["anchors"]), result["front"])
+            data, rows, placed = self.file.end(base, start)
+            keys = self.keys - shift
+            self.memo.put(name, {"count": self.file.count - base, "keys": keys, "rows": len(data), "placed": placed,
+                                 "joined": joined.to_json(), "fonts": [use.to_json() for use in self.fonts.uses]},
+                          data + rows)
+        self.fonts.uses = []
+        joined.folios = list(result["folios"])
+        self.pieces[index] = joined
+        self.base = base + _step(self.file.count - base, OBJECTS_STEP)
+        self.keys = shift + _step(keys, KEYS_STEP)
 
     def _copy(self, piece: PieceObjects, anchors: set[str], front: bool) -> _Joined:
         """Copy one piece: its pages, what they and its tags reach, its parent tree as one
@@ -227,7 +295,7 @@ class Joiner:
         pages = piece.pages(root.raw_get("/Pages"))
         joined = _Joined(front, [numbers.of(number) for number in pages],
                          [numbers.of(ref) for ref in list.__iter__(document.raw_get("/K"))], {},
-                         serialize(piece.parse(pages[0])["/MediaBox"]), None, {}, namespace)
+                         serialize(piece.parse(pages[0])["/MediaBox"]), None, b"", namespace)
         shift = self.keys
         pairs, keys = parent_tree(piece.body(structure.raw_get("/ParentTree").idnum), numbers, shift)
         if keys:
@@ -240,10 +308,12 @@ class Joiner:
         for name, dest in zip(names[0::2], names[1::2]):
             dest = piece.direct(dest)
             if name in anchors:
-                joined.anchors.setdefault(name, (position[list.__getitem__(dest, 0).idnum], dest[2], dest[3]))
+                joined.anchors.setdefault(name, (position[list.__getitem__(dest, 0).idnum], float(dest[2]),
+                                                 float(dest[3])))
         if "/Info" in reader.trailer:
             info = piece.parse(reader.trailer.raw_get("/Info"))
-            joined.info = {key: value for key, value in dict.items(info) if not isinstance(value, IndirectObject)}
+            joined.info = b"".join(serialize(key) + b" " + serialize(value) for key, value in dict.items(info)
+                                   if not isinstance(value, IndirectObject))
         numbers.copy_all(shift)
         return joined
 
@@ -283,8 +353,7 @@ class Joiner:
                          self.page_tree, outlines, dests, structure, text(language),
                          page_labels_pdf(label_ranges(folios))))
         information = self.file.reserve()
-        put(information, b"<<%s>>" % b"".join(serialize(key) + b" " + serialize(value)
-                                                for key, value in (pieces[0].info if pieces else {}).items()))
+        put(information, b"<<%s>>" % (pieces[0].info if pieces else b""))
         self.fonts.finish()
         return self.file.close(catalog, information)
 
@@ -329,3 +398,8 @@ class Joiner:
                 text(label), links, ends, count, pages[page], real(x), real(y)))
         ends = b"/First %d 0 R/Last %d 0 R" % (numbers[0], numbers[-1]) if numbers else b""
         return visible, ends
+
+
+def _step(count: int, step: int) -> int:
+    """``count`` rounded up to a multiple of ``step``."""
+    return -(-count // step) * step

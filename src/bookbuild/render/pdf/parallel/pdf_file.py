@@ -24,6 +24,11 @@ from pypdf.generic import (
 PER_STREAM = 200  # objects in one object stream
 HEADER = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"  # WeasyPrint's version; object streams need 1.5
 Renumber = Callable[[IndirectObject], int]  # a reference's number in the file written
+_ROW = 7  # bytes of a row of the cross-reference stream: /W [1 4 2]
+
+
+def _row(kind: int, second: int, third: int) -> bytes:
+    return bytes([kind]) + second.to_bytes(4, "big") + third.to_bytes(2, "big")
 
 
 class PdfFile:
@@ -36,10 +41,46 @@ class PdfFile:
         self.count = 1  # object 0 is the head of the free list
         self.where: dict[int, tuple[int, int, int]] = {}  # number -> (type, field 2, field 3)
         self.batch: list[tuple[int, bytes]] = []
+        # runs of objects (memo.py): (first number, their cross-reference rows, the objects
+        # written in place with their offsets from the run's start, where the run starts)
+        self.runs: list[tuple[int, bytes, list[tuple[int, int]], int]] = []
 
     def reserve(self) -> int:
         self.count += 1
         return self.count - 1
+
+    def begin(self, base: int) -> int:
+        """Start a run of objects numbered from ``base`` (a piece's part of the file,
+        memo.py); where it starts in the file."""
+        if base < self.count or self.batch:
+            raise ValueError("a run of objects must start past every number used")
+        self.count = base
+        return self.out.tell()
+
+    def end(self, base: int, start: int) -> tuple[bytes, bytes, list[tuple[int, int]]]:
+        """End the run begun at ``base`` (file offset ``start``): its bytes, its rows of the
+        cross-reference stream, and the objects written in place there ((number, offset),
+        counted from the run's start: their rows are filled in when the file is closed)."""
+        self._flush()
+        data = self.out.getbuffer()[start:].tobytes()
+        rows = bytearray(_ROW * (self.count - base))
+        placed = []
+        for number in range(base, self.count):
+            kind, second, third = self.where.pop(number, (0, 0, 0))
+            if kind == 1:
+                placed.append((number, second - start))
+            else:
+                rows[_ROW * (number - base):_ROW * (number - base + 1)] = _row(kind, second, third)
+        self.runs.append((base, bytes(rows), placed, start))
+        return data, bytes(rows), placed
+
+    def append(self, base: int, count: int, data: bytes, rows: bytes, placed: list[tuple[int, int]]) -> None:
+        """A run made by :meth:`end` in an earlier file, written again at the same numbers."""
+        if base < self.count or self.batch or len(rows) != _ROW * count:
+            raise ValueError("a run of objects must start past every number used")
+        self.runs.append((base, rows, placed, self.out.tell()))
+        self.out.write(data)
+        self.count = base + count
 
     def _flush(self) -> None:
         """Write the objects gathered so far as an object stream."""
@@ -78,11 +119,16 @@ class PdfFile:
         out = self.out
         number = self.reserve()
         self.where[number] = (1, out.tell(), 0)
-        rows = [b"\x00\x00\x00\x00\x00\xff\xff"]
-        for n in range(1, self.count):
-            kind, second, third = self.where.get(n, (0, 0, 0))
-            rows.append(bytes([kind]) + second.to_bytes(4, "big") + third.to_bytes(2, "big"))
-        data = zlib.compress(b"".join(rows))
+        rows = bytearray(_ROW * self.count)
+        rows[:_ROW] = b"\x00\x00\x00\x00\x00\xff\xff"
+        for base, run, placed, start in self.runs:
+            rows[_ROW * base:_ROW * base + len(run)] = run
+            for n, offset in placed:
+                rows[_ROW * n:_ROW * (n + 1)] = _row(1, start + offset, 0)
+        for n, (kind, second, third) in self.where.items():
+            rows[_ROW * n:_ROW * (n + 1)] = _row(kind, second, third)
+        packer = zlib.compressobj(4, zlib.DEFLATED, 15, 8, zlib.Z_FILTERED)  # 8x quicker than level 6, as small
+        data = packer.compress(rows) + packer.flush()
         out.write(b"%d 0 obj\n<</Type/XRef/Size %d/W[1 4 2]/Root %d 0 R/Info %d 0 R/Filter/FlateDecode"
                   b"/Length %d>>\nstream\n" % (number, self.count, root, info, len(data)))
         out.write(data)

@@ -17,7 +17,8 @@ of text) is laid out again. A rebuild starts from the last build's numbers
 (``.bookbuild-cache/pdf-page-numbers.json``, checked, never trusted) and takes unchanged
 pieces from the cache of laid-out pieces (parallel/cache.py); a body piece is one chapter, and
 the pieces of edited chapters are sent first (order.py). The pieces are joined (join.py)
-as they are drawn, on a thread of the main process, which otherwise only waits: blank
+as they are drawn, on a thread of the main process, which otherwise only waits (a piece
+unchanged since the last build is written as the join kept it: memo.py): blank
 versos where a chapter must start on the right, one tag tree and parent tree made of the
 pieces' (the single document's tag tree, element for element), the named destinations and
 bookmarks rebuilt from the pieces' anchors, the metadata and the language.
@@ -50,6 +51,7 @@ from ..page_labels import roman
 from ..page_setup import print_layout
 from .cache import PieceCache
 from .join import BackgroundJoin, page_bookmarks
+from .memo import JoinMemo
 from .order import DIGESTS, changed_first, chapter_digests, remember, remembered
 from .pieces import serve_pieces
 from .workers import Job, WorkerPool
@@ -116,13 +118,14 @@ def render_pdf_parallel(book: Book, build: BuildContext, reporter: Reporter, wor
     """The PDF laid out in pieces by ``workers`` processes (default: the cores), or by the
     ``pool`` from :func:`start_workers`, closed here too; ``note`` hears how many pieces are
     done, for a progress bar."""
-    join = BackgroundJoin()  # started by _lay_out, which knows the pieces
+    join = BackgroundJoin(JoinMemo(build.cache_dir))  # started by _lay_out, which knows the pieces
     try:
         with pool or start_workers(workers) as pool:
             pool.send_all((book, build))
             results, outline = _lay_out(book, build, reporter, pool, note, join)
         started = time.perf_counter()
         data = join.finish(results, outline, print_layout(build.config.pdf).two_sided, book.meta.language)
+        join.memo.save()
     finally:
         join.close()
     logger.info("parallel PDF: %d pieces joined, %.2f s after the last layout", len(results),

@@ -1,0 +1,151 @@
+"""The join's memo: each piece's part of the joined file, kept between builds (join.py).
+
+A rebuild after editing one chapter takes every other piece from the cache of laid-out
+pieces (cache.py), but joining them renumbered every object of every piece again: 1.9 s of
+the 3.9 s rebuild of the large benchmark book. So the join numbers a piece's objects from
+a ``base`` of its own and leaves room after them (join.OBJECTS_STEP), and its structure
+parent keys likewise (join.KEYS_STEP); the font dictionaries have numbers reserved before
+the first piece (fonts.py). A piece whose objects keep their count then leaves the numbers
+of every piece after it as they were, and a piece's part of the file (its streams and
+object streams, and where each object is in them) depends only on its PDF, its base, its
+first key, and the fonts met before it. The memo keeps each part under a name made of
+those (an HMAC with the user's cache secret, as every cache entry: cache.keyed_hash), with
+what the book-wide objects need of the piece and what it said of its fonts, and the join
+writes it again as it was. The font programs the pieces embed (by SHA-256, checked when
+read) and the merged programs (by name, from the programs merged: fonts.py) are kept too,
+so that an unchanged font is not merged again.
+
+Entries live in ``.bookbuild-cache/pdf-join/``; unreadable, damaged or a link means a miss.
+Without a cache folder the memo still serves the build itself: a join that starts again
+(a piece laid out anew after it was joined) writes the other pieces' parts as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from ....cache import keep, keyed_hash, prune_folder, read_entry
+
+FOLDER = "pdf-join"
+_HEAD = 8  # bytes of an entry's length of JSON, before the JSON and the part's bytes
+
+
+class JoinMemo:
+    """The kept parts of one book's joined PDF (see the module's docstring)."""
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        self.folder = cache_dir / FOLDER if cache_dir is not None else None
+        self.parts: dict[str, tuple[dict, bytes]] = {}  # made in this build, by name
+        self.programs: dict[str, bytes] = {}  # font programs met in this build, by SHA-256
+        self.merged_programs: dict[str, bytes] = {}  # merged in this build, by name
+        self.used: set[str] = set()  # names this build's file is made of
+        self.fonts: dict[str, list] = {}  # the fonts of every part read or made, by name
+        self.pieces: set[str] = set()  # the first half of every kept part's name
+        if self.folder is not None:
+            try:
+                self.pieces = {name[:32] for name in os.listdir(self.folder) if name.endswith(".chunk")}
+            except OSError:
+                pass
+
+    @staticmethod
+    def _piece(pdf: bytes) -> str:
+        return keyed_hash("pdf join piece", hashlib.sha256(pdf).hexdigest())[:32]
+
+    def name(self, pdf: bytes, *where: str) -> str:
+        """The name of a piece's part: its PDF, and where it goes (base, first key, fonts met)."""
+        return self._piece(pdf) + keyed_hash("pdf join part", *where)[:32]
+
+    def has(self, pdf: bytes) -> bool:
+        """Whether some part of this piece is kept (then reading it ahead is likely wasted)."""
+        return self._piece(pdf) in self.pieces or any(name.startswith(self._piece(pdf)) for name in self.parts)
+
+    def get(self, name: str) -> tuple[dict, bytes] | None:
+        """A kept part: (what the join needs of it, its bytes)."""
+        found = self.parts.get(name)
+        if found is None and self.folder is not None and name[:32] in self.pieces:
+            found = _read_part(self.folder / f"{name}.chunk")
+        if found is not None:
+            self.used.add(name)
+            self.fonts[name] = found[0]["fonts"]
+        return found
+
+    def put(self, name: str, meta: dict, data: bytes) -> None:
+        self.parts[name] = ({**meta, "data": hashlib.sha256(data).hexdigest()}, data)
+        self.used.add(name)
+        self.fonts[name] = meta["fonts"]
+
+    def restart(self) -> None:
+        """The join starts again: only the parts it then uses are kept."""
+        self.used = set()
+
+    def forget(self) -> None:
+        """Drop every kept entry (a kept part's font program went missing): the join starts
+        again from the pieces alone, and keeps its new parts."""
+        self.used, self.fonts, self.pieces = set(), {}, set()
+        self.parts.clear()
+        self.merged_programs.clear()
+        if self.folder is not None:
+            prune_folder(self.folder, set(), (".chunk", ".font", ".merged"))
+
+    # the font programs (fonts.Programs)
+    def keep_program(self, digest: str, data: bytes) -> None:
+        self.programs.setdefault(digest, data)
+
+    def program(self, digest: str) -> bytes | None:
+        data = self.programs.get(digest)
+        if data is None and self.folder is not None:
+            data = read_entry(self.folder / f"{digest}.font")
+            if data is None or hashlib.sha256(data).hexdigest() != digest:
+                return None
+        return data
+
+    def merged_name(self, parts: list[str]) -> str:
+        return keyed_hash("pdf join merged font", *parts)
+
+    def merged(self, name: str) -> bytes | None:
+        data = self.merged_programs.get(name)
+        if data is None and self.folder is not None:
+            data = read_entry(self.folder / f"{name}.merged")
+        if data is not None:
+            self.merged_programs[name] = data
+        return data
+
+    def keep_merged(self, name: str, data: bytes) -> None:
+        self.merged_programs[name] = data
+
+    def save(self) -> None:
+        """Write what this build's file is made of, and drop every other entry."""
+        if self.folder is None:
+            return
+        for name in self.used & self.parts.keys():
+            meta, data = self.parts[name]
+            payload = json.dumps(meta, separators=(",", ":")).encode("utf-8")
+            if not keep(self.folder / f"{name}.chunk", len(payload).to_bytes(_HEAD, "big") + payload + data,
+                        "the joined PDF's parts"):
+                return  # a read-only cache: nothing more is written
+        fonts = {use[-1] for name in self.used for use in self.fonts[name]}
+        for digest in fonts:
+            if digest in self.programs and not (self.folder / f"{digest}.font").exists():
+                keep(self.folder / f"{digest}.font", self.programs[digest], "a font program")
+        for name, data in self.merged_programs.items():
+            if not (self.folder / f"{name}.merged").exists():
+                keep(self.folder / f"{name}.merged", data, "a merged font program")
+        prune_folder(self.folder, self.used | fonts | set(self.merged_programs), (".chunk", ".font", ".merged"))
+
+
+def _read_part(path: Path) -> tuple[dict, bytes] | None:
+    raw = read_entry(path)
+    if raw is None or len(raw) < _HEAD:
+        return None
+    length = int.from_bytes(raw[:_HEAD], "big")
+    try:
+        meta = json.loads(raw[_HEAD:_HEAD + length])
+        data = raw[_HEAD + length:]
+        if not isinstance(meta, dict) or meta.get("data") != hashlib.sha256(data).hexdigest():
+            return None
+    except ValueError:
+        return None
+    return meta, data
