@@ -612,3 +612,31 @@ def test_a_worker_takes_the_job_of_lowest_rank_first() -> None:
         results = pool.run(jobs, done)
     assert order == ["c", "d", "e", "a", "b"]
     assert results == {key: (key, 0) for key in "abcde"}
+
+
+def test_a_process_keeps_its_pdf_workers_for_its_next_build(little_book: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parallel PDF build keeps its worker processes (WeasyPrint imported) for the next
+    build of the same process (``build --watch``, the API): the next book's text, not the
+    last one's; a changed environment starts new workers, and a failed build stops them."""
+    import multiprocessing
+
+    from bookbuild.errors import BookError
+    from bookbuild.render.pdf.parallel import plan
+
+    build(little_book, ["pdf"], output=tmp_path / "a.pdf", options=BuildOptions(parallel=True))
+    (kept,) = plan._KEPT
+    workers = [process.pid for process in kept.processes]
+    chapter = little_book / "one.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\nA sentence added since.\n", encoding="utf-8")
+    build(little_book, ["pdf"], output=tmp_path / "b.pdf", options=BuildOptions(parallel=True))
+    assert plan._KEPT == [kept] and [process.pid for process in kept.processes] == workers
+    assert "A sentence added since." in pdftotext(tmp_path / "b.pdf")
+    assert "A sentence added since." not in pdftotext(tmp_path / "a.pdf")
+    monkeypatch.setenv("BOOKBUILD_SOMETHING_NEW", "1")  # a worker reads its environment when it starts
+    build(little_book, ["pdf"], output=tmp_path / "c.pdf", options=BuildOptions(parallel=True))
+    assert kept.closed and len(plan._KEPT) == 1 and plan._KEPT[0] is not kept
+    (little_book / "two.md").write_bytes(b"# Two\n\n\xff broken\n")
+    with pytest.raises(BookError):
+        build(little_book, ["pdf"], output=tmp_path / "d.pdf", options=BuildOptions(parallel=True))
+    assert plan._KEPT == [] and multiprocessing.active_children() == []

@@ -168,7 +168,7 @@ def build(
                 progress(f"{fmt.upper()} written", step, total)
     finally:
         if workers is not None:  # a build that failed before the PDF stops them here
-            workers.close()
+            pipeline.stop_pdf_workers(workers)
     return BuildOutputs(results, reporter.diagnostics)
 
 

@@ -21,8 +21,7 @@ from ..document import PdfSource
 from ..glyphs import collect_missing_glyphs
 from ..page_labels import printed_folios
 from .cache import PieceCache
-from .join import bookmark_tree
-from .workers import serve
+from .workers import Shared, serve
 
 # pages of dropped layouts a worker leaves to the garbage collector before a full collection
 PAGES_DROPPED = 150
@@ -36,7 +35,6 @@ _FONTS: Any = None  # its font configuration (_shared_fonts), in a worker proces
 def serve_pieces(conn: Connection) -> None:
     """A worker process: imports WeasyPrint, waits for the book, then lays pieces out,
     keeping those laid out on guessed numbers."""
-    global _BOOK, _BUILD
     try:
         import weasyprint  # noqa: F401 - while the main process reads the book
     except Exception:  # noqa: BLE001, S110 - the first layout imports it again and reports why it fails
@@ -45,15 +43,30 @@ def serve_pieces(conn: Connection) -> None:
         sent = conn.recv()
     except EOFError:
         return
-    if sent is None:  # closed before the book came (the build failed first)
+    if not isinstance(sent, Shared):  # closed before the book came (the build failed first)
         return
-    _BOOK, _BUILD = sent
     held: dict[int, tuple] = {}  # piece number -> (document or CompressedDocument, job, source, fetcher, result)
     garbage = _Garbage()
+
+    def new_book(sent: tuple) -> None:
+        """The book of a build, the first or the next one of a process that keeps its workers
+        (plan.py): nothing of the last build is kept but WeasyPrint imported."""
+        global _BOOK, _BUILD, _PIECES, _FONTS
+        again = _BOOK is not None
+        _BOOK, _BUILD = sent
+        _PIECES = _FONTS = None  # a font file may have changed: a new font configuration
+        held.clear()
+        if again:  # what the last build left, frozen (_Garbage), is freed
+            gc.unfreeze()
+            gc.collect()
+
+    new_book(sent.value)
 
     def handle(message: tuple) -> dict:
         kind, number, job = message[:3]
         if kind == "outline":
+            from .join import bookmark_tree  # here: pypdf, which the join imports, is not needed before
+
             return bookmark_tree(job)
         if kind == "layout":
             result, kept = _layout_piece(job, keep=message[3])
@@ -70,7 +83,7 @@ def serve_pieces(conn: Connection) -> None:
         garbage.settle()
         return result
 
-    serve(conn, handle)
+    serve(conn, handle, new_book)
 
 
 class _Garbage:

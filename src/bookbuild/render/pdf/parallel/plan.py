@@ -71,6 +71,10 @@ PAGES_KEPT = 600
 # soon as it is laid out (compressed.py): less memory for a little more CPU time.
 PAGES_LIVE = 360
 PAGE_MAP = "pdf-page-numbers.json"  # in the book's cache folder: the last build's page numbers
+# The worker pool of this process's last parallel build, kept for its next (start_workers):
+# a rebuild in a running process (build --watch) then does not wait 0.8 s for new workers to
+# import WeasyPrint. A worker keeps nothing else of a build (pieces.py).
+_KEPT: list[WorkerPool] = []
 logger = logging.getLogger(__name__)
 _HREF = re.compile(r'href="#([^"]+)"')
 _PAGE_NUMBER = re.compile(r"\d+|[ivxlcdm]+")  # arabic in the body, roman in the front piece
@@ -106,11 +110,26 @@ class Piece:
         return max(1, page), anchors
 
 
-def start_workers(workers: int | None = None) -> WorkerPool:
+def start_workers(workers: int | None = None, rebuild: bool = False) -> WorkerPool:
     """The PDF worker processes, started before the book is read: they import WeasyPrint
-    meanwhile and wait for the book, which :func:`render_pdf_parallel` sends."""
+    meanwhile and wait for the book, which :func:`render_pdf_parallel` sends. For a
+    ``rebuild`` (the book was built before: most pieces come from the cache) one worker
+    starts now, to lay out the edited chapter as soon as it can, and the others with the
+    book: two importing at once beside the reading made the first one ready 0.2 s later."""
     count = workers or int(os.environ.get("BOOKBUILD_WORKERS") or 0) or os.cpu_count() or 1
-    return WorkerPool(count, serve_pieces)
+    while _KEPT:  # the workers of this process's last parallel build: WeasyPrint imported already
+        kept = _KEPT.pop()
+        if kept.fits(count):
+            return kept
+        kept.close()
+    return WorkerPool(count, serve_pieces, later=count - 1 if rebuild else 0)
+
+
+def stop_workers(pool: WorkerPool) -> None:
+    """The end of a build that started ``pool``: closed, unless its parallel PDF went
+    through, which keeps it for this process's next build (``build --watch``, the API)."""
+    if pool not in _KEPT:
+        pool.close()
 
 
 def render_pdf_parallel(book: Book, build: BuildContext, reporter: Reporter, workers: int | None = None,
@@ -119,15 +138,19 @@ def render_pdf_parallel(book: Book, build: BuildContext, reporter: Reporter, wor
     ``pool`` from :func:`start_workers`, closed here too; ``note`` hears how many pieces are
     done, for a progress bar."""
     join = BackgroundJoin(JoinMemo(build.cache_dir))  # started by _lay_out, which knows the pieces
+    pool = pool or start_workers(workers)
     try:
-        with pool or start_workers(workers) as pool:
-            pool.send_all((book, build))
-            results, outline = _lay_out(book, build, reporter, pool, note, join)
+        pool.send_all((book, build))
+        results, outline = _lay_out(book, build, reporter, pool, note, join)
         started = time.perf_counter()
         data = join.finish(results, outline, print_layout(build.config.pdf).two_sided, book.meta.language)
         join.memo.save()
+    except BaseException:
+        pool.close()
+        raise
     finally:
         join.close()
+    _KEPT.append(pool)  # for this process's next build (a second parallel build at once starts its own)
     logger.info("parallel PDF: %d pieces joined, %.2f s after the last layout", len(results),
                 time.perf_counter() - started)
     return data

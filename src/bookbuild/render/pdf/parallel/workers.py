@@ -10,6 +10,7 @@ get what all jobs share (the book) once, by :meth:`WorkerPool.send_all`.
 
 from __future__ import annotations
 
+import os
 import pickle
 import traceback
 from collections.abc import Callable, Iterable
@@ -29,8 +30,17 @@ class Job:
     rank: Any = 0  # a worker takes the job of lowest rank it may run (the first of equals)
 
 
-def serve(conn: Connection, handler: Callable[[Any], Any]) -> None:
-    """A worker's loop: run the handler on each message until told to stop (None)."""
+@dataclass
+class Shared:
+    """What every job shares (the book), sent to every worker by :meth:`WorkerPool.send_all`:
+    no reply."""
+
+    value: Any
+
+
+def serve(conn: Connection, handler: Callable[[Any], Any], shared: Callable[[Any], None] | None = None) -> None:
+    """A worker's loop: run the handler on each message until told to stop (None); a
+    :class:`Shared` message goes to ``shared``, without a reply."""
     while True:
         try:
             message = conn.recv()
@@ -38,6 +48,10 @@ def serve(conn: Connection, handler: Callable[[Any], Any]) -> None:
             return
         if message is None:
             return
+        if isinstance(message, Shared):
+            if shared is not None:
+                shared(message.value)
+            continue
         try:
             reply = (True, handler(message))
         except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
@@ -52,15 +66,31 @@ def serve(conn: Connection, handler: Callable[[Any], Any]) -> None:
 class WorkerPool:
     """``count`` spawned processes running ``target(conn)`` (which calls :func:`serve`)."""
 
-    def __init__(self, count: int, target: Callable[[Connection], None]) -> None:
-        context = get_context("spawn")
+    def __init__(self, count: int, target: Callable[[Connection], None], later: int = 0) -> None:
+        """``later`` of the ``count`` workers are started only by :meth:`send_all`: fewer
+        processes importing at once while the caller reads what it sends them."""
+        self.context = get_context("spawn")
+        self.target = target
+        self.later = min(later, count - 1)
         self.connections: list[Connection] = []
-        self.processes = []
+        self.processes: list[Any] = []
         self.closed = False
+        self.count = count
+        self.environment = _environment()
+        self._start(count - self.later)
+
+    def fits(self, count: int) -> bool:
+        """Whether this pool, kept from an earlier build of this process, can serve a build
+        that wants ``count`` workers: not closed, every worker alive, started from the same
+        environment and working folder (a worker reads both when it starts)."""
+        return (not self.closed and self.count == count and self.environment == _environment()
+                and all(process.is_alive() for process in self.processes))
+
+    def _start(self, count: int) -> None:
         try:
             for _ in range(count):
-                parent, child = context.Pipe()
-                process = context.Process(target=target, args=(child,), daemon=True)
+                parent, child = self.context.Pipe()
+                process = self.context.Process(target=self.target, args=(child,), daemon=True)
                 process.start()
                 child.close()
                 self.connections.append(parent)
@@ -108,10 +138,13 @@ class WorkerPool:
         return results
 
     def send_all(self, message: Any) -> None:
-        """The same message to every worker, before any job (the book, for instance)."""
+        """The same message to every worker, before any job (the book, for instance); the
+        workers started later are started now."""
+        self._start(self.later)
+        self.later = 0
         for connection in self.connections:
             try:
-                connection.send(message)
+                connection.send(Shared(message))
             except OSError:  # a worker that died: run() says so when it sends the first job
                 pass
 
@@ -138,3 +171,11 @@ class WorkerPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _environment() -> tuple:
+    try:
+        folder = os.getcwd()
+    except OSError:
+        folder = ""
+    return folder, tuple(sorted(os.environ.items()))
