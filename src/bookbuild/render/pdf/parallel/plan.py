@@ -68,8 +68,10 @@ CHAPTERS_PER_PIECE = 1
 # in time. How both budgets were chosen, with the figures: docs/benchmarks.md.
 PAGES_KEPT = 600
 # Of those, a worker keeps at most this many alive; past it, a piece it keeps is compressed as
-# soon as it is laid out (compressed.py): less memory for a little more CPU time.
-PAGES_LIVE = 360
+# soon as it is laid out (compressed.py): less memory for a little more CPU time. With one
+# chapter a piece, 120 instead of 360 took a worker's peak on the large benchmark book from
+# 263 to 195 MiB for the same time (35.2 and 35.8 s; 64.5 and 64.2 CPU s).
+PAGES_LIVE = 120
 PAGE_MAP = "pdf-page-numbers.json"  # in the book's cache folder: the last build's page numbers
 # The worker pool of this process's last parallel build, kept for its next (start_workers):
 # a rebuild in a running process (build --watch) then does not wait 0.8 s for new workers to
