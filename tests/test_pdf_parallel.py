@@ -622,7 +622,7 @@ def test_a_process_keeps_its_pdf_workers_for_its_next_build(little_book: Path, t
     import multiprocessing
 
     from bookbuild.errors import BookError
-    from bookbuild.render.pdf.parallel import plan
+    from bookbuild.render.pdf.parallel import workers as plan
 
     build(little_book, ["pdf"], output=tmp_path / "a.pdf", options=BuildOptions(parallel=True))
     (kept,) = plan._KEPT

@@ -28,7 +28,7 @@ from .config.overrides import Overrides
 from .files import read_book_file, with_column
 from .errors import BookError, OutputError, Reporter, SourceError
 from .model import Asset, Book, Chapter, PageStart
-from .resources import display_path
+from .resources import display_path, forget_folders
 from .sources import read_chapter
 from .sources.fonts import font_assets
 from .sources.images import IMAGE_TYPES, check_image, svg_warnings
@@ -50,6 +50,7 @@ Progress = Callable[[str, int, int], None]
 def load_config(location: str | Path | None, reporter: Reporter, overrides: Overrides | None = None) -> Manifest:
     """book.toml with the command line's ``overrides``, validated once (config/); from now on
     the reporter's warnings get the column of what they quote, as `check` gives it."""
+    forget_folders()  # a build resolves folders afresh (resources.real_path)
     reporter.column = partial(with_column, root=find_manifest(location).parent)
     return load_manifest(location, reporter, overrides)
 
@@ -155,9 +156,9 @@ def start_pdf_workers(manifest: Manifest) -> Any:
 def stop_pdf_workers(workers: Any) -> None:
     """The end of a build with :func:`start_pdf_workers`' workers: stopped, or kept for the
     next build of this process when the parallel PDF went through (render/pdf/parallel/plan.py)."""
-    from .render.pdf.parallel.plan import stop_workers
+    from .render.pdf.parallel.workers import release
 
-    stop_workers(workers)
+    release(workers)
 
 
 def start_epub_cover(manifest: Manifest, cache: bool = True) -> Future[bytes] | None:

@@ -54,7 +54,7 @@ from .join import BackgroundJoin, page_bookmarks
 from .memo import JoinMemo
 from .order import DIGESTS, changed_first, chapter_digests, remember, remembered
 from .pieces import serve_pieces
-from .workers import Job, WorkerPool
+from .workers import Job, WorkerPool, keep_pool, kept_pool
 
 CHARS_PER_PAGE = 3800  # of chapter HTML on an A4 page, a first guess until some pieces are laid out
 FURNITURE_PAGES = 4  # half-title, title, copyright and a blank, before the contents
@@ -73,10 +73,6 @@ PAGES_KEPT = 600
 # 263 to 195 MiB for the same time (35.2 and 35.8 s; 64.5 and 64.2 CPU s).
 PAGES_LIVE = 120
 PAGE_MAP = "pdf-page-numbers.json"  # in the book's cache folder: the last build's page numbers
-# The worker pool of this process's last parallel build, kept for its next (start_workers):
-# a rebuild in a running process (build --watch) then does not wait 0.8 s for new workers to
-# import WeasyPrint. A worker keeps nothing else of a build (pieces.py).
-_KEPT: list[WorkerPool] = []
 logger = logging.getLogger(__name__)
 _HREF = re.compile(r'href="#([^"]+)"')
 _PAGE_NUMBER = re.compile(r"\d+|[ivxlcdm]+")  # arabic in the body, roman in the front piece
@@ -119,19 +115,7 @@ def start_workers(workers: int | None = None, rebuild: bool = False) -> WorkerPo
     starts now, to lay out the edited chapter as soon as it can, and the others with the
     book: two importing at once beside the reading made the first one ready 0.2 s later."""
     count = workers or int(os.environ.get("BOOKBUILD_WORKERS") or 0) or os.cpu_count() or 1
-    while _KEPT:  # the workers of this process's last parallel build: WeasyPrint imported already
-        kept = _KEPT.pop()
-        if kept.fits(count):
-            return kept
-        kept.close()
-    return WorkerPool(count, serve_pieces, later=count - 1 if rebuild else 0)
-
-
-def stop_workers(pool: WorkerPool) -> None:
-    """The end of a build that started ``pool``: closed, unless its parallel PDF went
-    through, which keeps it for this process's next build (``build --watch``, the API)."""
-    if pool not in _KEPT:
-        pool.close()
+    return kept_pool(count, serve_pieces, later=count - 1 if rebuild else 0)
 
 
 def render_pdf_parallel(book: Book, build: BuildContext, reporter: Reporter, workers: int | None = None,
@@ -152,7 +136,7 @@ def render_pdf_parallel(book: Book, build: BuildContext, reporter: Reporter, wor
         raise
     finally:
         join.close()
-    _KEPT.append(pool)  # for this process's next build (a second parallel build at once starts its own)
+    keep_pool(pool)  # for this process's next build (workers.kept_pool)
     logger.info("parallel PDF: %d pieces joined, %.2f s after the last layout", len(results),
                 time.perf_counter() - started)
     return data

@@ -179,3 +179,31 @@ def _environment() -> tuple:
     except OSError:
         folder = ""
     return folder, tuple(sorted(os.environ.items()))
+
+
+# The worker pool of this process's last parallel build, kept for its next (kept_pool): a
+# rebuild in a running process (build --watch, the API) then does not wait 0.8 s for new
+# workers to import WeasyPrint. A worker keeps nothing else of a build (pieces.py).
+_KEPT: list[WorkerPool] = []
+
+
+def kept_pool(count: int, target: Callable[[Connection], None], later: int = 0) -> WorkerPool:
+    """The pool kept by :func:`keep_pool` if it :meth:`~WorkerPool.fits`, else a new one (the
+    kept one closed)."""
+    while _KEPT:
+        kept = _KEPT.pop()
+        if kept.fits(count) and kept.target is target:
+            return kept
+        kept.close()
+    return WorkerPool(count, target, later)
+
+
+def keep_pool(pool: WorkerPool) -> None:
+    """Keep the pool of a build that went through for the next build of this process."""
+    _KEPT.append(pool)
+
+
+def release(pool: WorkerPool) -> None:
+    """The end of a build that started ``pool``: closed, unless :func:`keep_pool` kept it."""
+    if pool not in _KEPT:
+        pool.close()
