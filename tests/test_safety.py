@@ -167,3 +167,33 @@ def test_mathml_keeps_presentation_markup_and_loses_the_rest() -> None:
     messages = [d.message for d in reporter.warnings]
     assert "<maction> removed from a formula" in messages
     assert "attribute 'href' removed from <mo>" in messages
+
+
+def test_real_path_is_realpath_with_folders_kept_for_the_build(tmp_path: Path) -> None:
+    """resources.real_path keeps each folder's real path for the build (a rebuild resolves some
+    1,800 paths): it must give what os.path.realpath gives, links and all, and a folder swapped
+    for a link after it was kept must fail to read, never lead out of the book."""
+    from bookbuild.files import read_book_file
+    from bookbuild.resources import forget_folders, real_path
+
+    book, outside = tmp_path / "book", tmp_path / "outside"
+    (book / "chapters").mkdir(parents=True)
+    outside.mkdir()
+    (book / "chapters" / "one.md").write_text("one", encoding="utf-8")
+    (outside / "one.md").write_text("secret", encoding="utf-8")
+    (book / "linked.md").symlink_to(book / "chapters" / "one.md")
+    (book / "out.md").symlink_to(outside / "one.md")
+    (book / "folder-link").symlink_to(book / "chapters", target_is_directory=True)
+    forget_folders()
+    for name in ("chapters/one.md", "linked.md", "out.md", "folder-link/one.md", "folder-link/../linked.md",
+                 "chapters/./one.md", "missing.md", "chapters/missing/x.md", "chapters"):
+        assert real_path(book / name) == os.path.realpath(book / name), name
+        assert real_path(book / name) == real_path(book / name), name  # kept, the same again
+    assert read_book_file(book / "chapters" / "one.md", book, "chapter") == b"one"
+    (book / "chapters").rename(book / "moved")
+    (book / "chapters").symlink_to(outside, target_is_directory=True)  # swapped after it was kept
+    with pytest.raises(BookError):
+        read_book_file(book / "chapters" / "one.md", book, "chapter")
+    forget_folders()  # the next build resolves afresh: outside the book, refused as such
+    with pytest.raises(BookError, match="outside the book folder"):
+        read_book_file(book / "chapters" / "one.md", book, "chapter")

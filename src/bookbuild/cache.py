@@ -30,7 +30,7 @@ from .config.manifest import Manifest
 from .config.themes import theme_sheets
 from .errors import BookError
 from .files import read_book_file, read_own_file, user_cache_folder, write_atomically, write_new_file
-from .resources import PACKAGE_DIR, styles_dir, stylesheet
+from .resources import PACKAGE_DIR, real_path, styles_dir, stylesheet
 
 CACHE_DIR_NAME = ".bookbuild-cache"
 FORMAT = 2
@@ -154,7 +154,7 @@ def code_file(folder: Path, chapter: Path) -> Path | None:
     book's cache ``folder``; None when this user has no cache secret."""
     if cache_secret() is None:
         return None
-    return folder / "code" / f"{keyed_hash('code blocks of', str(chapter.resolve()))}.json"
+    return folder / "code" / f"{keyed_hash('code blocks of', real_path(chapter))}.json"
 
 
 def file_digest(path: Path, roots: Path | tuple[Path, ...]) -> str | None:

@@ -32,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import BookError, Diagnostic, Location, OutputError, SourceError, SpecialFile, UnreadableFile
-from .resources import display_path
+from .resources import display_path, real_path
 
 MiB = 1024 * 1024
 # The most a file of each kind may hold; a larger one is refused with its name.
@@ -68,7 +68,7 @@ def read_book_file(path: Path, roots: Path | tuple[Path, ...], kind: str, *,
     """
     what = _WHAT.get(kind, kind)
     try:
-        real = os.path.realpath(path)
+        real = real_path(path)
     except (OSError, ValueError):
         name = display_path(path)
         raise error(f"{what} '{name}' cannot be resolved (symlink loop or invalid name)", name) from None

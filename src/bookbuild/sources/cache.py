@@ -53,7 +53,7 @@ from ..cache import (
 from ..config.manifest import ChapterEntry, Manifest
 from ..errors import BookError, Diagnostic, Location, Reporter
 from ..files import read_book_file
-from ..resources import is_external, split_reference
+from ..resources import is_external, real_path, split_reference
 
 _IMG_SRC = re.compile(r"<img\b[^>]*?\ssrc=\"([^\"]*)\"")
 _MODEL_TYPES = {cls.__name__: cls for cls in (model.Heading, model.Footnote, model.Asset, model.Part, model.Chapter)}
@@ -81,7 +81,7 @@ class ChapterCache:
     def key(self, entry: ChapterEntry, index: int, source: bytes) -> str:
         """The hash naming the entry for this chapter in this context."""
         digest = hmac.new(cache_secret() or b"", digestmod=hashlib.sha256)
-        for part in (self.context, working_folder(), str(entry.path.resolve()), str(index), repr(entry.title),
+        for part in (self.context, working_folder(), real_path(entry.path), str(index), repr(entry.title),
                      entry.kind, entry.ids):
             digest.update(part.encode("utf-8") + b"\0")
         digest.update(hashlib.sha256(source).digest())

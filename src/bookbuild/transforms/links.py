@@ -20,7 +20,7 @@ from ..config.manifest import Manifest
 from ..errors import BookError, Reporter, SourceError, SpecialFile, UnreadableFile
 from ..files import read_book_file
 from ..model import Asset, Book, Chapter
-from ..resources import display_path, is_external, resolve_in_book, split_reference
+from ..resources import display_path, is_external, real_path, resolve_in_book, split_reference
 from ..slugs import file_slug
 from ..sources.images import (  # noqa: F401 - IMAGE_TYPES re-exported
     MislabeledImage,
@@ -63,7 +63,7 @@ class _Assets:
 def resolve_links(book: Book, context: BuildContext, reporter: Reporter, bodies: Bodies,
                   memo: TransformMemo) -> Book:
     """Rewrite ``a/@href`` to ``#book-id`` and ``img/@src`` to asset hrefs."""
-    by_path: dict[Path, Chapter | None] = {chapter.source.resolve(): chapter for chapter in book.chapters}
+    by_path: dict[Path, Chapter | None] = {Path(real_path(chapter.source)): chapter for chapter in book.chapters}
     assets = _Assets(CheckedImages(context.cache_dir), book.root)
     chapters = []
     for chapter in book.chapters:
@@ -151,7 +151,7 @@ def _chapter_at(path: Path, by_path: dict[Path, Chapter | None]) -> Chapter | No
     Each distinct path is resolved once: resolving is slow, and a long book repeats its links.
     """
     if path not in by_path:
-        resolved = path.resolve()
+        resolved = Path(real_path(path))
         target = by_path.get(resolved)
         if target is None and resolved.suffix.lower() in (".html", ".htm", ".xhtml"):
             for suffix in (".md", ".markdown"):

@@ -52,7 +52,7 @@ from ..cache import (
 from ..config import BuildContext
 from ..errors import BookError, Diagnostic, Location, Reporter
 from ..model import Book, Chapter, Footnote, Heading
-from ..resources import is_external, resolve_in_book, split_reference
+from ..resources import is_external, real_path, resolve_in_book, split_reference
 from ..xhtml import iter_elements
 from .bodies import Bodies, numbered_kind
 from .glossary_marks import glossary_exports
@@ -263,7 +263,7 @@ if {f.name for f in fields(Footnote)} != {"id", "number", "ref_ids", "body"}:  #
 def _chapter_exports(book: Book, chapter: Chapter, tree: list) -> str:
     """One chapter's share of the book digest: its structure, headings, notes, tree exports,
     and each image it shows as the link stage would find it (resolved path and bytes)."""
-    fields = [chapter.id, chapter.index, str(chapter.source.resolve()), chapter.title, chapter.title_id,
+    fields = [chapter.id, chapter.index, real_path(chapter.source), chapter.title, chapter.title_id,
               chapter.kind, repr(chapter.part), chapter.matter, chapter.number, repr(chapter.headings),
               [[n.id, n.number, list(n.ref_ids)] for n in chapter.footnotes], tree]
     images = []
