@@ -271,3 +271,25 @@ def test_a_damaged_or_missing_join_entry_is_not_used(book: Path, monkeypatch: py
     assert again.read_bytes() == first
     assert copied.count(True) == 4  # every piece copied again, and kept again
     assert len(list(memo.glob("*.chunk"))) == 4 and list(memo.glob("*.font"))
+
+
+def test_fonts_past_the_reserved_numbers_are_copied_per_piece(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The merged fonts' dictionaries take numbers reserved before the first piece
+    (join.FONT_SLOTS); a book with more fonts than that has the others copied with each piece
+    that uses them: the same text, a valid file, and a rebuild that gives the same bytes."""
+    from bookbuild.render.pdf.parallel import join as pdf_join
+
+    folder = generate("small", tmp_path / "small", words=SHORT_WORDS).parent
+    merged = _build(folder, "merged.pdf")
+    monkeypatch.setattr(pdf_join, "FONT_SLOTS", 1)
+    copy = tmp_path / "one-slot"
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(".bookbuild-cache", "*.pdf"))
+    first = _build(copy, "first.pdf")
+    assert qpdf_check(first).returncode == 0
+    assert pdftotext(first) == pdftotext(merged)
+    def font_objects(pdf: Path) -> set[int]:
+        return {font.get_object().indirect_reference.idnum for page in PdfReader(pdf).pages
+                for font in (page["/Resources"].get_object().get("/Font") or {}).values()}
+
+    assert len(font_objects(first)) > len(font_objects(merged)) > 1
+    assert _build(copy, "again.pdf").read_bytes() == first.read_bytes()
