@@ -14,7 +14,6 @@ here: no renderer imports another (the EPUB page list gets the PDF's page starts
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable
 from functools import partial
 from concurrent.futures import Future
@@ -146,11 +145,9 @@ def start_pdf_workers(manifest: Manifest) -> Any:
     they import WeasyPrint meanwhile; None when the PDF is made as one document."""
     if not manifest.pdf.in_parallel(entry.path for entry in manifest.chapters):
         return None  # imported only otherwise: it brings pypdf and the worker pool
-    from .render.pdf.parallel.order import DIGESTS
     from .render.pdf.parallel.plan import start_workers
 
-    folder = cache_dir(manifest)
-    return start_workers(rebuild=folder is not None and os.path.lexists(folder / DIGESTS))
+    return start_workers()
 
 
 def stop_pdf_workers(workers: Any) -> None:

@@ -50,7 +50,7 @@ def serve_pieces(conn: Connection) -> None:
 
     def new_book(sent: tuple) -> None:
         """The book of a build, the first or the next one of a process that keeps its workers
-        (plan.py): nothing of the last build is kept but WeasyPrint imported."""
+        (workers.kept_pool): nothing of the last build is kept but WeasyPrint imported."""
         global _BOOK, _BUILD, _PIECES, _FONTS
         again = _BOOK is not None
         _BOOK, _BUILD = sent

@@ -108,21 +108,19 @@ class Piece:
         return max(1, page), anchors
 
 
-def start_workers(workers: int | None = None, rebuild: bool = False) -> WorkerPool:
+def start_workers(workers: int | None = None) -> WorkerPool:
     """The PDF worker processes, started before the book is read: they import WeasyPrint
-    meanwhile and wait for the book, which :func:`render_pdf_parallel` sends. For a
-    ``rebuild`` (the book was built before: most pieces come from the cache) one worker
-    starts now, to lay out the edited chapter as soon as it can, and the others with the
-    book: two importing at once beside the reading made the first one ready 0.2 s later."""
+    meanwhile and wait for the book, which :func:`render_pdf_parallel` sends. The pool of
+    this process's last parallel build is taken again when it fits (workers.kept_pool)."""
     count = workers or int(os.environ.get("BOOKBUILD_WORKERS") or 0) or os.cpu_count() or 1
-    return kept_pool(count, serve_pieces, later=count - 1 if rebuild else 0)
+    return kept_pool(count, serve_pieces)
 
 
 def render_pdf_parallel(book: Book, build: BuildContext, reporter: Reporter, workers: int | None = None,
                         note: Callable[[str], None] | None = None, pool: WorkerPool | None = None) -> bytes:
     """The PDF laid out in pieces by ``workers`` processes (default: the cores), or by the
-    ``pool`` from :func:`start_workers`, closed here too; ``note`` hears how many pieces are
-    done, for a progress bar."""
+    ``pool`` from :func:`start_workers`: kept for this process's next build when the PDF is
+    made, closed when it fails; ``note`` hears how many pieces are done, for a progress bar."""
     join = BackgroundJoin(JoinMemo(build.cache_dir))  # started by _lay_out, which knows the pieces
     pool = pool or start_workers(workers)
     try:

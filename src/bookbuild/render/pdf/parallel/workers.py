@@ -66,31 +66,17 @@ def serve(conn: Connection, handler: Callable[[Any], Any], shared: Callable[[Any
 class WorkerPool:
     """``count`` spawned processes running ``target(conn)`` (which calls :func:`serve`)."""
 
-    def __init__(self, count: int, target: Callable[[Connection], None], later: int = 0) -> None:
-        """``later`` of the ``count`` workers are started only by :meth:`send_all`: fewer
-        processes importing at once while the caller reads what it sends them."""
-        self.context = get_context("spawn")
+    def __init__(self, count: int, target: Callable[[Connection], None]) -> None:
+        context = get_context("spawn")
         self.target = target
-        self.later = min(later, count - 1)
         self.connections: list[Connection] = []
         self.processes: list[Any] = []
         self.closed = False
-        self.count = count
         self.environment = _environment()
-        self._start(count - self.later)
-
-    def fits(self, count: int) -> bool:
-        """Whether this pool, kept from an earlier build of this process, can serve a build
-        that wants ``count`` workers: not closed, every worker alive, started from the same
-        environment and working folder (a worker reads both when it starts)."""
-        return (not self.closed and self.count == count and self.environment == _environment()
-                and all(process.is_alive() for process in self.processes))
-
-    def _start(self, count: int) -> None:
         try:
             for _ in range(count):
-                parent, child = self.context.Pipe()
-                process = self.context.Process(target=self.target, args=(child,), daemon=True)
+                parent, child = context.Pipe()
+                process = context.Process(target=target, args=(child,), daemon=True)
                 process.start()
                 child.close()
                 self.connections.append(parent)
@@ -98,6 +84,13 @@ class WorkerPool:
         except BaseException:
             self.close()
             raise
+
+    def fits(self, count: int) -> bool:
+        """Whether this pool, kept from an earlier build of this process, can serve a build
+        that wants ``count`` workers: not closed, every worker alive, started from the same
+        environment and working folder (a worker reads both when it starts)."""
+        return (not self.closed and len(self.processes) == count and self.environment == _environment()
+                and all(process.is_alive() for process in self.processes))
 
     def run(self, jobs: Iterable[Job], done: Callable[[Any, Any, int], Iterable[Job] | None] | None = None
             ) -> dict[Any, tuple[Any, int]]:
@@ -138,10 +131,7 @@ class WorkerPool:
         return results
 
     def send_all(self, message: Any) -> None:
-        """The same message to every worker, before any job (the book, for instance); the
-        workers started later are started now."""
-        self._start(self.later)
-        self.later = 0
+        """The same message to every worker, before any job (the book, for instance)."""
         for connection in self.connections:
             try:
                 connection.send(Shared(message))
@@ -187,7 +177,7 @@ def _environment() -> tuple:
 _KEPT: list[WorkerPool] = []
 
 
-def kept_pool(count: int, target: Callable[[Connection], None], later: int = 0) -> WorkerPool:
+def kept_pool(count: int, target: Callable[[Connection], None]) -> WorkerPool:
     """The pool kept by :func:`keep_pool` if it :meth:`~WorkerPool.fits`, else a new one (the
     kept one closed)."""
     while _KEPT:
@@ -195,7 +185,7 @@ def kept_pool(count: int, target: Callable[[Connection], None], later: int = 0) 
         if kept.fits(count) and kept.target is target:
             return kept
         kept.close()
-    return WorkerPool(count, target, later)
+    return WorkerPool(count, target)
 
 
 def keep_pool(pool: WorkerPool) -> None:
