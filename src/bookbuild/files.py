@@ -28,7 +28,6 @@ import itertools
 import os
 import stat
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 
 from .errors import BookError, Diagnostic, Location, OutputError, SourceError, SpecialFile, UnreadableFile
@@ -72,8 +71,7 @@ def read_book_file(path: Path, roots: Path | tuple[Path, ...], kind: str, *,
     except (OSError, ValueError):
         name = display_path(path)
         raise error(f"{what} '{name}' cannot be resolved (symlink loop or invalid name)", name) from None
-    # keyed by the absolute path: a relative root means another folder after a change of directory
-    real_roots = [_real_folder(os.path.abspath(root)) for root in ((roots,) if isinstance(roots, Path) else roots)]
+    real_roots = [real_path(root) for root in ((roots,) if isinstance(roots, Path) else roots)]
     root = next((r for r in real_roots if real == r or real.startswith(r.rstrip(os.sep) + os.sep)), None)
     if root is None:
         name, link = display_path(path), " (through a symbolic link)" if real != os.path.abspath(path) else ""
@@ -83,15 +81,6 @@ def read_book_file(path: Path, roots: Path | tuple[Path, ...], kind: str, *,
     if not parts:
         raise error(f"{what} '{display_path(path)}' is a folder, not a regular file", display_path(path))
     return _read_below(root, parts, LIMITS[kind], what, path, error)
-
-
-@lru_cache(maxsize=256)
-def _real_folder(folder: str) -> str:
-    """A root folder's real path, once per process: every file of a build is read below one of a
-    few roots, and resolving them again for each file was a third of a rebuild's reads. (A
-    folder swapped for a link later is still read where it was: the walk below never follows
-    a link.)"""
-    return os.path.realpath(folder)
 
 
 def read_own_file(path: Path, kind: str = "own") -> bytes:
