@@ -191,12 +191,10 @@ class BackgroundJoin:
             self.joiner.add(index, results[index], self._opened(index, results[index]))
         try:
             return self.joiner.finish(outline, two_sided, language)
-        except MissingProgram:  # a kept font program went missing: joined from the pieces alone
+        except MissingProgram:  # a kept font program went missing: joined again from the pieces alone
             self.memo.forget()
-            joiner = Joiner(self.memo)
-            for index in self.order:
-                joiner.add(index, results[index])
-            return joiner.finish(outline, two_sided, language)
+            self.joiner, self.joined = Joiner(self.memo), {}
+            return self.finish(results, outline, two_sided, language)
 
 
 @dataclass
