@@ -7,21 +7,23 @@ what it must (render/pdf/parallel/: one chapter a piece, the rest from the cache
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import write_book
+from pdfbook import bookmarks
 from pypdf import PdfReader
+from validators import qpdf_check
 
 from bookbuild.api import BuildOptions, build
 from bookbuild.errors import Reporter
 from bookbuild.render.pdf.parallel import order
-from conftest import write_book
-from pdfbook import bookmarks
-from validators import qpdf_check
 
 
 def _build(folder: Path, name: str) -> Path:
@@ -96,22 +98,46 @@ def rebuilds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     folder = write_book(base / "book", manifest, {name: _chapter(n) for n, name in enumerate(names, start=1)})
     workers = os.environ.get("BOOKBUILD_WORKERS")
     os.environ["BOOKBUILD_WORKERS"] = "1"
+    rounds = _Rounds()
+    plan_log = logging.getLogger("bookbuild.render.pdf.parallel.plan")
+    plan_log.addHandler(rounds)
+    level = plan_log.level
+    plan_log.setLevel(logging.INFO)  # setLevel, not .level: the logger caches what it let through
     try:
         first = _build(folder, "first.pdf")
         found: dict = {"first": _what_a_reader_sees(first), "entries": _entries(folder), "digests": _digests(folder)}
         for name, chapter, paragraphs in (("same pages", "ch2.md", 1), ("more pages", "ch1.md", 30)):
             before = _entries(folder)
             _append(folder / chapter, paragraphs)
+            rounds.lines = []
             rebuilt = _build(folder, f"{name}.pdf")
+            made = rounds.made()
             found[name] = {"rebuilt": rebuilt, "cold": _cold(folder, base / name.replace(" ", "-")),
                            "new entries": _entries(folder) - before, "kept entries": _entries(folder) & before,
-                           "digests": _digests(folder)}
+                           "digests": _digests(folder), "rounds": made}
     finally:
+        plan_log.removeHandler(rounds)
+        plan_log.setLevel(level)
         if workers is None:
             del os.environ["BOOKBUILD_WORKERS"]
         else:
             os.environ["BOOKBUILD_WORKERS"] = workers
     return found
+
+
+class _Rounds(logging.Handler):
+    """The parallel PDF's rounds, as plan.py logs them: how each piece was made."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+    def made(self) -> list[dict[str, int]]:
+        made = [line.split(" pieces; ", 1)[1].rsplit(";", 1)[0] for line in self.lines if " round " in line]
+        return [{how: int(n) for n, how in re.findall(r"(\d+) ([a-z ]+)", counts)} for counts in made]
 
 
 @pytest.mark.parametrize("edit", ["same pages", "more pages"])
@@ -131,6 +157,16 @@ def test_an_edit_that_keeps_the_page_count_lays_out_only_its_chapter(rebuilds: d
     assert len(rebuilds["entries"]) == CHAPTERS + 1  # and the front piece
     assert len(rebuilds["same pages"]["new entries"]) == 1
     assert len(rebuilds["same pages"]["kept entries"]) == CHAPTERS  # the front piece and the other chapters
+
+
+def test_an_edit_that_adds_pages_renumbers_the_pieces_it_moves_as_they_were_drawn(rebuilds: dict) -> None:
+    """Every later chapter moves by whole pages; a piece whose numbers keep their width is
+    renumbered in its drawn PDF (drawn.py), not laid out again: only the edited chapter is,
+    and the pieces where a number gains a digit (9 to 11: its line would change)."""
+    first, second = rebuilds["more pages"]["rounds"]
+    assert first == {"from the cache": CHAPTERS, "laid out": 1}  # the edited chapter, on the last numbers
+    assert second.get("renumbered as drawn", 0) >= 3, second
+    assert sum(second.values()) == CHAPTERS + 1 and second.get("laid out", 0) <= 3, second
 
 
 def test_the_edited_chapter_is_laid_out_first(rebuilds: dict, tmp_path: Path) -> None:

@@ -17,6 +17,11 @@ The first three are the entry's key, an HMAC with the user's cache secret (cache
 entry shipped inside someone else's book never matches); the fetches are listed in the
 entry and checked again before it is used. A piece that fetched anything over the network
 is not kept. Entries are a PDF and a JSON file, never pickle; unreadable means a miss.
+
+A piece whose numbers changed (an edit before it added pages) misses; its "shape", the same
+key with the page numbers taken out of its HTML and CSS, names a small file holding the key
+of the same piece drawn last, on other numbers: drawn.py makes the new entry from that one
+by changing the digits it prints.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from functools import cache
 from importlib import metadata
 from typing import Any
@@ -44,12 +50,13 @@ from ....files import read_book_file
 from ..document import PdfSource
 from ..glyphs import MissingGlyphs
 
-FORMAT = 3  # 2: pieces are tagged; 3: with their printed folios and stylesheet warnings
+FORMAT = 4  # 2: pieces are tagged; 3: with their printed folios and stylesheet warnings; 4: renumbered when drawn
 FOLDER = "pdf"
 # Distributions whose behaviour shapes laid-out and drawn pages; their versions are in the key.
 LAYOUT_DISTRIBUTIONS = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "fonttools", "pyphen",
                         "pillow", "cffi")
 logger = logging.getLogger(__name__)
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 @cache
@@ -81,13 +88,18 @@ class PieceCache:
     def enabled(self) -> bool:
         return self.folder is not None
 
-    def key(self, source: PdfSource) -> str | None:
-        """The name of the entry for a piece laid out from ``source`` (None: no cache)."""
+    def key(self, source: PdfSource, shape: bool = False) -> str | None:
+        """The name of the entry for a piece laid out from ``source`` (None: no cache); with
+        ``shape``, the name of every piece laid out from it with other page numbers
+        (drawn.py renumbers one of those: :meth:`load_shape`)."""
         if self.folder is None:
             return None
+        from .renumber import without_numbers
+
         digest = hmac.new(cache_secret() or b"", digestmod=hashlib.sha256)
-        for part in (f"format {FORMAT}", self.context, layout_fingerprint(), source.css,
-                     *(str(path) for path in source.sheets), source.html):
+        css, html = (without_numbers(source.css), without_numbers(source.html)) if shape else (source.css, source.html)
+        for part in (f"format {FORMAT}", "shape" if shape else "", self.context, layout_fingerprint(), css,
+                     *(str(path) for path in source.sheets), html):
             digest.update(hashlib.sha256(part.encode("utf-8")).digest())
         return digest.hexdigest()
 
@@ -108,9 +120,20 @@ class PieceCache:
                 return None
             result = entry["result"]
             return {**result, "pdf": data, "missing": MissingGlyphs(set(result["missing"])), "key": key,
-                    "cached": True}
+                    "cached": True, "fetched": entry["fetched"]}
         except (BookError, ValueError, KeyError, TypeError, AttributeError):
             return None
+
+    def load_shape(self, shape: str, digest_of: Any) -> dict | None:
+        """The stored result of the piece of this ``shape`` (:meth:`key`) drawn last, on other
+        numbers (its ``numbers`` and ``start``), as :meth:`load` checks it."""
+        assert self.folder is not None
+        try:
+            key = read_book_file(self.folder / f"{shape}.shape", self.folder, "cache").decode("ascii")
+        except (BookError, ValueError):
+            return None
+        result = self.load(key, digest_of) if _HEX64.fullmatch(key) else None
+        return result if result is not None and result.get("shape") == shape else None
 
     def store(self, key: str, result: dict, fetched: dict[str, str | None]) -> None:
         """Keep a laid-out piece; not one that read anything over the network."""
@@ -118,17 +141,19 @@ class PieceCache:
         if any(url.split(":", 1)[0].lower() in ("http", "https") for url in fetched):
             return
         kept = {name: result[name] for name in ("pages", "anchors", "bookmarks", "front", "start", "folios",
-                                                "warnings")}
+                                                "warnings", "numbers", "drawn", "shape")}
         kept["missing"] = sorted(result["missing"].codepoints)
         entry = {"format": FORMAT, "key": key, "fetched": fetched, "pdf": hashlib.sha256(result["pdf"]).hexdigest(),
                  "result": kept}
         try:  # the PDF first: an entry is only looked at through its JSON
             write_atomically(self.folder / f"{key}.pdf", result["pdf"])
             write_atomically(self.folder / f"{key}.json", json.dumps(entry).encode("utf-8"))
+            if result["shape"] and result["drawn"] is not None:
+                write_atomically(self.folder / f"{result['shape']}.shape", key.encode("ascii"))
         except OSError as exc:  # a read-only book folder still builds, just never incrementally
             logger.debug("cannot write the PDF cache: %s", exc)
 
     def prune(self, used: set[str]) -> None:
         """Drop the pieces this build did not end with, so the folder does not grow without end."""
         if self.folder is not None:
-            prune_folder(self.folder, used, (".json", ".pdf"))
+            prune_folder(self.folder, used, (".json", ".pdf", ".shape"))

@@ -35,6 +35,7 @@ every object of every piece: docs/benchmarks.md).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import queue
 import threading
@@ -56,10 +57,12 @@ SCALE = 0.75  # PDF points per CSS pixel (WeasyPrint's write_pdf at zoom 1)
 # large benchmark book is 6.3 MB; a cold build, whose early pieces wait longest, stays bounded
 READ_AHEAD = 16 * 2**20
 # A piece's objects are numbered from a base of their own, and the next piece's start past
-# them at the next multiple of this many numbers (the unused ones are free entries of the
-# cross-reference table), so that a piece that keeps its count of objects within that step
-# leaves the numbers of the pieces after it, and their joined bytes, as they were (memo.py).
-# Its structure parent keys likewise, at KEYS_STEP. FONT_SLOTS numbers are the merged fonts'.
+# them and half as many again, at the next multiple of this many numbers (the unused ones are
+# free entries of the cross-reference table); a rebuild numbers each piece from where the
+# last build did (memo.JoinMemo.slots) unless a piece before it has outgrown that room. So a
+# piece that grows by a few pages leaves the numbers of the pieces after it, and their joined
+# bytes, as they were (memo.py). Its structure parent keys likewise, at KEYS_STEP.
+# FONT_SLOTS numbers are the merged fonts'.
 OBJECTS_STEP = 256
 KEYS_STEP = 64
 FONT_SLOTS = 64
@@ -159,7 +162,7 @@ class BackgroundJoin:
             except queue.Empty:
                 # a piece whose part of the file is kept (memo.py) is not read at all
                 pending = next((index for index in self.order if index in waiting and index not in self.opened
-                                and not self.memo.has(waiting[index]["pdf"])), None)
+                                and not self.memo.has(waiting[index])), None)
                 held = sum(len(result["pdf"]) for result, _ in self.opened.values())
                 if pending is None or held > READ_AHEAD or self.spoiled or self.error is not None:
                     return self.queue.get()
@@ -243,6 +246,7 @@ class Joiner:
         # each font once, not once a piece (fonts.py), its dictionary at a number reserved now
         self.fonts = FontMerger(self.file, [self.file.reserve() for _ in range(FONT_SLOTS)], self.memo)
         self.base = self.file.count  # where the next piece's objects are numbered from
+        self.free = (self.base, 0)  # the first object number and structure key the pieces left free
 
     def add(self, index: int, result: dict, opened: PieceObjects | None = None) -> None:
         """Copy the piece ``index`` (its place in the book) from its layout ``result``
@@ -250,10 +254,15 @@ class Joiner:
         file as the memo kept it (memo.py)."""
         if index in self.pieces:
             raise ValueError(f"piece {index} is joined already")
+        # where the last build put it, if no piece before has grown past it (free numbers between)
         base, shift = self.base, self.keys
-        name = self.memo.name(result["pdf"], str(base), str(shift), self.fonts.state(), str(result["front"]),
-                              "\0".join(sorted(result["anchors"])))
-        kept = self.memo.get(name)
+        slot = self.memo.slots.get(index)
+        if slot is not None and slot[0] >= self.free[0] and slot[1] >= self.free[1]:
+            base, shift = self.base, self.keys = slot  # _copy numbers keys from self.keys
+        self.memo.new_slots[index] = (base, shift)
+        where = (str(base), str(shift), self.fonts.state(), str(result["front"]), "\0".join(sorted(result["anchors"])))
+        name = self.memo.name(hashlib.sha256(result["pdf"]).hexdigest(), *where)
+        kept = self.memo.get(name) or self.memo.renumbered(name, result.get("made from"), where)
         if kept is not None:
             meta, data = kept
             cut = meta["rows"]  # the part's bytes, then its cross-reference rows
@@ -272,8 +281,10 @@ class Joiner:
         self.fonts.uses = []
         joined.folios = list(result["folios"])
         self.pieces[index] = joined
-        self.base = base + _step(self.file.count - base, OBJECTS_STEP)
-        self.keys = shift + _step(keys, KEYS_STEP)
+        count = self.file.count - base
+        self.free = (self.file.count, shift + keys)
+        self.base = base + _step(count + count // 2, OBJECTS_STEP)
+        self.keys = shift + _step(keys + keys // 2, KEYS_STEP)
 
     def _copy(self, piece: PieceObjects, anchors: set[str], front: bool) -> _Joined:
         """Copy one piece: its pages, what they and its tags reach, its parent tree as one

@@ -15,6 +15,12 @@ writes it again as it was. The font programs the pieces embed (by SHA-256, check
 read) and the merged programs (by name, from the programs merged: fonts.py) are kept too,
 so that an unchanged font is not merged again.
 
+A piece renumbered as it was drawn (drawn.py: an edit before it added pages) differs from
+the piece it was made from only in some content streams; its part is that piece's kept part
+with those streams written anew (:func:`renumbered_part`). For that part to be at hand, the
+join numbers each piece from where the last build did (``slots.json``) unless a piece before
+it has outgrown the room it left, which is half as many numbers again as it used.
+
 Entries live in ``.bookbuild-cache/pdf-join/``; unreadable, damaged or a link means a miss.
 Without a cache folder the memo still serves the build itself: a join that starts again
 (a piece laid out anew after it was joined) writes the other pieces' parts as they were.
@@ -30,6 +36,7 @@ from pathlib import Path
 from ....cache import keep, keyed_hash, prune_folder, read_entry
 
 FOLDER = "pdf-join"
+SLOTS = "slots.json"  # in FOLDER: each piece's base and first structure key in the last build
 _HEAD = 8  # bytes of an entry's length of JSON, before the JSON and the part's bytes
 
 
@@ -44,23 +51,34 @@ class JoinMemo:
         self.used: set[str] = set()  # names this build's file is made of
         self.fonts: dict[str, list] = {}  # the fonts of every part read or made, by name
         self.pieces: set[str] = set()  # the first half of every kept part's name
+        # where each piece's objects and structure keys were numbered from, by its index in the
+        # book: the last build's (read) and this one's (written by save)
+        self.slots: dict[int, tuple[int, int]] = {}
+        self.new_slots: dict[int, tuple[int, int]] = {}
         if self.folder is not None:
+            self.slots = _read_slots(self.folder / SLOTS)
             try:
                 self.pieces = {name[:32] for name in os.listdir(self.folder) if name.endswith(".chunk")}
             except OSError:
                 pass
 
     @staticmethod
-    def _piece(pdf: bytes) -> str:
-        return keyed_hash("pdf join piece", hashlib.sha256(pdf).hexdigest())[:32]
+    def _piece(digest: str) -> str:
+        return keyed_hash("pdf join piece", digest)[:32]
 
-    def name(self, pdf: bytes, *where: str) -> str:
-        """The name of a piece's part: its PDF, and where it goes (base, first key, fonts met)."""
-        return self._piece(pdf) + keyed_hash("pdf join part", *where)[:32]
+    def name(self, digest: str, *where: str) -> str:
+        """The name of a piece's part: its PDF's SHA-256, and where it goes (base, first key,
+        fonts met)."""
+        return self._piece(digest) + keyed_hash("pdf join part", *where)[:32]
 
-    def has(self, pdf: bytes) -> bool:
-        """Whether some part of this piece is kept (then reading it ahead is likely wasted)."""
-        return self._piece(pdf) in self.pieces or any(name.startswith(self._piece(pdf)) for name in self.parts)
+    def has(self, result: dict) -> bool:
+        """Whether some part of this piece, or of the piece it was renumbered from (drawn.py),
+        is kept (then reading it ahead is likely wasted)."""
+        digests = [hashlib.sha256(result["pdf"]).hexdigest()]
+        if result.get("made from"):
+            digests.append(result["made from"]["pdf"])
+        pieces = [self._piece(digest) for digest in digests]
+        return any(piece in self.pieces or any(name.startswith(piece) for name in self.parts) for piece in pieces)
 
     def get(self, name: str) -> tuple[dict, bytes] | None:
         """A kept part: (what the join needs of it, its bytes)."""
@@ -76,6 +94,19 @@ class JoinMemo:
         self.parts[name] = ({**meta, "data": hashlib.sha256(data).hexdigest()}, data)
         self.used.add(name)
         self.fonts[name] = meta["fonts"]
+
+    def renumbered(self, name: str, made_from: dict | None, where: tuple[str, ...]) -> tuple[dict, bytes] | None:
+        """The part ``name`` of a piece renumbered as drawn (drawn.py), made from the kept part
+        of the piece it was made ``from``, at the same place; None when none is kept."""
+        if not made_from:
+            return None
+        old = self.name(made_from["pdf"], *where)
+        kept = self.get(old)
+        self.used.discard(old)  # kept only if this file uses it as it is
+        part = renumbered_part(*kept, made_from["streams"]) if kept is not None else None
+        if part is not None:
+            self.put(name, *part)
+        return part
 
     def restart(self) -> None:
         """The join starts again: only the parts it then uses are kept."""
@@ -120,6 +151,7 @@ class JoinMemo:
         """Write what this build's file is made of, and drop every other entry."""
         if self.folder is None:
             return
+        keep(self.folder / SLOTS, json.dumps(sorted(self.new_slots.items())).encode("utf-8"), "the joined PDF's slots")
         for name in self.used & self.parts.keys():
             meta, data = self.parts[name]
             payload = json.dumps(meta, separators=(",", ":")).encode("utf-8")
@@ -134,6 +166,46 @@ class JoinMemo:
             if not (self.folder / f"{name}.merged").exists():
                 keep(self.folder / f"{name}.merged", data, "a merged font program")
         prune_folder(self.folder, self.used | fonts | set(self.merged_programs), (".chunk", ".font", ".merged"))
+
+
+def renumbered_part(meta: dict, data: bytes, streams: list[tuple[bytes, bytes]]) -> tuple[dict, bytes] | None:
+    """The kept part (``meta``, ``data``) of a piece, for the piece renumbered from it
+    (drawn.py): each content stream ``before`` written ``after``, with its ``/Length``, and the
+    offsets of the objects past it moved. None when a stream is not found once, as the join
+    writes it (pdf_file.PdfFile.put_stream)."""
+    cut = meta["rows"]
+    body, rows = data[:cut], data[cut:]
+    edits = []
+    for before, after in streams:
+        at = body.find(before)
+        if at < 0 or body.find(before, at + 1) >= 0:
+            return None
+        head = body.rfind(b"/Length ", max(0, at - 32), at)
+        if head < 0 or body[head:at] != b"/Length %d>>\nstream\n" % len(before):
+            return None
+        edits.append((head, at + len(before), b"/Length %d>>\nstream\n%s" % (len(after), after)))
+    edits.sort()
+    pieces, done = [], 0
+    for start, end, replaced in edits:
+        pieces += [body[done:start], replaced]
+        done = end
+    pieces.append(body[done:])
+    new_body = b"".join(pieces)
+
+    def moved(offset: int) -> int:  # an object starts before its own stream's /Length
+        return offset + sum(len(replaced) - (end - start) for start, end, replaced in edits if start < offset)
+
+    placed = [[number, moved(offset)] for number, offset in meta["placed"]]
+    return {**meta, "rows": len(new_body), "placed": placed}, new_body + rows
+
+
+def _read_slots(path: Path) -> dict[int, tuple[int, int]]:
+    raw = read_entry(path)
+    try:
+        rows = json.loads(raw) if raw is not None else []
+        return {int(index): (int(base), int(keys)) for index, (base, keys) in rows}
+    except (ValueError, TypeError):
+        return {}
 
 
 def _read_part(path: Path) -> tuple[dict, bytes] | None:

@@ -38,12 +38,16 @@ def changed_first(chapter_ids: Sequence[tuple[str, ...]], digests: dict[str, str
     """The indexes of the pieces (each given by its chapters' ids) in the order to send
     them: those with a chapter changed since the last build first, then the others, each
     group in the given order. The given order when there is no last build to compare with."""
+    edited = changed(chapter_ids, digests, cache_dir)
+    return sorted(range(len(chapter_ids)), key=lambda n: n not in edited)
+
+
+def changed(chapter_ids: Sequence[tuple[str, ...]], digests: dict[str, str], cache_dir: Path | None) -> set[int]:
+    """The indexes of the pieces with a chapter changed since the last build (none without one)."""
     last = remembered(cache_dir, DIGESTS)
-    order = list(range(len(chapter_ids)))
     if not last:
-        return order
-    changed = {n for n, ids in enumerate(chapter_ids) if any(last.get(i) != digests.get(i) for i in ids)}
-    return sorted(order, key=lambda n: n not in changed)
+        return set()
+    return {n for n, ids in enumerate(chapter_ids) if any(last.get(i) != digests.get(i) for i in ids)}
 
 
 def remember(cache_dir: Path | None, name: str, found: dict[str, str]) -> None:

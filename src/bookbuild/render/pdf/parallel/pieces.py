@@ -10,6 +10,7 @@ pieces it holds, between messages (workers.py).
 from __future__ import annotations
 
 import gc
+import hashlib
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -65,7 +66,9 @@ def serve_pieces(conn: Connection) -> None:
     def handle(message: tuple) -> dict:
         kind, number, job = message[:3]
         if kind == "outline":
-            from .join import bookmark_tree  # here: pypdf, which the join imports, is not needed before
+            from .join import (
+                bookmark_tree,  # here: pypdf, which the join imports, is not needed before
+            )
 
             return bookmark_tree(job)
         if kind == "layout":
@@ -155,8 +158,8 @@ def _shared_fonts() -> Any:
     return _FONTS
 
 
-def _source(job: tuple) -> tuple[PdfSource, str | None]:
-    """The HTML and CSS of a piece, and the name of its cache entry."""
+def _source(job: tuple) -> tuple[PdfSource, str | None, str | None]:
+    """The HTML and CSS of a piece, the name of its cache entry and of its shape (cache.py)."""
     from ..document import pdf_source
 
     chapter_ids, front, numbers, start = job
@@ -165,7 +168,7 @@ def _source(job: tuple) -> tuple[PdfSource, str | None]:
     css += _numbers_css(_BOOK, _BUILD.config.pdf)
     source = pdf_source(_BOOK, _BUILD.config.pdf, only=frozenset(chapter_ids), front_matter=front, page_numbers=numbers, extra_css=css,
                         theme=_BUILD.config.theme)
-    return source, _piece_cache().key(source)
+    return source, _piece_cache().key(source), _piece_cache().key(source, shape=True)
 
 
 def _layout_piece(job: tuple, keep: bool) -> tuple[dict, tuple | None]:
@@ -176,12 +179,15 @@ def _layout_piece(job: tuple, keep: bool) -> tuple[dict, tuple | None]:
     from ..document import book_fetcher, layout_pdf
 
     assert _BOOK is not None and _BUILD is not None
-    source, key = _source(job)
+    source, key, shape = _source(job)
     fetcher = book_fetcher(_BOOK, _BUILD.config.allow_remote)
-    if key is not None:
+    if key is not None and shape is not None:
         cached = _piece_cache().load(key, lambda url: _digest_of(fetcher, url))
         if cached is not None:
             return {**cached, "held": False, "how": "from the cache"}, None
+        moved = _renumbered(job, key, shape, fetcher)
+        if moved is not None:
+            return moved, None
     reporter = Reporter()  # what WeasyPrint skips in the book's stylesheets, reported by the main process
     with collect_missing_glyphs() as missing:
         document = layout_pdf(_BOOK, _BUILD, reporter, source=source, fetcher=fetcher, pdf_tags=True,
@@ -193,9 +199,12 @@ def _layout_piece(job: tuple, keep: bool) -> tuple[dict, tuple | None]:
         linked = {target for page in document.pages for kind, target, _, _ in page.links if kind == "internal"}
         for name in sorted(linked - anchors.keys()):  # kept by WeasyPrint, pointed home by the join
             document.pages[0].anchors[name] = (0, 0, 0, 0)
-        data = None if keep else document.write_pdf(pdf_tags=True)
+        data, drawn = (None, None) if keep else _draw(document)
     result = {
         "pdf": data,
+        "drawn": drawn,
+        "numbers": job[2],
+        "shape": shape,
         "pages": len(document.pages),
         "anchors": anchors,
         "bookmarks": [(page.height, list(page.bookmarks)) for page in document.pages],
@@ -225,7 +234,7 @@ def _finish_piece(job: tuple, document: Any, old_job: tuple, old_source: PdfSour
 
     if isinstance(document, CompressedDocument):
         document = document.open()
-    source, key = _source(job)
+    source, key, shape = _source(job)
     front, old_numbers, old_start = old_job[1:]
     numbers, start = job[2:]
     shift = 0 if front else start - old_start
@@ -240,11 +249,44 @@ def _finish_piece(job: tuple, document: Any, old_job: tuple, old_source: PdfSour
         result, _ = _layout_piece(job, keep=False)
         return {**result, "how": f"laid out again ({why})"}
     with collect_missing_glyphs() as missing:
-        data = document.write_pdf(pdf_tags=True)
-    result = {**laid_out, "pdf": data, "missing": missing, "folios": printed_folios(document), "start": start,
-              "key": key, "held": False, "compressed": False, "how": "numbers corrected"}
+        data, drawn = _draw(document)
+    result = {**laid_out, "pdf": data, "drawn": drawn, "numbers": numbers, "shape": shape, "missing": missing,
+              "folios": printed_folios(document), "start": start, "key": key, "held": False, "compressed": False,
+              "how": "numbers corrected"}
     if key is not None:  # the same entry a layout from the true numbers would make
         _piece_cache().store(key, result, fetcher.fetched)
+    return result
+
+
+def _draw(document: Any) -> tuple[bytes, dict]:
+    """The tagged PDF of a laid-out piece, with its page numbers marked (drawn.py)."""
+    from .drawn import marking
+
+    with marking(document) as drawn:
+        data = document.write_pdf(pdf_tags=True)
+    return data, drawn
+
+
+def _renumbered(job: tuple, key: str, shape: str, fetcher: Any) -> dict | None:
+    """The piece of ``job`` made from the same piece drawn on other numbers, by changing the
+    digits it prints (drawn.py); None when there is none, or its layout would change."""
+    from .drawn import renumber_drawn
+
+    cached = _piece_cache().load_shape(shape, lambda url: _digest_of(fetcher, url))
+    if cached is None or cached.get("drawn") is None:
+        return None
+    front, numbers, start = job[1:]
+    shift = 0 if front else start - cached["start"]
+    moved = renumber_drawn(cached["pdf"], cached["drawn"], shift, cached["numbers"], numbers)
+    if moved is None:
+        return None
+    data, drawn, folios, streams = moved
+    # what the join needs to change its part of the file for the piece it was made from (memo.py)
+    made_from = {"pdf": hashlib.sha256(cached["pdf"]).hexdigest(), "streams": streams}
+    result = {**cached, "pdf": data, "drawn": drawn, "numbers": numbers, "made from": made_from, "start": start, "key": key, "cached": False,
+              "folios": [folios.get(n, folio) for n, folio in enumerate(cached["folios"])],
+              "held": False, "compressed": False, "how": "renumbered as drawn"}
+    _piece_cache().store(key, result, cached["fetched"])
     return result
 
 

@@ -16,7 +16,10 @@ it. A piece whose numbers cannot be corrected in place (a number of another widt
 of text) is laid out again. A rebuild starts from the last build's numbers
 (``.bookbuild-cache/pdf-page-numbers.json``, checked, never trusted) and takes unchanged
 pieces from the cache of laid-out pieces (parallel/cache.py); a body piece is one chapter, and
-the pieces of edited chapters are sent first (order.py). The pieces are joined (join.py)
+the pieces of edited chapters are sent first (order.py). When an edit moves the pieces after
+it, they are not laid out again: the next round takes each as it was drawn and changes the
+digits it prints (drawn.py), and the join changes its kept part of the file alike. The
+other pieces wait for the edited ones before they are joined. The pieces are joined (join.py)
 as they are drawn, on a thread of the main process, which otherwise only waits (a piece
 unchanged since the last build is written as the join kept it: memo.py): blank
 versos where a chapter must start on the right, one tag tree and parent tree made of the
@@ -36,8 +39,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -47,16 +49,24 @@ from ....errors import Reporter
 from ....model import Book, Chapter, part_openers
 from ..glyphs import report_missing_glyphs
 from ..index import index_alone, index_piece
-from ..page_labels import roman
 from ..page_setup import print_layout
 from .cache import PieceCache
 from .join import BackgroundJoin, page_bookmarks
 from .memo import JoinMemo
-from .order import DIGESTS, changed_first, chapter_digests, remember, remembered
+from .numbering import (
+    CHARS_PER_PAGE,
+    PAGE_MAP,
+    Piece,
+    known,
+    page_numbers,
+    per_page_of,
+    remembered_numbers,
+    wanted,
+)
+from .order import DIGESTS, changed, changed_first, chapter_digests, remember
 from .pieces import serve_pieces
 from .workers import Job, WorkerPool, keep_pool, kept_pool
 
-CHARS_PER_PAGE = 3800  # of chapter HTML on an A4 page, a first guess until some pieces are laid out
 FURNITURE_PAGES = 4  # half-title, title, copyright and a blank, before the contents
 MAX_ROUNDS = 5
 # at most, in a body piece: one, so that a rebuild after editing one chapter lays out only it
@@ -72,40 +82,8 @@ PAGES_KEPT = 600
 # chapter a piece, 120 instead of 360 took a worker's peak on the large benchmark book from
 # 263 to 195 MiB for the same time (35.2 and 35.8 s; 64.5 and 64.2 CPU s).
 PAGES_LIVE = 120
-PAGE_MAP = "pdf-page-numbers.json"  # in the book's cache folder: the last build's page numbers
 logger = logging.getLogger(__name__)
 _HREF = re.compile(r'href="#([^"]+)"')
-_PAGE_NUMBER = re.compile(r"\d+|[ivxlcdm]+")  # arabic in the body, roman in the front piece
-
-
-@dataclass
-class Piece:
-    """A run of printed chapters laid out as one document; ``front`` adds the furniture."""
-
-    chapter_ids: tuple[str, ...]
-    front: bool
-    targets: frozenset[str]  # anchors of other pieces whose page numbers this piece prints
-    own: frozenset[str]  # anchors in this piece
-    start: int = 1  # the page number of its first page (the counter; body pieces)
-    holder: int | None = None  # the worker keeping its layout on guessed numbers
-    finishing: bool = False  # sent to its holder to be finished, in this round
-    used: dict[str, str] | None = None  # the numbers of its last layout
-    result: dict = field(default_factory=dict)
-    # its chapters (and part pages) as (length of text, {anchor: offset in that text}), to
-    # estimate its pages before it is laid out
-    shape: tuple[tuple[int, dict[str, int]], ...] = ()
-
-    def estimate(self, per_page: float, two_sided: bool) -> tuple[int, dict[str, int]]:
-        """Its page count and the page of each anchor, from text lengths."""
-        anchors: dict[str, int] = {}
-        page = 0
-        for length, offsets in self.shape:
-            if two_sided and page % 2:
-                page += 1
-            for anchor, offset in offsets.items():
-                anchors[anchor] = page + int(offset // per_page)
-            page += max(1, -int(-length // per_page))
-        return max(1, page), anchors
 
 
 def start_workers(workers: int | None = None) -> WorkerPool:
@@ -152,7 +130,7 @@ def _lay_out(book: Book, build: BuildContext, reporter: Reporter, pool: WorkerPo
     ((outline, _worker),) = pool.run([Job(0, ("outline", 0, page_bookmarks(results, two_sided)))]).values()
     remember(build.cache_dir, PAGE_MAP, numbers)
     remember(build.cache_dir, DIGESTS, schedule.digests)  # order.py
-    PieceCache(build).prune({result["key"] for result in results if result.get("key")})
+    PieceCache(build).prune({result[name] for result in results for name in ("key", "shape") if result.get(name)})
     for result in results:
         report_missing_glyphs(result["missing"], book, reporter)
         for warning in result["warnings"]:  # about the book's stylesheets: each piece has the same
@@ -172,12 +150,16 @@ class _Schedule:
         self.pieces = _plan(book, options, printed, len(pool.connections))
         self.two_sided = print_layout(options).two_sided
         self.digits = book.language.number  # the numbers the pages print: ۱۲ in Persian
-        self.numbers = _remembered(cache_dir, self.pieces)
+        self.numbers = remembered_numbers(cache_dir, self.pieces)
         self.exact = self.numbers is not None  # the last build's numbers: right unless the book changed
         self.digests, self.cache_dir = chapter_digests(book), cache_dir
         self.owners = {anchor: piece for piece in self.pieces for anchor in piece.own}
         self.first = True
         self.compressed_pieces = 0  # pieces compressed (compressed.py), for the log
+        # A rebuild's first round: the pieces with an edited chapter (order.py), and the other
+        # pieces drawn, held from the join until those are laid out (_hold)
+        self.edited: set[int] = set()
+        self.held: dict[int, dict] = {}
 
     def run(self) -> dict[str, str]:
         """Lay out until every piece is drawn on the numbers it prints; those numbers."""
@@ -216,12 +198,16 @@ class _Schedule:
             first = [p for p in pieces if not p.front and (self.exact or not index_piece(self._chapters(p)))] + \
                 [p for p in pieces if p.front]
             # a rebuild: the pieces with an edited chapter first, the rest from the cache meanwhile (order.py)
-            return [first[n] for n in changed_first([p.chapter_ids for p in first], self.digests, self.cache_dir)]
-        self.numbers = _page_numbers(pieces, self.two_sided, digits=self.digits)
+            ids = [p.chapter_ids for p in first]
+            if self.exact:
+                self.edited = {pieces.index(first[n]) for n in changed(ids, self.digests, self.cache_dir)}
+            return [first[n] for n in changed_first(ids, self.digests, self.cache_dir)]
+        self.held.clear()  # drawn on numbers that proved wrong: the pieces are made again
+        self.numbers = page_numbers(pieces, self.two_sided, digits=self.digits)
         # a kept piece that prints a number of the index is finished once the index is laid out (_done)
-        waiting = {id(p) for p in pieces if p.holder is not None and not _known(p, pieces, self.owners)}
+        waiting = {id(p) for p in pieces if p.holder is not None and not known(p, pieces, self.owners)}
         return [p for p in pieces if id(p) not in waiting and (not p.result or p.result["pdf"] is None
-                or p.used != _wanted(p, self.numbers) or p.result["start"] != p.start)]
+                or p.used != wanted(p, self.numbers) or p.result["start"] != p.start)]
 
     def _chapters(self, piece: Piece) -> list[Chapter]:
         return [c for c in self.book.chapters if c.id in piece.chapter_ids]
@@ -231,14 +217,14 @@ class _Schedule:
         then): a layout, kept or drawn, or the finish of a piece it keeps."""
         pieces, two_sided = self.pieces, self.two_sided
         guessed = self.first and not self.exact  # else the numbers known (a rebuild: 0.4 s of 101 pieces)
-        per_page = _per_page(pieces, two_sided) if guessed else float(CHARS_PER_PAGE)  # keep needs guessed
-        wanted = _page_numbers(pieces, two_sided, per_page, self.digits) if guessed else self.numbers
-        piece.used = _wanted(piece, wanted)
+        per_page = per_page_of(pieces, two_sided) if guessed else float(CHARS_PER_PAGE)  # keep needs guessed
+        numbers = page_numbers(pieces, two_sided, per_page, self.digits) if guessed else self.numbers
+        piece.used = wanted(piece, numbers)
         held = [p for p in pieces if p.holder == worker and p.result.get("pdf") is None]
         kept = sum(p.result["pages"] for p in held)
         alive = sum(p.result["pages"] for p in held if not p.result.get("compressed"))
         pages = piece.estimate(per_page, two_sided)[0]
-        if keep and _known(piece, pieces, self.owners):
+        if keep and known(piece, pieces, self.owners):
             keep = False  # its numbers are the true ones already: drawn at once
         elif keep and kept + pages > PAGES_KEPT:
             keep = False  # drawn now, on the numbers known: laid out again if they were wrong
@@ -255,18 +241,20 @@ class _Schedule:
         free their memory before the next layout."""
         pieces = self.pieces
         self.compressed_pieces += result.get("compressed", False)
-        pieces[number].result = result
+        last, pieces[number].result = pieces[number].result, result
         pieces[number].holder = worker if result["held"] else None
-        if not self.first:  # the index, laid out in a later round, gives the pages after it
-            self.numbers = _page_numbers(pieces, self.two_sided, digits=self.digits)
+        # the index, laid out in a later round, gives the pages after it (a piece renumbered
+        # as it was drawn changes none: 3 ms each of the large book's 101 pieces)
+        if not self.first and (not last or (last["pages"], last["anchors"]) != (result["pages"], result["anchors"])):
+            self.numbers = page_numbers(pieces, self.two_sided, digits=self.digits)
         if result["pdf"] is not None:
-            self.join.submit(number, result)
+            self._hold(number, result)
         if self.note is not None:
             drawn = sum(1 for p in pieces if p.result and p.result["pdf"] is not None)
             laid_out = sum(1 for p in pieces if p.result)
             self.note(f"making the PDF: {laid_out} of {len(pieces)} pieces laid out, {drawn} drawn")
         ready = [p for p in pieces if p.holder is not None and p.result["pdf"] is None and not p.finishing
-                 and _known(p, pieces, self.owners)]
+                 and known(p, pieces, self.owners)]
         for piece in ready:
             piece.finishing = True
         # the index, held back, as soon as every other piece is laid out: its numbers are known
@@ -277,6 +265,27 @@ class _Schedule:
         # drawn before any other layout, in book order, so that the join goes on
         return [Job(n, partial(self._message, p, False), p.holder, (0, n)) for n, p in enumerate(pieces)
                 if p in ready or p in late]
+
+
+    def _hold(self, number: int, result: dict) -> None:
+        """Send a drawn piece to the join; in a rebuild's first round, once the edited pieces
+        are laid out and if it prints the numbers they leave: an edit that adds pages moves
+        the pieces after it, made again in the next round (renumbered as drawn: drawn.py),
+        and a piece joined twice makes the join start again at the end."""
+        if not (self.first and self.edited):
+            self.join.submit(number, result)
+            return
+        self.held[number] = result
+        pieces = self.pieces
+        if not all(pieces[n].result for n in self.edited):
+            return
+        starts: dict[int, int] = {}
+        numbers = page_numbers(pieces, self.two_sided, digits=self.digits, starts=starts)
+        for n in sorted(self.held):
+            piece = pieces[n]
+            if known(piece, pieces, self.owners) and piece.used == wanted(piece, numbers) \
+                    and self.held[n]["start"] == starts.get(n, piece.start):
+                self.join.submit(n, self.held.pop(n))
 
 
 def _plan(book: Book, options: PdfOptions, printed: tuple[Chapter, ...], workers: int) -> list[Piece]:
@@ -343,75 +352,3 @@ def _anchors(chapter: Chapter) -> set[str]:
 def _toc_anchors(chapter: Chapter) -> set[str]:
     ids = {chapter.title_id} | {h.id for h in chapter.headings if h.level == 2}
     return ids | ({chapter.part.id} if chapter.part else set())
-
-
-def _remembered(cache_dir: Path | None, pieces: list[Piece]) -> dict[str, str] | None:
-    """The page numbers the last parallel build found (a wrong one only costs a round: every
-    round checks the numbers it used against the pages it made)."""
-    numbers = remembered(cache_dir, PAGE_MAP)  # order.py
-    if not numbers or not all(_PAGE_NUMBER.fullmatch(v) for v in numbers.values()):
-        return None
-    for piece in pieces[1:]:
-        known = [int(numbers[a]) for a in piece.own if numbers.get(a, "").isdigit()]
-        piece.start = min(known) if known else 1
-    return numbers
-
-
-def _wanted(piece: Piece, numbers: Mapping[str, str]) -> dict[str, str]:
-    return {anchor: numbers[anchor] for anchor in sorted(piece.targets) if anchor in numbers}
-
-
-def _page_numbers(pieces: list[Piece], two_sided: bool, per_page: float | None = None,
-                  digits: Callable[[str], str] = str) -> dict[str, str]:
-    """Every anchor's page number (the page counter, as target-counter prints it: roman in
-    the front piece, whose pages print roman numbers; in the book's ``digits`` elsewhere, as
-    print.css's book-digits counter style prints them) from the pieces laid out so far, and
-    with ``per_page`` (see :func:`_per_page`) estimated from the text length of those not
-    laid out yet; sets each body piece's first page number to match."""
-    numbers: dict[str, str] = {}
-    counter = 1
-    position = 0  # index of the next page in the joined PDF, for the blank versos
-    for number, piece in enumerate(pieces):
-        result = piece.result
-        if result:
-            pages, anchors = result["pages"], result["anchors"]
-        elif per_page is not None:
-            pages, anchors = piece.estimate(per_page, two_sided)
-        else:
-            if not piece.front:  # not laid out yet (the index, laid out last): where it will start
-                piece.start = counter + (two_sided and position % 2 == 1 and number > 1)
-            continue
-        if two_sided and not piece.front and position % 2 == 1:
-            position += 1
-            if number > 1:
-                counter += 1
-        start = piece.start = 1 if piece.front else counter
-        for anchor, index in anchors.items():
-            # the front piece's pages print roman numbers (print.css @page front)
-            numbers[anchor] = roman(start + index) if piece.front else digits(str(start + index))
-        position += pages
-        counter = 1 if piece.front else counter + pages
-    return numbers
-
-
-def _known(piece: Piece, pieces: list[Piece], owners: dict[str, Piece]) -> bool:
-    """Whether every page number the piece prints is known: every body piece before it and
-    every piece it prints a number of has been laid out (the front piece's length does not
-    move the body's numbers: the body starts on page 1, on a right-hand page)."""
-    before = pieces[1:pieces.index(piece)] if not piece.front else []
-    return all(p.result for p in before) and all(owners[a].result for a in piece.targets if a in owners)
-
-
-def _per_page(pieces: list[Piece], two_sided: bool) -> float:
-    """The characters per page at which the body pieces laid out so far would be estimated
-    at the pages they took (blank versos and chapter ends included, as the estimate counts
-    them); CHARS_PER_PAGE before any is."""
-    laid_out = [p for p in pieces if p.result and not p.front]
-    pages = sum(p.result["pages"] for p in laid_out)
-    per_page = float(CHARS_PER_PAGE)
-    if not pages:
-        return per_page
-    for _ in range(6):  # the estimate is nearly proportional: a few steps converge
-        estimated = sum(p.estimate(per_page, two_sided)[0] for p in laid_out)
-        per_page *= estimated / pages
-    return per_page

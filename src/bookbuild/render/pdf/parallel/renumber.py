@@ -35,29 +35,14 @@ def patch_numbers(document: Any, *, folio_shift: int, old: Mapping[str, str], ne
     makes sure the document has the same numbers in the same places (:func:`same_but_numbers`)."""
     changes: list[tuple[Any, str]] = []
     folios: set[Any] = set()
-    for page in document.pages:
-        for box, margin in _text_boxes(page._page_box, None):
-            text = box.text
-            if margin == FOLIO_BOX and folio_shift and text.isdigit():
-                changes.append((box, _in_digits_of(int(text) + folio_shift, text)))
+    for _page, box, kind, anchor in number_boxes(document):
+        patched = renumbered(box.text, kind, anchor, folio_shift, old, new)
+        if patched is None:
+            return False
+        if patched != box.text:
+            changes.append((box, patched))
+            if kind == "folio":
                 folios.add(box)
-            elif margin is None and box.element_tag and box.element_tag.endswith("::after"):
-                element = box.element
-                anchor = (element.get("href") or "")[1:] if element is not None else ""
-                if element is None or not anchor:
-                    continue
-                if element.get("data-page") is None:  # target-counter: a page of this piece
-                    if folio_shift:
-                        patched = _DIGITS.sub(lambda m: _in_digits_of(int(m.group(0)) + folio_shift, m.group(0)), text)
-                        if patched != text:
-                            changes.append((box, patched))
-                    continue
-                if anchor not in old or anchor not in new:
-                    return False
-                if old[anchor] != new[anchor]:  # arabic, or roman for a page of the front matter
-                    patched = re.sub(rf"(?<!\w){re.escape(old[anchor])}(?!\w)", new[anchor], text)
-                    if patched != text:
-                        changes.append((box, patched))
     moves: list[float] = []
     for box, text in changes:
         old_width, new_width = _width(box.style, box.text), _width(box.style, text)
@@ -76,6 +61,39 @@ def patch_numbers(document: Any, *, folio_shift: int, old: Mapping[str, str], ne
     return True
 
 
+def number_boxes(document: Any) -> Iterator[tuple[int, Any, str, str]]:
+    """Each text box of the laid-out ``document`` that prints a page number, as (page index,
+    box, kind, anchor): kind "folio" (the page's own number), "own" (``target-counter``: a
+    page of this piece) or "page" (``data-page``: the page of ``anchor``, in another piece)."""
+    for index, page in enumerate(document.pages):
+        for box, margin in _text_boxes(page._page_box, None):
+            if margin == FOLIO_BOX:
+                if box.text.isdigit():
+                    yield index, box, "folio", ""
+            elif margin is None and box.element_tag and box.element_tag.endswith("::after"):
+                element = box.element
+                anchor = (element.get("href") or "")[1:] if element is not None else ""
+                if element is not None and anchor:
+                    yield index, box, "own" if element.get("data-page") is None else "page", anchor
+
+
+def renumbered(text: str, kind: str, anchor: str, folio_shift: int, old: Mapping[str, str],
+               new: Mapping[str, str]) -> str | None:
+    """The ``text`` of a box of :func:`number_boxes` with the true numbers: folios and pages
+    of this piece moved on by ``folio_shift``, a page of another piece printed as ``new``
+    instead of ``old`` says; None when the numbers of its anchor are not known."""
+    if kind == "folio":
+        return _in_digits_of(int(text) + folio_shift, text) if folio_shift else text
+    if kind == "own":
+        return _DIGITS.sub(lambda m: _in_digits_of(int(m.group(0)) + folio_shift, m.group(0)), text) \
+            if folio_shift else text
+    if anchor not in old or anchor not in new:
+        return None
+    if old[anchor] == new[anchor]:  # arabic, or roman for a page of the front matter
+        return text
+    return re.sub(rf"(?<!\w){re.escape(old[anchor])}(?!\w)", new[anchor], text)
+
+
 def _in_digits_of(number: int, like: str) -> str:
     """``number`` in the digits ``like`` is written in (Arabic-Indic ١٢ stays Arabic-Indic:
     int() reads any decimal digits, str() writes only 0-9)."""
@@ -86,7 +104,12 @@ def _in_digits_of(number: int, like: str) -> str:
 def same_but_numbers(laid_out: tuple[str, str], wanted: tuple[str, str]) -> bool:
     """Whether two pieces' (HTML, CSS) differ in page numbers only: the same ``data-page``
     attributes (with other values) and the same rules (with another first page number)."""
-    return all(_NUMBERS.sub("#", a) == _NUMBERS.sub("#", b) for a, b in zip(laid_out, wanted))
+    return all(without_numbers(a) == without_numbers(b) for a, b in zip(laid_out, wanted))
+
+
+def without_numbers(text: str) -> str:
+    """A piece's HTML or CSS with the page numbers it is given taken out."""
+    return _NUMBERS.sub("#", text)
 
 
 _NUMBERS = re.compile(r'(?<=data-page=")[\divxlcdm]+(?=")|(?<=counter-reset: page )\d+')  # roman: front matter

@@ -1,0 +1,123 @@
+"""The pieces of the chapter-parallel PDF (plan.py) and their page numbers: those the last
+build found, those each piece prints, and when they are known."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..page_labels import roman
+from .order import remembered
+
+CHARS_PER_PAGE = 3800  # of chapter HTML on an A4 page, a first guess until some pieces are laid out
+PAGE_MAP = "pdf-page-numbers.json"  # in the book's cache folder: the last build's page numbers
+_PAGE_NUMBER = re.compile(r"\d+|[ivxlcdm]+")  # arabic in the body, roman in the front piece
+
+
+@dataclass
+class Piece:
+    """A run of printed chapters laid out as one document; ``front`` adds the furniture."""
+
+    chapter_ids: tuple[str, ...]
+    front: bool
+    targets: frozenset[str]  # anchors of other pieces whose page numbers this piece prints
+    own: frozenset[str]  # anchors in this piece
+    start: int = 1  # the page number of its first page (the counter; body pieces)
+    holder: int | None = None  # the worker keeping its layout on guessed numbers
+    finishing: bool = False  # sent to its holder to be finished, in this round
+    used: dict[str, str] | None = None  # the numbers of its last layout
+    result: dict = field(default_factory=dict)
+    # its chapters (and part pages) as (length of text, {anchor: offset in that text}), to
+    # estimate its pages before it is laid out
+    shape: tuple[tuple[int, dict[str, int]], ...] = ()
+
+    def estimate(self, per_page: float, two_sided: bool) -> tuple[int, dict[str, int]]:
+        """Its page count and the page of each anchor, from text lengths."""
+        anchors: dict[str, int] = {}
+        page = 0
+        for length, offsets in self.shape:
+            if two_sided and page % 2:
+                page += 1
+            for anchor, offset in offsets.items():
+                anchors[anchor] = page + int(offset // per_page)
+            page += max(1, -int(-length // per_page))
+        return max(1, page), anchors
+
+
+def remembered_numbers(cache_dir: Path | None, pieces: list[Piece]) -> dict[str, str] | None:
+    """The page numbers the last parallel build found (a wrong one only costs a round: every
+    round checks the numbers it used against the pages it made)."""
+    numbers = remembered(cache_dir, PAGE_MAP)  # order.py
+    if not numbers or not all(_PAGE_NUMBER.fullmatch(v) for v in numbers.values()):
+        return None
+    for piece in pieces[1:]:
+        known = [int(numbers[a]) for a in piece.own if numbers.get(a, "").isdigit()]
+        piece.start = min(known) if known else 1
+    return numbers
+
+
+def wanted(piece: Piece, numbers: Mapping[str, str]) -> dict[str, str]:
+    return {anchor: numbers[anchor] for anchor in sorted(piece.targets) if anchor in numbers}
+
+
+def page_numbers(pieces: list[Piece], two_sided: bool, per_page: float | None = None,
+                  digits: Callable[[str], str] = str, starts: dict[int, int] | None = None) -> dict[str, str]:
+    """Every anchor's page number (the page counter, as target-counter prints it: roman in
+    the front piece, whose pages print roman numbers; in the book's ``digits`` elsewhere, as
+    print.css's book-digits counter style prints them) from the pieces laid out so far, and
+    with ``per_page`` (see :func:`per_page_of`) estimated from the text length of those not
+    laid out yet; sets each body piece's first page number to match (or only says it in
+    ``starts``, by the piece's index)."""
+    said: dict[int, int] = {} if starts is None else starts
+    numbers: dict[str, str] = {}
+    counter = 1
+    position = 0  # index of the next page in the joined PDF, for the blank versos
+    for number, piece in enumerate(pieces):
+        result = piece.result
+        if result:
+            pages, anchors = result["pages"], result["anchors"]
+        elif per_page is not None:
+            pages, anchors = piece.estimate(per_page, two_sided)
+        else:
+            if not piece.front:  # not laid out yet (the index, laid out last): where it will start
+                said[number] = counter + (two_sided and position % 2 == 1 and number > 1)
+            continue
+        if two_sided and not piece.front and position % 2 == 1:
+            position += 1
+            if number > 1:
+                counter += 1
+        start = said[number] = 1 if piece.front else counter
+        for anchor, index in anchors.items():
+            # the front piece's pages print roman numbers (print.css @page front)
+            numbers[anchor] = roman(start + index) if piece.front else digits(str(start + index))
+        position += pages
+        counter = 1 if piece.front else counter + pages
+    if starts is None:
+        for number, start in said.items():
+            pieces[number].start = start
+    return numbers
+
+
+def known(piece: Piece, pieces: list[Piece], owners: dict[str, Piece]) -> bool:
+    """Whether every page number the piece prints is known: every body piece before it and
+    every piece it prints a number of has been laid out (the front piece's length does not
+    move the body's numbers: the body starts on page 1, on a right-hand page)."""
+    before = pieces[1:pieces.index(piece)] if not piece.front else []
+    return all(p.result for p in before) and all(owners[a].result for a in piece.targets if a in owners)
+
+
+def per_page_of(pieces: list[Piece], two_sided: bool) -> float:
+    """The characters per page at which the body pieces laid out so far would be estimated
+    at the pages they took (blank versos and chapter ends included, as the estimate counts
+    them); CHARS_PER_PAGE before any is."""
+    laid_out = [p for p in pieces if p.result and not p.front]
+    pages = sum(p.result["pages"] for p in laid_out)
+    per_page = float(CHARS_PER_PAGE)
+    if not pages:
+        return per_page
+    for _ in range(6):  # the estimate is nearly proportional: a few steps converge
+        estimated = sum(p.estimate(per_page, two_sided)[0] for p in laid_out)
+        per_page *= estimated / pages
+    return per_page
