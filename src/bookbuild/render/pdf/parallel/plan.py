@@ -202,12 +202,16 @@ class _Schedule:
             if self.exact:
                 self.edited = {pieces.index(first[n]) for n in changed(ids, self.digests, self.cache_dir)}
             return [first[n] for n in changed_first(ids, self.digests, self.cache_dir)]
-        self.held.clear()  # drawn on numbers that proved wrong: the pieces are made again
         self.numbers = page_numbers(pieces, self.two_sided, digits=self.digits)
         # a kept piece that prints a number of the index is finished once the index is laid out (_done)
         waiting = {id(p) for p in pieces if p.holder is not None and not known(p, pieces, self.owners)}
-        return [p for p in pieces if id(p) not in waiting and (not p.result or p.result["pdf"] is None
+        todo = [p for p in pieces if id(p) not in waiting and (not p.result or p.result["pdf"] is None
                 or p.used != wanted(p, self.numbers) or p.result["start"] != p.start)]
+        for number in sorted(self.held):  # held from the join (_hold): joined if its numbers proved right
+            if pieces[number] not in todo:
+                self.join.submit(number, self.held[number])
+        self.held.clear()
+        return todo
 
     def _chapters(self, piece: Piece) -> list[Chapter]:
         return [c for c in self.book.chapters if c.id in piece.chapter_ids]
@@ -272,11 +276,11 @@ class _Schedule:
         are laid out and if it prints the numbers they leave: an edit that adds pages moves
         the pieces after it, made again in the next round (renumbered as drawn: drawn.py),
         and a piece joined twice makes the join start again at the end."""
+        pieces = self.pieces
         if not (self.first and self.edited):
             self.join.submit(number, result)
             return
         self.held[number] = result
-        pieces = self.pieces
         if not all(pieces[n].result for n in self.edited):
             return
         starts: dict[int, int] = {}
