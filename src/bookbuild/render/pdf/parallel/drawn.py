@@ -11,7 +11,7 @@ numbers (parallel/cache.py keeps it under the name of its "shape": its source wi
 numbers taken out) and changes the digits in its content streams.
 
 To find them, a piece is drawn with each text box that prints a page number (renumber.py's
-:func:`~.renumber.number_boxes`) inside a marked-content sequence of its own
+:func:`~.renumber.number_boxes`) with digits in it inside a marked-content sequence of its own
 (``/BookbuildNumber <</N k>> BDC ... EMC``, nested in WeasyPrint's ``/Span``; readers and tag
 trees ignore it), and each font that draws one is given the glyphs, widths and
 ``ToUnicode`` entries of all ten digits, so the subset embedded can print any number. The
@@ -47,9 +47,12 @@ def marking(document: Any) -> Iterator[dict]:
     boxes: dict[int, int] = {}
     marks: list[list] = []
     for page, box, kind, anchor in number_boxes(document):
-        boxes[id(box)] = len(marks)
-        centred = box.style["text_align_all"] == "center"
-        marks.append([page, kind, anchor, box.text, centred])
+        text = box.text
+        digits = any(c.isdigit() for c in text)
+        if digits or _ROMAN.search(text):  # not the contents' leader dots (20,000 boxes of the large book's)
+            if digits:  # drawn inside a mark; a roman number is listed to say when it changes
+                boxes[id(box)] = len(marks)
+            marks.append([page, kind, anchor, text, digits])
     fonts: dict[str, list[int] | None] = {}
     found: dict = {"marks": marks, "digits": fonts}
     shaped: set[tuple] = set()  # the styles whose digits were added (_STYLE): one shaping each
@@ -135,10 +138,10 @@ def renumber_drawn(pdf: bytes, drawn: Mapping, folio_shift: int, old: Mapping[st
     its part of the file alike: memo.py). None when it must be laid out again."""
     changes: dict[int, str] = {}  # mark -> its new text
     folios: dict[int, str] = {}
-    for number, (page, kind, anchor, text, _centred) in enumerate(drawn["marks"]):
+    for number, (page, kind, anchor, text, marked) in enumerate(drawn["marks"]):
         patched = renumbered(text, kind, anchor, folio_shift, old, new)
-        if patched is None or _DIGIT.sub("#", patched) != _DIGIT.sub("#", text):
-            return None  # its anchor unknown, or more or fewer digits, or a roman number changed
+        if patched is None or (patched != text and not marked) or _DIGIT.sub("#", patched) != _DIGIT.sub("#", text):
+            return None  # its anchor unknown, a roman number changed, or more or fewer digits
         if kind == "folio":
             folios[page] = patched
         if patched != text:
@@ -172,12 +175,13 @@ def renumber_drawn(pdf: bytes, drawn: Mapping, folio_shift: int, old: Mapping[st
     written = _rewritten(pdf, edits) if edits else pdf
     if written is None:
         return None
-    marks = [[page, kind, anchor, changes.get(number, text), centred]
-             for number, (page, kind, anchor, text, centred) in enumerate(drawn["marks"])]
+    marks = [[page, kind, anchor, changes.get(number, text), marked]
+             for number, (page, kind, anchor, text, marked) in enumerate(drawn["marks"])]
     return written, {**drawn, "marks": marks}, folios, streams
 
 
 _DIGIT = re.compile(r"\d")
+_ROMAN = re.compile(r"(?<![^\W\d_])[ivxlcdm]+(?![^\W\d_])", re.IGNORECASE)  # a roman numeral, alone
 # what decides the fonts and glyphs a box's digits are drawn with
 _STYLE = ("font_family", "font_size", "font_style", "font_weight", "font_stretch", "font_variant_numeric",
           "font_feature_settings", "font_variation_settings", "font_kerning", "font_language_override", "lang",
