@@ -35,7 +35,6 @@ the oracle of the tests.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from collections import Counter
@@ -64,8 +63,7 @@ from .numbering import (
     wanted,
 )
 from .order import DIGESTS, changed, changed_first, chapter_digests, remember
-from .pieces import serve_pieces
-from .workers import Job, WorkerPool, keep_pool, kept_pool
+from .workers import Job, WorkerPool, keep_pool, start_workers
 
 FURNITURE_PAGES = 4  # half-title, title, copyright and a blank, before the contents
 MAX_ROUNDS = 5
@@ -84,14 +82,6 @@ PAGES_KEPT = 600
 PAGES_LIVE = 120
 logger = logging.getLogger(__name__)
 _HREF = re.compile(r'href="#([^"]+)"')
-
-
-def start_workers(workers: int | None = None) -> WorkerPool:
-    """The PDF worker processes, started before the book is read: they import WeasyPrint
-    meanwhile and wait for the book, which :func:`render_pdf_parallel` sends. The pool of
-    this process's last parallel build is taken again when it fits (workers.kept_pool)."""
-    count = workers or int(os.environ.get("BOOKBUILD_WORKERS") or 0) or os.cpu_count() or 1
-    return kept_pool(count, serve_pieces)
 
 
 def render_pdf_parallel(book: Book, build: BuildContext, reporter: Reporter, workers: int | None = None,

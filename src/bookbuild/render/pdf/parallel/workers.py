@@ -20,6 +20,10 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 DIED = "a PDF worker process died (out of memory?)"
+# A worker's loop, named: the main process spawns the workers without importing it (pypdf, the
+# cache, WeasyPrint's side of bookbuild: 0.1 s that the workers' start would wait for).
+PIECES = "bookbuild.render.pdf.parallel.pieces:serve_pieces"
+Target = Callable[[Connection], None] | str  # a function, or "module:function"
 
 
 @dataclass
@@ -66,7 +70,7 @@ def serve(conn: Connection, handler: Callable[[Any], Any], shared: Callable[[Any
 class WorkerPool:
     """``count`` spawned processes running ``target(conn)`` (which calls :func:`serve`)."""
 
-    def __init__(self, count: int, target: Callable[[Connection], None]) -> None:
+    def __init__(self, count: int, target: Target) -> None:
         context = get_context("spawn")
         self.target = target
         self.connections: list[Connection] = []
@@ -76,7 +80,8 @@ class WorkerPool:
         try:
             for _ in range(count):
                 parent, child = context.Pipe()
-                process = context.Process(target=target, args=(child,), daemon=True)
+                process = context.Process(target=_by_name, args=(child, target), daemon=True) \
+                    if isinstance(target, str) else context.Process(target=target, args=(child,), daemon=True)
                 process.start()
                 child.close()
                 self.connections.append(parent)
@@ -163,6 +168,22 @@ class WorkerPool:
         self.close()
 
 
+def _by_name(conn: Connection, target: str) -> None:
+    """A worker's loop given as "module:function", imported in the worker."""
+    import importlib
+
+    module, name = target.split(":")
+    getattr(importlib.import_module(module), name)(conn)
+
+
+def start_workers(workers: int | None = None) -> WorkerPool:
+    """The PDF worker processes, started before the book is read: they import WeasyPrint
+    meanwhile and wait for the book, which plan.render_pdf_parallel sends. The pool of this
+    process's last parallel build is taken again when it fits (:func:`kept_pool`)."""
+    count = workers or int(os.environ.get("BOOKBUILD_WORKERS") or 0) or os.cpu_count() or 1
+    return kept_pool(count, PIECES)
+
+
 def _environment() -> tuple:
     try:
         folder = os.getcwd()
@@ -177,12 +198,12 @@ def _environment() -> tuple:
 _KEPT: list[WorkerPool] = []
 
 
-def kept_pool(count: int, target: Callable[[Connection], None]) -> WorkerPool:
+def kept_pool(count: int, target: Target) -> WorkerPool:
     """The pool kept by :func:`keep_pool` if it :meth:`~WorkerPool.fits`, else a new one (the
     kept one closed)."""
     while _KEPT:
         kept = _KEPT.pop()
-        if kept.fits(count) and kept.target is target:
+        if kept.fits(count) and kept.target == target:
             return kept
         kept.close()
     return WorkerPool(count, target)
