@@ -293,3 +293,33 @@ def test_fonts_past_the_reserved_numbers_are_copied_per_piece(tmp_path: Path, mo
 
     assert len(font_objects(first)) > len(font_objects(merged)) > 1
     assert _build(copy, "again.pdf").read_bytes() == first.read_bytes()
+
+
+def test_pieces_an_edit_moves_are_joined_from_their_kept_parts(book: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit that adds pages to the first chapter moves the pieces after it: each is
+    renumbered as drawn (drawn.py), and its part of the joined file is the kept part of the
+    piece it came from with the changed content streams written anew (memo.renumbered_part),
+    at the same object numbers (memo.JoinMemo.slots). The file reads as a cold build of the
+    edited book, and is sound."""
+    from bookbuild.render.pdf.parallel import memo as join_memo
+
+    made: list[bool] = []
+    renumbered = join_memo.JoinMemo.renumbered
+
+    def counted(self: join_memo.JoinMemo, *args: object) -> object:
+        part = renumbered(self, *args)
+        made.append(part is not None)
+        return part
+
+    chapter = sorted((book / "chapters").glob("*.md"))[0]
+    text = chapter.read_text(encoding="utf-8")
+    paragraph = next(line for line in text.splitlines() if re.match(r"[A-Z][a-z]+ ", line))
+    chapter.write_text(text + "\n\n" + "\n\n".join([paragraph] * 12) + "\n", encoding="utf-8")
+    monkeypatch.setattr(join_memo.JoinMemo, "renumbered", counted)
+    edited, copied = _joined_by_copy(book, "edited.pdf", monkeypatch)
+    assert len(PdfReader(edited).pages) > len(PdfReader(book / "first.pdf").pages)  # pages were added
+    assert copied[0]  # the edited chapter's piece, laid out again, is copied
+    assert sum(made) >= 1 and copied.count(True) < len(copied)  # moved pieces come from their kept parts
+    assert pdftotext(edited) == _cold(book, tmp_path)
+    assert qpdf_check(edited).returncode == 0
