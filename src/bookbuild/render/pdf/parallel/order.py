@@ -38,8 +38,12 @@ def changed_first(chapter_ids: Sequence[tuple[str, ...]], digests: dict[str, str
     """The indexes of the pieces (each given by its chapters' ids) in the order to send
     them: those with a chapter changed since the last build first, then the others, each
     group in the given order. The given order when there is no last build to compare with."""
-    edited = changed(chapter_ids, digests, cache_dir)
-    return sorted(range(len(chapter_ids)), key=lambda n: n not in edited)
+    return edited_first(len(chapter_ids), changed(chapter_ids, digests, cache_dir))
+
+
+def edited_first(count: int, edited: set[int]) -> list[int]:
+    """The indexes of ``count`` pieces, the ``edited`` ones first, each group in order."""
+    return sorted(range(count), key=lambda n: n not in edited)
 
 
 def changed(chapter_ids: Sequence[tuple[str, ...]], digests: dict[str, str], cache_dir: Path | None) -> set[int]:

@@ -66,9 +66,7 @@ def serve_pieces(conn: Connection) -> None:
     def handle(message: tuple) -> dict:
         kind, number, job = message[:3]
         if kind == "outline":
-            from .join import (
-                bookmark_tree,  # here: pypdf, which the join imports, is not needed before
-            )
+            from .join import bookmark_tree  # here: pypdf, which the join imports, is not needed before
 
             return bookmark_tree(job)
         if kind == "layout":
@@ -283,9 +281,9 @@ def _renumbered(job: tuple, key: str, shape: str, fetcher: Any) -> dict | None:
     data, drawn, folios, streams = moved
     # what the join needs to change its part of the file for the piece it was made from (memo.py)
     made_from = {"pdf": hashlib.sha256(cached["pdf"]).hexdigest(), "streams": streams}
-    result = {**cached, "pdf": data, "drawn": drawn, "numbers": numbers, "made from": made_from, "start": start, "key": key, "cached": False,
-              "folios": [folios.get(n, folio) for n, folio in enumerate(cached["folios"])],
-              "held": False, "compressed": False, "how": "renumbered as drawn"}
+    result = {**cached, "pdf": data, "drawn": drawn, "numbers": numbers, "made from": made_from, "start": start,
+              "key": key, "folios": [folios.get(n, folio) for n, folio in enumerate(cached["folios"])],
+              "cached": False, "held": False, "compressed": False, "how": "renumbered as drawn"}
     _piece_cache().store(key, result, cached["fetched"])
     return result
 

@@ -62,7 +62,7 @@ from .numbering import (
     remembered_numbers,
     wanted,
 )
-from .order import DIGESTS, changed, changed_first, chapter_digests, remember
+from .order import DIGESTS, changed, chapter_digests, edited_first, remember
 from .workers import Job, WorkerPool, keep_pool, start_workers
 
 FURNITURE_PAGES = 4  # half-title, title, copyright and a blank, before the contents
@@ -188,10 +188,10 @@ class _Schedule:
             first = [p for p in pieces if not p.front and (self.exact or not index_piece(self._chapters(p)))] + \
                 [p for p in pieces if p.front]
             # a rebuild: the pieces with an edited chapter first, the rest from the cache meanwhile (order.py)
-            ids = [p.chapter_ids for p in first]
+            edited = changed([p.chapter_ids for p in first], self.digests, self.cache_dir)
             if self.exact:
-                self.edited = {pieces.index(first[n]) for n in changed(ids, self.digests, self.cache_dir)}
-            return [first[n] for n in changed_first(ids, self.digests, self.cache_dir)]
+                self.edited = {pieces.index(first[n]) for n in edited}
+            return [first[n] for n in edited_first(len(first), edited)]
         self.numbers = page_numbers(pieces, self.two_sided, digits=self.digits)
         # a kept piece that prints a number of the index is finished once the index is laid out (_done)
         waiting = {id(p) for p in pieces if p.holder is not None and not known(p, pieces, self.owners)}
