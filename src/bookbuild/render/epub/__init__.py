@@ -32,6 +32,7 @@ from ..scripts import epub_options_sheet, page_progression
 from ..templates import render_template
 from .accessibility import accessibility_metadata, book_facts, chapter_facts
 from .archive import modified_time, repack
+from .container import DeflateCache
 from .cover import cover_alt_text, generate_cover
 from .documents import KeptDocuments
 from .fonts import font_content
@@ -76,8 +77,16 @@ def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover
     (``build.config.epub``) and the cache folder; ``early_cover`` is the generated cover from
     :func:`start_cover`, when it was started during the build; ``page_starts``
     (``[epub] page_list``) where the PDF's pages begin, per container id."""
+    deflater = DeflateCache(build.cache_dir / "deflate" if build.cache_dir is not None else None)
+    try:
+        return _render_epub(book, build, reporter, early_cover, page_starts or {}, deflater)
+    finally:
+        deflater.close()  # a build that failed leaves no thread deflating
+
+
+def _render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover: Future[bytes] | None,
+                 breaks: dict[str, tuple[PageStart, ...]], deflater: DeflateCache) -> bytes:
     options = build.config.epub
-    breaks = page_starts or {}
     kept = KeptDocuments(book, build.cache_dir)
     counted = [kept.facts(chapter) or chapter_facts(chapter) for chapter in book.chapters]
     facts = book_facts(book, bool(breaks), counted)
@@ -93,7 +102,7 @@ def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover
     front, title_pages = _front_matter(book, package, context, breaks, cover)
 
     book = index_with_pages(book, breaks)  # the index's locators as the PDF's page numbers
-    chapter_items, chapter_pages = _chapter_documents(book, context, breaks, kept, counted)
+    chapter_items, chapter_pages = _chapter_documents(book, context, breaks, kept, counted, deflater)
     toc = contents(book)
     nav_xhtml = navigation_document(book, context, toc, cover is not None, (title_pages, chapter_pages),
                                     breaks.get("toc", ()))
@@ -102,23 +111,24 @@ def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover
         package.add_item(item)
     for asset in book.assets:
         content = font_content(asset, book, options.subset_fonts) if asset.href.startswith("fonts/") else asset.content()
+        deflater.start(content)
         package.add_item(_image(asset.href, asset.media_type, content))
 
     package.toc = ncx_toc(toc)
     package.add_item(epub.EpubNcx())
     package.spine = [*front, nav, *chapter_items]
     modified = modified_time(build.source_mtime)
-    deflate_cache = build.cache_dir / "deflate" if build.cache_dir is not None else None
-    return repack(_members(package, modified), modified, book.meta.language, deflate_cache)
+    return repack(_members(package, modified), modified, book.meta.language, deflater)
 
 
 def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageStart, ...]],
-                       kept: KeptDocuments, facts: list[dict[str, int]],
+                       kept: KeptDocuments, facts: list[dict[str, int]], deflater: DeflateCache,
                        ) -> tuple[list[epub.EpubItem], list[PageEntry]]:
     """The chapters in reading order, each part's title page before its first chapter.
 
     Also returns the parts' and chapters' page-list entries (file, label, id). ``kept`` has
-    the documents of unchanged chapters; ``facts`` are what each chapter contains.
+    the documents of unchanged chapters; ``facts`` are what each chapter contains; each
+    document is handed to ``deflater`` as soon as it is made.
     """
     items, pages = [], []
     for position, chapter in enumerate(book.chapters):
@@ -134,7 +144,8 @@ def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageSt
             if not chapter_breaks:
                 kept.put(chapter, facts[position], context, finished)
         has_math = "<math" in chapter.body or any("<math" in note.body for note in chapter.footnotes)
-        items.append(_document(chapter.id, chapter_file(chapter), finished, ["mathml"] if has_math else []))
+        items.append(item := _document(chapter.id, chapter_file(chapter), finished, ["mathml"] if has_math else []))
+        deflater.start(item.content)  # the bytes the zip gets
         pages += [(chapter_file(chapter), label, page_id) for label, page_id in page_ids]
     kept.prune()
     return items, pages

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
 
 from lxml import etree
 
@@ -27,16 +26,16 @@ def modified_time(source_mtime: float) -> dt.datetime:
 
 
 def repack(files: list[tuple[str, bytes]], modified: dt.datetime, language: str,
-           deflate_cache: Path | None = None) -> bytes:
+           deflater: DeflateCache | None = None) -> bytes:
     """The zip of ebooklib's files: ``mimetype`` first and stored, every timestamp ``modified``.
 
-    Members are deflated once here, reusing the cached deflate streams of unchanged bytes
-    (epub_zip) when ``deflate_cache`` names a folder.
+    Members are deflated once, reusing the cached deflate streams of unchanged bytes
+    (container.py) when ``deflater`` has a folder; those it was given early are deflated already.
     """
     ordered = sorted(files, key=lambda file: file[0] != "mimetype")  # stable: ebooklib's order
     members = [(name, _finish_package(data, language) if name == OPF_NAME else data, name == "mimetype")
                for name, data in ordered]
-    return write_zip(members, modified, DeflateCache(deflate_cache))
+    return write_zip(members, modified, deflater or DeflateCache(None))
 
 
 def _finish_package(opf: bytes, language: str) -> bytes:
