@@ -7,6 +7,7 @@ practice; the tables are deliberately small and easy to extend.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -77,6 +78,13 @@ DIGITS = {"ar": ARABIC_INDIC_DIGITS, "ckb": ARABIC_INDIC_DIGITS, "sd": ARABIC_IN
 # Arabic in the Maghreb writes 0-9 (CLDR: ar-MA, ar-DZ, ar-TN, ar-LY, ar-EH use latn).
 LATIN_DIGIT_REGIONS = {"ar": frozenset({"ma", "dz", "tn", "ly", "eh"})}
 
+@functools.lru_cache(maxsize=8)
+def _digit_table(digits: str) -> dict[int, int]:
+    """The translation table from 0-9 to ``digits``: made once (the parallel PDF writes every
+    anchor's page number with it, many times over)."""
+    return str.maketrans(LATIN_DIGITS, digits)
+
+
 @dataclass(frozen=True)
 class LanguageFacts:
     """How text in one language is laid out; built by :func:`language_facts`."""
@@ -97,7 +105,8 @@ class LanguageFacts:
         """``value`` written with this language's digits (``۱۲`` in Persian); letters, such as
         an appendix's ``A``, stay as they are. Labels written as text use it; the PDF's
         counters get the same digits from a counter style (render/scripts.py)."""
-        return str(value).translate(str.maketrans(LATIN_DIGITS, self.digits))
+        text = str(value)
+        return text if self.digits == LATIN_DIGITS else text.translate(_digit_table(self.digits))
 
     @property
     def is_cjk(self) -> bool:

@@ -14,6 +14,7 @@ from .order import remembered
 CHARS_PER_PAGE = 3800  # of chapter HTML on an A4 page, a first guess until some pieces are laid out
 PAGE_MAP = "pdf-page-numbers.json"  # in the book's cache folder: the last build's page numbers
 _PAGE_NUMBER = re.compile(r"\d+|[ivxlcdm]+")  # arabic in the body, roman in the front piece
+_NONE: frozenset[str] = frozenset()  # estimate's pages alone
 
 
 @dataclass
@@ -33,15 +34,17 @@ class Piece:
     # estimate its pages before it is laid out
     shape: tuple[tuple[int, dict[str, int]], ...] = ()
 
-    def estimate(self, per_page: float, two_sided: bool) -> tuple[int, dict[str, int]]:
-        """Its page count and the page of each anchor, from text lengths."""
+    def estimate(self, per_page: float, two_sided: bool, only: frozenset[str] | None = None
+                 ) -> tuple[int, dict[str, int]]:
+        """Its page count and the page of each anchor (of those in ``only``, when given), from
+        text lengths."""
         anchors: dict[str, int] = {}
         page = 0
         for length, offsets in self.shape:
             if two_sided and page % 2:
                 page += 1
-            for anchor, offset in offsets.items():
-                anchors[anchor] = page + int(offset // per_page)
+            for anchor in (offsets if only is None else only & offsets.keys()):
+                anchors[anchor] = page + int(offsets[anchor] // per_page)
             page += max(1, -int(-length // per_page))
         return max(1, page), anchors
 
@@ -63,13 +66,15 @@ def wanted(piece: Piece, numbers: Mapping[str, str]) -> dict[str, str]:
 
 
 def page_numbers(pieces: list[Piece], two_sided: bool, per_page: float | None = None,
-                  digits: Callable[[str], str] = str, starts: dict[int, int] | None = None) -> dict[str, str]:
+                  digits: Callable[[str], str] = str, starts: dict[int, int] | None = None,
+                  only: frozenset[str] | None = None) -> dict[str, str]:
     """Every anchor's page number (the page counter, as target-counter prints it: roman in
     the front piece, whose pages print roman numbers; in the book's ``digits`` elsewhere, as
     print.css's book-digits counter style prints them) from the pieces laid out so far, and
     with ``per_page`` (see :func:`per_page_of`) estimated from the text length of those not
     laid out yet; sets each body piece's first page number to match (or only says it in
-    ``starts``, by the piece's index)."""
+    ``starts``, by the piece's index). With ``only``, the numbers of those anchors alone: a
+    piece sent on guessed numbers needs those it prints, not the book's thousands each time."""
     said: dict[int, int] = {} if starts is None else starts
     numbers: dict[str, str] = {}
     counter = 1
@@ -78,8 +83,10 @@ def page_numbers(pieces: list[Piece], two_sided: bool, per_page: float | None = 
         result = piece.result
         if result:
             pages, anchors = result["pages"], result["anchors"]
+            if only is not None:
+                anchors = {anchor: anchors[anchor] for anchor in only & anchors.keys()}
         elif per_page is not None:
-            pages, anchors = piece.estimate(per_page, two_sided)
+            pages, anchors = piece.estimate(per_page, two_sided, only)
         else:
             if not piece.front:  # not laid out yet (the index, laid out last): where it will start
                 said[number] = counter + (two_sided and position % 2 == 1 and number > 1)
@@ -118,6 +125,6 @@ def per_page_of(pieces: list[Piece], two_sided: bool) -> float:
     if not pages:
         return per_page
     for _ in range(6):  # the estimate is nearly proportional: a few steps converge
-        estimated = sum(p.estimate(per_page, two_sided)[0] for p in laid_out)
+        estimated = sum(p.estimate(per_page, two_sided, _NONE)[0] for p in laid_out)
         per_page *= estimated / pages
     return per_page

@@ -212,12 +212,13 @@ class _Schedule:
         pieces, two_sided = self.pieces, self.two_sided
         guessed = self.first and not self.exact  # else the numbers known (a rebuild: 0.4 s of 101 pieces)
         per_page = per_page_of(pieces, two_sided) if guessed else float(CHARS_PER_PAGE)  # keep needs guessed
-        numbers = page_numbers(pieces, two_sided, per_page, self.digits) if guessed else self.numbers
+        numbers = page_numbers(pieces, two_sided, per_page, self.digits, only=piece.targets) if guessed \
+            else self.numbers
         piece.used = wanted(piece, numbers)
         held = [p for p in pieces if p.holder == worker and p.result.get("pdf") is None]
         kept = sum(p.result["pages"] for p in held)
         alive = sum(p.result["pages"] for p in held if not p.result.get("compressed"))
-        pages = piece.estimate(per_page, two_sided)[0]
+        pages = piece.estimate(per_page, two_sided, frozenset())[0]
         if keep and known(piece, pieces, self.owners):
             keep = False  # its numbers are the true ones already: drawn at once
         elif keep and kept + pages > PAGES_KEPT:
