@@ -34,36 +34,36 @@ class CompressedDocument:
 
     def open(self) -> Any:
         """The document again, its outside objects the same ones it had."""
-        outside = self.outside
-
-        class Reader(pickle.Unpickler):
-            def persistent_load(self, pid: Any) -> Any:
-                return outside[pid]
-
-        return Reader(io.BytesIO(zlib.decompress(self.data))).load()
+        global _OPENING
+        _OPENING = self.outside
+        try:
+            return pickle.loads(zlib.decompress(self.data))
+        finally:
+            _OPENING = None
 
 
 def compress_document(document: Any, *keep: Any) -> CompressedDocument | None:
     """``document`` (a laid-out WeasyPrint document) as bytes; ``keep``: more objects it
-    refers to that must come back as themselves (the URL fetcher). None if it cannot be."""
+    refers to that must come back as themselves (the URL fetcher). None if it cannot be.
+
+    What stays outside is found by its type, in the pickler's dispatch table, which the C
+    pickler reads only for objects of classes: a ``persistent_id`` method was a Python call
+    for every object of the document, strings and numbers included (a third of the time
+    compressing took)."""
     from weasyprint.layout.absolute import AbsolutePlaceholder
-    from weasyprint.text.fonts import FontConfiguration
 
     outside: list[Any] = []
     numbers: dict[int, int] = {}
-    kept = {id(obj) for obj in keep}
+
+    def aside(obj: Any) -> tuple:
+        number = numbers.get(id(obj))
+        if number is None:
+            number = numbers[id(obj)] = len(outside)
+            outside.append(obj)
+        return _outside, (number,)
 
     class Writer(pickle.Pickler):
-        dispatch_table = {AbsolutePlaceholder: _placeholder}
-
-        def persistent_id(self, obj: Any) -> int | None:
-            if id(obj) in kept or isinstance(obj, FontConfiguration) or type(obj).__module__ == "_cffi_backend":
-                number = numbers.get(id(obj))
-                if number is None:
-                    number = numbers[id(obj)] = len(outside)
-                    outside.append(obj)
-                return number
-            return None
+        dispatch_table = {**dict.fromkeys(_outside_types(keep), aside), AbsolutePlaceholder: _placeholder}
 
     out = io.BytesIO()
     try:
@@ -71,6 +71,32 @@ def compress_document(document: Any, *keep: Any) -> CompressedDocument | None:
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
         return None
     return CompressedDocument(zlib.compress(out.getbuffer(), LEVEL), outside, len(document.pages))
+
+
+_OPENING: list[Any] | None = None  # the outside objects of the document being read back
+
+
+def _outside(number: int) -> Any:
+    """An object that stayed outside the bytes, as the document being read back had it."""
+    assert _OPENING is not None
+    return _OPENING[number]
+
+
+def _outside_types(keep: tuple[Any, ...]) -> set[type]:
+    """The classes whose objects stay outside: those of ``keep``, WeasyPrint's font
+    configuration (and its subclasses), and every cffi object (C pointers, libraries)."""
+    import _cffi_backend
+    from weasyprint.text.fonts import FontConfiguration
+
+    types = {type(obj) for obj in keep}
+    todo = [FontConfiguration, _cffi_backend._CDataBase,
+            *(kind for kind in vars(_cffi_backend).values() if isinstance(kind, type))]
+    while todo:
+        kind = todo.pop()
+        if kind not in types:
+            types.add(kind)
+            todo.extend(kind.__subclasses__())
+    return types
 
 
 def _placeholder(placeholder: Any) -> tuple:
