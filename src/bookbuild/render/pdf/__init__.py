@@ -4,3 +4,7 @@
 ``page_setup``: what the ``[pdf]`` options mean as CSS; ``math_svg``, ``glyphs``: MathML as
 SVG and the missing-glyph check; ``parallel/``: the chapter-parallel, cached layout of long books.
 """
+
+from .libraries import install
+
+install()  # before anything here imports WeasyPrint: its libraries opened without a compiler
