@@ -6,7 +6,7 @@ import io
 
 from PIL import Image, ImageChops
 
-from bookbuild.config.manifest import BookMeta
+from bookbuild.config.manifest import BookMeta, load_manifest
 from bookbuild.render.epub.cover import (BACKGROUND, HEIGHT, MARGIN, WIDTH, _font, _font_file, _wrap,
                                          cover_alt_text, generate_cover)
 
@@ -121,3 +121,84 @@ def test_generated_cover_is_kept_between_builds_and_made_again_when_the_title_ch
     assert cover_of(renamed.path) != cover_of(first.path)
     assert cover_of(renamed.path) == generate_cover(drawn[0])
     assert len(list((little_book / ".bookbuild-cache" / "cover").iterdir())) == 1
+
+
+def _in_a_fresh_process(book, code: str) -> str:  # noqa: ANN001
+    """Run ``code`` in a new interpreter, with ``book`` the little book's folder: the cover is
+    forked only from a process without threads, and pytest-xdist's workers run some."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = "import os\nfrom pathlib import Path\nbook = Path(os.environ['BOOK'])\n" + textwrap.dedent(code)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          env={**__import__("os").environ, "BOOK": str(book)})
+    return done.stdout
+
+
+_COVER = """
+import zipfile
+from bookbuild.api import build
+from bookbuild.config.manifest import load_manifest
+from bookbuild.errors import Reporter
+from bookbuild.render import epub
+from bookbuild.render.epub.cover import generate_cover
+
+parent = os.getpid()
+drawn_in = []
+def drawn(meta):
+    (book / "drawn-by").write_text(str(os.getpid()))
+    if os.getpid() != parent and os.environ.get("FAIL_IN_CHILD"):
+        raise MemoryError("the child ran out of memory")
+    return generate_cover(meta)
+epub.generate_cover = drawn
+(result,) = build(book, ["epub"], output_dir=book / "dist", reporter=Reporter())
+with zipfile.ZipFile(result.path) as archive:
+    same = archive.read("EPUB/images/cover.png") == generate_cover(load_manifest(book).meta)
+print("child" if int((book / "drawn-by").read_text()) != parent else "parent", same)
+"""
+
+
+def test_a_cold_build_draws_the_cover_in_a_child_process(little_book) -> None:  # noqa: ANN001
+    """render/early_cover.py: drawn by a forked process while the build reads its chapters, the
+    same bytes; a child that fails leaves the cover to the build, which draws it again."""
+    import os
+
+    assert _in_a_fresh_process(little_book, _COVER).split() == ["child", "True"]
+    for kept in (little_book / ".bookbuild-cache").iterdir():
+        if kept.name == "cover":
+            for entry in kept.iterdir():
+                entry.unlink()
+    os.environ["FAIL_IN_CHILD"] = "1"
+    try:
+        assert _in_a_fresh_process(little_book, _COVER).split() == ["parent", "True"]
+    finally:
+        del os.environ["FAIL_IN_CHILD"]
+
+
+def test_a_build_that_fails_after_the_cover_started_reaps_its_child(little_book) -> None:  # noqa: ANN001
+    (little_book / "two.md").write_text("# Two\n\n{{#include missing.md}}\n", encoding="utf-8")
+    printed = _in_a_fresh_process(little_book, """
+        from bookbuild import pipeline
+        from bookbuild.api import build
+        from bookbuild.errors import BookError, Reporter
+
+        started = []
+        fork = pipeline.fork_epub_cover
+        def forked(*args):
+            child = fork(*args)
+            started.append((child, child.pid))
+            return child
+        pipeline.fork_epub_cover = forked
+        try:
+            build(book, ["epub"], output_dir=book / "dist", reporter=Reporter())
+        except BookError:
+            pass
+        ((child, pid),) = started
+        try:
+            os.waitpid(pid, os.WNOHANG)
+            print("not reaped")
+        except ChildProcessError:
+            print("reaped", child.pid)
+    """)
+    assert printed.split() == ["reaped", "0"]

@@ -97,6 +97,14 @@ def default_output(manifest: Manifest, fmt: str, output_dir: Path | None = None,
     return (output_dir or manifest.root / "dist") / f"{name}.{pipeline.STORE_FORMATS.get(fmt, fmt)}"
 
 
+def start_early(book: str | Path | None, formats: str | Sequence[str], options: BuildOptions | None = None) -> None:
+    """Start what a build of ``formats`` can start before the stages' code is imported: the
+    chapter-parallel PDF's worker processes, which import WeasyPrint meanwhile (the command
+    line calls it first; :func:`build` then takes them). Reads only book.toml; does nothing
+    when it cannot load it, the build reports that."""
+    pipeline.start_early(book, _formats(formats), (options or BuildOptions()).overrides)
+
+
 def build(
     book: str | Path | None,
     formats: str | Sequence[str] = FORMATS,
@@ -129,12 +137,14 @@ def build(
     for fmt, target in targets.items():
         _check_target(target, manifest, fmt)
     total = len(manifest.chapters) + len(targets)
+    epub_wanted = bool(targets.keys() & {"epub", *pipeline.STORE_FORMATS})
+    forked = pipeline.fork_epub_cover(manifest, options.cache) if epub_wanted else None  # before any thread
     workers = start_pdf_workers(manifest) if "pdf" in targets else None
     started_while_reading: dict[str, object] = {}
 
-    def start_cover() -> None:  # drawn on a thread while the chapters are read
-        if targets.keys() & {"epub", *pipeline.STORE_FORMATS}:
-            started_while_reading["cover"] = start_epub_cover(manifest, options.cache)
+    def start_cover() -> None:  # drawn on a thread while the chapters are read, if not forked
+        if epub_wanted:
+            started_while_reading["cover"] = start_epub_cover(manifest, options.cache, forked)
 
     try:
         model = load_book(manifest, reporter, progress=progress, total_steps=total, cache=options.cache,
@@ -167,6 +177,8 @@ def build(
             if progress is not None:
                 progress(f"{fmt.upper()} written", step, total)
     finally:
+        if forked is not None:  # a build that failed before the EPUB: the child is reaped
+            forked.close()
         if workers is not None:  # a build that failed before the PDF stops them here
             pipeline.stop_pdf_workers(workers)
     return BuildOutputs(results, reporter.diagnostics)

@@ -20,7 +20,6 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from .cache import cache_dir
 from .config import BuildContext
 from .config.manifest import ChapterEntry, Manifest, find_manifest, load_manifest
 from .config.overrides import Overrides
@@ -28,13 +27,11 @@ from .files import read_book_file, with_column
 from .errors import BookError, OutputError, Reporter, SourceError
 from .model import Asset, Book, Chapter, PageStart
 from .resources import display_path, forget_folders
-from .sources import read_chapter
-from .sources.fonts import font_assets
-from .sources.images import IMAGE_TYPES, check_image, svg_warnings
-from .sources.pool import read_chapters
-from .sources.stylesheets import check_stylesheets
-from .transforms import apply_transforms
-from .transforms.formats import for_format, translate_page_starts
+
+# The stages (sources, transforms, the renderers and the cache) are imported by the functions
+# that use them: importing this module (and the API) costs only the configuration's readers, so
+# that the command line can start the PDF's workers before the build's code is loaded
+# (start_early).
 
 FORMATS = ("epub", "pdf")
 # The EPUB as a store takes it (render/epub/stores.py), and its file name ending; never built by default.
@@ -56,11 +53,15 @@ def load_config(location: str | Path | None, reporter: Reporter, overrides: Over
 
 def read_book_chapter(entry: ChapterEntry, index: int, reporter: Reporter, manifest: Manifest) -> Chapter:
     """The default :data:`ChapterReader`: parse the file now, in the book's language and folder."""
+    from .sources import read_chapter
+
     return read_chapter(entry, index, reporter, manifest.meta.language, manifest.root, math=manifest.math)
 
 
 def check_inputs(manifest: Manifest, reporter: Reporter) -> None:
     """What is checked before any chapter is read: the author's stylesheets."""
+    from .sources.stylesheets import check_stylesheets
+
     check_stylesheets(manifest, reporter)
 
 
@@ -80,6 +81,8 @@ def load_book(
     cache instead; ``progress`` hears of each chapter read; ``on_workers_started`` runs once
     the chapter readers are started (the build starts the EPUB cover's thread there).
     """
+    from .sources.pool import read_chapters
+
     check_inputs(manifest, reporter)
     total = total_steps or len(manifest.chapters)
 
@@ -103,6 +106,9 @@ def load_book(
 
 def assemble(manifest: Manifest, chapters: tuple[Chapter, ...], reporter: Reporter, cache: bool = True) -> Book:
     """The book from its read chapters: cover, transforms, the book's own fonts."""
+    from .sources.fonts import font_assets
+    from .transforms import apply_transforms
+
     cover = _cover(manifest, reporter) if manifest.cover is not None else None
     book = Book(meta=manifest.meta, language=manifest.language, source=manifest.path, chapters=chapters,
                 styles=manifest.styles, cover=cover)
@@ -113,6 +119,8 @@ def assemble(manifest: Manifest, chapters: tuple[Chapter, ...], reporter: Report
 def build_context(manifest: Manifest, cache: bool = True, book: Book | None = None) -> BuildContext:
     """The options and places that travel beside the book; given the ``book``, with the time
     of its newest source file (the EPUB's modification date)."""
+    from .cache import cache_dir
+
     context = BuildContext(manifest, cache_dir(manifest) if cache else None)
     if book is None:
         return context
@@ -126,6 +134,8 @@ def build_context(manifest: Manifest, cache: bool = True, book: Book | None = No
 def _cover(manifest: Manifest, reporter: Reporter) -> Asset:
     """The cover image, checked like every image; a bad cover stops the build (it was asked for),
     and what the check removes from an SVG cover is a warning at the drawing's line."""
+    from .sources.images import IMAGE_TYPES, check_image, svg_warnings
+
     path = manifest.cover
     suffix = path.suffix.lower()
     if suffix not in IMAGE_TYPES:
@@ -143,12 +153,18 @@ def _cover(manifest: Manifest, reporter: Reporter) -> Asset:
 def start_pdf_workers(manifest: Manifest) -> Any:
     """The chapter-parallel PDF's worker processes, started before the book is read so that
     they import WeasyPrint meanwhile; None when the PDF is made as one document."""
-    if not manifest.pdf.in_parallel(entry.path for entry in manifest.chapters):
-        return None  # imported only otherwise: it brings the worker pool
     # from workers.py, not plan.py (pypdf, the cache): the workers start 0.1 s sooner
-    from .render.pdf.parallel.workers import start_workers
+    from .render.pdf.parallel.workers import workers_for
 
-    return start_workers()
+    return workers_for(manifest)
+
+
+def start_early(location: str | Path | None, formats: tuple[str, ...], overrides: Overrides) -> None:
+    """What a build of ``formats`` starts before this module's stages are imported (api.start_early)."""
+    if "pdf" in formats:
+        from .render.pdf.parallel.workers import start_early as start_pdf_workers
+
+        start_pdf_workers(location, overrides)
 
 
 def stop_pdf_workers(workers: Any) -> None:
@@ -159,11 +175,22 @@ def stop_pdf_workers(workers: Any) -> None:
     release(workers)
 
 
-def start_epub_cover(manifest: Manifest, cache: bool = True) -> Future[bytes] | None:
-    """The EPUB's generated cover, drawn on a thread while the chapters are read."""
+def fork_epub_cover(manifest: Manifest, cache: bool = True) -> Any:
+    """The EPUB's generated cover, drawn from now on in a forked process when that is safe and
+    pays (render/early_cover.py; None otherwise): call it before any thread is started."""
+    from .cache import cache_dir
+    from .render.early_cover import fork_cover
+
+    return fork_cover(manifest, cache_dir(manifest) if cache else None)
+
+
+def start_epub_cover(manifest: Manifest, cache: bool = True, drawn: Any = None) -> Any:
+    """The EPUB's generated cover, drawn on a thread while the chapters are read (unless
+    ``drawn``, from :func:`fork_epub_cover`, draws it already)."""
+    from .cache import cache_dir
     from .render.epub import start_cover
 
-    return start_cover(manifest, cache_dir(manifest) if cache else None)
+    return start_cover(manifest, cache_dir(manifest) if cache else None, drawn)
 
 
 def pdf_page_starts(book: Book, context: BuildContext, reporter: Reporter) -> dict[str, tuple[PageStart, ...]]:
@@ -174,6 +201,7 @@ def pdf_page_starts(book: Book, context: BuildContext, reporter: Reporter) -> di
     points at the page the PDF prints for it.
     """
     from .render.pdf.page_starts import page_starts
+    from .transforms.formats import for_format, translate_page_starts
 
     pdf_book = for_format(book, "pdf")
     return translate_page_starts(book, page_starts(pdf_book, context, reporter), "pdf", "epub")
@@ -188,6 +216,8 @@ def render(fmt: str, book: Book, context: BuildContext, reporter: Reporter,
     EPUB's generated cover when it was started during the build (:func:`start_epub_cover`);
     a store edition is made from ``epub``, this build's EPUB, when it was made already.
     """
+    from .transforms.formats import for_format
+
     if fmt == "epub":
         from .render.epub import render_epub
 
@@ -221,5 +251,6 @@ def render(fmt: str, book: Book, context: BuildContext, reporter: Reporter,
 def render_print_cover(book: Book, context: BuildContext, reporter: Reporter, pages: int) -> bytes:
     """The print-on-demand wrap cover for an interior of ``pages`` pages ([print] preset)."""
     from .render.pdf.print_cover import render_wrap_cover
+    from .transforms.formats import for_format
 
     return render_wrap_cover(for_format(book, "pdf"), context, reporter, pages)

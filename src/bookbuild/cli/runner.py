@@ -52,7 +52,7 @@ def for_command(ctx: click.Context, diagnostic: Diagnostic) -> Diagnostic:
 
 def build_once(ctx: click.Context, book: Path | None, formats: Sequence[str], **kwargs: object) -> int:
     """One build with its messages; its exit status (0 when every output was written)."""
-    from ..api import BuildOptions, build
+    from ..api import BuildOptions, build, start_early
 
     strict = bool(kwargs.pop("strict", False))
     options = BuildOptions(
@@ -64,6 +64,7 @@ def build_once(ctx: click.Context, book: Path | None, formats: Sequence[str], **
         allow_remote=bool(kwargs.pop("allow_remote", False)),
         printer=settings(ctx).get("printer"),  # --for (cli/print.py)
     )
+    start_early(book, formats, options)  # the PDF's workers, before the build's code is imported
     folded = Folded(print_as_error if strict else print_diagnostic)  # repeats: once, with a count
     reporter = Reporter(sink=folded)
     started = time.perf_counter()

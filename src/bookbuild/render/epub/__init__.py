@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 from pathlib import Path
 
 from ebooklib import epub
@@ -58,6 +59,13 @@ ROLE_TO_EPUB_TYPE = {
 SHARED_SHEETS = ("base.css", "epub.css")
 DOCUMENT = "application/xhtml+xml"
 # Core media types an EPUB reading system must show (EPUB 3.3, 3.2).
+class EarlyCover(Protocol):
+    """The generated cover, being drawn during the build: a thread's future, or a forked
+    process (render/early_cover.py)."""
+
+    def result(self) -> bytes: ...
+
+
 COVER_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/svg+xml"})
 
 
@@ -71,7 +79,7 @@ class Cover:
     alt: str
 
 
-def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover: Future[bytes] | None = None,
+def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover: EarlyCover | None = None,
                 page_starts: dict[str, tuple[PageStart, ...]] | None = None) -> bytes:
     """The EPUB as bytes; byte-identical for unchanged sources. ``build`` carries the options
     (``build.config.epub``) and the cache folder; ``early_cover`` is the generated cover from
@@ -84,7 +92,7 @@ def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover
         deflater.close()  # a build that failed leaves no thread deflating
 
 
-def _render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover: Future[bytes] | None,
+def _render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover: EarlyCover | None,
                  breaks: dict[str, tuple[PageStart, ...]], deflater: DeflateCache) -> bytes:
     options = build.config.epub
     kept = KeptDocuments(book, build.cache_dir)
@@ -241,7 +249,7 @@ def _package(book: Book, accessibility: list[tuple[str, str]], page_list_size: s
     return package
 
 
-def _cover(book: Book, build: BuildContext, reporter: Reporter, early_cover: Future[bytes] | None) -> Cover | None:
+def _cover(book: Book, build: BuildContext, reporter: Reporter, early_cover: EarlyCover | None) -> Cover | None:
     """The manifest's cover image, else a generated one unless ``[epub] generate_cover = false``."""
     if book.cover is not None and book.cover.media_type not in COVER_TYPES:
         reporter.warn(f"cover '{book.cover.source.name}' is not a JPEG, PNG, GIF, WebP or SVG image: not used",
@@ -264,8 +272,9 @@ def generated_cover(manifest: Manifest, cache_dir: Path | None) -> bytes:
     return derived_file(cache_dir, "cover", parts, lambda: generate_cover(meta))
 
 
-def start_cover(manifest: Manifest, cache_dir: Path | None) -> Future[bytes] | None:
-    """The generated cover, drawn on a thread (None: the book has its own or wants none).
+def start_cover(manifest: Manifest, cache_dir: Path | None, drawn: EarlyCover | None = None) -> EarlyCover | None:
+    """The generated cover, drawn on a thread (None: the book has its own or wants none);
+    ``drawn``, when a forked process draws it already (render/early_cover.py).
 
     Drawing and encoding it took a tenth of a cold build after the chapters were read;
     Pillow lets go of the GIL for much of it, so it can be made while they are read.
@@ -275,8 +284,8 @@ def start_cover(manifest: Manifest, cache_dir: Path | None) -> Future[bytes] | N
     """
     pool = ThreadPoolExecutor(1, thread_name_prefix="bookbuild-cover")
     pool.submit(_title_page_words, manifest.meta)
-    future = None
-    if manifest.cover is None and manifest.epub.generate_cover:
+    future = drawn
+    if future is None and manifest.cover is None and manifest.epub.generate_cover:
         future = pool.submit(generated_cover, manifest, cache_dir)
     pool.shutdown(wait=False)
     return future
