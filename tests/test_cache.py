@@ -394,3 +394,27 @@ def test_a_running_process_decodes_an_entry_once_while_its_bytes_stay(
     for entry in (book / ".bookbuild-cache" / "chapters").glob("*.json"):
         entry.unlink()
     assert sorted(parsed_names(book)) == sorted(ALL)  # the files are gone: so are the hits
+
+
+def test_deflating_started_early_gives_the_same_streams_and_threads_only_what_is_not_kept(tmp_path: Path) -> None:
+    """render/epub/container.py: a member handed to DeflateCache.start is deflated on a thread
+    while the build goes on, and comes back as the stream deflate would make; one whose stream
+    the cache keeps already is left to be read (no thread); small ones are not started."""
+    import zlib
+
+    from bookbuild.render.epub.container import DeflateCache
+
+    members = [bytes(f"<p>chapter {n} ", "ascii") * 2000 for n in range(6)]
+    plain = [zlib.compress(data, 6, -15) for data in members]  # the stream, as the zip reads it
+    first = DeflateCache(tmp_path / "deflate")
+    for data in members:
+        first.start(data)
+    assert first.pool is not None and len(first.started) == len(members)
+    assert [first.deflate(data) for data in members] == plain
+    first.close()
+    again = DeflateCache(tmp_path / "deflate")
+    for data in members:
+        again.start(data)
+    again.start(b"small")
+    assert again.pool is None and again.started == {}
+    assert [again.deflate(data) for data in members] == plain

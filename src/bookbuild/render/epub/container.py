@@ -42,14 +42,17 @@ class DeflateCache:
         self.folder = folder if folder is not None and cache_secret() is not None else None
         self.used: set[str] = set()
         self.started: dict[bytes, Future[bytes]] = {}  # member bytes -> their stream, being made
+        self.names: dict[bytes, str] = {}  # member bytes -> the name of their stream in the cache
         self.pool: ThreadPoolExecutor | None = None
 
     def start(self, data: bytes) -> None:
         """Begin deflating ``data`` on a thread now, for :meth:`deflate` to find made: the
         EPUB's documents are deflated while the next ones are rendered, on the core that the
         chapters' readers have left idle, not all at the end (a fifth of a second of a cold
-        build of the large benchmark book)."""
+        build of the large benchmark book). A stream kept in the cache is left to be read then."""
         if len(data) < _EARLY or data in self.started or (os.cpu_count() or 1) < 2:
+            return
+        if self.folder is not None and (self.folder / self._name(data)).exists():
             return
         if self.pool is None:
             self.pool = ThreadPoolExecutor(min(4, os.cpu_count() or 1), thread_name_prefix="bookbuild-deflate")
@@ -61,6 +64,7 @@ class DeflateCache:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
         self.started.clear()
+        self.names.clear()
 
     def deflate(self, data: bytes) -> bytes:
         """The raw deflate stream of ``data``, from the cache when these bytes were seen before."""
@@ -72,7 +76,7 @@ class DeflateCache:
     def _deflate(self, data: bytes) -> bytes:
         if self.folder is None:
             return _deflate(data)
-        name = keyed_hash("deflate", hashlib.sha256(data).hexdigest(), str(LEVEL))
+        name = self._name(data)
         self.used.add(name)
         path = self.folder / name
         cached = read_entry(path)
@@ -81,6 +85,12 @@ class DeflateCache:
         compressed = _deflate(data)
         keep(path, _tag(name, compressed) + compressed, "a deflated member")
         return compressed
+
+    def _name(self, data: bytes) -> str:
+        name = self.names.get(data)
+        if name is None:
+            name = self.names[data] = keyed_hash("deflate", hashlib.sha256(data).hexdigest(), str(LEVEL))
+        return name
 
     def prune(self) -> None:
         """Forget streams this build did not use, so the folder does not grow without end."""
