@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -25,6 +26,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
         results = build(path, ["epub", "pdf"], output_dir=out / name, reporter=reporter)
         books[name] = {r.format: r.path for r in results} | {"warnings": reporter.warnings}
     return books
+
+
+# What a copy of a book of this repository leaves behind: the outputs and cache a build of the
+# same book in place (by a test on another xdist worker) may be writing meanwhile (a copy
+# once met a cache file renamed away under it).
+IN_PLACE = shutil.ignore_patterns(".bookbuild-cache", "dist")
 
 
 def write_book(folder: Path, manifest: str, chapters: dict[str, str]) -> Path:

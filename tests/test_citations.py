@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from clirun import run
-from conftest import LITTLE_MANIFEST, ROOT, write_book
+from conftest import IN_PLACE, LITTLE_MANIFEST, ROOT, write_book
 from lxml import etree
 from pypdf import PdfReader
 from validators import assert_ace_clean, pdftotext, qpdf_check, run_epubchecks
@@ -47,7 +47,7 @@ IEEE_ORDER = ["knuth1984", "knuth1981breaking", "bringhurst2004", "lamport1978",
 
 def _variant(folder: Path, style: str, per_chapter: bool = False) -> Path:
     """The test book copied to ``folder`` (its cache stays out of the repository), in ``style``."""
-    shutil.copytree(BOOK, folder)
+    shutil.copytree(BOOK, folder, ignore=IN_PLACE)
     manifest = folder / "book.toml"
     text = manifest.read_text(encoding="utf-8").replace('style = "apa"', f'style = "{style}"')
     manifest.write_text(text + ("per_chapter = true\n" if per_chapter else ""), encoding="utf-8")

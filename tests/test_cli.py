@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from clirun import run
-from conftest import FEATURES_BOOK, LITTLE_MANIFEST as MANIFEST, write_book
+from conftest import IN_PLACE, FEATURES_BOOK, LITTLE_MANIFEST as MANIFEST, write_book
 
 
 def test_help_on_every_command(tmp_path: Path) -> None:
@@ -19,7 +19,7 @@ def test_help_on_every_command(tmp_path: Path) -> None:
 
 
 def test_epub_with_no_arguments_finds_book_subfolder(tmp_path: Path) -> None:
-    shutil.copytree(FEATURES_BOOK, tmp_path / "book")
+    shutil.copytree(FEATURES_BOOK, tmp_path / "book", ignore=IN_PLACE)
     result = run(["epub"], tmp_path)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "book" / "dist" / "features-of-the-skeleton.epub").is_file()  # beside book.toml

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, write_book
+from conftest import IN_PLACE, ROOT, write_book
 from lxml import etree
 from pdfbook import folio, pages_text
 from pypdf import PdfReader
@@ -62,7 +62,7 @@ def _documents(epub: Path) -> dict[str, etree._Element]:
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The book built once in both formats (no cache), its EPUBCheck report and warnings."""
     tmp = tmp_path_factory.mktemp("glossary")
-    shutil.copytree(BOOK, tmp / "book")
+    shutil.copytree(BOOK, tmp / "book", ignore=IN_PLACE)
     reporter = Reporter()
     results = build(tmp / "book", ["epub", "pdf"], output_dir=tmp / "out", options=BuildOptions(cache=False),
                     reporter=reporter)
@@ -281,7 +281,7 @@ def _rebuild_matches_scratch(book: Path, memos: list) -> tuple[bytes, int]:
 
 def test_the_memo_and_the_chapter_cache_follow_references_and_definitions(tmp_path: Path, memos: list) -> None:
     book = tmp_path / "book"
-    shutil.copytree(BOOK, book)
+    shutil.copytree(BOOK, book, ignore=IN_PLACE)
     _epub(book, "first.epub")
     _, hits = _rebuild_matches_scratch(book, memos)
     assert hits == 4  # nothing changed: every chapter from the memo, warnings replayed

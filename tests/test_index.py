@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import write_book
+from conftest import IN_PLACE, write_book
 from lxml import etree
 from pypdf import PdfReader
 from validators import assert_ace_clean, qpdf_check, run_epubcheck
@@ -49,7 +49,7 @@ _ENTRY = re.compile(r"^(?P<term>.+?), (?P<numbers>[0-9ivxlcdm]+(?:\u2013[0-9ivxl
 @pytest.fixture(scope="module")
 def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("index") / "book"
-    shutil.copytree(BOOK, folder)
+    shutil.copytree(BOOK, folder, ignore=IN_PLACE)
     manifest = folder / "book.toml"
     manifest.write_text(manifest.read_text().replace("[pdf]", "[epub]\npage_list = true\n\n[pdf]"))
     out = folder.parent
@@ -114,7 +114,7 @@ def _where(word: str, texts: list[str], labels: list[str], start: int) -> list[i
 def kdp_interior(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The index book as a KDP print interior (render/pdf/print_preset.py), on a KDP trim."""
     folder = tmp_path_factory.mktemp("index-kdp") / "book"
-    shutil.copytree(BOOK, folder)
+    shutil.copytree(BOOK, folder, ignore=IN_PLACE)
     manifest = folder / "book.toml"
     manifest.write_text(manifest.read_text().replace('page_size = "A5"', 'page_size = "5in 8in"'))
     out = build(folder, ["pdf"], output_dir=folder.parent / "out", options=BuildOptions(printer="kdp"),

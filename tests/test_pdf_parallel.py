@@ -28,7 +28,7 @@ from bookbuild.api import BuildOptions, build
 from bookbuild.errors import Reporter
 from bookbuild.config.pdf import PARALLEL_PDF_FROM
 from clirun import run
-from conftest import LITTLE_MANIFEST, write_book
+from conftest import IN_PLACE, LITTLE_MANIFEST, write_book
 from validators import pdf_structure, pdffonts, pdfinfo, pdftotext, qpdf_check
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -448,7 +448,7 @@ def test_parallel_pdf_of_the_test_books_matches_the_single_document(
     from bookbuild.render.pdf.parallel import plan as pdf_parallel
 
     folder = tmp_path / name
-    shutil.copytree(Path(__file__).parent / "books" / name, folder)
+    shutil.copytree(Path(__file__).parent / "books" / name, folder, ignore=IN_PLACE)
     single, parallel = folder / "single.pdf", folder / "parallel.pdf"
     build(folder, ["pdf"], output=single, options=BuildOptions(parallel=False), reporter=Reporter())
     monkeypatch.setattr(pdf_parallel, "PAGES_LIVE", 0)

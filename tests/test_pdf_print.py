@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from bookbuild.api import BuildOptions, build, load_book
 from bookbuild.errors import Reporter
 from bookbuild.config.manifest import load_manifest
-from conftest import ROOT, write_book
+from conftest import IN_PLACE, ROOT, write_book
 from pdfbook import bookmarks, contents_entries, flat, folio, footnote_calls, head, lines, pages_text
 from validators import pdf_word_boxes, pdffonts, pdfinfo, pdftotext, qpdf_check
 
@@ -41,7 +41,7 @@ def _build(out: Path, name: str, book: Path = PRINT_BOOK, **options: object) -> 
 def _variant_book(tmp: Path, name: str, extra: str) -> Path:
     """The print book with lines added to its [pdf] table (the manifest's last table)."""
     folder = tmp / name
-    shutil.copytree(PRINT_BOOK, folder)
+    shutil.copytree(PRINT_BOOK, folder, ignore=IN_PLACE)
     with (folder / "book.toml").open("a", encoding="utf-8") as manifest:
         manifest.write(extra)
     return folder

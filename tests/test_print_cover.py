@@ -27,6 +27,7 @@ from bookbuild.errors import BookError, Reporter
 from bookbuild.print_cover import make_print_cover
 from bookbuild.render.pdf.print_check import check_pdf
 from bookbuild.render.pdf.print_preset import spine_width
+from conftest import IN_PLACE
 
 ROOT = Path(__file__).resolve().parent.parent
 BLEED = 0.125  # KDP, "Create a Paperback Cover": add 0.125" to the top, bottom and outside edges
@@ -62,7 +63,7 @@ def _interior(folder: Path, pages: int) -> Path:
 
 def _sample(folder: Path, name: str, extra: str = "", cover: bool = False) -> Path:
     book = folder / name
-    shutil.copytree(ROOT / "book", book)
+    shutil.copytree(ROOT / "book", book, ignore=IN_PLACE)
     manifest = book / "book.toml"
     text = manifest.read_text(encoding="utf-8")
     if cover:  # a cover image in RGB, as authors have them

@@ -25,6 +25,7 @@ from bookbuild.config.overrides import Overrides
 from bookbuild.config.printers import INGRAMSPARK, KDP
 from bookbuild.errors import ManifestError, Reporter, UsageError
 from bookbuild.render.pdf.print_check import check_pdf
+from conftest import IN_PLACE
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -45,7 +46,7 @@ def _build(folder: Path, printer: str) -> tuple[Path, Reporter]:
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("print") / "sample"
-    shutil.copytree(ROOT / "book", folder)
+    shutil.copytree(ROOT / "book", folder, ignore=IN_PLACE)
     return folder
 
 
