@@ -14,7 +14,6 @@ from .order import remembered
 CHARS_PER_PAGE = 3800  # of chapter HTML on an A4 page, a first guess until some pieces are laid out
 PAGE_MAP = "pdf-page-numbers.json"  # in the book's cache folder: the last build's page numbers
 _PAGE_NUMBER = re.compile(r"\d+|[ivxlcdm]+")  # arabic in the body, roman in the front piece
-_NONE: frozenset[str] = frozenset()  # estimate's pages alone
 
 
 @dataclass
@@ -47,6 +46,10 @@ class Piece:
                 anchors[anchor] = page + int(offsets[anchor] // per_page)
             page += max(1, -int(-length // per_page))
         return max(1, page), anchors
+
+    def pages(self, per_page: float, two_sided: bool) -> int:
+        """Its estimated page count alone (no anchor is placed)."""
+        return self.estimate(per_page, two_sided, frozenset())[0]
 
 
 def remembered_numbers(cache_dir: Path | None, pieces: list[Piece]) -> dict[str, str] | None:
@@ -125,6 +128,6 @@ def per_page_of(pieces: list[Piece], two_sided: bool) -> float:
     if not pages:
         return per_page
     for _ in range(6):  # the estimate is nearly proportional: a few steps converge
-        estimated = sum(p.estimate(per_page, two_sided, _NONE)[0] for p in laid_out)
+        estimated = sum(p.pages(per_page, two_sided) for p in laid_out)
         per_page *= estimated / pages
     return per_page

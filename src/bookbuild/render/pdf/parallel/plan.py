@@ -221,7 +221,7 @@ class _Schedule:
         held = [p for p in pieces if p.holder == worker and p.result.get("pdf") is None]
         kept = sum(p.result["pages"] for p in held)
         alive = sum(p.result["pages"] for p in held if not p.result.get("compressed"))
-        pages = piece.estimate(per_page, two_sided, frozenset())[0]
+        pages = piece.pages(per_page, two_sided)
         if keep and known(piece, pieces, self.owners):
             keep = False  # its numbers are the true ones already: drawn at once
         elif keep and kept + pages > PAGES_KEPT:
