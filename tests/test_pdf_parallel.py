@@ -643,22 +643,23 @@ def test_a_process_keeps_its_pdf_workers_for_its_next_build(little_book: Path, t
 
 
 def test_the_command_line_starts_the_pdf_workers_before_the_build(little_book: Path, tmp_path: Path) -> None:
-    """workers.start_early, called by the command line before it imports the build's code:
+    """pipeline.start_early, called by the command line before it imports the build's code:
     the pool it keeps is the one the build takes; a second call starts no other; a book
     printed as one document, or a book.toml that does not load, starts none."""
     from bookbuild.config.overrides import Overrides
+    from bookbuild.pipeline import start_early
     from bookbuild.render.pdf.parallel import workers
 
     try:
-        workers.start_early(little_book, Overrides())  # a few lines: one document
+        start_early(little_book, ("pdf",), Overrides())  # a few lines: one document
         assert workers._KEPT == []
         (little_book / "book.toml").write_text("[book\n", encoding="utf-8")
-        workers.start_early(little_book, Overrides(parallel=True))  # the build will say what is wrong
+        start_early(little_book, ("pdf",), Overrides(parallel=True))  # the build will say what is wrong
         assert workers._KEPT == []
         (little_book / "book.toml").write_text(LITTLE_MANIFEST, encoding="utf-8")
-        workers.start_early(little_book, Overrides(parallel=True))
+        start_early(little_book, ("pdf",), Overrides(parallel=True))
         (early,) = workers._KEPT
-        workers.start_early(little_book, Overrides(parallel=True))
+        start_early(little_book, ("pdf",), Overrides(parallel=True))
         assert workers._KEPT == [early] and not early.closed
         pids = [process.pid for process in early.processes]
         build(little_book, ["pdf"], output=tmp_path / "a.pdf", options=BuildOptions(parallel=True))

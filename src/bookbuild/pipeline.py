@@ -153,18 +153,29 @@ def _cover(manifest: Manifest, reporter: Reporter) -> Asset:
 def start_pdf_workers(manifest: Manifest) -> Any:
     """The chapter-parallel PDF's worker processes, started before the book is read so that
     they import WeasyPrint meanwhile; None when the PDF is made as one document."""
+    if not manifest.pdf.in_parallel(entry.path for entry in manifest.chapters):
+        return None  # imported only otherwise: it brings the worker pool
     # from workers.py, not plan.py (pypdf, the cache): the workers start 0.1 s sooner
-    from .render.pdf.parallel.workers import workers_for
+    from .render.pdf.parallel.workers import start_workers
 
-    return workers_for(manifest)
+    return start_workers()
 
 
 def start_early(location: str | Path | None, formats: tuple[str, ...], overrides: Overrides) -> None:
-    """What a build of ``formats`` starts before this module's stages are imported (api.start_early)."""
-    if "pdf" in formats:
-        from .render.pdf.parallel.workers import start_early as start_pdf_workers
+    """What a build of ``formats`` starts before this module's stages are imported
+    (api.start_early): the PDF's worker processes, kept for the build (workers.kept_pool), so
+    that they import WeasyPrint while it reads the book. Only book.toml is read; a book.toml
+    that does not load starts nothing (the build reports it, at its place)."""
+    if "pdf" not in formats:
+        return
+    try:
+        workers = start_pdf_workers(load_manifest(location, Reporter(), overrides))
+    except Exception:  # noqa: BLE001 - reported by the build
+        return
+    if workers is not None:
+        from .render.pdf.parallel.workers import keep_pool
 
-        start_pdf_workers(location, overrides)
+        keep_pool(workers)
 
 
 def stop_pdf_workers(workers: Any) -> None:

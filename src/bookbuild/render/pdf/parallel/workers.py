@@ -19,12 +19,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from multiprocessing.reduction import ForkingPickler
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ....config.manifest import Manifest
-    from ....config.overrides import Overrides
+from typing import Any
 
 DIED = "a PDF worker process died (out of memory?)"
 # A worker's loop, named: the main process spawns the workers without importing it (pypdf, the
@@ -211,30 +206,6 @@ def start_workers(workers: int | None = None) -> WorkerPool:
     process's last parallel build is taken again when it fits (:func:`kept_pool`)."""
     count = workers or int(os.environ.get("BOOKBUILD_WORKERS") or 0) or os.cpu_count() or 1
     return kept_pool(count, PIECES)
-
-
-def workers_for(manifest: Manifest) -> WorkerPool | None:
-    """The PDF's worker processes for a build of this book, None when its PDF is made as one
-    document ([pdf] parallel, its size, a variant, a handout or a selection of chapters)."""
-    if not manifest.pdf.in_parallel(entry.path for entry in manifest.chapters):
-        return None
-    return start_workers()
-
-
-def start_early(location: Path | None, overrides: Overrides) -> None:
-    """Start the PDF's worker processes before the build imports its own code, and keep them
-    for it (:func:`kept_pool`): they import WeasyPrint meanwhile, and a rebuild after a
-    one-word edit waits for that import (0.1 to 0.2 s sooner from the command line). Only
-    book.toml is read; a book.toml that does not load starts nothing (the build says why)."""
-    from ....config.manifest import load_manifest
-    from ....errors import Reporter
-
-    try:
-        pool = workers_for(load_manifest(location, Reporter(), overrides))
-    except Exception:  # noqa: BLE001 - reported by the build, at its place
-        return
-    if pool is not None:
-        keep_pool(pool)
 
 
 def _environment() -> tuple:
