@@ -7,6 +7,7 @@ input and check both that the chapter was parsed again and that the output shows
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 import zlib
 from pathlib import Path
@@ -160,6 +161,37 @@ def test_code_fingerprint_covers_the_readers() -> None:
     assert len(cache.code_fingerprint()) == 64
 
 
+def test_code_fingerprint_is_kept_while_the_files_are_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fingerprint is kept in the user's cache folder beside the files' identities, and
+    made again from the files' bytes when any identity changes, or the kept one is damaged."""
+    package = tmp_path / "package"
+    (package / "templates").mkdir(parents=True)
+    (package / "reader.py").write_text("x = 1\n", encoding="utf-8")
+    (package / "templates" / "page.html").write_text("<p>{{ x }}</p>\n", encoding="utf-8")
+    monkeypatch.setattr(cache, "PACKAGE_DIR", package)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / "bookbuild").mkdir(parents=True)
+    kept = tmp_path / "home" / "bookbuild" / "code-fingerprint"
+    fingerprint = cache.code_fingerprint.__wrapped__  # not the process's remembered one
+
+    first = fingerprint()
+    assert not kept.exists()  # files written just now are "racy": nothing kept yet
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    assert fingerprint() == first and kept.read_text().split()[1] == first
+    state = kept.read_text().split()[0]
+    kept.write_text(f"{state} {'0' * 64}\n")
+    assert fingerprint() == "0" * 64  # what is kept is what is used while nothing changed
+
+    (package / "reader.py").write_text("x = 2\n", encoding="utf-8")  # same size
+    os.utime(package / "reader.py", ns=(10**18, 10**18))
+    second = fingerprint()
+    assert second not in (first, "0" * 64)
+    kept.write_text("damaged")
+    assert fingerprint() == second
+    (package / "templates" / "page.html").unlink()
+    assert fingerprint() not in (first, second)
+
+
 def test_reordering_and_retitling_chapters_reparses_them(book: Path) -> None:
     parsed_names(book)
     manifest = book / "book.toml"
@@ -258,6 +290,26 @@ def test_a_cache_folder_that_is_a_symlink_is_never_used(book: Path, tmp_path: Pa
     assert b"Last words." in epub_text(book)["EPUB/ch03.xhtml"]
     assert parsed_names(book) == ALL  # no caching at all
     assert list(elsewhere.iterdir()) == []  # nothing written through the link
+
+
+def test_no_cache_subfolder_that_is_a_symlink_is_written_through(book: Path, tmp_path: Path) -> None:
+    """Every folder a build makes in .bookbuild-cache (found by building, so a new kind of entry
+    is covered too), swapped for a link to elsewhere, as a shipped book might: nothing is
+    written through it."""
+    import shutil
+
+    epub_text(book)
+    cache_folder = book / ".bookbuild-cache"
+    kinds = sorted(path.name for path in cache_folder.iterdir() if path.is_dir())
+    assert {"chapters", "deflate", "words", "transforms"} <= set(kinds)
+    for kind in kinds:
+        shutil.rmtree(cache_folder)
+        cache_folder.mkdir()
+        elsewhere = tmp_path / f"elsewhere-{kind}"
+        elsewhere.mkdir()
+        (cache_folder / kind).symlink_to(elsewhere, target_is_directory=True)
+        assert b"Last words." in epub_text(book, f"{kind}.epub")["EPUB/ch03.xhtml"]
+        assert list(elsewhere.iterdir()) == [], kind
 
 
 def test_an_entry_made_with_another_secret_is_never_used(book: Path, tmp_path: Path,
@@ -418,3 +470,36 @@ def test_deflating_started_early_gives_the_same_streams_and_threads_only_what_is
     again.start(b"small")
     assert again.pool is None and again.started == {}
     assert [again.deflate(data) for data in members] == plain
+
+
+WORDS_PROBE = """
+import json, sys
+from pathlib import Path
+from bookbuild.api import build
+build(Path(sys.argv[1]), ["epub"], output=Path(sys.argv[2]))
+print(json.dumps("babel" in sys.modules))
+"""
+
+
+def test_a_rebuild_takes_the_title_page_words_from_the_cache(book: Path, tmp_path: Path) -> None:
+    """The title page's date and list separator come from Babel once, then from the book's
+    cache: a rebuild as a new command does not import Babel. A damaged entry means Babel again."""
+    import subprocess
+    import sys
+
+    def build_in_a_new_process(name: str) -> tuple[bool, str]:
+        output = tmp_path / name
+        done = subprocess.run([sys.executable, "-c", WORDS_PROBE, str(book), str(output)],
+                              capture_output=True, text=True, check=True)
+        with zipfile.ZipFile(output) as archive:
+            page = archive.read("EPUB/titlepage.xhtml").decode("utf-8")
+        return json.loads(done.stdout.strip().splitlines()[-1]), page
+
+    used_babel, first = build_in_a_new_process("one.epub")
+    assert used_babel and "January 1, 2024" in first
+    used_babel, second = build_in_a_new_process("two.epub")
+    assert not used_babel and second == first
+    (entry,) = (book / ".bookbuild-cache" / "words").iterdir()
+    entry.write_bytes(b"not JSON")
+    used_babel, third = build_in_a_new_process("three.epub")
+    assert used_babel and third == first

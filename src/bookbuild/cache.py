@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import stat
+import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -34,8 +35,9 @@ from .resources import PACKAGE_DIR, real_path, styles_dir, stylesheet
 
 CACHE_DIR_NAME = ".bookbuild-cache"
 FORMAT = 2
-# Libraries whose behaviour shapes a parsed chapter; their installed versions are in the key.
-PARSING_LIBRARIES = ("markdown_it", "mdit_py_plugins", "lxml", "yaml")
+# Libraries whose behaviour shapes a parsed chapter (and Babel, the title page's words:
+# render/front_matter.py); their installed versions are in the key.
+PARSING_LIBRARIES = ("markdown_it", "mdit_py_plugins", "lxml", "yaml", "babel")
 SHARED_SHEETS = ("base.css", "epub.css", "print.css")
 
 logger = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ def cache_dir(manifest: Manifest) -> Path | None:
     folder = manifest.root / CACHE_DIR_NAME
     root = manifest.root.resolve()
     for path in (folder, *(folder / name for name in ("chapters", "deflate", "pdf", "pdf-join", "cover", "transforms", "epub", "code",
-                                                      "page-starts"))):
+                                                      "page-starts", "words"))):
         if path.is_symlink() or (path.exists() and not path.is_dir()):
             return None
         if path.exists() and not path.resolve().is_relative_to(root):
@@ -116,18 +118,69 @@ def context_fingerprint(manifest: Manifest) -> str:
 
 @cache
 def code_fingerprint() -> str:
-    """bookbuild's own sources and templates, and the distributions beside the parsing libraries."""
+    """bookbuild's own sources and templates, and the distributions beside the parsing libraries.
+
+    Reading and hashing the ~280 files was 15 ms of every run. So the fingerprint is kept in the
+    user's cache folder (with the cache secret) beside the files' identities (inode, size,
+    modification and change times: a file written anew, an edit, a reinstall changes them) and
+    the libraries' distributions, and used again while they are all the same."""
+    files = _code_files()
+    identities = hashlib.sha256()
+    for name, info in files:
+        identities.update(f"{name}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}\0".encode())
+    distributions = _distributions()
+    identities.update(distributions.encode())
+    state = identities.hexdigest()
+    kept_at = user_cache_folder() / "bookbuild" / "code-fingerprint"
+    try:
+        kept = read_own_file(kept_at).decode("ascii").split()
+    except (BookError, UnicodeDecodeError):
+        kept = []
+    if len(kept) == 2 and kept[0] == state:
+        return kept[1]
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.rglob("*")):
-        if path.suffix in {".py", ".html", ".xhtml"} and path.is_file():
-            digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + read_own_file(path))
+    for name, _info in files:
+        digest.update(name.encode() + b"\0" + read_own_file(PACKAGE_DIR / name))
+    digest.update(distributions.encode())
+    fingerprint = digest.hexdigest()
+    # A file changed within the last moments could change again within the same tick of the
+    # file system's clock, with the same identity: not kept then (git's "racily clean" files).
+    newest = max((max(info.st_mtime_ns, info.st_ctime_ns) for _name, info in files), default=0)
+    if time.time_ns() - newest >= RACY_NS:
+        try:
+            write_atomically(kept_at, f"{state} {fingerprint}\n".encode("ascii"))
+        except (OSError, BookError):
+            pass  # a read-only home: made again next time
+    return fingerprint
+
+
+RACY_NS = 2_000_000_000
+
+
+def _code_files() -> list[tuple[str, os.stat_result]]:
+    """bookbuild's sources and templates as (path relative to the package, lstat), in order."""
+    files = []
+    for folder, folders, names in os.walk(PACKAGE_DIR):
+        folders.sort()
+        base = Path(folder).relative_to(PACKAGE_DIR).as_posix()
+        for name in sorted(names):
+            if name.endswith((".py", ".html", ".xhtml")):
+                info = os.lstat(os.path.join(folder, name))
+                if stat.S_ISREG(info.st_mode):
+                    files.append((name if base == "." else f"{base}/{name}", info))
+    return files
+
+
+def _distributions() -> str:
+    """The distributions installed beside the parsing libraries (their names carry versions)."""
+    listed = []
     for folder in sorted(_library_folders()):
         try:
             names = sorted(name for name in os.listdir(folder) if name.endswith((".dist-info", ".egg-info")))
         except OSError:
             names = []
-        digest.update(f"{folder}:{','.join(names)}".encode() + b"\0")
-    return digest.hexdigest()
+        listed.append(f"{folder}:{','.join(names)}")
+    return "\0".join(listed)
 
 
 def _library_folders() -> set[str]:

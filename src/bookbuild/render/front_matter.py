@@ -10,11 +10,14 @@ PDF's ``dcterms.created``) keeps the ISO date: that is for machines.
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
+from ..cache import derived_file
 from ..config.manifest import BookMeta
 
 # CLDR skeletons for the precision the author gave: a year, a month of a year, or a day.
@@ -32,7 +35,8 @@ def printed_date(date: str | None, language: str) -> str:
     in English rather than failing the build."""
     if not date:
         return ""
-    return _printed_date(date, language)
+    kept = _WORDS.get(("date", date, language))
+    return kept if kept is not None else _printed_date(date, language)
 
 
 @lru_cache(maxsize=64)
@@ -101,11 +105,16 @@ def build_year() -> str:
     return str(now.year)
 
 
-@lru_cache(maxsize=32)
 def list_separator(language: str) -> str:
     """What separates the items of a list in the book's language: ", " in English, "、" in
     Japanese and Chinese, "، " in Urdu (CLDR's list pattern through Babel). A language whose
     pattern joins with a word (Arabic's "و", "and") gets ", "."""
+    kept = _WORDS.get(("separator", language))
+    return kept if kept is not None else _list_separator(language)
+
+
+@lru_cache(maxsize=32)
+def _list_separator(language: str) -> str:
     pattern = _locale(language).list_patterns["standard"]["start"]
     separator = pattern.replace("{0}", "").replace("{1}", "")
     return ", " if not separator or any(char.isalpha() for char in separator) else separator
@@ -120,3 +129,27 @@ def _identifier(identifier: str) -> tuple[str | None, str | None]:
     if lowered.startswith(("https://", "http://")):
         return None, identifier
     return None, None
+
+
+# The title page's words as the book's cache kept them: (what, *arguments) -> text
+_WORDS: dict[tuple[str, ...], str] = {}
+
+
+def remember_title_page_words(meta: BookMeta, folder: Path | None) -> None:
+    """Take the title page's words (the list separator, the printed date) from the book's cache
+    ``folder``, or make them with Babel and keep them there. Importing Babel and loading its
+    locale data was a tenth of the CPU of an EPUB rebuild run as a new command. The entry's name
+    is keyed by bookbuild's code and the distributions beside Babel (cache.code_fingerprint),
+    so a new Babel makes the words afresh."""
+    def make() -> bytes:
+        words = [_list_separator(meta.language), _printed_date(meta.date, meta.language) if meta.date else ""]
+        return json.dumps(words, ensure_ascii=False).encode("utf-8")
+
+    try:
+        separator, date = json.loads(derived_file(folder, "words", [meta.language, meta.date or ""], make))
+    except (ValueError, TypeError):
+        return  # a damaged entry: the templates ask Babel
+    if isinstance(separator, str) and isinstance(date, str):
+        _WORDS[("separator", meta.language)] = separator
+        if meta.date:
+            _WORDS[("date", meta.date, meta.language)] = date

@@ -21,14 +21,14 @@ from lxml import etree
 
 from ...cache import derived_file, fontconfig_state
 from ...config import BuildContext
-from ...config.manifest import CHAPTER_KINDS, BookMeta, Manifest
+from ...config.manifest import CHAPTER_KINDS, Manifest
 from ...config.themes import theme_sheets
 from ...errors import Reporter
 from ...files import read_own_file
 from ...model import Book, Chapter, PageStart, Part
 from ...resources import display_path, stylesheet
 from ..author_styles import epub_stylesheets
-from ..front_matter import list_separator, printed_date
+from ..front_matter import remember_title_page_words
 from ..scripts import epub_options_sheet, page_progression
 from ..templates import render_template
 from .accessibility import accessibility_metadata, book_facts, chapter_facts
@@ -278,23 +278,17 @@ def start_cover(manifest: Manifest, cache_dir: Path | None, drawn: EarlyCover | 
 
     Drawing and encoding it took a tenth of a cold build after the chapters were read;
     Pillow lets go of the GIL for much of it, so it can be made while they are read.
-    The same thread first loads the Babel locale data of the title page's words (its
-    date and list of authors), which the EPUB otherwise waited for after the chapters.
+    The same thread first finds the title page's words (its date and list of authors) in the
+    cache, or makes them with Babel, which the EPUB otherwise waited for after the chapters.
     Call this once no process will be forked any more (threads and fork do not mix).
     """
     pool = ThreadPoolExecutor(1, thread_name_prefix="bookbuild-cover")
-    pool.submit(_title_page_words, manifest.meta)
+    pool.submit(remember_title_page_words, manifest.meta, cache_dir)
     future = drawn
     if future is None and manifest.cover is None and manifest.epub.generate_cover:
         future = pool.submit(generated_cover, manifest, cache_dir)
     pool.shutdown(wait=False)
     return future
-
-
-def _title_page_words(meta: BookMeta) -> None:
-    """What the title page template asks of front_matter.py, asked once: cached there."""
-    list_separator(meta.language)
-    printed_date(meta.date, meta.language)
 
 
 def _document(uid: str, file_name: str, content: str, properties: list[str] | None = None) -> epub.EpubItem:
