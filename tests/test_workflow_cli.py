@@ -105,13 +105,13 @@ def test_progress_counts_each_pdf_page_once(tmp_path: Path, little_book: Path) -
     from pypdf import PdfReader
 
     from bookbuild.api import BuildOptions, build
-    from bookbuild.cli.console import _pdf_pages
+    from bookbuild.cli.page_progress import pdf_pages
 
     logged: list[str] = []
     weasyprint_log = logging.Handler()
     weasyprint_log.emit = lambda record: logged.append(record.getMessage())  # type: ignore[method-assign]
     shown: list[str] = []
-    with _pdf_pages(shown.append):
+    with pdf_pages(shown.append):
         logging.getLogger("weasyprint.progress").addHandler(weasyprint_log)
         try:
             (result,) = build(little_book, ["pdf"], output_dir=tmp_path / "out",

@@ -214,14 +214,23 @@ def _check_target(target: Path, manifest: Manifest, fmt: str, assets: tuple[Path
     inputs.update(manifest.citations.files)  # [citations]: the .bib, CSL-JSON and .csl files
     if manifest.cover is not None:
         inputs.add(manifest.cover)
-    if target.resolve() in inputs or (target.exists() and any(_same_file(target, path) for path in inputs)):
+    if target.resolve() in inputs or _same_file(target, inputs):
         raise OutputError(f"output '{name}' would overwrite a source file of the book",
                           hint="write the outputs outside the book's files, e.g. to dist/")
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    """True when both names are the same file (hard links, case-insensitive file systems)."""
+def _same_file(target: Path, inputs: set[Path]) -> bool:
+    """True when the target is one of the inputs under another name (hard links,
+    case-insensitive file systems): the same device and inode. The target is looked at once."""
     try:
-        return os.path.samefile(a, b)
+        info = os.stat(target)
     except OSError:
-        return False
+        return False  # not there yet: it cannot be an input
+    for path in inputs:
+        try:
+            other = os.stat(path)
+        except OSError:
+            continue
+        if (other.st_dev, other.st_ino) == (info.st_dev, info.st_ino):
+            return True
+    return False

@@ -84,6 +84,7 @@ _FOLDERS: dict[str, str] = {}
 def forget_folders() -> None:
     """Resolve folders afresh (each build starts here: ``build --watch`` runs for hours)."""
     _FOLDERS.clear()
+    _CWD.clear()
 
 
 def resolve_in_book(
@@ -222,8 +223,26 @@ def similar_file_hint(missing: Path, relative: str) -> str | None:
 
 
 def display_path(path: Path) -> str:
-    """A path as an editor or terminal can open it: relative to the working folder if inside."""
+    """A path as an editor or terminal can open it: relative to the working folder if inside.
+    Resolved as :func:`real_path` resolves (the folders a build knows are not resolved again:
+    a build names a file for every image and warning it might give)."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        real, folder = real_path(path), _working_folder()
     except (ValueError, OSError):
         return str(path)
+    if real == folder:
+        return "."
+    inside = folder.rstrip(os.sep) + os.sep
+    return real[len(inside):].replace(os.sep, "/") if real.startswith(inside) else str(path)
+
+
+def _working_folder() -> str:
+    """The working folder's real path, resolved again only when the working folder changes."""
+    raw = os.getcwd()
+    if _CWD.get(raw) is None:
+        _CWD.clear()
+        _CWD[raw] = os.path.realpath(raw)
+    return _CWD[raw]
+
+
+_CWD: dict[str, str] = {}

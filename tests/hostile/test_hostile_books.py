@@ -396,6 +396,11 @@ def test_output_refuses_to_overwrite_a_chapter(workspace: Workspace) -> None:
     result = ws.run(["epub", "book", "-o", "out/link.epub"])
     assert result.exit_code == 1, result.output
     assert (ws.book / "one.md").read_bytes() == before
+    os.link(ws.book / "one.md", ws.out / "hard.epub")  # the same file under another name
+    result = ws.run(["epub", "book", "-o", "out/hard.epub"])
+    assert result.exit_code == 1, result.output
+    assert "would overwrite a source file of the book" in result.output
+    assert (ws.book / "one.md").read_bytes() == before
 
 
 def test_metadata_is_escaped_in_every_document(workspace: Workspace) -> None:

@@ -12,8 +12,6 @@ imported inside the commands that need them, so ``bookbuild --help`` starts fast
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from .. import __version__
@@ -53,7 +51,9 @@ def main(ctx: click.Context, debug: bool) -> None:
     settings(ctx)["debug"] = debug
     # A library that logs through the root logger (ziafont) would make logging add a stderr
     # handler to it, and every WeasyPrint warning would then print: what the author must see
-    # reaches them through bookbuild's own diagnostics.
+    # reaches them through bookbuild's own diagnostics. (Imported here: `--help` never needs it.)
+    import logging
+
     logging.getLogger().addHandler(logging.NullHandler())
 
 
