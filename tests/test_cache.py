@@ -503,3 +503,18 @@ def test_a_rebuild_takes_the_title_page_words_from_the_cache(book: Path, tmp_pat
     entry.write_bytes(b"not JSON")
     used_babel, third = build_in_a_new_process("three.epub")
     assert used_babel and third == first
+
+
+def test_a_rebuild_in_the_same_process_shows_a_new_heading_in_the_ncx_and_nav(book: Path) -> None:
+    """The NCX is made again only when the contents change (render/epub _NCX): a retitled
+    chapter and a new section appear in it, and in nav.xhtml, on the next build in this process."""
+    before = epub_text(book)
+    assert b">Three<" in before["EPUB/toc.ncx"]
+    (book / "chapters" / "three.md").write_text("# Third and last\n\nLast words.\n\n## A new section\n\nMore.\n",
+                                                encoding="utf-8")
+    after = epub_text(book)
+    ncx = after["EPUB/toc.ncx"].decode("utf-8")
+    assert ">Third and last<" in ncx and ">A new section<" in ncx and ">Three<" not in ncx
+    assert "A new section" in after["EPUB/nav.xhtml"].decode("utf-8")
+    (book / "chapters" / "three.md").write_text("# Three\n\nLast words.\n", encoding="utf-8")
+    assert epub_text(book)["EPUB/toc.ncx"] == before["EPUB/toc.ncx"]

@@ -31,7 +31,7 @@ from .config.manifest import Manifest
 from .config.themes import theme_sheets
 from .errors import BookError
 from .files import read_book_file, read_own_file, user_cache_folder, write_atomically, write_new_file
-from .resources import PACKAGE_DIR, real_path, styles_dir, stylesheet
+from .resources import PACKAGE_DIR, real_path, styles_dir, stylesheet, working_folder_path
 
 CACHE_DIR_NAME = ".bookbuild-cache"
 FORMAT = 2
@@ -90,7 +90,7 @@ def working_folder() -> str:
     """The folder the build runs in: recorded warnings name files relative to it, so the
     entries that replay warnings are keyed by it too."""
     try:
-        return str(Path.cwd().resolve())
+        return working_folder_path()
     except OSError:
         return ""
 

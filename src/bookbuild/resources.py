@@ -85,6 +85,7 @@ def forget_folders() -> None:
     """Resolve folders afresh (each build starts here: ``build --watch`` runs for hours)."""
     _FOLDERS.clear()
     _CWD.clear()
+    _RESOLVED.clear()
 
 
 def resolve_in_book(
@@ -118,7 +119,16 @@ def resolve_in_book(
     posix = relative.replace("\\", "/")
     if posix.startswith("/") or _DRIVE.match(posix):
         raise fail("is an absolute path", hint="write paths relative to the file that names them")
-    return _contained(base_dir / posixpath.normpath(posix), (root, *extra_roots), fail, relative)
+    target = base_dir / posixpath.normpath(posix)
+    key = (str(target), str(root), *(str(extra) for extra in extra_roots))
+    found = _RESOLVED.get(key)
+    if found is None:  # what the build found already, it finds again (an image is resolved twice)
+        found = _RESOLVED[key] = _contained(target, (root, *extra_roots), fail, relative)
+    return found
+
+
+# The files resolve_in_book found in this build (forget_folders empties it): (path, roots) -> file
+_RESOLVED: dict[tuple[str, ...], Path] = {}
 
 
 def _contained(path: Path, roots: tuple[Path, ...], fail: Callable[..., BookError],
@@ -227,7 +237,7 @@ def display_path(path: Path) -> str:
     Resolved as :func:`real_path` resolves (the folders a build knows are not resolved again:
     a build names a file for every image and warning it might give)."""
     try:
-        real, folder = real_path(path), _working_folder()
+        real, folder = real_path(path), working_folder_path()
     except (ValueError, OSError):
         return str(path)
     if real == folder:
@@ -236,8 +246,9 @@ def display_path(path: Path) -> str:
     return real[len(inside):].replace(os.sep, "/") if real.startswith(inside) else str(path)
 
 
-def _working_folder() -> str:
-    """The working folder's real path, resolved again only when the working folder changes."""
+def working_folder_path() -> str:
+    """The working folder's real path, resolved again only when the working folder changes
+    (and at the start of each build: :func:`forget_folders`); OSError when it is gone."""
     raw = os.getcwd()
     if _CWD.get(raw) is None:
         _CWD.clear()

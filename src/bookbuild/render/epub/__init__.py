@@ -199,7 +199,32 @@ class _MemberWriter(epub.EpubWriter):
         self._write_items()
 
     def _get_ncx(self) -> bytes:
-        return finish_ncx(super()._get_ncx())
+        """The NCX, made again only when what it shows changed: ebooklib builds it element by
+        element (a twentieth of a one-chapter rebuild of a long book, in a running process)."""
+        key = (self.book.uid, self.book.title, self.book.get_template("ncx"), repr(self._play_order),
+               _toc_key(self.book.toc))
+        ncx = _NCX.get(key)
+        if ncx is None:
+            _NCX.clear()
+            ncx = _NCX[key] = finish_ncx(super()._get_ncx())
+        return ncx
+
+
+# The last NCX made, by what it was made from (_MemberWriter._get_ncx).
+_NCX: dict[tuple, bytes] = {}
+
+
+def _toc_key(items: list) -> tuple:
+    """Everything of ebooklib's contents that its NCX shows, as a value."""
+    key = []
+    for item in items:
+        if isinstance(item, (tuple, list)):
+            key.append(("section", _toc_key([item[0]]), _toc_key(item[1])))
+        elif isinstance(item, epub.EpubHtml):
+            key.append(("document", item.get_id(), item.file_name, item.title))
+        else:  # a Link or a Section
+            key.append((type(item).__name__, getattr(item, "uid", None), item.href, item.title))
+    return tuple(key)
 
 
 class _Members(list):

@@ -43,6 +43,8 @@ class DeflateCache:
         self.used: set[str] = set()
         self.started: dict[bytes, Future[bytes]] = {}  # member bytes -> their stream, being made
         self.names: dict[bytes, str] = {}  # member bytes -> the name of their stream in the cache
+        self.digests: dict[bytes, bytes] = {}  # member bytes -> their SHA-256
+        self.present: set[str] | None = None  # the names in the folder when first asked
         self.pool: ThreadPoolExecutor | None = None
 
     def start(self, data: bytes) -> None:
@@ -52,7 +54,7 @@ class DeflateCache:
         build of the large benchmark book). A stream kept in the cache is left to be read then."""
         if len(data) < _EARLY or data in self.started or (os.cpu_count() or 1) < 2:
             return
-        if self.folder is not None and (self.folder / self._name(data)).exists():
+        if self._digest(data) in _STREAMS or (self.folder is not None and self._name(data) in self._present()):
             return
         if self.pool is None:
             self.pool = ThreadPoolExecutor(min(4, os.cpu_count() or 1), thread_name_prefix="bookbuild-deflate")
@@ -65,6 +67,8 @@ class DeflateCache:
             self.pool = None
         self.started.clear()
         self.names.clear()
+        self.digests.clear()
+        self.present = None
 
     def deflate(self, data: bytes) -> bytes:
         """The raw deflate stream of ``data``, from the cache when these bytes were seen before."""
@@ -73,23 +77,56 @@ class DeflateCache:
             return started.result()
         return self._deflate(data)
 
+    def remembered(self, data: bytes) -> bytes | None:
+        """The stream of ``data`` if this process read or made it before (None: ask
+        :meth:`deflate`); put back in the cache folder if it is gone from there, for the next
+        process."""
+        if data in self.started:
+            return None
+        stream = _STREAMS.get(self._digest(data))
+        if stream is not None and self.folder is not None:
+            name = self._name(data)
+            self.used.add(name)
+            if name not in self._present():  # the cache was emptied while this process ran
+                keep(self.folder / name, _tag(name, stream) + stream, "a deflated member")
+                self._present().add(name)
+        return stream
+
     def _deflate(self, data: bytes) -> bytes:
+        remembered = self.remembered(data)
+        if remembered is not None:
+            return remembered
+        digest = self._digest(data)
         if self.folder is None:
-            return _deflate(data)
+            return _remember(digest, _deflate(data))
         name = self._name(data)
         self.used.add(name)
         path = self.folder / name
         cached = read_entry(path)
         if cached is not None and hmac.compare_digest(cached[:_TAG], _tag(name, cached[_TAG:])):
-            return cached[_TAG:]
+            return _remember(digest, cached[_TAG:])
         compressed = _deflate(data)
         keep(path, _tag(name, compressed) + compressed, "a deflated member")
-        return compressed
+        return _remember(digest, compressed)
+
+    def _digest(self, data: bytes) -> bytes:
+        digest = self.digests.get(data)
+        if digest is None:
+            digest = self.digests[data] = hashlib.sha256(data).digest()
+        return digest
+
+    def _present(self) -> set[str]:
+        if self.present is None:
+            try:
+                self.present = set(os.listdir(self.folder)) if self.folder is not None else set()
+            except OSError:
+                self.present = set()
+        return self.present
 
     def _name(self, data: bytes) -> str:
         name = self.names.get(data)
         if name is None:
-            name = self.names[data] = keyed_hash("deflate", hashlib.sha256(data).hexdigest(), str(LEVEL))
+            name = self.names[data] = keyed_hash("deflate", self._digest(data).hex(), str(LEVEL))
         return name
 
     def prune(self) -> None:
@@ -99,6 +136,24 @@ class DeflateCache:
         for path in self.folder.iterdir():
             if path.name not in self.used and not path.name.startswith("."):
                 path.unlink(missing_ok=True)
+
+
+# The streams this process read or made, by the SHA-256 of their member's bytes: a long-running
+# process (build --watch, the preview) deflates or reads each member once, not on every build
+# (reading and checking the large book's 210 streams was a sixth of a one-chapter rebuild).
+# Deflating is a pure function of the bytes, so nothing but memory is trusted. At most _KEPT_BYTES.
+_STREAMS: dict[bytes, bytes] = {}
+_KEPT_BYTES = 64 * 1024 * 1024
+_kept = [0]
+
+
+def _remember(digest: bytes, stream: bytes) -> bytes:
+    if _kept[0] + len(stream) > _KEPT_BYTES:
+        _STREAMS.clear()
+        _kept[0] = 0
+    if _STREAMS.setdefault(digest, stream) is stream:
+        _kept[0] += len(stream)
+    return stream
 
 
 _TAG = 32
@@ -115,16 +170,24 @@ def _deflate(data: bytes) -> bytes:
 
 
 def _payloads(members: list[tuple[str, bytes, bool]], deflater: DeflateCache) -> list[bytes]:
-    """The members' bytes as stored: deflated on threads (zlib lets go of the GIL), which
-    halves the deflating of a large book on two cores."""
-    def payload(member: tuple[str, bytes, bool]) -> bytes:
-        return member[1] if member[2] else deflater.deflate(member[1])
+    """The members' bytes as stored: those this process has made before at once, the others
+    deflated on threads (zlib lets go of the GIL), which halves the deflating of a large book
+    on two cores."""
+    payloads = [data if stored else deflater.remembered(data) for _name, data, stored in members]
+    todo = [index for index, payload in enumerate(payloads) if payload is None]  # not made by this process yet
+
+    def made(index: int) -> bytes:
+        return deflater.deflate(members[index][1])
 
     threads = min(4, os.cpu_count() or 1)
-    if threads < 2 or len(members) < 8:
-        return [payload(member) for member in members]
-    with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(payload, members))
+    if threads < 2 or len(todo) < 8:
+        streams: Iterable[bytes] = map(made, todo)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            streams = list(pool.map(made, todo))
+    for index, stream in zip(todo, streams):
+        payloads[index] = stream
+    return payloads  # type: ignore[return-value]
 
 
 def write_zip(members: Iterable[tuple[str, bytes, bool]], modified: dt.datetime, deflater: DeflateCache) -> bytes:
