@@ -324,6 +324,19 @@ class CheckedImages:
         self.used.add(key)
         return data
 
+    def passed(self, path: Path, root: Path, suffix: str) -> bool:
+        """True when the file's bytes passed the check before, found by their digest as
+        :func:`remembered_digest` keeps it by file identity: a rebuild in a running process
+        need not read the book's images again to know they are good."""
+        if self.path is None or suffix.lower() == ".svg":
+            return False
+        digest = remembered_digest(path, root)
+        key = keyed_hash("checked image", suffix.lower(), digest) if digest is not None else None
+        if key is None or key not in self.known:
+            return False
+        self.used.add(key)
+        return True
+
     def remember(self, keys: set[str]) -> None:
         """Add the keys of checks made elsewhere (by :meth:`check` in a chapter-reading
         worker, on this user's cache secret) and write them, for the build's link stage."""

@@ -156,6 +156,7 @@ class PreviewSite:
         self.warnings: list[str] = []
         self.title = ""
         self._rendered: dict[str, tuple] = {}
+        self._shared: tuple | None = None  # what every page was rendered with last
 
     def rebuild(self, reason: str = "", edited: set[Path] | None = None) -> bool:
         """Rebuild what changed; on failure keep the last good pages. True when it built.
@@ -204,14 +205,17 @@ class PreviewSite:
         nav = navigation(book)
         shared = (book.meta, nav, book.styles, theme)
         pages = {INDEX_PAGE: render_index(book, live_reload=True, theme=theme)}
-        owners = tuple(sorted(book.id_owner.items()))  # where cross-chapter links point
+        owners = book.id_owner  # where cross-chapter links point
+        # what every page shares, compared once (it was compared again for each page)
+        same = self._shared == (shared, owners)
+        self._shared = (shared, owners)
         changed = []
         rendered: dict[str, tuple] = {}
         for position, chapter in enumerate(book.chapters):
             name = f"{chapter.id}.html"
             neighbours = tuple(c.title for c in book.chapters[max(0, position - 1):position + 2])
-            key = (chapter, shared, neighbours, owners)
-            if self._rendered.get(name) == key and name in self.pages:
+            key = (chapter, neighbours)
+            if same and self._rendered.get(name) == key and name in self.pages:
                 pages[name] = self.pages[name]
             else:
                 pages[name] = render_chapter_page(book, position, live_reload=True, theme=theme)

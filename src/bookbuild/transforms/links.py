@@ -234,6 +234,8 @@ def _add_checked(source: Path, assets: _Assets, reporter: Reporter | None = None
     line: once per build, by the first chapter that shows it (a chapter taken from the memo
     replays its warnings, so its images are added with no reporter).
     """
+    if assets.checked.passed(source, assets.root, source.suffix.lower()):  # good bytes, seen before: not read
+        return assets.add(source, "images", suffix=source.suffix.lower())
     check = check_image
     if reporter is not None:
         check = partial(check_image, warn=svg_warnings(reporter, display_path(source)))

@@ -240,7 +240,26 @@ def tree_exports(wrapper: etree._Element) -> list:
 
 
 def content_digest(chapter: Chapter) -> str:
-    """The chapter as the stages receive it: parsed content and structure (every field)."""
+    """The chapter as the stages receive it: parsed content and structure (every field).
+
+    Remembered by the chapter's value: a long-running process (the preview, ``build --watch``)
+    hands the same bodies to every build, and a string keeps its hash, so finding an unchanged
+    chapter costs a lookup where hashing every body was a twelfth of a preview's rebuild."""
+    try:
+        known = _CONTENT.get(chapter)
+    except TypeError:  # a field that cannot be hashed: no memory of it
+        return _content_digest(chapter)
+    if known is None:
+        if len(_CONTENT) >= 4096:
+            _CONTENT.clear()
+        known = _CONTENT[chapter] = _content_digest(chapter)
+    return known
+
+
+_CONTENT: dict[Chapter, str] = {}
+
+
+def _content_digest(chapter: Chapter) -> str:
     digest = hashlib.sha256()
     for name in _CHAPTER_FIELDS:
         value = getattr(chapter, name)
