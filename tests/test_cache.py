@@ -518,3 +518,39 @@ def test_a_rebuild_in_the_same_process_shows_a_new_heading_in_the_ncx_and_nav(bo
     assert "A new section" in after["EPUB/nav.xhtml"].decode("utf-8")
     (book / "chapters" / "three.md").write_text("# Three\n\nLast words.\n", encoding="utf-8")
     assert epub_text(book)["EPUB/toc.ncx"] == before["EPUB/toc.ncx"]
+
+
+def test_an_entry_read_again_in_a_running_process_is_read_only_when_its_file_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cache.read_entry hands back the bytes it read while the file's identity is the same:
+    a rename over it, an edit in place, a link put in its place are all seen."""
+    import time
+
+    monkeypatch.setattr(cache, "RACY_NS", 0)  # the files here were all written just now
+    entry = tmp_path / "entry.json"
+    entry.write_bytes(b'{"a": 1}')
+    first = cache.read_entry(entry)
+    assert first == b'{"a": 1}' and cache.read_entry(entry) is first  # not read again
+    replacement = tmp_path / "new.json"
+    replacement.write_bytes(b'{"a": 2}')
+    os.replace(replacement, entry)
+    assert cache.read_entry(entry) == b'{"a": 2}'
+    time.sleep(0.05)
+    with open(entry, "r+b") as stream:  # the same size, in place
+        stream.write(b'{"a": 3}')
+    assert cache.read_entry(entry) == b'{"a": 3}'
+    entry.unlink()
+    entry.symlink_to(replacement.parent / "elsewhere.json")
+    (tmp_path / "elsewhere.json").write_bytes(b'{"a": 4}')
+    assert cache.read_entry(entry) is None
+    entry.unlink()
+    assert cache.read_entry(entry) is None
+
+
+def test_an_entry_changed_just_before_it_was_read_is_read_again(tmp_path: Path) -> None:
+    """Within the file system clock's tick an edit could keep the identity: such an entry is
+    not remembered."""
+    entry = tmp_path / "entry.json"
+    entry.write_bytes(b"fresh")
+    first = cache.read_entry(entry)
+    assert first == b"fresh" and cache.read_entry(entry) is not first

@@ -274,13 +274,34 @@ class DecodedEntries:
 
 def read_entry(path: Path) -> bytes | None:
     """A cache entry's bytes; None when it is missing, unreadable or a symlink (a book may
-    ship one, and reads stay in the book)."""
-    if not os.path.lexists(path):  # a miss, said at once: the refusal's message (paths resolved
-        return None                # for display) cost more than the read, and a cold build misses ~600
+    ship one, and reads stay in the book).
+
+    A long-running process (the preview, ``build --watch``) reads the same few hundred entries
+    on every build: an entry whose identity (:func:`file_identity`) is the one it had when
+    this process last read it, and which had not changed in the moments before that read, is
+    not read again; the very bytes object is handed back, so the decoded-entry memories
+    (:class:`DecodedEntries`) compare it at no cost. Entries are replaced by renaming (a new
+    inode), and any write changes the change time, which no one can set."""
+    identity = file_identity(path)
+    if identity is None:  # a miss, said at once: the refusal's message (paths resolved for
+        return None       # display) cost more than the read, and a cold build misses ~600
+    seen = _SEEN.get(str(path))
+    if seen is not None and seen[0] == identity:
+        return seen[1]
     try:
-        return read_book_file(path, path.parent, "cache")
+        raw = read_book_file(path, path.parent, "cache")
     except BookError:
         return None
+    settled = time.time_ns() - max(identity[3], identity[4]) >= RACY_NS  # not changed just before
+    if settled and file_identity(path) == identity:  # and not replaced while it was read
+        if len(_SEEN) >= 8192:
+            _SEEN.clear()
+        _SEEN[str(path)] = (identity, raw)
+    return raw
+
+
+# Entry files this process read, by path: (identity when read, bytes) (read_entry)
+_SEEN: dict[str, tuple[tuple, bytes]] = {}
 
 
 def keep(path: Path, data: bytes, what: str) -> bool:

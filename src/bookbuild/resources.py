@@ -119,7 +119,14 @@ def resolve_in_book(
     posix = relative.replace("\\", "/")
     if posix.startswith("/") or _DRIVE.match(posix):
         raise fail("is an absolute path", hint="write paths relative to the file that names them")
-    target = base_dir / posixpath.normpath(posix)
+    normal = posixpath.normpath(posix)
+    if normal == ".." or normal.startswith("../"):
+        # Only leading ".." are left (normpath took the others): applied to the real path of the
+        # base folder they name its real parents, as realpath would find them, and the path
+        # handed on has no ".." to make real_path resolve it whole (7 stats per image).
+        target = Path(os.path.normpath(os.path.join(real_path(base_dir), normal)))
+    else:
+        target = base_dir / normal
     key = (str(target), str(root), *(str(extra) for extra in extra_roots))
     found = _RESOLVED.get(key)
     if found is None:  # what the build found already, it finds again (an image is resolved twice)

@@ -205,14 +205,14 @@ class _Exports:
             return
         try:
             for name, (value, mac) in json.loads(raw).items():
-                if hmac.compare_digest(mac, _mac(name, json.dumps(value))):
+                if hmac.compare_digest(mac, _mac(name, json.dumps(value))):  # the file's value: not from memory
                     self.known[name] = value
         except (ValueError, TypeError, AttributeError):
             pass
         _DECODED.put(self.path, raw, dict(self.known))
 
     def of(self, chapter: Chapter, content: str) -> list:
-        name = _mac("exports", content)
+        name = _exports_name(content)
         value = self.known.get(name)
         if value is None:
             value = tree_exports(self.bodies.chapter(chapter))
@@ -222,10 +222,37 @@ class _Exports:
     def save(self) -> None:
         if self.used == self.known:
             return
-        data = {name: [value, _mac(name, json.dumps(value))] for name, value in self.used.items()}
+        data = {name: [value, _value_mac(name, value)] for name, value in self.used.items()}
         raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
         if keep(self.path, raw, "the transforms memo"):
             _DECODED.put(self.path, raw, dict(self.used))
+
+
+def _exports_name(content: str) -> str:
+    """The name of a content's exports in exports.json, remembered (with the secret it is keyed by)."""
+    key = (cache_secret(), content)
+    name = _NAMES.get(key)
+    if name is None:
+        if len(_NAMES) >= 8192:
+            _NAMES.clear()
+        name = _NAMES[key] = _mac("exports", content)
+    return name
+
+
+def _value_mac(name: str, value: list) -> str:
+    """The tag of one exports.json entry. An entry's value is a function of its content, which
+    its name is a keyed hash of, so the tag is remembered by name: saving the file after one
+    edit does not hash every entry again."""
+    mac = _VALUE_MACS.get(name)
+    if mac is None:
+        if len(_VALUE_MACS) >= 8192:
+            _VALUE_MACS.clear()
+        mac = _VALUE_MACS[name] = _mac(name, json.dumps(value))
+    return mac
+
+
+_NAMES: dict[tuple[bytes | None, str], str] = {}
+_VALUE_MACS: dict[str, str] = {}
 
 
 def tree_exports(wrapper: etree._Element) -> list:
