@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import cache
 from urllib.parse import unquote
 
 import tinycss2
@@ -29,8 +30,7 @@ ID_ATTRIBUTES = ("id", XML_ID)
 # XML 1.0 (fifth edition) NameStartChar and NameChar, without the colon: an NCName.
 _START = ("A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
           "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd")
-_START_CHAR = re.compile(f"[{_START}]")
-_NAME_CHAR = re.compile(f"[{_START}\\-.0-9\u00b7\u0300-\u036f\u203f-\u2040]")
+_NAME_MORE = "\\-.0-9\u00b7\u0300-\u036f\u203f-\u2040"
 # Beyond ASCII, only letters, marks and digits: validators with older tables (XML 1.0
 # fourth edition) accept these too, so a name that passes here passes everywhere.
 _WIDE_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nl", "Mn", "Mc", "Nd"})
@@ -40,9 +40,16 @@ RULE_BLOCKS = frozenset({"media", "supports", "layer", "container", "document", 
 
 
 def _name_char(char: str, start: bool) -> bool:
-    if not (_START_CHAR if start else _NAME_CHAR).fullmatch(char):
+    if not _name_pattern(start).fullmatch(char):
         return False
     return char < "\x80" or unicodedata.category(char) in _WIDE_CATEGORIES
+
+
+@cache
+def _name_pattern(start: bool) -> re.Pattern[str]:
+    """Compiled when first needed: the classes' Unicode ranges took 7 ms each to compile in
+    every process that imported this module (the build, each chapter reader), SVG or not."""
+    return re.compile(f"[{_START}]" if start else f"[{_START}{_NAME_MORE}]")
 
 
 def is_ncname(value: str) -> bool:
