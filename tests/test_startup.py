@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = ("weasyprint", "ebooklib", "lxml", "markdown_it", "jinja2", "PIL", "yaml", "pydyf", "tinycss2")
 
@@ -25,3 +26,50 @@ def test_help_imports_nothing_heavy() -> None:
     loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert "click" in loaded  # the probe really ran the command line
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+
+
+# ---- A quick way out (cli.run, cli.leave) ---------------------------------------------------
+
+LEAVING = """
+import atexit, sys, threading, time
+from bookbuild.cli import leave
+atexit.register(lambda: print("atexit ran", flush=False))
+def late():
+    time.sleep(0.2)
+    sys.stdout.write("thread finished\\n")
+threading.Thread(target=late).start()
+sys.stdout.write("unflushed line\\n")
+leave(int(sys.argv[1]) if sys.argv[1].isdigit() else sys.argv[1])
+"""
+
+
+def test_leaving_joins_threads_runs_atexit_and_flushes_with_the_exit_code() -> None:
+    """What the interpreter's exit does that anyone sees is done before the process ends."""
+    done = subprocess.run([sys.executable, "-c", LEAVING, "3"], capture_output=True, text=True)
+    assert done.returncode == 3
+    assert done.stdout.splitlines() == ["unflushed line", "thread finished", "atexit ran"]
+    message = subprocess.run([sys.executable, "-c", LEAVING, "no such book"], capture_output=True, text=True)
+    assert message.returncode == 1 and message.stderr.strip() == "no such book"
+
+
+def test_the_command_exits_with_its_codes_and_whole_outputs(tmp_path: Path) -> None:
+    """The console script (``python -m bookbuild.cli`` runs the same ``run``): 0 with a whole
+    EPUB, 1 for a book with errors, 2 for wrong usage, --version on a pipe."""
+    import zipfile
+
+    from conftest import write_book
+
+    book = write_book(tmp_path / "book", '[book]\ntitle = "Exit"\nauthors = ["A"]\nlanguage = "en"\n'
+                                         'chapters = ["one.md"]\n', {"one.md": "# One\n\nText.\n"})
+    command = [sys.executable, "-m", "bookbuild.cli"]
+    built = subprocess.run([*command, "epub", str(book), "-o", str(tmp_path / "x.epub")], capture_output=True,
+                           text=True)
+    assert built.returncode == 0, built.stderr
+    with zipfile.ZipFile(tmp_path / "x.epub") as archive:
+        assert archive.testzip() is None and "EPUB/ch01.xhtml" in archive.namelist()
+    (book / "one.md").unlink()
+    failed = subprocess.run([*command, "epub", str(book)], capture_output=True, text=True)
+    assert failed.returncode == 1 and "one.md" in failed.stderr
+    assert subprocess.run([*command, "epub", "--no-such-option"], capture_output=True).returncode == 2
+    version = subprocess.run([*command, "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("bookbuild, version")

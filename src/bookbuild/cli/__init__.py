@@ -1,6 +1,6 @@
 """The ``bookbuild`` command: parses arguments, calls the API, turns errors into messages.
 
-This module holds the group (``main``, the console script) and its options; the commands live
+This module holds the group (``main``; the console script is :func:`run`) and its options; the commands live
 by seam beside it: build.py (build, epub, pdf, --watch), book.py (new, check, preview),
 printing.py (print-cover, --for), stores.py (kepub, kindle), catalog.py; options.py and
 runner.py are what they share. console.py (outside) says what they decide to print.
@@ -11,6 +11,10 @@ imported inside the commands that need them, so ``bookbuild --help`` starts fast
 """
 
 from __future__ import annotations
+
+import os
+import sys
+from typing import NoReturn
 
 import click
 
@@ -60,4 +64,48 @@ def main(ctx: click.Context, debug: bool) -> None:
 for _command in (new, check, preview, build_command, epub, pdf, print_cover, kepub, kindle, catalog_command):
     main.add_command(_command)  # the order of --help is WorkflowGroup.ORDER
 
-__all__ = ["main"]
+
+
+def run(args: list[str] | None = None) -> NoReturn:
+    """The ``bookbuild`` command: the command line, then a quick way out of the process.
+
+    Tearing the interpreter down at exit (every module, every object of the book) took a
+    tenth of a second after a build of a 20-chapter book: a ninth of it. Once the command has
+    ended, what the interpreter's exit does that anyone can see is done here, in its order:
+    threads joined, ``atexit`` handlers run (the process pools', logging's, temporary
+    folders'), the standard streams flushed; then the process ends without the teardown.
+    """
+    try:
+        main(args, prog_name="bookbuild")
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    leave(code)
+
+
+def leave(code: object) -> NoReturn:
+    """End the process with ``code`` as ``sys.exit`` would, skipping only the teardown."""
+    import atexit
+    import threading
+
+    shutdown = getattr(threading, "_shutdown", None)  # what the interpreter calls first at exit
+    if shutdown is None:
+        sys.exit(code)  # type: ignore[arg-type]
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    shutdown()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            status = status or 120  # as Python exits when flushing fails
+    os._exit(status)
+
+
+__all__ = ["main", "run"]

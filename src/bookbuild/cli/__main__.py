@@ -1,7 +1,5 @@
 """``python -m bookbuild.cli``: the ``bookbuild`` command (tests and benchmarks run it so)."""
 
-import sys
+from . import run
 
-from . import main
-
-sys.exit(main(prog_name="bookbuild"))
+run()
