@@ -53,11 +53,11 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
         # what the workers inherit is left alone by their garbage collector: its passes would
         # write to every object's header, and copy the pages they are on (5 to 7% of their time)
         gc.freeze()
+        _FORKED[:] = [manifest, folder]  # what every task shares reaches the workers by the fork
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     images_checked: set[str] = set()
     try:
-        futures = {index: pool.submit(_parse_in_worker, entry, index, manifest, folder)
-                   for index, entry in todo} if pool else {}
+        futures = {index: pool.submit(_parse_in_worker, index) for index, _entry in todo} if pool else {}
         if on_workers_started is not None:  # the pool forks its workers on the first submit
             on_workers_started()
         chapters = []
@@ -75,6 +75,7 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
         if pool is not None:
             pool.shutdown(cancel_futures=True)
             gc.unfreeze()
+            _FORKED.clear()
     if store is not None:
         store.prune()
         CheckedImages(folder).remember(images_checked)
@@ -132,13 +133,19 @@ def parse_chapter(entry: ChapterEntry, index: int, manifest: Manifest, folder: P
     return chapter, recorder.warnings
 
 
-def _parse_in_worker(entry: ChapterEntry, index: int, manifest: Manifest, folder: Path | None
-                     ) -> tuple[Parsed, set[str]]:
-    """Parse one chapter in a worker, and check its raster images there too: decoding them
+# [manifest, cache folder] of the build whose workers are being forked: a task names only its
+# chapter's index (pickling the manifest for each of the large book's 100 tasks, and unpickling
+# it in the workers, was 0.1 CPU s)
+_FORKED: list = []
+
+
+def _parse_in_worker(index: int) -> tuple[Parsed, set[str]]:
+    """Parse the ``index``-th chapter in a worker, and check its raster images there too: decoding them
     whole was a tenth of a second of a cold build of the large book, in the main process after the
     parsing. What passed comes back as keys of :class:`CheckedImages`, which the link stage
     finds remembered; what failed is checked again there, and reported in book order."""
-    parsed = parse_chapter(entry, index, manifest, folder)
+    manifest, folder = _FORKED
+    parsed = parse_chapter(manifest.chapters[index - 1], index, manifest, folder)
     return parsed, _check_images(parsed[0], manifest, folder)
 
 
