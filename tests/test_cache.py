@@ -554,3 +554,19 @@ def test_an_entry_changed_just_before_it_was_read_is_read_again(tmp_path: Path) 
     entry.write_bytes(b"fresh")
     first = cache.read_entry(entry)
     assert first == b"fresh" and cache.read_entry(entry) is not first
+
+
+def test_a_running_process_sees_the_edit_of_a_chapter_it_knows(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """sources.cache.source_facts remembers a settled chapter file's digest by its identity:
+    an edit of the same size, in place, is still seen."""
+    import time
+
+    monkeypatch.setattr(cache, "RACY_NS", 0)  # the book's files were all written just now
+    assert parsed_names(book) == ALL
+    assert parsed_names(book) == []
+    chapter = book / "chapters" / "three.md"
+    text = chapter.read_text(encoding="utf-8")
+    time.sleep(0.05)
+    chapter.write_text(text.replace("Last words.", "Lost words."), encoding="utf-8")
+    assert parsed_names(book) == ["three.md"]
+    assert b"Lost words." in epub_text(book)["EPUB/ch03.xhtml"]

@@ -292,12 +292,18 @@ def read_entry(path: Path) -> bytes | None:
         raw = read_book_file(path, path.parent, "cache")
     except BookError:
         return None
-    settled = time.time_ns() - max(identity[3], identity[4]) >= RACY_NS  # not changed just before
-    if settled and file_identity(path) == identity:  # and not replaced while it was read
+    if settled(identity) and file_identity(path) == identity:  # and not replaced while it was read
         if len(_SEEN) >= 8192:
             _SEEN.clear()
         _SEEN[str(path)] = (identity, raw)
     return raw
+
+
+def settled(identity: tuple) -> bool:
+    """A file identity (:func:`file_identity`) that had not changed in the moments before now:
+    one that can stand for the file's bytes (a write within the same tick of the file
+    system's clock could leave a younger one as it was)."""
+    return time.time_ns() - max(identity[3], identity[4]) >= RACY_NS
 
 
 # Entry files this process read, by path: (identity when read, bytes) (read_entry)

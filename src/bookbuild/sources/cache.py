@@ -78,25 +78,26 @@ class ChapterCache:
         self.hits = 0
         self.misses = 0
 
-    def key(self, entry: ChapterEntry, index: int, source: bytes) -> str:
-        """The hash naming the entry for this chapter in this context."""
+    def key(self, entry: ChapterEntry, index: int, source_digest: bytes) -> str:
+        """The hash naming the entry for this chapter in this context (``source_digest``: the
+        SHA-256 of the chapter file's bytes)."""
         digest = hmac.new(cache_secret() or b"", digestmod=hashlib.sha256)
         for part in (self.context, working_folder(), real_path(entry.path), str(index), repr(entry.title),
                      entry.kind, entry.ids):
             digest.update(part.encode("utf-8") + b"\0")
-        digest.update(hashlib.sha256(source).digest())
+        digest.update(source_digest)
         return digest.hexdigest()
 
     def lookup(self, entry: ChapterEntry, index: int) -> tuple[str | None, Parsed | None]:
         """The entry's key (None: this chapter is not cached) and, on a hit, the chapter and the
         warnings it gave when it was parsed."""
         try:
-            source = read_book_file(entry.path, self.manifest.root, "chapter")
+            source_digest, includes = source_facts(entry.path, self.manifest.root)
         except BookError:
             return None, None  # the reader reports the problem with its location
-        if not self.enabled or _INCLUDE.search(source):
+        if not self.enabled or includes:
             return None, None
-        key = self.key(entry, index, source)
+        key = self.key(entry, index, source_digest)
         self.used.add(key)
         cached = self._load(key, entry)
         if cached is None:
@@ -168,6 +169,26 @@ class ChapterCache:
 # Entries this process decoded (the preview, build --watch): the images each lists are
 # checked on every use all the same
 _DECODED = cache.DecodedEntries()
+
+
+def source_facts(path: Path, root: Path) -> tuple[bytes, bool]:
+    """The SHA-256 of a chapter file's bytes, and whether it includes other files; remembered by
+    the file's identity once it has settled (cache.settled), so a running process (``build
+    --watch``) does not read every chapter of the book again to find the one that changed."""
+    identity = cache.file_identity(path)
+    known = _SOURCES.get((str(path), identity)) if identity is not None else None
+    if known is not None:
+        return known
+    source = read_book_file(path, root, "chapter")
+    facts = hashlib.sha256(source).digest(), _INCLUDE.search(source) is not None
+    if identity is not None and cache.settled(identity) and cache.file_identity(path) == identity:
+        if len(_SOURCES) >= 8192:
+            _SOURCES.clear()
+        _SOURCES[(str(path), identity)] = facts
+    return facts
+
+
+_SOURCES: dict[tuple[str, tuple], tuple[bytes, bool]] = {}
 
 
 def report_again(warnings: list[Diagnostic], reporter: Reporter) -> None:

@@ -15,7 +15,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from ...cache import cache_secret, keep, keyed_hash, prune_folder, read_entry
+from ...cache import DecodedEntries, cache_secret, keep, keyed_hash, prune_folder, read_entry
 from ...model import Book, Chapter
 
 
@@ -30,6 +30,7 @@ class KeptDocuments:
         self.folder = cache_dir / "epub" if cache_dir is not None and cache_secret() else None
         self.keys: dict[str, str] = {}
         self.entries: dict[str, tuple[dict[str, int], str, str]] = {}
+        self._context: tuple[dict, str] | None = None  # the document context and its digest
         if self.folder is None:
             return
         for chapter in book.chapters:
@@ -47,14 +48,20 @@ class KeptDocuments:
     def document(self, chapter: Chapter, context: dict) -> str | None:
         """The chapter's document from an earlier build, if it was made in the same context."""
         entry = self.entries.get(chapter.id)
-        return entry[2] if entry and entry[1] == _context_digest(context) else None
+        return entry[2] if entry and entry[1] == self._digest(context) else None
 
     def put(self, chapter: Chapter, facts: dict[str, int], context: dict, document: str) -> None:
         key = self.keys.get(chapter.id)
         if key is None or self.folder is None:
             return
-        data = "\n".join((key, json.dumps(facts, sort_keys=True), _context_digest(context), document))
+        data = "\n".join((key, json.dumps(facts, sort_keys=True), self._digest(context), document))
         keep(self.folder / f"{key}.xhtml", data.encode("utf-8"), "the chapter document")
+
+    def _digest(self, context: dict) -> str:
+        """The context's digest, worked out once for the build's one context."""
+        if self._context is None or self._context[0] is not context:
+            self._context = (context, _context_digest(context))
+        return self._context[1]
 
     def prune(self) -> None:
         """Forget documents this build did not use."""
@@ -66,14 +73,23 @@ class KeptDocuments:
         raw = read_entry(self.folder / f"{key}.xhtml")
         if raw is None:
             return None
+        remembered = _DECODED.get(key, raw)
+        if remembered is not None:  # the very bytes this process read or wrote: decoded already
+            return remembered  # type: ignore[return-value]
         try:
             head, facts, context, document = raw.decode("utf-8").split("\n", 3)
             counts = json.loads(facts)
             if head != key or not all(isinstance(v, int) for v in counts.values()):
                 return None  # a file renamed or damaged is a miss
+            _DECODED.put(key, raw, (counts, context, document))
             return counts, context, document
         except (ValueError, AttributeError):
             return None
+
+
+# Documents this process decoded, with the bytes they came from (a running process reads the
+# same entry files again: cache.read_entry hands back the same bytes, compared at no cost)
+_DECODED = DecodedEntries()
 
 
 def _context_digest(context: dict) -> str:
