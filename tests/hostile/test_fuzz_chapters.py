@@ -3,7 +3,9 @@ well-formed XHTML holding no active content, and the only exception ever raised 
 
 from __future__ import annotations
 
+import atexit
 import io
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -32,6 +34,7 @@ PIECES = [
 ]
 TEXT = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=8)), max_size=40).map("".join)
 FOLDER = Path(tempfile.mkdtemp(prefix="bookbuild-fuzz-"))
+atexit.register(shutil.rmtree, FOLDER, ignore_errors=True)  # each test process made one and left it in /tmp
 (FOLDER / "book.toml").write_text('[book]\ntitle = "Fuzz"\nauthors = ["A"]\nlanguage = "en"\n'
                                   'chapters = ["c.md", "c.html"]\n')
 
