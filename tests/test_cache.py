@@ -570,3 +570,18 @@ def test_a_running_process_sees_the_edit_of_a_chapter_it_knows(book: Path, monke
     chapter.write_text(text.replace("Last words.", "Lost words."), encoding="utf-8")
     assert parsed_names(book) == ["three.md"]
     assert b"Lost words." in epub_text(book)["EPUB/ch03.xhtml"]
+
+
+def test_an_image_digest_is_remembered_only_once_its_file_has_settled(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """cache.remembered_digest keeps a digest by file identity only when the file had not
+    changed in the moments before it was read: an edit within the same clock tick is seen."""
+    image = tmp_path / "dot.png"
+    image.write_bytes(PNG_RED)
+    remembered = [key for key in cache._DIGESTS if key[0] == str(image)]
+    assert cache.remembered_digest(image, tmp_path) is not None
+    assert [key for key in cache._DIGESTS if key[0] == str(image)] == remembered == []  # just written
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    digest = cache.remembered_digest(image, tmp_path)
+    assert [key[0] for key in cache._DIGESTS if key[0] == str(image)] == [str(image)]
+    assert cache.remembered_digest(image, tmp_path) == digest

@@ -234,7 +234,8 @@ def file_identity(path: Path) -> tuple | None:
 
 def remembered_digest(path: Path, root: Path) -> str | None:
     """:func:`file_digest`, remembered in this process while the file's identity stays: a
-    rebuild after one edit need not read and hash every image of the book again."""
+    rebuild after one edit need not read and hash every image of the book again. Only an
+    identity that had settled when the file was read stands for its bytes (:func:`settled`)."""
     identity = file_identity(path)
     if identity is None:
         return file_digest(path, root)
@@ -242,7 +243,7 @@ def remembered_digest(path: Path, root: Path) -> str | None:
     digest = _DIGESTS.get(key)
     if digest is None:
         digest = file_digest(path, root)
-        if digest is not None:
+        if digest is not None and settled(identity) and file_identity(path) == identity:
             if len(_DIGESTS) >= 4096:
                 _DIGESTS.clear()
             _DIGESTS[key] = digest
