@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import bookbuild
-from bookbuild import cache
+from bookbuild import cache, files
 from bookbuild.sources import cache as chapter_cache
 from bookbuild.api import BuildOptions, build, read_book_chapter
 from bookbuild.errors import Reporter
@@ -176,7 +176,7 @@ def test_code_fingerprint_is_kept_while_the_files_are_the_same(tmp_path: Path, m
 
     first = fingerprint()
     assert not kept.exists()  # files written just now are "racy": nothing kept yet
-    monkeypatch.setattr(cache, "RACY_NS", 0)
+    monkeypatch.setattr(files, "RACY_NS", 0)
     assert fingerprint() == first and kept.read_text().split()[1] == first
     state = kept.read_text().split()[0]
     kept.write_text(f"{state} {'0' * 64}\n")
@@ -526,7 +526,7 @@ def test_an_entry_read_again_in_a_running_process_is_read_only_when_its_file_cha
     a rename over it, an edit in place, a link put in its place are all seen."""
     import time
 
-    monkeypatch.setattr(cache, "RACY_NS", 0)  # the files here were all written just now
+    monkeypatch.setattr(files, "RACY_NS", 0)  # the files here were all written just now
     entry = tmp_path / "entry.json"
     entry.write_bytes(b'{"a": 1}')
     first = cache.read_entry(entry)
@@ -561,7 +561,7 @@ def test_a_running_process_sees_the_edit_of_a_chapter_it_knows(book: Path, monke
     an edit of the same size, in place, is still seen."""
     import time
 
-    monkeypatch.setattr(cache, "RACY_NS", 0)  # the book's files were all written just now
+    monkeypatch.setattr(files, "RACY_NS", 0)  # the book's files were all written just now
     assert parsed_names(book) == ALL
     assert parsed_names(book) == []
     chapter = book / "chapters" / "three.md"
@@ -581,7 +581,7 @@ def test_an_image_digest_is_remembered_only_once_its_file_has_settled(tmp_path: 
     remembered = [key for key in cache._DIGESTS if key[0] == str(image)]
     assert cache.remembered_digest(image, tmp_path) is not None
     assert [key for key in cache._DIGESTS if key[0] == str(image)] == remembered == []  # just written
-    monkeypatch.setattr(cache, "RACY_NS", 0)
+    monkeypatch.setattr(files, "RACY_NS", 0)
     digest = cache.remembered_digest(image, tmp_path)
     assert [key[0] for key in cache._DIGESTS if key[0] == str(image)] == [str(image)]
     assert cache.remembered_digest(image, tmp_path) == digest

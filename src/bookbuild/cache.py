@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import stat
-import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -30,7 +29,16 @@ from pathlib import Path
 from .config.manifest import Manifest
 from .config.themes import theme_sheets
 from .errors import BookError
-from .files import read_book_file, read_own_file, user_cache_folder, write_atomically, write_new_file
+from .files import (
+    by_identity,
+    read_book_file,
+    read_own_file,
+    settled,
+    stat_identity,
+    user_cache_folder,
+    write_atomically,
+    write_new_file,
+)
 from .resources import PACKAGE_DIR, real_path, styles_dir, stylesheet, working_folder_path
 
 CACHE_DIR_NAME = ".bookbuild-cache"
@@ -145,16 +153,12 @@ def code_fingerprint() -> str:
     fingerprint = digest.hexdigest()
     # A file changed within the last moments could change again within the same tick of the
     # file system's clock, with the same identity: not kept then (git's "racily clean" files).
-    newest = max((max(info.st_mtime_ns, info.st_ctime_ns) for _name, info in files), default=0)
-    if time.time_ns() - newest >= RACY_NS:
+    if all(settled(stat_identity(info)) for _name, info in files):
         try:
             write_atomically(kept_at, f"{state} {fingerprint}\n".encode("ascii"))
         except (OSError, BookError):
             pass  # a read-only home: made again next time
     return fingerprint
-
-
-RACY_NS = 2_000_000_000
 
 
 def _code_files() -> list[tuple[str, os.stat_result]]:
@@ -219,35 +223,10 @@ def file_digest(path: Path, roots: Path | tuple[Path, ...]) -> str | None:
         return None
 
 
-def file_identity(path: Path) -> tuple | None:
-    """A regular file's identity, not through a link: device, inode, size, modification and
-    change times (None: missing, a link, not a regular file). What a long-running process (the
-    preview, ``build --watch``) checks before it uses again what it read from the file."""
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        return None
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-
 def remembered_digest(path: Path, root: Path) -> str | None:
     """:func:`file_digest`, remembered in this process while the file's identity stays: a
-    rebuild after one edit need not read and hash every image of the book again. Only an
-    identity that had settled when the file was read stands for its bytes (:func:`settled`)."""
-    identity = file_identity(path)
-    if identity is None:
-        return file_digest(path, root)
-    key = (str(path), str(root), *identity)
-    digest = _DIGESTS.get(key)
-    if digest is None:
-        digest = file_digest(path, root)
-        if digest is not None and settled(identity) and file_identity(path) == identity:
-            if len(_DIGESTS) >= 4096:
-                _DIGESTS.clear()
-            _DIGESTS[key] = digest
-    return digest
+    rebuild after one edit need not read and hash every image of the book again."""
+    return by_identity(_DIGESTS, path, lambda: file_digest(path, root), str(root))
 
 
 _DIGESTS: dict[tuple, str] = {}
@@ -278,37 +257,27 @@ def read_entry(path: Path) -> bytes | None:
     ship one, and reads stay in the book).
 
     A long-running process (the preview, ``build --watch``) reads the same few hundred entries
-    on every build: an entry whose identity (:func:`file_identity`) is the one it had when
-    this process last read it, and which had not changed in the moments before that read, is
-    not read again; the very bytes object is handed back, so the decoded-entry memories
-    (:class:`DecodedEntries`) compare it at no cost. Entries are replaced by renaming (a new
-    inode), and any write changes the change time, which no one can set."""
-    identity = file_identity(path)
-    if identity is None:  # a miss, said at once: the refusal's message (paths resolved for
-        return None       # display) cost more than the read, and a cold build misses ~600
-    seen = _SEEN.get(str(path))
-    if seen is not None and seen[0] == identity:
-        return seen[1]
+    on every build: an entry file whose identity has not changed is not read again
+    (:func:`by_identity`), and the very bytes object is handed back, so the decoded-entry
+    memories (:class:`DecodedEntries`) compare it at no cost. Entries are replaced by renaming
+    (a new inode), and any write changes the change time, which no one can set."""
+    return by_identity(_SEEN, path, lambda: _read_entry(path))
+
+
+def _read_entry(path: Path) -> bytes | None:
+    try:  # a miss, said at once: the refusal's message (paths resolved for display) cost more
+        if not stat.S_ISREG(os.lstat(path).st_mode):  # than the read, and a cold build misses ~600
+            return None  # a link (a book may ship one) or a folder
+    except OSError:
+        return None
     try:
-        raw = read_book_file(path, path.parent, "cache")
+        return read_book_file(path, path.parent, "cache")
     except BookError:
         return None
-    if settled(identity) and file_identity(path) == identity:  # and not replaced while it was read
-        if len(_SEEN) >= 8192:
-            _SEEN.clear()
-        _SEEN[str(path)] = (identity, raw)
-    return raw
 
 
-def settled(identity: tuple) -> bool:
-    """A file identity (:func:`file_identity`) that had not changed in the moments before now:
-    one that can stand for the file's bytes (a write within the same tick of the file
-    system's clock could leave a younger one as it was)."""
-    return time.time_ns() - max(identity[3], identity[4]) >= RACY_NS
-
-
-# Entry files this process read, by path: (identity when read, bytes) (read_entry)
-_SEEN: dict[str, tuple[tuple, bytes]] = {}
+# Entry files this process read (read_entry)
+_SEEN: dict[tuple, bytes] = {}
 
 
 def keep(path: Path, data: bytes, what: str) -> bool:
@@ -346,7 +315,7 @@ class CheckedImages:
         """``check(data, suffix)``, unless these bytes passed it before."""
         if self.path is None or suffix.lower() == ".svg":
             return check(data, suffix)
-        key = keyed_hash("checked image", suffix.lower(), hashlib.sha256(data).hexdigest())
+        key = _checked_key(suffix, hashlib.sha256(data).hexdigest())
         if key not in self.known:
             data = check(data, suffix)  # raises for a bad image: nothing remembered
         self.used.add(key)
@@ -359,7 +328,7 @@ class CheckedImages:
         if self.path is None or suffix.lower() == ".svg":
             return False
         digest = remembered_digest(path, root)
-        key = keyed_hash("checked image", suffix.lower(), digest) if digest is not None else None
+        key = _checked_key(suffix, digest) if digest is not None else None
         if key is None or key not in self.known:
             return False
         self.used.add(key)
@@ -408,3 +377,8 @@ def derived_file(folder: Path | None, kind: str, parts: list[str], make: Callabl
     if keep(path, data, kind):
         prune_folder(path.parent, {path.stem}, ("",))  # one entry of each kind: the last one made
     return data
+
+
+def _checked_key(suffix: str, digest: str) -> str:
+    """The name of an image check: the image's suffix and the SHA-256 of its bytes, keyed."""
+    return keyed_hash("checked image", suffix.lower(), digest)

@@ -28,7 +28,10 @@ import itertools
 import os
 import stat
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .errors import BookError, Diagnostic, Location, OutputError, SourceError, SpecialFile, UnreadableFile
 from .resources import display_path, real_path
@@ -236,3 +239,52 @@ def with_column(diagnostic: Diagnostic, root: Path) -> Diagnostic:
     if col < 0:
         return diagnostic
     return dataclasses.replace(diagnostic, location=Location(location.file, location.line, col + 1))
+
+
+# ---- What a long-running process may take again from a file it read ----------------------
+
+def file_identity(path: Path) -> tuple | None:
+    """A regular file's identity, not through a link: device, inode, size, modification and
+    change times (None: missing, a link, not a regular file). What a long-running process (the
+    preview, ``build --watch``) checks before it uses again what it read from the file."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return stat_identity(info) if stat.S_ISREG(info.st_mode) else None
+
+
+def stat_identity(info: os.stat_result) -> tuple:
+    """The identity :func:`file_identity` gives, from a ``stat`` result in hand."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def settled(identity: tuple) -> bool:
+    """A file identity (:func:`file_identity`) that had not changed in the moments before now:
+    one that can stand for the file's bytes (a write within the same tick of the file
+    system's clock could leave a younger one as it was)."""
+    return time.time_ns() - max(identity[3], identity[4]) >= RACY_NS
+
+
+# A file younger than this (its last change) may still change within one tick of its clock
+RACY_NS = 2_000_000_000
+
+
+def by_identity(memory: dict, path: Path, make: Callable[[], Any], *key: str) -> Any:
+    """``make()``, remembered in ``memory`` (by the path, ``key`` and the file's identity)
+    while the file's identity (:func:`file_identity`) stays the one it had, if that identity
+    had settled when the file was read (:func:`settled`) and did not change while it was.
+    What a long-running process (the preview, ``build --watch``) finds out from a file once.
+    A file that is not there, or is a link, is asked of ``make`` every time; so is a value None."""
+    identity = file_identity(path)
+    if identity is None:
+        return make()
+    name = (str(path), *key, identity)
+    value = memory.get(name)
+    if value is None:
+        value = make()
+        if value is not None and settled(identity) and file_identity(path) == identity:
+            if len(memory) >= 8192:
+                memory.clear()
+            memory[name] = value
+    return value

@@ -52,7 +52,7 @@ from ..cache import (
 )
 from ..config.manifest import ChapterEntry, Manifest
 from ..errors import BookError, Diagnostic, Location, Reporter
-from ..files import read_book_file
+from ..files import by_identity, read_book_file
 from ..resources import is_external, real_path, split_reference
 
 _IMG_SRC = re.compile(r"<img\b[^>]*?\ssrc=\"([^\"]*)\"")
@@ -173,22 +173,16 @@ _DECODED = cache.DecodedEntries()
 
 def source_facts(path: Path, root: Path) -> tuple[bytes, bool]:
     """The SHA-256 of a chapter file's bytes, and whether it includes other files; remembered by
-    the file's identity once it has settled (cache.settled), so a running process (``build
-    --watch``) does not read every chapter of the book again to find the one that changed."""
-    identity = cache.file_identity(path)
-    known = _SOURCES.get((str(path), identity)) if identity is not None else None
-    if known is not None:
-        return known
-    source = read_book_file(path, root, "chapter")
-    facts = hashlib.sha256(source).digest(), _INCLUDE.search(source) is not None
-    if identity is not None and cache.settled(identity) and cache.file_identity(path) == identity:
-        if len(_SOURCES) >= 8192:
-            _SOURCES.clear()
-        _SOURCES[(str(path), identity)] = facts
-    return facts
+    the file's identity (files.by_identity), so a running process (``build --watch``) does not
+    read every chapter of the book again to find the one that changed."""
+    def facts() -> tuple[bytes, bool]:
+        source = read_book_file(path, root, "chapter")
+        return hashlib.sha256(source).digest(), _INCLUDE.search(source) is not None
+
+    return by_identity(_SOURCES, path, facts, str(root))
 
 
-_SOURCES: dict[tuple[str, tuple], tuple[bytes, bool]] = {}
+_SOURCES: dict[tuple, tuple[bytes, bool]] = {}
 
 
 def report_again(warnings: list[Diagnostic], reporter: Reporter) -> None:
