@@ -34,6 +34,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
 
 from lxml import etree
@@ -229,14 +230,14 @@ class _Exports:
 
 
 def _exports_name(content: str) -> str:
-    """The name of a content's exports in exports.json, remembered (with the secret it is keyed by)."""
-    key = (cache_secret(), content)
-    name = _NAMES.get(key)
-    if name is None:
-        if len(_NAMES) >= 8192:
-            _NAMES.clear()
-        name = _NAMES[key] = _mac("exports", content)
-    return name
+    """The name of a content's exports in exports.json."""
+    return _keyed_exports_name(cache_secret(), content)
+
+
+@lru_cache(maxsize=8192)
+def _keyed_exports_name(secret: bytes | None, content: str) -> str:
+    """Remembered with the secret the name is keyed by."""
+    return _mac("exports", content)
 
 
 def _value_mac(name: str, value: list) -> str:
@@ -251,7 +252,6 @@ def _value_mac(name: str, value: list) -> str:
     return mac
 
 
-_NAMES: dict[tuple[bytes | None, str], str] = {}
 _VALUE_MACS: dict[str, str] = {}
 
 
@@ -273,17 +273,14 @@ def content_digest(chapter: Chapter) -> str:
     hands the same bodies to every build, and a string keeps its hash, so finding an unchanged
     chapter costs a lookup where hashing every body was a twelfth of a preview's rebuild."""
     try:
-        known = _CONTENT.get(chapter)
+        return _remembered_content_digest(chapter)
     except TypeError:  # a field that cannot be hashed: no memory of it
         return _content_digest(chapter)
-    if known is None:
-        if len(_CONTENT) >= 4096:
-            _CONTENT.clear()
-        known = _CONTENT[chapter] = _content_digest(chapter)
-    return known
 
 
-_CONTENT: dict[Chapter, str] = {}
+@lru_cache(maxsize=4096)
+def _remembered_content_digest(chapter: Chapter) -> str:
+    return _content_digest(chapter)
 
 
 def _content_digest(chapter: Chapter) -> str:
