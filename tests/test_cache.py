@@ -585,3 +585,19 @@ def test_an_image_digest_is_remembered_only_once_its_file_has_settled(tmp_path: 
     digest = cache.remembered_digest(image, tmp_path)
     assert [key[0] for key in cache._DIGESTS if key[0] == str(image)] == [str(image)]
     assert cache.remembered_digest(image, tmp_path) == digest
+
+
+def test_a_pdf_rebuild_takes_the_title_page_words_from_the_cache_too(book: Path, tmp_path: Path) -> None:
+    """The words are the same for both formats: a PDF built in a new process after the first
+    does not import Babel either, and prints the same date."""
+    import subprocess
+    import sys
+
+    probe = WORDS_PROBE.replace('["epub"]', '["pdf"]')
+    for name, babel in (("one.pdf", True), ("two.pdf", False)):
+        done = subprocess.run([sys.executable, "-c", probe, str(book), str(tmp_path / name)],
+                              capture_output=True, text=True, check=True)
+        assert json.loads(done.stdout.strip().splitlines()[-1]) is babel
+    from pypdf import PdfReader
+
+    assert "January 1, 2024" in "".join(page.extract_text() for page in PdfReader(tmp_path / "two.pdf").pages)

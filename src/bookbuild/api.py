@@ -228,9 +228,8 @@ def _same_file(target: Path, inputs: set[Path]) -> bool:
         return False  # not there yet: it cannot be an input
     for path in inputs:
         try:
-            other = os.stat(path)
+            if os.path.samestat(info, os.stat(path)):
+                return True
         except OSError:
             continue
-        if (other.st_dev, other.st_ino) == (info.st_dev, info.st_ino):
-            return True
     return False

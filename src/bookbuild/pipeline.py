@@ -236,7 +236,10 @@ def render(fmt: str, book: Book, context: BuildContext, reporter: Reporter,
         return render_epub(for_format(book, "epub"), context, reporter, epub_cover, page_starts)
     if fmt == "pdf":
         pdf_book = for_format(book, "pdf")
+        from .render.front_matter import remember_title_page_words
         from .render.pdf.design_fonts import report_substituted_fonts
+
+        remember_title_page_words(book.meta, context.cache_dir)  # its title page's words: as the EPUB's
 
         report_substituted_fonts(pdf_book, reporter)  # the design's fonts this machine lacks, said
         if workers is not None:
