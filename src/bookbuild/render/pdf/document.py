@@ -23,6 +23,7 @@ from ...files import read_book_file
 from ...model import Book, Chapter, Footnote, part_openers
 from ...resources import resolve_url, styles_dir, stylesheet
 from ...sources.remote import fetch_remote
+from .leaders import joined_leaders
 from ...sources.svg import sanitize_svg
 from ...xhtml import parse_fragment, unwrap
 from ..scripts import isolate_inline_runs, pdf_options_sheet
@@ -135,8 +136,9 @@ def layout_pdf(book: Book, build: BuildContext, reporter: Reporter, *,  # noqa: 
     counters = CounterStyle()  # the sheets' @counter-style rules, for this layout
     sheets = load_stylesheets(source.sheets, source.css, book, reporter, fetcher, fonts, counters, shared_fonts)
     document = HTML(string=source.html, base_url=ASSET_ROOT, url_fetcher=fetcher)
-    return document.render(stylesheets=sheets, font_config=fonts, counter_style=counters, pdf_tags=pdf_tags,
-                           pdf_variant=build.config.pdf.variant)
+    with joined_leaders():  # the contents' dot leaders: a text box each, not thousands (leaders.py)
+        return document.render(stylesheets=sheets, font_config=fonts, counter_style=counters, pdf_tags=pdf_tags,
+                               pdf_variant=build.config.pdf.variant)
 
 
 def book_fetcher(book: Book, allow_remote: bool = False):  # noqa: ANN201

@@ -49,7 +49,7 @@ def marking(document: Any) -> Iterator[dict]:
     for page, box, kind, anchor in number_boxes(document):
         text = box.text
         digits = any(c.isdigit() for c in text)
-        if digits or _ROMAN.search(text):  # not the contents' leader dots (20,000 boxes of the large book's)
+        if digits or _ROMAN.search(text):  # not the contents' leader dots (a box a leader: leaders.py)
             if digits:  # drawn inside a mark; a roman number is listed to say when it changes
                 boxes[id(box)] = len(marks)
             marks.append([page, kind, anchor, text, digits])

@@ -1,0 +1,67 @@
+"""Dot leaders laid out as one text box each, not one box per unit of dots.
+
+WeasyPrint fills a ``leader()`` with copies of one text box, a unit of dots each, lined up
+from the end of the line (``weasyprint.layout.leader.handle_leader``). Each copy is shaped
+and written to the page on its own: the contents of the large benchmark book (23 pages,
+some 700 entries) had 21,000 of them, and laying it out and drawing it took 4.4 s instead of
+1.7 s without leaders. It is the last piece of a parallel build, laid out by one worker
+while the other waits.
+
+Here the copies of each leader become one box at the place of the first, holding the unit
+as many times as there were copies. The copies touch (each starts where the next ends), so
+the text shaped from the joined units puts every dot where the copies had it: the same
+page, the same text, in one box. Left as WeasyPrint made them: a leader in a justified
+line, whose spaces the drawing widens, and one in right-to-left text, where Pango places the
+joined units' dots half a space from where the copies have them (a Persian contents:
+tests/test_pdf_leaders.py).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+@contextmanager
+def joined_leaders() -> Iterator[None]:
+    """While a document is laid out in this thread, each leader's units are joined."""
+    from weasyprint.layout import inline
+
+    original = inline.handle_leader
+
+    def handle_leader(context: Any, line: Any, containing_block: Any) -> None:
+        original(context, line, containing_block)
+        from weasyprint.layout.leader import leader_index
+
+        _index, leader = leader_index(line)
+        if leader is not None:
+            join_units(leader)
+
+    inline.handle_leader = handle_leader
+    try:
+        yield
+    finally:
+        inline.handle_leader = original
+
+
+def join_units(leader: Any) -> None:
+    """The leader box's copies of its unit as one text box (see the module's docstring)."""
+    units = sorted(leader.children, key=lambda box: box.position_x)
+    if len(units) < 2:
+        return
+    first = units[0]
+    layout = first.pango_layout
+    if first.style["direction"] != "ltr" or getattr(layout, "justification_spacing", 0) or any(
+            box.text != first.text or box.pango_layout is not layout for box in units):
+        return
+    for before, after in zip(units, units[1:]):
+        if abs(before.position_x + before.width - after.position_x) > 1e-3:
+            return  # not side by side: left as they are
+    joined = first.copy()
+    joined.text = first.text * len(units)
+    joined.width = units[-1].position_x + units[-1].width - first.position_x
+    joined.pango_layout = copy.copy(layout)  # what the drawing shapes: its text (line_break.Layout.reactivate)
+    joined.pango_layout.text = joined.text
+    leader.children = (joined,)
