@@ -20,7 +20,7 @@ from pypdf import PdfReader
 from validators import assert_ace_clean, qpdf_check, run_epubcheck
 
 from bookbuild.api import BuildOptions, build
-from bookbuild.check import check_book
+from bookbuild.api.check import check_book
 from bookbuild.errors import Reporter
 from bookbuild.transforms.index_sort import group_letter, sorted_terms
 

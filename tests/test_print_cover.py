@@ -24,7 +24,7 @@ from validators import pdftotext, qpdf_check
 from bookbuild.config.print import PrintOptions
 from bookbuild.config.printers import KDP
 from bookbuild.errors import BookError, Reporter
-from bookbuild.print_cover import make_print_cover
+from bookbuild.api.print_cover import make_print_cover
 from bookbuild.render.pdf.print_check import check_pdf
 from bookbuild.render.pdf.print_preset import spine_width
 from conftest import IN_PLACE

@@ -17,9 +17,9 @@ __version__ = "0.1.0"
 # public name -> the module that defines it, imported on first use
 _EXPORTS = {
     "build": "api", "BuildOptions": "api", "BuildOutputs": "api", "BuildResult": "api",
-    "check_book": "check", "CheckReport": "check",
+    "check_book": "api.check", "CheckReport": "api.check",
     "build_catalog": "catalog", "CatalogOptions": "catalog", "CatalogReport": "catalog", "find_books": "catalog",
-    "make_print_cover": "print_cover", "PrintCover": "print_cover",
+    "make_print_cover": "api.print_cover", "PrintCover": "api.print_cover",
     "BookError": "errors", "ManifestError": "errors", "SourceError": "errors", "OutputError": "errors",
     "UsageError": "errors", "Diagnostic": "errors", "Reporter": "errors",
 }

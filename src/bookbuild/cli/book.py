@@ -26,7 +26,7 @@ DEFAULT_PORT = 8000
 @click.pass_context
 def check(ctx: click.Context, book: Path | None, strict: bool, output_format: str) -> None:
     """Find mistakes without building: manifest, files, links, images, ids, Markdown, fonts."""
-    from ..check import check_book
+    from ..api.check import check_book
 
     try:
         report = check_book(book)

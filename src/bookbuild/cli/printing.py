@@ -41,7 +41,7 @@ def print_cover(ctx: click.Context, book: Path | None, output: Path | None, inte
 
     from .console import Folded, human_size, print_as_error, print_diagnostic
     from ..errors import Reporter
-    from ..print_cover import make_print_cover
+    from ..api.print_cover import make_print_cover
     from ..resources import display_path
     from .runner import fail
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config.overrides import Overrides
-from .config.printers import Printer
-from .errors import BookError, OutputError, Reporter, UsageError
-from .files import read_book_file, write_atomically
-from .pipeline import build_context, load_book, load_config, render, render_print_cover
-from .resources import display_path
+from ..config.overrides import Overrides
+from ..config.printers import Printer
+from ..errors import BookError, OutputError, Reporter, UsageError
+from ..files import read_book_file, write_atomically
+from ..pipeline import build_context, load_book, load_config, render, render_print_cover
+from ..resources import display_path
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,9 @@ def check_interior_fits(data: bytes, name: str, printer: Printer, page_size_css:
     """The interior's page count; an error for an interior the cover would not fit: one made
     for another printer (bookbuild marks its interiors), of another trim (its TrimBox), or
     shorter than the printer prints."""
-    from .config.print import length_in
-    from .config.printers import PRINTERS
-    from .render.pdf.print_press import PRINTER_KEY
+    from ..config.print import length_in
+    from ..config.printers import PRINTERS
+    from ..render.pdf.print_press import PRINTER_KEY
 
     with _open_interior(data, name) as pdf:
         made_for = str(pdf.docinfo.get(PRINTER_KEY, ""))

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import pipeline
-from .config.manifest import Manifest
-from .config.overrides import Overrides
-from .errors import BookError, Diagnostic, OutputError, Reporter, UsageError
-from .files import write_atomically
-from .pipeline import (  # noqa: F401 - load_book, read_book_chapter and Progress are public here too
+from .. import pipeline
+from ..config.manifest import Manifest
+from ..config.overrides import Overrides
+from ..errors import BookError, Diagnostic, OutputError, Reporter, UsageError
+from ..files import write_atomically
+from ..pipeline import (  # noqa: F401 - load_book, read_book_chapter and Progress are public here too
     FORMATS,
     Progress,
     load_book,
@@ -23,8 +23,8 @@ from .pipeline import (  # noqa: F401 - load_book, read_book_chapter and Progres
     start_epub_cover,
     start_pdf_workers,
 )
-from .resources import display_path
-from .slugs import file_slug
+from ..resources import display_path
+from ..slugs import file_slug
 
 
 @dataclass(frozen=True)

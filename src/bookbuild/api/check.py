@@ -17,18 +17,18 @@ from pathlib import Path
 
 from lxml import etree
 
-from .config.manifest import ChapterEntry, Manifest, find_manifest
-from .errors import BookError, Diagnostic, Reporter
-from .files import read_book_text, with_column
-from .model import Chapter
-from .pipeline import assemble, check_inputs, load_config, read_book_chapter
-from .resources import display_path, is_external
-from .sources import HTML_SUFFIXES, MARKDOWN_SUFFIXES, read_text
-from .sources.kindle_styles import warn_kindle_styles
-from .sources.markdown import markdown_to_html
-from .sources.sanitise import HTML_ELEMENTS, html_to_fragment
-from .sources.xhtml import xhtml_body
-from .xhtml import iter_elements, source_line
+from ..config.manifest import ChapterEntry, Manifest, find_manifest
+from ..errors import BookError, Diagnostic, Reporter
+from ..files import read_book_text, with_column
+from ..model import Chapter
+from ..pipeline import assemble, check_inputs, load_config, read_book_chapter
+from ..resources import display_path, is_external
+from ..sources import HTML_SUFFIXES, MARKDOWN_SUFFIXES, read_text
+from ..sources.kindle_styles import warn_kindle_styles
+from ..sources.markdown import markdown_to_html
+from ..sources.sanitise import HTML_ELEMENTS, html_to_fragment
+from ..sources.xhtml import xhtml_body
+from ..xhtml import iter_elements, source_line
 
 # Warnings of a build that mean the output is wrong: check calls them errors.
 _ERROR_PATTERNS = (
