@@ -185,8 +185,13 @@ def test_build_watch_rebuilds_on_change_and_ignores_its_own_outputs(little_book:
     editor.join(timeout=5)
     assert result.exit_code == 0, result.output
     assert "watching little/ for changes" in result.output or "watching ./ for changes" in result.output
-    assert result.output.count("changed: two.md") == 1
-    assert result.output.count("built 2 file(s)") == 2
+    # Each batch of changes is one build, and no batch names an output or the cache: no loop.
+    # The editor's write is a truncation and then the text; on a busy machine the watcher
+    # may see them as two batches (STEP_MS apart: watch.py), so two.md may be named twice;
+    # the build of the emptied file may then stop on it, the next one goes through.
+    changes = [line for line in result.output.splitlines() if line.startswith("changed: ")]
+    assert 1 <= len(changes) <= 2 and set(changes) == {"changed: two.md"}, result.output
+    assert 2 <= result.output.count("built 2 file(s)") <= 1 + len(changes), result.output
     with zipfile.ZipFile(epub) as archive:
         assert "Changed words." in archive.read("EPUB/ch02.xhtml").decode()
 
