@@ -1,4 +1,4 @@
-"""Dot leaders laid out as one text box each, not one box per unit of dots.
+"""Dot leaders laid out as a few text boxes, not one box per unit of dots.
 
 WeasyPrint fills a ``leader()`` with copies of one text box, a unit of dots each, lined up
 from the end of the line (``weasyprint.layout.leader.handle_leader``). Each copy is shaped
@@ -7,13 +7,14 @@ some 700 entries) had 21,000 of them, and laying it out and drawing it took 4.4 
 1.7 s without leaders. It is the last piece of a parallel build, laid out by one worker
 while the other waits.
 
-Here the copies of each leader become one box at the place of the first, holding the unit
-as many times as there were copies. The copies touch (each starts where the next ends), so
-the text shaped from the joined units puts every dot where the copies had it: the same
-page, the same text, in one box. Left as WeasyPrint made them: a leader in a justified
-line, whose spaces the drawing widens, and one in right-to-left text, where Pango places the
-joined units' dots half a space from where the copies have them (a Persian contents:
-tests/test_pdf_leaders.py).
+Here the copies of each leader become a box for every UNITS_PER_BOX of them, at the place of
+the first, holding the unit that many times. The copies touch (each starts where the next
+ends), so the text shaped from the joined units puts the dots where the copies had them:
+the same pages, pixel for pixel, and the same text (tests/test_pdf_leaders.py: the sample
+book, a Chinese book; the large benchmark book's contents). Left as WeasyPrint made them:
+a leader in a justified line, whose spaces the drawing widens, and one in right-to-left
+text, where the joined units' dots land a fraction of a pixel from the copies' (the Persian
+and Hebrew test books), even two units to a box.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+# Units a box. The drawing writes each glyph's advance rounded, and a box starts where it was
+# laid out: within a box, the rounding adds up from glyph to glyph. One box for a whole
+# leader moved the last dots of the Chinese test book's leaders by a pixel at 50 dpi; eight units
+# (32 glyphs) a box keep every dot on its pixel there and in the other test books.
+UNITS_PER_BOX = 8
 
 
 @contextmanager
@@ -47,7 +54,8 @@ def joined_leaders() -> Iterator[None]:
 
 
 def join_units(leader: Any) -> None:
-    """The leader box's copies of its unit as one text box (see the module's docstring)."""
+    """The leader box's copies of its unit, joined UNITS_PER_BOX at a time (see the module's
+    docstring)."""
     units = sorted(leader.children, key=lambda box: box.position_x)
     if len(units) < 2:
         return
@@ -59,9 +67,17 @@ def join_units(leader: Any) -> None:
     for before, after in zip(units, units[1:]):
         if abs(before.position_x + before.width - after.position_x) > 1e-3:
             return  # not side by side: left as they are
+    leader.children = tuple(_joined(units[start:start + UNITS_PER_BOX])
+                            for start in range(0, len(units), UNITS_PER_BOX))
+
+
+def _joined(units: list) -> Any:
+    first = units[0]
+    if len(units) == 1:
+        return first
     joined = first.copy()
     joined.text = first.text * len(units)
     joined.width = units[-1].position_x + units[-1].width - first.position_x
-    joined.pango_layout = copy.copy(layout)  # what the drawing shapes: its text (line_break.Layout.reactivate)
+    joined.pango_layout = copy.copy(first.pango_layout)  # what the drawing shapes (line_break.Layout.reactivate)
     joined.pango_layout.text = joined.text
-    leader.children = (joined,)
+    return joined
