@@ -16,7 +16,8 @@ from bookbuild.render.pdf.document import layout_pdf
 from bookbuild.transforms.formats import for_format
 
 ROOT = Path(__file__).resolve().parent.parent
-UNIT = " . ."  # print.css: leader(" . .")
+UNIT = " ."  # print.css: leader(" .")
+RTL_UNIT = " . ."  # print.css, [dir="rtl"]: leader(" . .")
 
 
 def _layout(book_dir: Path):  # noqa: ANN202 - a WeasyPrint document
@@ -47,7 +48,7 @@ def _pages(pdf: bytes, folder: Path, name: str) -> tuple[list[bytes], str]:
 def test_joined_leaders_draw_the_same_pages(book: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The sample book (Noto Serif) and a Chinese one (Noto CJK, whose advances round
     otherwise: one box a leader moved its last dots by a pixel): every page the same with a
-    box a unit (WeasyPrint's own leaders) and with a box for UNITS_PER_BOX units."""
+    box a unit (WeasyPrint's own leaders) and with a box for GLYPHS_PER_BOX characters."""
     joined = _layout(ROOT / book)
     found = [leader for page in joined.pages for leader in _leader_boxes(page._page_box)]
     assert len(found) >= 3  # the contents' entries
@@ -55,8 +56,8 @@ def test_joined_leaders_draw_the_same_pages(book: str, tmp_path: Path, monkeypat
         for box in leader.children:
             assert box.text == box.pango_layout.text
             assert box.text and box.text.replace(UNIT, "") == ""
-        assert [len(box.text) // len(UNIT) for box in leader.children[:-1]] == \
-            [leaders.UNITS_PER_BOX] * (len(leader.children) - 1)
+        assert [len(box.text) for box in leader.children[:-1]] == \
+            [leaders.GLYPHS_PER_BOX] * (len(leader.children) - 1)
 
     monkeypatch.setattr(leaders, "join_units", lambda leader: None)
     apart = _layout(ROOT / book)
@@ -78,7 +79,7 @@ def test_right_to_left_leaders_are_left_as_weasyprint_makes_them() -> None:
     document = _layout(ROOT / "tests/books/fa")
     found = [leader for page in document.pages for leader in _leader_boxes(page._page_box)]
     assert len(found) >= 3
-    assert all(len(leader.children) > 3 and {box.text for box in leader.children} == {UNIT} for leader in found)
+    assert all(len(leader.children) > 3 and {box.text for box in leader.children} == {RTL_UNIT} for leader in found)
 
 
 def test_units_apart_or_unlike_are_left_alone() -> None:
@@ -94,7 +95,7 @@ def test_units_apart_or_unlike_are_left_alone() -> None:
             self.children = children
 
     layout = object()
-    gap = Leader(Box(0, layout=layout), Box(12, layout=layout))
+    gap = Leader(Box(0, layout=layout), Box(12, layout=layout))  # a unit is 10 wide here
     other = Leader(Box(0, layout=layout), Box(10, " - -", layout))
     for leader in (gap, other):
         before = leader.children

@@ -7,8 +7,8 @@ some 700 entries) had 21,000 of them, and laying it out and drawing it took 4.4 
 1.7 s without leaders. It is the last piece of a parallel build, laid out by one worker
 while the other waits.
 
-Here the copies of each leader become a box for every UNITS_PER_BOX of them, at the place of
-the first, holding the unit that many times. The copies touch (each starts where the next
+Here the copies of each leader become a box for every GLYPHS_PER_BOX characters of them, at the
+place of the first, holding the unit that many times. The copies touch (each starts where the next
 ends), so the text shaped from the joined units puts the dots where the copies had them:
 the same pages, pixel for pixel, and the same text (tests/test_pdf_leaders.py: the sample
 book, a Chinese book; the large benchmark book's contents). Left as WeasyPrint made them:
@@ -24,11 +24,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-# Units a box. The drawing writes each glyph's advance rounded, and a box starts where it was
+# Glyphs a box. The drawing writes each glyph's advance rounded, and a box starts where it was
 # laid out: within a box, the rounding adds up from glyph to glyph. One box for a whole
-# leader moved the last dots of the Chinese test book's leaders by a pixel at 50 dpi; eight units
-# (32 glyphs) a box keep every dot on its pixel there and in the other test books.
-UNITS_PER_BOX = 8
+# leader moved the last dots of the Chinese test book's leaders by a pixel at 50 dpi; 32
+# glyphs a box (16 units of " .") keep every dot on its pixel there and in the other test books.
+GLYPHS_PER_BOX = 32
 
 
 @contextmanager
@@ -54,8 +54,8 @@ def joined_leaders() -> Iterator[None]:
 
 
 def join_units(leader: Any) -> None:
-    """The leader box's copies of its unit, joined UNITS_PER_BOX at a time (see the module's
-    docstring)."""
+    """The leader box's copies of its unit, joined GLYPHS_PER_BOX characters at a time (see the
+    module's docstring)."""
     units = sorted(leader.children, key=lambda box: box.position_x)
     if len(units) < 2:
         return
@@ -67,8 +67,8 @@ def join_units(leader: Any) -> None:
     for before, after in zip(units, units[1:]):
         if abs(before.position_x + before.width - after.position_x) > 1e-3:
             return  # not side by side: left as they are
-    leader.children = tuple(_joined(units[start:start + UNITS_PER_BOX])
-                            for start in range(0, len(units), UNITS_PER_BOX))
+    per_box = max(1, GLYPHS_PER_BOX // len(first.text))
+    leader.children = tuple(_joined(units[start:start + per_box]) for start in range(0, len(units), per_box))
 
 
 def _joined(units: list) -> Any:
