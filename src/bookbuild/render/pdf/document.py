@@ -23,7 +23,6 @@ from ...files import read_book_file
 from ...model import Book, Chapter, Footnote, part_openers
 from ...resources import resolve_url, styles_dir, stylesheet
 from ...sources.remote import fetch_remote
-from .leaders import joined_leaders
 from ...sources.svg import sanitize_svg
 from ...xhtml import parse_fragment, unwrap
 from ..scripts import isolate_inline_runs, pdf_options_sheet
@@ -31,6 +30,7 @@ from ..templates import render_template
 from .glossary_uses import print_glossary_uses
 from .glyphs import collect_missing_glyphs, report_missing_glyphs
 from .index import for_print, layout_with_index
+from .leaders import joined_leaders
 from .math_svg import math_to_svg
 from .task_boxes import checkboxes_to_glyphs
 from .link_urls import print_link_urls

@@ -35,13 +35,12 @@ GLYPHS_PER_BOX = 32
 def joined_leaders() -> Iterator[None]:
     """While a document is laid out in this thread, each leader's units are joined."""
     from weasyprint.layout import inline
+    from weasyprint.layout.leader import leader_index
 
     original = inline.handle_leader
 
     def handle_leader(context: Any, line: Any, containing_block: Any) -> None:
         original(context, line, containing_block)
-        from weasyprint.layout.leader import leader_index
-
         _index, leader = leader_index(line)
         if leader is not None:
             join_units(leader)
