@@ -45,6 +45,26 @@ def write_book(folder: Path, manifest: str, chapters: dict[str, str]) -> Path:
     return folder
 
 
+def read_pack(path: Path) -> dict[str, bytes]:
+    """The entries of a cache pack (``.bookbuild-cache/<kind>.pack``), read as a stranger
+    would: its format is a header line, then each entry's name and size on a line, and its bytes."""
+    raw = path.read_bytes()
+    header, _, rest = raw.partition(b"\n")
+    assert header == b"bookbuild-pack 1"
+    entries = {}
+    while rest:
+        head, _, rest = rest.partition(b"\n")
+        name, size = head.decode("ascii").split(" ")
+        entries[name], rest = rest[:int(size)], rest[int(size):]
+    return entries
+
+
+def write_pack(path: Path, entries: dict[str, bytes]) -> None:
+    """Write a cache pack by hand, as a forger (or a damaged disk) might."""
+    path.write_bytes(b"bookbuild-pack 1\n" + b"".join(b"%s %d\n%s" % (name.encode("ascii"), len(data), data)
+                                                       for name, data in entries.items()))
+
+
 LITTLE_MANIFEST = """[book]
 title = "Little Book"
 authors = ["A. Writer"]

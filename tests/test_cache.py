@@ -21,7 +21,7 @@ from bookbuild.api import BuildOptions, build, read_book_chapter
 from bookbuild.errors import Reporter
 from bookbuild.config.manifest import load_manifest
 from bookbuild.sources import read_chapter
-from conftest import write_book
+from conftest import read_pack, write_book, write_pack
 
 MANIFEST = """[book]
 title = "Cached Book"
@@ -67,7 +67,7 @@ def parsed_names(folder: Path, options: BuildOptions | None = None) -> list[str]
     store = chapter_cache.ChapterCache(manifest)
     for index, entry in enumerate(manifest.chapters, start=1):
         store.get(entry, index, Reporter(), reader)
-    store.prune()
+    store.save()
     return reader.parsed
 
 
@@ -84,7 +84,7 @@ ALL = ["one.md", "two.md", "three.md"]
 def test_unchanged_book_is_not_parsed_again(book: Path) -> None:
     assert parsed_names(book) == ALL
     assert parsed_names(book) == []
-    assert (book / ".bookbuild-cache" / "chapters").is_dir()
+    assert len(read_pack(book / ".bookbuild-cache" / "chapters.pack")) == 3
 
 
 def test_cached_build_is_byte_identical_to_an_uncached_one(book: Path) -> None:
@@ -207,24 +207,31 @@ def test_reordering_and_retitling_chapters_reparses_them(book: Path) -> None:
 
 def test_damaged_or_foreign_entries_are_misses(book: Path) -> None:
     parsed_names(book)
-    entries = sorted((book / ".bookbuild-cache" / "chapters").glob("*.json"))
-    assert len(entries) == 3
-    entries[0].write_text("{not json", encoding="utf-8")
-    data = json.loads(entries[1].read_text(encoding="utf-8"))
+    pack = book / ".bookbuild-cache" / "chapters.pack"
+    entries = read_pack(pack)
+    names = sorted(entries)
+    assert len(names) == 3
+    entries[names[0]] = b"{not json"
+    data = json.loads(entries[names[1]])
     data["chapter"]["__type__"] = "os.system"
-    entries[1].write_text(json.dumps(data), encoding="utf-8")
-    data = json.loads(entries[2].read_text(encoding="utf-8"))
+    entries[names[1]] = json.dumps(data).encode()
+    data = json.loads(entries[names[2]])
     data["key"] = "0" * 64  # an entry copied under another chapter's name
-    entries[2].write_text(json.dumps(data), encoding="utf-8")
+    entries[names[2]] = json.dumps(data).encode()
+    write_pack(pack, entries)
     assert sorted(parsed_names(book)) == sorted(ALL)
     assert parsed_names(book) == []
+    raw = pack.read_bytes()
+    for damaged in (raw[:-10], raw.replace(b"bookbuild-pack 1", b"bookbuild-pack 9"), raw + b"x 99\nshort"):
+        pack.write_bytes(damaged)  # cut short, another format, an entry longer than the file: all misses
+        assert sorted(parsed_names(book)) == sorted(ALL)
 
 
 def test_unused_entries_are_pruned(book: Path) -> None:
     parsed_names(book)
     (book / "chapters" / "one.md").write_text("# One\n\nNew.\n", encoding="utf-8")
     parsed_names(book)
-    assert len(list((book / ".bookbuild-cache" / "chapters").glob("*.json"))) == 3
+    assert len(read_pack(book / ".bookbuild-cache" / "chapters.pack")) == 3
 
 
 def test_read_only_book_folder_still_builds(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -246,12 +253,15 @@ def test_round_trip_keeps_every_field(book: Path) -> None:
 def test_epub_zip_is_plain_reproducible_and_survives_a_damaged_deflate_cache(book: Path) -> None:
     first = epub_text(book, "a.epub")
     raw_first = (book.parent / "a.epub").read_bytes()
-    streams = sorted((book / ".bookbuild-cache" / "deflate").iterdir())
-    assert streams
-    for stream in streams[: len(streams) // 2]:
-        stream.write_bytes(b"\x00garbage" + stream.read_bytes()[8:])
-    for stream in streams[len(streams) // 2:]:  # the tag kept, another stream: "<p>forged</p>"
-        stream.write_bytes(stream.read_bytes()[:32] + zlib.compress(b"<p>forged</p>")[2:-4])
+    pack = book / ".bookbuild-cache" / "deflate.pack"
+    streams = read_pack(pack)
+    names = sorted(streams)
+    assert names
+    for name in names[: len(names) // 2]:
+        streams[name] = b"\x00garbage" + streams[name][8:]
+    for name in names[len(names) // 2:]:  # the tag kept, another stream: "<p>forged</p>"
+        streams[name] = streams[name][:32] + zlib.compress(b"<p>forged</p>")[2:-4]
+    write_pack(pack, streams)
     assert epub_text(book, "b.epub") == first
     assert (book.parent / "b.epub").read_bytes() == raw_first
     with zipfile.ZipFile(book.parent / "b.epub") as archive:
@@ -293,23 +303,44 @@ def test_a_cache_folder_that_is_a_symlink_is_never_used(book: Path, tmp_path: Pa
 
 
 def test_no_cache_subfolder_that_is_a_symlink_is_written_through(book: Path, tmp_path: Path) -> None:
-    """Every folder a build makes in .bookbuild-cache (found by building, so a new kind of entry
-    is covered too), swapped for a link to elsewhere, as a shipped book might: nothing is
-    written through it."""
+    """Every folder and pack a build makes in .bookbuild-cache (found by building, so a new kind
+    of entry is covered too), swapped for a link to elsewhere, as a shipped book might: nothing
+    is written through it, and a linked pack is not read."""
     import shutil
 
-    epub_text(book)
+    first = epub_text(book)
     cache_folder = book / ".bookbuild-cache"
-    kinds = sorted(path.name for path in cache_folder.iterdir() if path.is_dir())
-    assert {"chapters", "deflate", "words", "transforms"} <= set(kinds)
+    kinds = sorted(path.name for path in cache_folder.iterdir())
+    assert {"chapters.pack", "deflate.pack", "epub.pack", "transforms.pack", "words"} <= set(kinds)
+    folders = {kind for kind in kinds if (cache_folder / kind).is_dir()}
+    packs = {kind: read_pack(cache_folder / kind) for kind in kinds if kind.endswith(".pack")}
     for kind in kinds:
+        linked = cache_folder / kind
+        folder = kind in folders
+        planted = packs.get(kind)
         shutil.rmtree(cache_folder)
         cache_folder.mkdir()
         elsewhere = tmp_path / f"elsewhere-{kind}"
-        elsewhere.mkdir()
-        (cache_folder / kind).symlink_to(elsewhere, target_is_directory=True)
-        assert b"Last words." in epub_text(book, f"{kind}.epub")["EPUB/ch03.xhtml"]
-        assert list(elsewhere.iterdir()) == [], kind
+        if folder:
+            elsewhere.mkdir()
+        elif planted is not None:  # the entries of the book's own pack: what a hit would take
+            write_pack(elsewhere, {name: data.replace(b"Last words.", b"FORGED") for name, data in planted.items()})
+        else:
+            elsewhere.write_bytes(b"someone else's file")
+        before = sorted(elsewhere.iterdir()) if folder else elsewhere.read_bytes()
+        linked.symlink_to(elsewhere, target_is_directory=folder)
+        assert epub_text(book, f"{kind}.epub") == first, kind
+        assert (sorted(elsewhere.iterdir()) if folder else elsewhere.read_bytes()) == before, kind
+
+
+@pytest.mark.parametrize("kind", ["chapters", "deflate"])
+def test_a_folder_where_a_pack_goes_turns_the_cache_off(book: Path, kind: str) -> None:
+    """A shipped book's ``.bookbuild-cache/chapters.pack/``: no cache, and no error either."""
+    (book / ".bookbuild-cache" / f"{kind}.pack").mkdir(parents=True)
+    assert parsed_names(book) == ALL
+    assert b"Last words." in epub_text(book)["EPUB/ch03.xhtml"]
+    assert parsed_names(book) == ALL
+    assert sorted(path.name for path in (book / ".bookbuild-cache").iterdir()) == [f"{kind}.pack"]
 
 
 def test_an_entry_made_with_another_secret_is_never_used(book: Path, tmp_path: Path,
@@ -321,8 +352,8 @@ def test_an_entry_made_with_another_secret_is_never_used(book: Path, tmp_path: P
 
     use_secret("author")
     epub_text(book)
-    for entry in (book / ".bookbuild-cache" / "chapters").iterdir():  # the forger edits every entry
-        entry.write_text(entry.read_text(encoding="utf-8").replace("Last words.", "FORGED"), encoding="utf-8")
+    pack = book / ".bookbuild-cache" / "chapters.pack"  # the forger edits every entry
+    write_pack(pack, {name: data.replace(b"Last words.", b"FORGED") for name, data in read_pack(pack).items()})
     assert b"FORGED" in epub_text(book, "same.epub")["EPUB/ch03.xhtml"]  # same secret: the entry is used
     use_secret("victim")
     assert b"FORGED" not in epub_text(book, "victim.epub")["EPUB/ch03.xhtml"]
@@ -405,11 +436,11 @@ def test_highlighted_code_blocks_are_kept_per_chapter(book: Path, monkeypatch: p
     assert second["EPUB/ch03.xhtml"] == epub_text(book, "scratch.epub", cache=False)["EPUB/ch03.xhtml"]
     assert b'<span class="mi">2</span>' in second["EPUB/ch03.xhtml"] and b"fn" in second["EPUB/ch03.xhtml"]
     assert first["EPUB/ch03.xhtml"] != second["EPUB/ch03.xhtml"]
-    kept = list((book / ".bookbuild-cache" / "code").glob("*.json"))
-    assert len(kept) == 1 and len(json.loads(kept[0].read_text())) == 2  # the old block is forgotten
+    kept = list(read_pack(book / ".bookbuild-cache" / "code.pack").values())
+    assert len(kept) == 1 and len(json.loads(kept[0])) == 2  # the old block is forgotten
     (book / "book.toml").write_text(MANIFEST.replace(', "chapters/three.md"', ""), encoding="utf-8")
     epub_text(book, "third.epub")
-    assert not list((book / ".bookbuild-cache" / "code").glob("*.json"))  # not a chapter any more
+    assert read_pack(book / ".bookbuild-cache" / "code.pack") == {}  # not a chapter any more
 
 
 def test_replayed_parse_warnings_name_files_from_the_working_folder(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -436,16 +467,17 @@ def test_a_running_process_decodes_an_entry_once_while_its_bytes_stay(
     monkeypatch.setattr(chapter_cache, "loads", lambda text: decoded.append(text) or real_loads(text))
     assert parsed_names(book) == ALL
     assert parsed_names(book) == [] and decoded == []  # written by this process: nothing decoded
-    entries = sorted((book / ".bookbuild-cache" / "chapters").glob("*.json"))
-    data = json.loads(entries[0].read_text(encoding="utf-8"))
-    entries[0].write_text(json.dumps(data, indent=1), encoding="utf-8")  # the same entry, other bytes
+    pack = book / ".bookbuild-cache" / "chapters.pack"
+    entries = read_pack(pack)
+    first = sorted(entries)[0]
+    entries[first] = json.dumps(json.loads(entries[first]), indent=1).encode()  # the same entry, other bytes
+    write_pack(pack, entries)
     assert parsed_names(book) == [] and len(decoded) == 1
     assert parsed_names(book) == [] and len(decoded) == 1
     (book / "images" / "dot.png").write_bytes(PNG_RED.replace(b"\x18\xdd\x8d\xb0", b"\x18\xdd\x8d\xb1"))
     assert parsed_names(book) == ["two.md"]  # the remembered entry's image changed: a miss
-    for entry in (book / ".bookbuild-cache" / "chapters").glob("*.json"):
-        entry.unlink()
-    assert sorted(parsed_names(book)) == sorted(ALL)  # the files are gone: so are the hits
+    pack.unlink()
+    assert sorted(parsed_names(book)) == sorted(ALL)  # the pack is gone: so are the hits
 
 
 def test_deflating_started_early_gives_the_same_streams_and_threads_only_what_is_not_kept(tmp_path: Path) -> None:
@@ -458,13 +490,14 @@ def test_deflating_started_early_gives_the_same_streams_and_threads_only_what_is
 
     members = [bytes(f"<p>chapter {n} ", "ascii") * 2000 for n in range(6)]
     plain = [zlib.compress(data, 6, -15) for data in members]  # the stream, as the zip reads it
-    first = DeflateCache(tmp_path / "deflate")
+    first = DeflateCache(tmp_path / "deflate.pack")
     for data in members:
         first.start(data)
     assert first.pool is not None and len(first.started) == len(members)
     assert [first.deflate(data) for data in members] == plain
     first.close()
-    again = DeflateCache(tmp_path / "deflate")
+    first.save()
+    again = DeflateCache(tmp_path / "deflate.pack")
     for data in members:
         again.start(data)
     again.start(b"small")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -18,12 +19,13 @@ import pytest
 
 from bookbuild import cache, files
 from bookbuild.api import BuildOptions, build
+from bookbuild.cache.packs import EntryPack
 from bookbuild.config.manifest import load_manifest
 from bookbuild.errors import Reporter
 from bookbuild.render.epub import container
 from bookbuild.sources import code, pool
 from bookbuild.sources.sanitise import html_to_fragment
-from conftest import write_book
+from conftest import read_pack, write_book
 
 PNG_RED = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
@@ -51,7 +53,7 @@ def code_book(folder: Path, count: int) -> Path:
 def test_warm_up_compiles_the_lexers_the_fences_name_and_only_those(tmp_path: Path) -> None:
     manifest = load_manifest(code_book(tmp_path / "book", 3))
     code._lexer.cache_clear()
-    pool.warm_up(manifest, list(manifest.chapters), None)
+    pool.warm_up(manifest, list(manifest.chapters), EntryPack(None, "the code blocks"))
     # python and rust, in every chapter; not c, which one worker alone needs, nor the HTML chapter's text
     assert code._lexer.cache_info().currsize == 2
     hits = code._lexer.cache_info().hits
@@ -61,13 +63,14 @@ def test_warm_up_compiles_the_lexers_the_fences_name_and_only_those(tmp_path: Pa
 
 def test_warm_up_skips_chapters_whose_highlighted_blocks_are_kept(tmp_path: Path) -> None:
     folder = code_book(tmp_path / "book", 3)
-    build(folder, ["epub"], output=tmp_path / "a.epub")  # keeps the blocks in .bookbuild-cache/code/
+    build(folder, ["epub"], output=tmp_path / "a.epub")  # keeps the blocks in .bookbuild-cache/code.pack
     manifest = load_manifest(folder)
     kept = cache.cache_dir(manifest)
     if kept is None:
         pytest.skip("no cache secret for this user: nothing is kept")
+    assert len(read_pack(kept / "code.pack")) == 3  # every chapter's blocks, those the workers made too
     code._lexer.cache_clear()
-    pool.warm_up(manifest, list(manifest.chapters), kept)
+    pool.warm_up(manifest, list(manifest.chapters), EntryPack(kept / "code.pack", "the code blocks"))
     assert code._lexer.cache_info().currsize == 0
 
 
@@ -90,6 +93,30 @@ def test_a_parallel_cold_build_with_code_and_images_equals_the_serial_one(tmp_pa
         chapter = epub.read("EPUB/ch13.xhtml").decode()
     assert '<code class="language-python">' in chapter and '<span class="k">def</span>' in chapter
     assert '<span class="linenos" aria-hidden="true">1</span>' in chapter  # the Rust block's numbers
+
+
+def test_the_workers_code_blocks_reach_the_code_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chapters parsed in worker processes hand their highlighted blocks back: the one pack the
+    build writes holds every Markdown chapter's, and a rebuild after one edit highlights only
+    the edited chapter's changed block, to the same bytes as a build without a cache."""
+    if (os.cpu_count() or 1) < 2 or cache.cache_secret() is None:
+        pytest.skip("one core, or no cache secret: no workers, or nothing kept")
+    book = code_book(tmp_path / "book", pool.PARALLEL_FROM + 1)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    build(book, ["epub"], output=tmp_path / "a.epub")
+    kept = read_pack(book / ".bookbuild-cache" / "code.pack")
+    assert len(kept) == pool.PARALLEL_FROM + 1  # the HTML chapter has none
+    assert all(len(json.loads(blocks)) in (3, 4) for blocks in kept.values())  # python, rust, plain (and c)
+    chapter = sorted((book).glob("*.md"))[-1]
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace("let x =", "let y ="), encoding="utf-8")
+    highlighted: list[str] = []
+    real = code.highlight
+    monkeypatch.setattr(code, "highlight", lambda c, lang, n=False: highlighted.append(c) or real(c, lang, n))
+    build(book, ["epub"], output=tmp_path / "b.epub")
+    assert len(highlighted) == 1 and "let y =" in highlighted[0]
+    monkeypatch.setattr(code, "highlight", real)
+    build(book, ["epub"], output=tmp_path / "c.epub", options=BuildOptions(cache=False))
+    assert (tmp_path / "b.epub").read_bytes() == (tmp_path / "c.epub").read_bytes()
 
 
 def test_a_cache_miss_is_none_without_a_refusal_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,9 +179,9 @@ WHEN = dt.datetime(2024, 1, 2, 3, 4, 6)
 def test_deflated_streams_are_kept_in_the_cache_and_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if cache.cache_secret() is None:
         pytest.skip("no cache secret for this user: nothing is kept")
-    folder = tmp_path / "deflate"
+    folder = tmp_path / "deflate.pack"
     first = container.write_zip(MEMBERS, WHEN, container.DeflateCache(folder))
-    assert len(list(folder.iterdir())) == len(MEMBERS) - 1  # every deflated member, none pruned as unused
+    assert len(read_pack(folder)) == len(MEMBERS) - 1  # every deflated member, none pruned as unused
     (tmp_path / "first.zip").write_bytes(first)
     with zipfile.ZipFile(tmp_path / "first.zip") as archive:
         assert archive.testzip() is None

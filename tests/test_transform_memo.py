@@ -22,7 +22,7 @@ from bookbuild.errors import Reporter
 from bookbuild.config.manifest import load_manifest
 from bookbuild.render.epub import documents
 from bookbuild.transforms import memo as memo_module
-from conftest import FEATURES_BOOK, SAMPLE_BOOK, write_book
+from conftest import FEATURES_BOOK, SAMPLE_BOOK, read_pack, write_book, write_pack
 
 MANIFEST = """[book]
 title = "Memo Book"
@@ -208,25 +208,27 @@ def test_chapters_in_another_order_are_transformed_again(book: Path, memos: list
 
 def test_a_forged_or_renamed_entry_is_not_used(book: Path, memos: list) -> None:
     epub(book, "first.epub")
-    folder = book / ".bookbuild-cache" / "transforms"
-    entries = sorted(p for p in folder.glob("*.json") if p.stem != "exports")
-    # Swap two entries' files: each name now holds another chapter's result.
-    first, second = entries[0].read_bytes(), entries[1].read_bytes()
-    entries[0].write_bytes(second)
-    entries[1].write_bytes(first)
+    pack = book / ".bookbuild-cache" / "transforms.pack"
+    entries = read_pack(pack)
+    names = sorted(name for name in entries if name != "exports")
+    # Swap two entries: each name now holds another chapter's result.
+    entries[names[0]], entries[names[1]] = entries[names[1]], entries[names[0]]
     # And claim other exports for every chapter: with a MAC that does not match, they are read again.
-    exports = folder / "exports.json"
-    forged = {name: [[[], [], []], mac] for name, (_value, mac) in json.loads(exports.read_text()).items()}
-    exports.write_text(json.dumps(forged))
+    forged = {name: [[[], [], []], mac] for name, (_value, mac) in json.loads(entries["exports"]).items()}
+    entries["exports"] = json.dumps(forged).encode()
+    write_pack(pack, entries)
     _, hits = incremental_matches_scratch(book, memos)
     assert hits == 1
 
 
 def test_kept_documents_are_checked_against_their_names(book: Path, memos: list) -> None:
     epub(book, "first.epub")
-    kept = sorted((book / ".bookbuild-cache" / "epub").glob("*.xhtml"))
-    assert len(kept) == 3
-    kept[0].write_bytes(kept[1].read_bytes())  # another chapter's document under this name
+    pack = book / ".bookbuild-cache" / "epub.pack"
+    kept = read_pack(pack)
+    names = sorted(kept)
+    assert len(names) == 3
+    kept[names[0]] = kept[names[1]]  # another chapter's document under this name
+    write_pack(pack, kept)
     incremental_matches_scratch(book, memos)
 
 

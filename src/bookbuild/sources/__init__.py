@@ -11,7 +11,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..cache import code_file
+from ..cache import code_name
+from ..cache.packs import EntryPack
 from ..config.languages import language_facts
 from ..config.manifest import ChapterEntry
 from ..errors import Reporter, SourceError
@@ -87,20 +88,20 @@ def _hygiene(text: str, name: str, reporter: Reporter | None) -> str:
 
 
 def read_chapter(entry: ChapterEntry, index: int, reporter: Reporter | None = None, language: str = "en",
-                 root: Path | None = None, cache_dir: Path | None = None, math: bool = True) -> Chapter:
+                 root: Path | None = None, code: EntryPack | None = None, math: bool = True) -> Chapter:
     """Parse one chapter file into a chapter with local links and image sources left as written.
 
     Raw HTML is cleaned to an allow-list here; what is removed is reported through ``reporter``.
     ``language`` (the book's) picks the quotation marks and call-out titles; ``root`` (the
-    book folder) bounds the files an include may read; with ``cache_dir`` (the book's cache
-    folder) highlighted code blocks are kept from one parse of the chapter to the next;
+    book folder) bounds the files an include may read; with ``code`` (the book's code pack,
+    sources/pool.py) highlighted code blocks are kept from one parse of the chapter to the next;
     ``math`` (``[book] math``) reads dollars in Markdown as TeX.
     """
     name = display_path(entry.path)
     text = read_text(entry.path, reporter, root)
     if not text.strip() and reporter is not None:
         reporter.warn("chapter file is empty", name, hint="write its text, or take it out of chapters in book.toml")
-    html, front_matter, lines = _to_html(entry.path, text, name, language, root, cache_dir, reporter, math)
+    html, front_matter, lines = _to_html(entry.path, text, name, language, root, code, reporter, math)
     cid = chapter_id(index)
     wrapper = html_to_fragment(html, reporter, name)
     if lines.regions:
@@ -138,14 +139,14 @@ def read_chapter(entry: ChapterEntry, index: int, reporter: Reporter | None = No
 
 
 def _to_html(path: Path, text: str, name: str, language: str, root: Path | None,
-             cache_dir: Path | None, reporter: Reporter | None = None,
+             code: EntryPack | None, reporter: Reporter | None = None,
              math: bool = True) -> tuple[str, dict, LineMap]:
     """The chapter's HTML by its file type, its front matter, and the map from the lines of
     the text with includes expanded back to the lines of the file."""
     suffix = path.suffix.lower()
     if suffix in MARKDOWN_SUFFIXES:
         text, lines = expand_includes(text, path, root or path.parent, name)
-        highlights = Highlights(code_file(cache_dir, path) if cache_dir is not None else None)
+        highlights = Highlights(code, code_name(path) if code is not None and code.path is not None else "")
         try:
             warn = None if reporter is None else (  # lines of the file, not of the expanded text
                 lambda message, line, hint: reporter.warn(message, name, line and lines.original(line), hint=hint))

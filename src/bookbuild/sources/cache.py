@@ -1,4 +1,4 @@
-"""Incremental rebuilds: parsed chapters kept in ``.bookbuild-cache/chapters/``.
+"""Incremental rebuilds: parsed chapters kept in ``.bookbuild-cache/chapters.pack``.
 
 Reading a chapter is pure (house rule 8): its result depends only on the chapter file, its
 place in the book, the options and the code that parses it. So a parsed chapter is stored
@@ -41,15 +41,14 @@ from typing import Any
 
 from .. import cache, model
 from ..cache import (
-    CACHE_DIR_NAME,
     FORMAT,
     cache_dir,
     cache_secret,
     context_fingerprint,
     file_digest,
-    prune_folder,
     working_folder,
 )
+from ..cache.packs import EntryPack
 from ..config.manifest import ChapterEntry, Manifest
 from ..errors import BookError, Diagnostic, Location, Reporter
 from ..files import by_identity, read_book_file
@@ -72,9 +71,8 @@ class ChapterCache:
         self.manifest = manifest
         folder = cache_dir(manifest)
         self.enabled = folder is not None
-        self.folder = (folder or manifest.root / CACHE_DIR_NAME) / "chapters"
+        self.pack = EntryPack(folder / "chapters.pack" if folder is not None else None, "the chapter cache")
         self.context = context_fingerprint(manifest)
-        self.used: set[str] = set()
         self.hits = 0
         self.misses = 0
 
@@ -98,7 +96,6 @@ class ChapterCache:
         if not self.enabled or includes:
             return None, None
         key = self.key(entry, index, source_digest)
-        self.used.add(key)
         cached = self._load(key, entry)
         if cached is None:
             self.misses += 1
@@ -126,7 +123,7 @@ class ChapterCache:
         return cached[0]
 
     def _load(self, key: str, entry: ChapterEntry) -> Parsed | None:
-        raw = cache.read_entry(self.folder / f"{key}.json")
+        raw = self.pack.get(key)
         if raw is None:
             return None
         remembered = _DECODED.get(key, raw)
@@ -157,13 +154,13 @@ class ChapterCache:
         recorded = [[w.message, w.location.file, w.location.line, w.location.col, w.hint] for w in warnings]
         data = {"format": FORMAT, "key": key, "images": images, "warnings": recorded, "chapter": encode(chapter)}
         raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
-        if cache.keep(self.folder / f"{key}.json", raw, "the chapter cache"):
-            _DECODED.put(key, raw, (tuple((name, digest) for name, digest in images), chapter, list(warnings)))
+        self.pack.put(key, raw)
+        _DECODED.put(key, raw, (tuple((name, digest) for name, digest in images), chapter, list(warnings)))
 
-    def prune(self) -> None:
-        """Drop entries this build did not use, so the folder does not grow without end."""
-        if self.enabled:
-            prune_folder(self.folder, self.used, (".json",))
+    def save(self) -> None:
+        """Keep the entries this build used or made, and only those: the pack does not grow
+        without end."""
+        self.pack.save()
 
 
 # Entries this process decoded (the preview, build --watch): the images each lists are

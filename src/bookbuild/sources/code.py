@@ -11,13 +11,13 @@ import json
 import re
 from functools import cache
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import pygments  # only the package (its version); its lexers are imported when a block is highlighted
 from markdown_it.token import Token
 
-from ..cache import keep, keyed_hash, read_entry
+from ..cache import keyed_hash
+from ..cache.packs import EntryPack
 from .blocks import parse_attrs
 
 PYGMENTS_STYLE = "xcode"  # every token colour >= 4.5:1 on the code background (WCAG AA)
@@ -134,27 +134,29 @@ def highlight(code: str, language: str, linenos: bool = False) -> str:
 
 
 class Highlights:
-    """The highlighted blocks of one chapter, kept from its last parse (``.bookbuild-cache/code/``).
+    """The highlighted blocks of one chapter, kept from its last parse (``.bookbuild-cache/code.pack``).
 
     Highlighting is a pure function of the code, the language and Pygments; but the first
     block of a language in a process compiles the lexer's rules, which cost a rebuild after
     one chapter edit more than parsing the whole chapter. So the blocks are kept per chapter
-    file, under keyed hashes (HMAC with the cache secret) of their inputs and of bookbuild's
-    code; each parse rewrites the file with the blocks the chapter has now.
+    file (``name``: cache.code_name), under keyed hashes (HMAC with the cache secret) of their
+    inputs and of bookbuild's code; each parse replaces the entry with the blocks the chapter
+    has now.
     """
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
+    def __init__(self, pack: EntryPack | None, name: str = "") -> None:
+        self.pack = pack if pack is not None and pack.path is not None else None
+        self.name = name
         self.known: dict[str, str] = {}
         self.used: dict[str, str] = {}
         try:
-            data = json.loads((read_entry(path) if path is not None else None) or b"{}")
+            data = json.loads((self.pack.get(name) if self.pack is not None else None) or b"{}")
             self.known = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
         except (ValueError, AttributeError):
             pass
 
     def highlight(self, code: str, language: str, linenos: bool) -> str:
-        if self.path is None:
+        if self.pack is None:
             return highlight(code, language, linenos)
         key = keyed_hash("code", pygments.__version__, PYGMENTS_STYLE, language, str(linenos), code)
         html = self.known.get(key)
@@ -164,9 +166,9 @@ class Highlights:
         return html
 
     def save(self) -> None:
-        """Keep the blocks this parse used (only those: the file never grows past its chapter)."""
-        if self.path is not None and self.used != self.known:
-            keep(self.path, json.dumps(self.used, ensure_ascii=False).encode("utf-8"), "the code blocks")
+        """Keep the blocks this parse used (only those: the entry never grows past its chapter)."""
+        if self.pack is not None and self.used != self.known:
+            self.pack.put(self.name, json.dumps(self.used, ensure_ascii=False).encode("utf-8"))
 
 
 def render_fence(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:

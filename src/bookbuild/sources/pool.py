@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..cache import CheckedImages, cache_dir, code_file, prune_folder
+from ..cache import CheckedImages, cache_dir, code_name
+from ..cache.packs import EntryPack
 from ..config.manifest import ChapterEntry, Manifest
 from ..errors import BookError, Reporter
 from ..files import read_book_file
@@ -45,15 +46,16 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
     workers = _workers(len(todo))
     pool = None
     folder = cache_dir(manifest) if store is not None else None  # where the image checks are kept
+    code = EntryPack(folder / "code.pack" if folder is not None else None, "the code blocks")
     if workers > 1:  # imported only then: a rebuild that parses one chapter needs no pool
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        warm_up(manifest, [entry for _, entry in todo], folder)
+        warm_up(manifest, [entry for _, entry in todo], code)
         # what the workers inherit is left alone by their garbage collector: its passes would
         # write to every object's header, and copy the pages they are on (5 to 7% of their time)
         gc.freeze()
-        _FORKED[:] = [manifest, folder]  # what every task shares reaches the workers by the fork
+        _FORKED[:] = [manifest, folder, code]  # what every task shares reaches the workers by the fork
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     images_checked: set[str] = set()
     try:
@@ -64,7 +66,7 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
         for index, entry in entries:
             key, parsed = looked_up[index]
             if parsed is None:
-                parsed = _result(futures.get(index), entry, index, manifest, reporter, images_checked, folder)
+                parsed = _result(futures.get(index), entry, index, manifest, reporter, images_checked, folder, code)
                 if store is not None:
                     store.put(key, parsed)
             report_again(parsed[1], reporter)
@@ -76,14 +78,15 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
             pool.shutdown(cancel_futures=True)
             gc.unfreeze()
             _FORKED.clear()
+        if store is not None:  # what was parsed before an error is kept for the next build too
+            store.save()
+            _save_code_blocks(manifest, code)
     if store is not None:
-        store.prune()
         CheckedImages(folder).remember(images_checked)
-        _prune_code_blocks(manifest, folder)
     return tuple(chapters)
 
 
-def warm_up(manifest: Manifest, entries: list[ChapterEntry], folder: Path | None) -> None:
+def warm_up(manifest: Manifest, entries: list[ChapterEntry], code: EntryPack) -> None:
     """Before the workers are forked: compile the Pygments lexers the chapters' fences name and
     load Pillow's decoders when they show images, once here, for every worker to inherit.
 
@@ -100,9 +103,9 @@ def warm_up(manifest: Manifest, entries: list[ChapterEntry], folder: Path | None
 
     languages: Counter[str] = Counter()
     images = 0
+    kept = code.entries() if code.path is not None else {}  # read once here, for every worker
     for entry in entries:
-        kept = code_file(folder, entry.path) if folder is not None else None
-        if entry.path.suffix.lower() not in MARKDOWN_SUFFIXES or (kept is not None and kept.exists()):
+        if entry.path.suffix.lower() not in MARKDOWN_SUFFIXES or (kept and code_name(entry.path) in kept):
             continue  # not Markdown, or its highlighted blocks are kept (sources/code.py)
         try:
             source = read_book_file(entry.path, manifest.root, "chapter")
@@ -123,30 +126,35 @@ _FENCE_INFO = re.compile(rb"^[ \t]{0,3}(?:`{3,}|~{3,})([^\n`]*)$", re.MULTILINE)
 _IMAGE = re.compile(rb"!\[|<img\b", re.IGNORECASE)
 
 
-def parse_chapter(entry: ChapterEntry, index: int, manifest: Manifest, folder: Path | None = None) -> Parsed:
-    """Parse one chapter (in this process or a worker), recording its warnings; ``folder``
-    is the book's cache folder (kept code blocks), None for none."""
+def parse_chapter(entry: ChapterEntry, index: int, manifest: Manifest, code: EntryPack | None = None) -> Parsed:
+    """Parse one chapter (in this process or a worker), recording its warnings; ``code`` is
+    the book's kept code blocks, None for none."""
     from . import read_chapter
 
     recorder = Reporter()
-    chapter = read_chapter(entry, index, recorder, manifest.meta.language, manifest.root, folder, manifest.math)
+    chapter = read_chapter(entry, index, recorder, manifest.meta.language, manifest.root, code, manifest.math)
     return chapter, recorder.warnings
 
 
-# [manifest, cache folder] of the build whose workers are being forked: a task names only its
+# [manifest, cache folder, code pack] of the build whose workers are being forked: a task names only its
 # chapter's index (pickling the manifest for each of the large book's 100 tasks, and unpickling
 # it in the workers, was 0.1 CPU s)
 _FORKED: list = []
 
 
-def _parse_in_worker(index: int) -> tuple[Parsed, set[str]]:
+def _parse_in_worker(index: int) -> tuple[Parsed, set[str], tuple[str, bytes] | None]:
     """Parse the ``index``-th chapter in a worker, and check its raster images there too: decoding them
     whole was a tenth of a second of a cold build of the large book, in the main process after the
     parsing. What passed comes back as keys of :class:`CheckedImages`, which the link stage
-    finds remembered; what failed is checked again there, and reported in book order."""
-    manifest, folder = _FORKED
-    parsed = parse_chapter(manifest.chapters[index - 1], index, manifest, folder)
-    return parsed, _check_images(parsed[0], manifest, folder)
+    finds remembered; what failed is checked again there, and reported in book order. The
+    chapter's highlighted code blocks come back too, for the build's code pack."""
+    manifest, folder, code = _FORKED
+    entry = manifest.chapters[index - 1]
+    parsed = parse_chapter(entry, index, manifest, code)
+    blocks = None
+    if code.path is not None and (kept := code.get(name := code_name(entry.path))) is not None:
+        blocks = (name, kept)
+    return parsed, _check_images(parsed[0], manifest, folder), blocks
 
 
 def _check_images(chapter: Chapter, manifest: Manifest, folder: Path | None) -> set[str]:
@@ -168,28 +176,32 @@ def _check_images(chapter: Chapter, manifest: Manifest, folder: Path | None) -> 
 
 
 def _result(future: Future | None, entry: ChapterEntry, index: int, manifest: Manifest,
-            reporter: Reporter, images_checked: set[str], folder: Path | None) -> Parsed:
+            reporter: Reporter, images_checked: set[str], folder: Path | None, code: EntryPack) -> Parsed:
     if future is not None:
-        parsed, checked = future.result()
+        parsed, checked, blocks = future.result()
         images_checked |= checked
+        if blocks is not None:
+            code.put(*blocks)
         return parsed
     recorder = Reporter()  # serial: warnings given before an error still reach the author
     from . import read_chapter
 
     try:
-        return (read_chapter(entry, index, recorder, manifest.meta.language, manifest.root, folder, manifest.math),
+        return (read_chapter(entry, index, recorder, manifest.meta.language, manifest.root, code, manifest.math),
                 recorder.warnings)
     except BaseException:
         report_again(recorder.warnings, reporter)
         raise
 
 
-def _prune_code_blocks(manifest: Manifest, folder: Path | None) -> None:
-    """Forget the kept code blocks of files that are no longer chapters of the book."""
-    if folder is None or not (folder / "code").is_dir():
+def _save_code_blocks(manifest: Manifest, code: EntryPack) -> None:
+    """Keep the code blocks of every chapter file (those of chapters this build took from the
+    cache too), and forget those of files that are no longer chapters of the book."""
+    if code.path is None:
         return
-    kept = {path.stem for entry in manifest.chapters if (path := code_file(folder, entry.path)) is not None}
-    prune_folder(folder / "code", kept, (".json",))
+    for entry in manifest.chapters:
+        code.get(code_name(entry.path))
+    code.save()
 
 
 def _workers(count: int) -> int:

@@ -35,7 +35,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
-from pathlib import Path
 
 from lxml import etree
 
@@ -43,13 +42,11 @@ from ..cache import (
     DecodedEntries,
     cache_secret,
     context_fingerprint,
-    keep,
     keyed_hash,
-    prune_folder,
-    read_entry,
     remembered_digest,
     working_folder,
 )
+from ..cache.packs import EntryPack
 from ..config import BuildContext
 from ..errors import BookError, Diagnostic, Location, Reporter
 from ..model import Book, Chapter, Footnote, Heading
@@ -83,12 +80,12 @@ class TransformMemo:
         self.made: dict[str, Transformed] = {}  # chapter id -> what this build records
         self.keys: dict[str, str] = {}  # chapter id -> entry key
         self.exports: dict[str, list] = {}  # chapter id -> tree_exports (the glossary stage reads them)
-        self.folder = build.cache_dir / "transforms" if build.cache_dir is not None else None
-        if self.folder is None or build.config.allow_remote or cache_secret() is None:
-            self.folder = None
+        self.pack: EntryPack | None = None
+        if build.cache_dir is None or build.config.allow_remote or cache_secret() is None:
             return
+        self.pack = EntryPack(build.cache_dir / "transforms.pack", "the transforms memo")
         context = context_fingerprint(build.config)
-        exports = _Exports(self.folder, bodies)
+        exports = _Exports(self.pack, bodies)
         digest = hashlib.sha256(context.encode())
         contents = {}
         for chapter in book.chapters:
@@ -127,7 +124,7 @@ class TransformMemo:
 
     def save(self, book: Book) -> None:
         """Keep what this build transformed, and forget entries it did not use."""
-        if self.folder is None:
+        if self.pack is None:
             return
         for chapter in book.chapters:
             made = self.made.get(chapter.id)
@@ -137,11 +134,11 @@ class TransformMemo:
                            headings=chapter.headings, anchors=chapter.anchors, title_id=chapter.title_id,
                            images=chapter.images)
             self._store(self.keys[chapter.id], made)
-        prune_folder(self.folder, set(self.keys.values()) | {_EXPORTS}, (".json",))
+        self.pack.save()  # with the entries this build used, and only those
 
     def _load(self, key: str) -> Transformed | None:
-        assert self.folder is not None
-        raw = read_entry(self.folder / f"{key}.json")
+        assert self.pack is not None
+        raw = self.pack.get(key)
         if raw is None:
             return None
         remembered = _DECODED.get(key, raw)
@@ -168,7 +165,7 @@ class TransformMemo:
         return entry
 
     def _store(self, key: str, made: Transformed) -> None:
-        assert self.folder is not None
+        assert self.pack is not None
         data = {
             "key": key, "body": made.body, "notes": list(made.notes),
             "headings": [[h.level, h.text, h.id] for h in made.headings],
@@ -179,28 +176,28 @@ class TransformMemo:
                                 for d in items] for name, items in made.warnings.items()},
         }
         raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
-        if keep(self.folder / f"{key}.json", raw, "the transforms memo"):
-            _DECODED.put(key, raw, made)
+        self.pack.put(key, raw)
+        _DECODED.put(key, raw, made)
 
 
-# Entries (by key) and exports.json files (by path) this process decoded, with their bytes
+# Entries (by key) and the exports (by _EXPORTS) this process decoded, with their bytes
 _DECODED = DecodedEntries()
 
 
-_EXPORTS = "exports"  # exports.json: a chapter content's exports, so a hit needs no parse
+_EXPORTS = "exports"  # the pack's entry of every chapter content's exports, so a hit needs no parse
 
 
 class _Exports:
     """The exports read from a chapter's tree (ids, numbered things, image sources), kept by
     content digest: they depend on nothing else, and finding them needs a parse."""
 
-    def __init__(self, folder: Path, bodies: Bodies) -> None:
-        self.path = folder / f"{_EXPORTS}.json"
+    def __init__(self, pack: EntryPack, bodies: Bodies) -> None:
+        self.pack = pack
         self.bodies = bodies
         self.known: dict[str, list] = {}
         self.used: dict[str, list] = {}
-        raw = read_entry(self.path) or b"{}"
-        remembered = _DECODED.get(self.path, raw)
+        raw = pack.get(_EXPORTS) or b"{}"
+        remembered = _DECODED.get(_EXPORTS, raw)
         if remembered is not None:  # the bytes this process read or wrote last
             self.known = dict(remembered)  # type: ignore[call-overload]
             return
@@ -210,7 +207,7 @@ class _Exports:
                     self.known[name] = value
         except (ValueError, TypeError, AttributeError):
             pass
-        _DECODED.put(self.path, raw, dict(self.known))
+        _DECODED.put(_EXPORTS, raw, dict(self.known))
 
     def of(self, chapter: Chapter, content: str) -> list:
         name = _exports_name(content)
@@ -225,8 +222,8 @@ class _Exports:
             return
         data = {name: [value, _value_mac(name, value)] for name, value in self.used.items()}
         raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
-        if keep(self.path, raw, "the transforms memo"):
-            _DECODED.put(self.path, raw, dict(self.used))
+        self.pack.put(_EXPORTS, raw)
+        _DECODED.put(_EXPORTS, raw, dict(self.used))
 
 
 def _exports_name(content: str) -> str:

@@ -85,7 +85,7 @@ def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover
     (``build.config.epub``) and the cache folder; ``early_cover`` is the generated cover from
     :func:`start_cover`, when it was started during the build; ``page_starts``
     (``[epub] page_list``) where the PDF's pages begin, per container id."""
-    deflater = DeflateCache(build.cache_dir / "deflate" if build.cache_dir is not None else None)
+    deflater = DeflateCache(build.cache_dir / "deflate.pack" if build.cache_dir is not None else None)
     try:
         return _render_epub(book, build, reporter, early_cover, page_starts or {}, deflater)
     finally:
@@ -155,7 +155,7 @@ def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageSt
         items.append(item := _document(chapter.id, chapter_file(chapter), finished, ["mathml"] if has_math else []))
         deflater.start(item.content)  # the bytes the zip gets
         pages += [(chapter_file(chapter), label, page_id) for label, page_id in page_ids]
-    kept.prune()
+    kept.save()
     return items, pages
 
 

@@ -20,7 +20,8 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from ...cache import cache_secret, keep, keyed_hash, read_entry
+from ...cache import cache_secret, keyed_hash
+from ...cache.packs import EntryPack
 
 LEVEL = 6  # zlib's default: level 9 took 35% longer for 1% smaller text
 _VERSION = 20  # "2.0": deflate
@@ -30,17 +31,17 @@ _UTF8_NAME = 0x800
 
 
 class DeflateCache:
-    """Raw deflate streams of member bytes, one file each, named by a keyed hash of the bytes.
+    """Raw deflate streams of member bytes, in the pack at ``path`` (``deflate.pack``), each
+    named by a keyed hash of the bytes.
 
-    A file is a tag and the stream: the tag is an HMAC (the user's cache secret) of the name
-    and the stream's SHA-256, so a damaged file, or one that a book shipped in its cache
+    An entry is a tag and the stream: the tag is an HMAC (the user's cache secret) of the name
+    and the stream's SHA-256, so a damaged entry, or one that a book shipped in its cache
     folder, is a miss. Checking the tag hashes the compressed stream; decompressing it to
     compare, as before, was a measurable part of a rebuild.
     """
 
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder if folder is not None and cache_secret() is not None else None
-        self.used: set[str] = set()
+    def __init__(self, path: Path | None) -> None:
+        self.pack = EntryPack(path if path is not None and cache_secret() is not None else None, "a deflated member")
         self.started: dict[bytes, Future[bytes]] = {}  # member bytes -> their stream, being made
         self.names: dict[bytes, str] = {}  # member bytes -> the name of their stream in the cache
         self.digests: dict[bytes, bytes] = {}  # member bytes -> their SHA-256
@@ -54,7 +55,7 @@ class DeflateCache:
         build of the large benchmark book). A stream kept in the cache is left to be read then."""
         if len(data) < _EARLY or data in self.started or (os.cpu_count() or 1) < 2:
             return
-        if self._digest(data) in _STREAMS or (self.folder is not None and self._name(data) in self._present()):
+        if self._digest(data) in _STREAMS or (self.pack.path is not None and self._name(data) in self._present()):
             return
         if self.pool is None:
             self.pool = ThreadPoolExecutor(min(4, os.cpu_count() or 1), thread_name_prefix="bookbuild-deflate")
@@ -84,12 +85,10 @@ class DeflateCache:
         if data in self.started:
             return None
         stream = _STREAMS.get(self._digest(data))
-        if stream is not None and self.folder is not None:
+        if stream is not None and self.pack.path is not None:
             name = self._name(data)
-            self.used.add(name)
-            if name not in self._present():  # the cache was emptied while this process ran
-                keep(self.folder / name, _tag(name, stream) + stream, "a deflated member")
-                self._present().add(name)
+            if self.pack.get(name) is None:  # the cache was emptied while this process ran
+                self.pack.put(name, _tag(name, stream) + stream)
         return stream
 
     def _deflate(self, data: bytes) -> bytes:
@@ -97,16 +96,14 @@ class DeflateCache:
         if remembered is not None:
             return remembered
         digest = self._digest(data)
-        if self.folder is None:
+        if self.pack.path is None:
             return _remember(digest, _deflate(data))
         name = self._name(data)
-        self.used.add(name)
-        path = self.folder / name
-        cached = read_entry(path)
+        cached = self.pack.get(name)
         if cached is not None and hmac.compare_digest(cached[:_TAG], _tag(name, cached[_TAG:])):
             return _remember(digest, cached[_TAG:])
         compressed = _deflate(data)
-        keep(path, _tag(name, compressed) + compressed, "a deflated member")
+        self.pack.put(name, _tag(name, compressed) + compressed)
         return _remember(digest, compressed)
 
     def _digest(self, data: bytes) -> bytes:
@@ -117,10 +114,7 @@ class DeflateCache:
 
     def _present(self) -> set[str]:
         if self.present is None:
-            try:
-                self.present = set(os.listdir(self.folder)) if self.folder is not None else set()
-            except OSError:
-                self.present = set()
+            self.present = set(self.pack.entries())
         return self.present
 
     def _name(self, data: bytes) -> str:
@@ -129,13 +123,10 @@ class DeflateCache:
             name = self.names[data] = keyed_hash("deflate", self._digest(data).hex(), str(LEVEL))
         return name
 
-    def prune(self) -> None:
-        """Forget streams this build did not use, so the folder does not grow without end."""
-        if self.folder is None or not self.folder.is_dir():
-            return
-        for path in self.folder.iterdir():
-            if path.name not in self.used and not path.name.startswith("."):
-                path.unlink(missing_ok=True)
+    def save(self) -> None:
+        """Keep the streams this build used or made, and forget the others: the pack does
+        not grow without end."""
+        self.pack.save()
 
 
 # The streams this process read or made, by the SHA-256 of their member's bytes: a long-running
@@ -212,5 +203,5 @@ def write_zip(members: Iterable[tuple[str, bytes, bool]], modified: dt.datetime,
         count += 1
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(directory), len(body), 0)
     deflater.close()
-    deflater.prune()
+    deflater.save()
     return bytes(body + directory + end)

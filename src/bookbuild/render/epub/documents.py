@@ -15,23 +15,25 @@ import hashlib
 import json
 from pathlib import Path
 
-from ...cache import DecodedEntries, cache_secret, keep, keyed_hash, prune_folder, read_entry
+from ...cache import DecodedEntries, cache_secret, keyed_hash
+from ...cache.packs import EntryPack
 from ...model import Book, Chapter
 
 
 class KeptDocuments:
-    """The finished chapter documents in ``.bookbuild-cache/epub/``, by keyed hash.
+    """The finished chapter documents in ``.bookbuild-cache/epub.pack``, by keyed hash.
 
     An entry is the key, the chapter's facts (JSON), the digest of the document context,
     and the document, a line each; the facts hold whatever the context.
     """
 
     def __init__(self, book: Book, cache_dir: Path | None) -> None:
-        self.folder = cache_dir / "epub" if cache_dir is not None and cache_secret() else None
+        folder = cache_dir if cache_dir is not None and cache_secret() else None
+        self.pack = EntryPack(folder / "epub.pack" if folder is not None else None, "the chapter documents")
         self.keys: dict[str, str] = {}
         self.entries: dict[str, tuple[dict[str, int], str, str]] = {}
         self._context: tuple[dict, str] | None = None  # the document context and its digest
-        if self.folder is None:
+        if self.pack.path is None:
             return
         for chapter in book.chapters:
             transformed = book.chapter_keys.get(chapter.id)
@@ -52,10 +54,10 @@ class KeptDocuments:
 
     def put(self, chapter: Chapter, facts: dict[str, int], context: dict, document: str) -> None:
         key = self.keys.get(chapter.id)
-        if key is None or self.folder is None:
+        if key is None:
             return
         data = "\n".join((key, json.dumps(facts, sort_keys=True), self._digest(context), document))
-        keep(self.folder / f"{key}.xhtml", data.encode("utf-8"), "the chapter document")
+        self.pack.put(key, data.encode("utf-8"))
 
     def _digest(self, context: dict) -> str:
         """The context's digest, worked out once for the build's one context."""
@@ -63,14 +65,12 @@ class KeptDocuments:
             self._context = (context, _context_digest(context))
         return self._context[1]
 
-    def prune(self) -> None:
-        """Forget documents this build did not use."""
-        if self.folder is not None:
-            prune_folder(self.folder, set(self.keys.values()), (".xhtml",))
+    def save(self) -> None:
+        """Keep the documents this build used or made, and forget the others."""
+        self.pack.save()
 
     def _load(self, key: str) -> tuple[dict[str, int], str, str] | None:
-        assert self.folder is not None
-        raw = read_entry(self.folder / f"{key}.xhtml")
+        raw = self.pack.get(key)
         if raw is None:
             return None
         remembered = _DECODED.get(key, raw)

@@ -26,10 +26,10 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from .config.manifest import Manifest
-from .config.themes import theme_sheets
-from .errors import BookError
-from .files import (
+from ..config.manifest import Manifest
+from ..config.themes import theme_sheets
+from ..errors import BookError
+from ..files import (
     by_identity,
     read_book_file,
     read_own_file,
@@ -39,7 +39,7 @@ from .files import (
     write_atomically,
     write_new_file,
 )
-from .resources import PACKAGE_DIR, real_path, styles_dir, stylesheet, working_folder_path
+from ..resources import PACKAGE_DIR, real_path, styles_dir, stylesheet, working_folder_path
 
 CACHE_DIR_NAME = ".bookbuild-cache"
 FORMAT = 2
@@ -53,16 +53,24 @@ logger = logging.getLogger(__name__)
 
 def cache_dir(manifest: Manifest) -> Path | None:
     """Where a book's cache lives: beside its book.toml; None when that place is not safe to use
-    (a symlink or a file there, as a hostile book might ship) or no cache secret can be had."""
+    (a symlink or a file there, or a folder or link where a pack goes, as a hostile book might
+    ship) or no cache secret can be had."""
     folder = manifest.root / CACHE_DIR_NAME
     root = manifest.root.resolve()
-    for path in (folder, *(folder / name for name in ("chapters", "deflate", "pdf", "pdf-join", "cover", "transforms", "epub", "code",
-                                                      "page-starts", "words"))):
+    for path in (folder, *(folder / name for name in FOLDERS)):
         if path.is_symlink() or (path.exists() and not path.is_dir()):
             return None
         if path.exists() and not path.resolve().is_relative_to(root):
             return None
+    for path in (folder / f"{kind}.pack" for kind in PACKS):
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            return None
     return folder if cache_secret() is not None else None
+
+
+# The kinds of entries kept a file each in a folder of the cache, and those kept in one pack (packs.py)
+FOLDERS = ("pdf", "pdf-join", "cover", "page-starts", "words")
+PACKS = ("chapters", "code", "deflate", "epub", "transforms")
 
 
 @cache
@@ -206,12 +214,10 @@ def keyed_hash(*parts: str) -> str:
     return digest.hexdigest()
 
 
-def code_file(folder: Path, chapter: Path) -> Path | None:
-    """Where a chapter file's highlighted code blocks are kept (sources/code.py), in the
-    book's cache ``folder``; None when this user has no cache secret."""
-    if cache_secret() is None:
-        return None
-    return folder / "code" / f"{keyed_hash('code blocks of', real_path(chapter))}.json"
+def code_name(chapter: Path) -> str:
+    """The name of a chapter file's highlighted code blocks in the book's code pack
+    (sources/code.py)."""
+    return keyed_hash("code blocks of", real_path(chapter))
 
 
 def file_digest(path: Path, roots: Path | tuple[Path, ...]) -> str | None:

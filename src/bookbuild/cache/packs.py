@@ -1,0 +1,119 @@
+"""Cache entries of one kind in one file: ``<kind>.pack`` in ``.bookbuild-cache/``.
+
+A cold build of a long book made some six hundred entries (a parsed chapter, a transformed
+one, its EPUB document, its highlighted code, two deflated members, for every chapter). On
+ext4 without a journal, which skips every inode freed in the last minute when it looks for a
+free one, making a file right after a cache was emptied cost up to a millisecond of the
+kernel's time: on the benchmark's machine, a third of a second of a two-second build. A
+pack is one file for all the entries of a kind, read once and written once per build.
+
+The file is a header line, then for each entry its name and size on a line and its bytes.
+Names are keyed hashes (cache.keyed_hash, HMAC with the user's cache secret), so an entry
+from a pack that someone else made, or shipped in a book, never matches; what each kind
+keeps in an entry is its own (each checks its key, or a tag, as it did for one file each).
+A pack that cannot be read, or is damaged anywhere, is empty: every entry a miss.
+
+A build keeps the entries it used or made and nothing else, so a pack holds one book's
+entries, as the folders did after their pruning. Writing is atomic (cache.keep); two builds
+of one book at once each write their own entries, and the last pack wins, at worst a miss.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from . import keep, read_entry
+
+MAGIC = b"bookbuild-pack 1\n"
+
+
+class EntryPack:
+    """The entries of one kind: :meth:`get` and :meth:`put` by name, :meth:`save` at the end
+    of the build's stage. A pack without a ``path`` (no cache) keeps nothing."""
+
+    def __init__(self, path: Path | None, what: str) -> None:
+        self.path = path
+        self.what = what
+        self._read: dict[str, bytes] | None = None  # the pack's entries, read at the first look
+        self.used: dict[str, bytes] = {}  # what this build used or made
+        self._lock = threading.Lock()  # entries are made on the deflating threads too
+
+    def get(self, name: str) -> bytes | None:
+        """The entry's bytes (None: a miss); it stays in the pack when it is saved."""
+        data = self.used.get(name)
+        if data is None and self.path is not None:
+            data = self.entries().get(name)
+            if data is not None:
+                with self._lock:
+                    self.used[name] = data
+        return data
+
+    def names(self) -> set[str]:
+        """The names of the entries in the pack as it was read, and those made since."""
+        return set(self.entries()) | set(self.used)
+
+    def put(self, name: str, data: bytes) -> None:
+        if self.path is not None:
+            with self._lock:
+                self.used[name] = data
+
+    def save(self) -> bool:
+        """Write the entries this build used or made, unless they are what the pack holds."""
+        if self.path is None:
+            return False
+        with self._lock:
+            used = dict(sorted(self.used.items()))
+        read = self.entries()
+        if used.keys() == read.keys() and all(read[name] is data or read[name] == data for name, data in used.items()):
+            return False
+        raw = b"".join([MAGIC, *(b"%s %d\n%s" % (name.encode("ascii"), len(data), data) for name, data in used.items())])
+        if not keep(self.path, raw, self.what):
+            return False
+        _remember_pack(self.path, raw, used)
+        self._read = used
+        return True
+
+    def entries(self) -> dict[str, bytes]:
+        if self._read is None:
+            self._read = _parse(self.path) if self.path is not None else {}
+        return self._read
+
+
+def _parse(path: Path) -> dict[str, bytes]:
+    """The entries of the pack at ``path``; none when it is missing or damaged. A running
+    process (the preview, ``build --watch``) reads the same bytes again: parsed once."""
+    raw = read_entry(path)
+    if raw is None:
+        return {}
+    remembered = _PARSED.get(str(path))
+    if remembered is not None and remembered[0] == raw:
+        return remembered[1]
+    entries: dict[str, bytes] = {}
+    view = memoryview(raw)
+    if not raw.startswith(MAGIC):
+        return {}
+    at = len(MAGIC)
+    while at < len(raw):
+        end = raw.find(b"\n", at, at + 200)
+        try:
+            name, size = raw[at:end].decode("ascii").split(" ")
+            count = int(size)
+        except ValueError:
+            return {}
+        if end < 0 or count < 0 or end + 1 + count > len(raw):
+            return {}
+        entries[name] = bytes(view[end + 1:end + 1 + count])
+        at = end + 1 + count
+    _remember_pack(path, raw, entries)
+    return entries
+
+
+def _remember_pack(path: Path, raw: bytes, entries: dict[str, bytes]) -> None:
+    if len(_PARSED) >= 32:  # a process that builds many books (a catalogue, the tests)
+        _PARSED.clear()
+    _PARSED[str(path)] = (raw, entries)
+
+
+# Packs this process read or wrote: their bytes and entries, by path
+_PARSED: dict[str, tuple[bytes, dict[str, bytes]]] = {}
