@@ -220,3 +220,17 @@ def test_a_warning_of_the_cleaner_names_the_line_after_the_last_marker() -> None
     [warning] = reporter.warnings
     assert warning.message == "element <blink> removed, its content kept"
     assert (warning.location.file, warning.location.line) == ("ch.md", 23)
+
+
+def test_the_command_runs_the_collector_less_often(little_book: Path) -> None:
+    """bookbuild.collect_less: the command (and the readers it forks) collect every 10,000 new
+    objects; a library that imports bookbuild keeps its own setting."""
+    import subprocess
+    import sys
+
+    probe = ("import gc, sys; import bookbuild; before = gc.get_threshold()\n"
+             "from bookbuild.cli import main\n"
+             "try:\n    main(['-q', 'check', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+             "print(before, gc.get_threshold())")
+    done = subprocess.run([sys.executable, "-c", probe, str(little_book)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "(700, 10, 10) (10000, 10, 10)"
