@@ -21,7 +21,7 @@ from bookbuild import cache, files
 from bookbuild.api import BuildOptions, build
 from bookbuild.cache.packs import EntryPack
 from bookbuild.config.manifest import load_manifest
-from bookbuild.errors import Reporter
+from bookbuild.errors import Diagnostic, Location, Reporter
 from bookbuild.render.epub import container
 from bookbuild.sources import code, pool
 from bookbuild.sources.sanitise import html_to_fragment
@@ -222,15 +222,25 @@ def test_a_warning_of_the_cleaner_names_the_line_after_the_last_marker() -> None
     assert (warning.location.file, warning.location.line) == ("ch.md", 23)
 
 
-def test_the_command_runs_the_collector_less_often(little_book: Path) -> None:
-    """bookbuild.collect_less: the command (and the readers it forks) collect every 10,000 new
-    objects; a library that imports bookbuild keeps its own setting."""
-    import subprocess
-    import sys
+def test_the_chapter_readers_run_the_collector_less_often(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pool.collect_less, in every reader process (and only there: this process keeps its setting)."""
+    import gc
 
-    probe = ("import gc, sys; import bookbuild; before = gc.get_threshold()\n"
-             "from bookbuild.cli import main\n"
-             "try:\n    main(['-q', 'check', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
-             "print(before, gc.get_threshold())")
-    done = subprocess.run([sys.executable, "-c", probe, str(little_book)], capture_output=True, text=True, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "(700, 10, 10) (10000, 10, 10)"
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the build never starts worker processes")
+    book = code_book(tmp_path / "book", pool.PARALLEL_FROM + 1)
+    real = pool.parse_chapter
+
+    def parse_and_say(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - parse_chapter's arguments
+        chapter, warnings = real(*args, **kwargs)
+        said = f"collector {gc.get_threshold()} in chapter {chapter.index}"
+        return chapter, [*warnings, Diagnostic("warning", said, Location(None))]
+
+    monkeypatch.setattr(pool, "parse_chapter", parse_and_say)  # the forked readers inherit it
+    before = gc.get_threshold()
+    reporter = Reporter()
+    build(book, ["epub"], output=tmp_path / "a.epub", options=BuildOptions(cache=False), reporter=reporter)
+    said = [d.message for d in reporter.warnings if d.message.startswith("collector")]
+    chapters = len(load_manifest(book).chapters)  # the Markdown ones and the HTML one
+    assert said == [f"collector (10000, 10, 10) in chapter {n}" for n in range(1, chapters + 1)]
+    assert gc.get_threshold() == before

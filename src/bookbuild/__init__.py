@@ -41,14 +41,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_EXPORTS})
-
-
-def collect_less() -> None:
-    """Run the garbage collector's youngest generation every 10,000 new objects, not 700 (the
-    older ones as often as before relative to it): what bookbuild's own processes do, the
-    command and its workers. A build makes objects by the million (markdown-it's tokens,
-    WeasyPrint's boxes) and keeps most of them, so the collector found little to free: it was
-    5% of parsing a chapter and 8% of laying out a PDF."""
-    import gc
-
-    gc.set_threshold(10_000, 10, 10)

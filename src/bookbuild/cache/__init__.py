@@ -258,7 +258,7 @@ class DecodedEntries:
         self._items[name] = (raw, value)
 
 
-def read_entry(path: Path) -> bytes | None:
+def read_entry(path: Path, remember: bool = True) -> bytes | None:
     """A cache entry's bytes; None when it is missing, unreadable or a symlink (a book may
     ship one, and reads stay in the book).
 
@@ -266,7 +266,11 @@ def read_entry(path: Path) -> bytes | None:
     on every build: an entry file whose identity has not changed is not read again
     (:func:`by_identity`), and the very bytes object is handed back, so the decoded-entry
     memories (:class:`DecodedEntries`) compare it at no cost. Entries are replaced by renaming
-    (a new inode), and any write changes the change time, which no one can set."""
+    (a new inode), and any write changes the change time, which no one can set. A pack
+    (packs.py), written anew by every build that changes it, is read without ``remember``:
+    kept, each version of it would stay in memory as long as the process."""
+    if not remember:
+        return _read_entry(path)
     return by_identity(_SEEN, path, lambda: _read_entry(path))
 
 

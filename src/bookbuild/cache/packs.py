@@ -67,10 +67,12 @@ class EntryPack:
         read = self.entries()
         if used.keys() == read.keys() and all(read[name] is data or read[name] == data for name, data in used.items()):
             return False
-        raw = b"".join([MAGIC, *(b"%s %d\n%s" % (name.encode("ascii"), len(data), data) for name, data in used.items())])
+        pieces = [MAGIC]
+        for name, data in used.items():
+            pieces += (b"%s %d\n" % (name.encode("ascii"), len(data)), data)
+        raw = b"".join(pieces)
         if not keep(self.path, raw, self.what):
             return False
-        _remember_pack(self.path, raw, used)
         self._read = used
         return True
 
@@ -81,14 +83,12 @@ class EntryPack:
 
 
 def _parse(path: Path) -> dict[str, bytes]:
-    """The entries of the pack at ``path``; none when it is missing or damaged. A running
-    process (the preview, ``build --watch``) reads the same bytes again: parsed once."""
-    raw = read_entry(path)
+    """The entries of the pack at ``path``; none when it is missing or damaged. Read and cut
+    up at every build (a few milliseconds): a running process (the preview, ``build --watch``)
+    keeps what it decoded from an entry's bytes by kind (cache.DecodedEntries), not the pack."""
+    raw = read_entry(path, remember=False)
     if raw is None:
         return {}
-    remembered = _PARSED.get(str(path))
-    if remembered is not None and remembered[0] == raw:
-        return remembered[1]
     entries: dict[str, bytes] = {}
     view = memoryview(raw)
     if not raw.startswith(MAGIC):
@@ -105,15 +105,4 @@ def _parse(path: Path) -> dict[str, bytes]:
             return {}
         entries[name] = bytes(view[end + 1:end + 1 + count])
         at = end + 1 + count
-    _remember_pack(path, raw, entries)
     return entries
-
-
-def _remember_pack(path: Path, raw: bytes, entries: dict[str, bytes]) -> None:
-    if len(_PARSED) >= 32:  # a process that builds many books (a catalogue, the tests)
-        _PARSED.clear()
-    _PARSED[str(path)] = (raw, entries)
-
-
-# Packs this process read or wrote: their bytes and entries, by path
-_PARSED: dict[str, tuple[bytes, dict[str, bytes]]] = {}

@@ -58,10 +58,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     # reaches them through bookbuild's own diagnostics. (Imported here: `--help` never needs it.)
     import logging
 
-    from .. import collect_less
-
     logging.getLogger().addHandler(logging.NullHandler())
-    collect_less()  # the chapters' readers inherit it; the PDF's workers set it (workers.serve)
 
 
 for _command in (new, check, preview, build_command, epub, pdf, print_cover, kepub, kindle, catalog_command):

@@ -47,9 +47,6 @@ class Shared:
 def serve(conn: Connection, handler: Callable[[Any], Any], shared: Callable[[Any], None] | None = None) -> None:
     """A worker's loop: run the handler on each message until told to stop (None); a
     :class:`Shared` message goes to ``shared``, without a reply."""
-    from .... import collect_less
-
-    collect_less()
     while True:
         try:
             message = conn.recv()
