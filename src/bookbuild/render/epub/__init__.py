@@ -33,7 +33,7 @@ from ..scripts import epub_options_sheet, page_progression
 from ..templates import render_template
 from .accessibility import accessibility_metadata, book_facts, chapter_facts
 from .archive import modified_time, repack
-from .container import DeflateCache
+from .container import DeflateCache, stored
 from .cover import cover_alt_text, generate_cover
 from .documents import KeptDocuments
 from .fonts import font_content
@@ -119,7 +119,8 @@ def _render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cove
         package.add_item(item)
     for asset in book.assets:
         content = font_content(asset, book, options.subset_fonts) if asset.href.startswith("fonts/") else asset.content()
-        deflater.start(content)
+        if not stored(asset.href):
+            deflater.start(content)
         package.add_item(_image(asset.href, asset.media_type, content))
 
     package.toc = ncx_toc(toc)

@@ -12,7 +12,7 @@ import os
 
 from lxml import etree
 
-from .container import DeflateCache, write_zip
+from .container import DeflateCache, stored, write_zip
 
 OPF_NAME = "EPUB/content.opf"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -27,13 +27,14 @@ def modified_time(source_mtime: float) -> dt.datetime:
 
 def repack(files: list[tuple[str, bytes]], modified: dt.datetime, language: str,
            deflater: DeflateCache | None = None) -> bytes:
-    """The zip of ebooklib's files: ``mimetype`` first and stored, every timestamp ``modified``.
+    """The zip of ebooklib's files: ``mimetype`` first, it and the images stored (container.stored),
+    every timestamp ``modified``.
 
     Members are deflated once, reusing the cached deflate streams of unchanged bytes
     (container.py) when ``deflater`` has a folder; those it was given early are deflated already.
     """
     ordered = sorted(files, key=lambda file: file[0] != "mimetype")  # stable: ebooklib's order
-    members = [(name, _finish_package(data, language) if name == OPF_NAME else data, name == "mimetype")
+    members = [(name, _finish_package(data, language) if name == OPF_NAME else data, stored(name))
                for name, data in ordered]
     return write_zip(members, modified, deflater or DeflateCache(None))
 

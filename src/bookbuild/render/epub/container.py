@@ -147,6 +147,16 @@ def _remember(digest: bytes, stream: bytes) -> bytes:
     return stream
 
 
+# Members kept as they are, not deflated: the mimetype (OCF: first and stored), and files that
+# are compressed already (deflating a photograph again took its CPU time for 1% of its size)
+_COMPRESSED = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".woff", ".woff2")
+
+
+def stored(name: str) -> bool:
+    """Whether the zip keeps the member ``name`` as it is."""
+    return name == "mimetype" or name.lower().endswith(_COMPRESSED)
+
+
 _TAG = 32
 _EARLY = 4096  # smaller members are deflated when the zip is written: a thread costs more
 

@@ -27,7 +27,7 @@ from urllib.parse import unquote
 from lxml import etree
 
 from ...xhtml import SAFE_XML_PARSER
-from .container import DeflateCache, write_zip
+from .container import DeflateCache, stored, write_zip
 from .pagelist import serialize_document
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -186,7 +186,7 @@ def kepub_from_epub(epub: bytes) -> bytes:
         infos = archive.infolist()
         members = [(info.filename,
                     kepub_document(archive.read(info)) if info.filename in documents else archive.read(info),
-                    info.filename == "mimetype")
+                    stored(info.filename))
                    for info in infos]
     modified = dt.datetime(*infos[0].date_time) if infos else dt.datetime(1980, 1, 1)
     return write_zip(members, modified, DeflateCache(None))
