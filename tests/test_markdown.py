@@ -8,7 +8,7 @@ from lxml import etree
 from bookbuild.errors import SourceError
 from bookbuild.config.manifest import ChapterEntry
 from bookbuild.sources import read_chapter
-from bookbuild.sources.math import MATHML_NS
+from bookbuild.xhtml import MATHML_NS
 
 M = f"{{{MATHML_NS}}}"
 

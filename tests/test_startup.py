@@ -28,6 +28,27 @@ def test_help_imports_nothing_heavy() -> None:
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
 
 
+WORKER_PROBE = """
+import json, sys
+from bookbuild.render.pdf.parallel.workers import PIECES
+module = __import__(PIECES.split(":")[0], fromlist=["x"])
+assert callable(getattr(module, PIECES.split(":")[1]))
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_pdf_worker_imports_no_chapter_reader_and_no_network() -> None:
+    """What a spawned PDF worker imports before its first layout is on the way of every
+    one-chapter PDF rebuild: not markdown-it, Pygments or the HTML cleaning (sources/chapter.py),
+    nor the http and ssl of remote fetching, which only --allow-remote needs."""
+    result = subprocess.run([sys.executable, "-c", WORKER_PROBE], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    assert "bookbuild.render.pdf.document" in loaded  # the probe imported the worker's code
+    unwanted = {"markdown_it", "pygments", "bookbuild.sources.chapter", "bookbuild.sources.sanitise",
+                "bookbuild.sources.remote", "ssl", "http.client"}
+    assert loaded.isdisjoint(unwanted), sorted(loaded & unwanted)
+
+
 # ---- A quick way out (cli.run, cli.leave) ---------------------------------------------------
 
 LEAVING = """

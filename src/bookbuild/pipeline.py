@@ -53,7 +53,7 @@ def load_config(location: str | Path | None, reporter: Reporter, overrides: Over
 
 def read_book_chapter(entry: ChapterEntry, index: int, reporter: Reporter, manifest: Manifest) -> Chapter:
     """The default :data:`ChapterReader`: parse the file now, in the book's language and folder."""
-    from .sources import read_chapter
+    from .sources.chapter import read_chapter
 
     return read_chapter(entry, index, reporter, manifest.meta.language, manifest.root, math=manifest.math)
 

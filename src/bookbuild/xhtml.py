@@ -19,6 +19,7 @@ SAFE_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_
                                   dtd_validation=False, huge_tree=False)
 
 LINE_ATTR = "data-bb-line"
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 
 
 BLOCK_TAGS = frozenset(

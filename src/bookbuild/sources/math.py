@@ -22,8 +22,8 @@ from markdown_it.token import Token
 
 from ..config.languages import CJK_CHARACTER
 from ..errors import SourceError
+from ..xhtml import MATHML_NS
 
-MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 # warn(message, line, hint): how the reader reports a doubt about the chapter's text.
 Warn = Callable[[str, int | None, str | None], None]
 _WORD = re.compile(r"[^\W\d_]{2,}")

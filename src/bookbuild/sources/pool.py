@@ -98,7 +98,7 @@ def warm_up(manifest: Manifest, entries: list[ChapterEntry], code: EntryPack) ->
     """
     from collections import Counter
 
-    from . import MARKDOWN_SUFFIXES
+    from .text import MARKDOWN_SUFFIXES
     from .code import fence_options, warm_lexer
 
     languages: Counter[str] = Counter()
@@ -139,7 +139,7 @@ def collect_less() -> None:
 def parse_chapter(entry: ChapterEntry, index: int, manifest: Manifest, code: EntryPack | None = None) -> Parsed:
     """Parse one chapter (in this process or a worker), recording its warnings; ``code`` is
     the book's kept code blocks, None for none."""
-    from . import read_chapter
+    from .chapter import read_chapter
 
     recorder = Reporter()
     chapter = read_chapter(entry, index, recorder, manifest.meta.language, manifest.root, code, manifest.math)
@@ -194,7 +194,7 @@ def _result(future: Future | None, entry: ChapterEntry, index: int, manifest: Ma
             code.put(*blocks)
         return parsed
     recorder = Reporter()  # serial: warnings given before an error still reach the author
-    from . import read_chapter
+    from .chapter import read_chapter
 
     try:
         return (read_chapter(entry, index, recorder, manifest.meta.language, manifest.root, code, manifest.math),

@@ -21,7 +21,7 @@ import lxml.html
 from lxml import etree
 
 from ..errors import Reporter
-from ..xhtml import LINE_ATTR, SAFE_XML_PARSER, XML_ILLEGAL, remove_keep_tail, unwrap  # noqa: F401
+from ..xhtml import LINE_ATTR, MATHML_NS, SAFE_XML_PARSER, XML_ILLEGAL, remove_keep_tail, unwrap  # noqa: F401
 from .stylesheets import style_attribute_problem
 from .xhtml import EPUB_TYPE_ATTR, epub_type_terms
 
@@ -48,7 +48,6 @@ DANGEROUS_TAGS = frozenset(
     "optgroup datalist output link meta base noscript noembed noframes template video audio "
     "source track canvas param dialog portal title head svg plaintext xmp".split()
 )
-MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 # Presentation MathML: what a formula needs to be shown; no maction, no annotation-xml (HTML
 # inside), no links. ``annotation`` keeps the TeX source for assistive technology.
 MATHML_TAGS = frozenset(

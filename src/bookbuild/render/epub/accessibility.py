@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...model import Book, Chapter
-from ...xhtml import parse_fragment
+from ...xhtml import MATHML_NS, parse_fragment
 
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
-MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,6 @@ from ...errors import BookError, Reporter
 from ...files import read_book_file
 from ...model import Book, Chapter, Footnote, part_openers
 from ...resources import resolve_url, styles_dir, stylesheet
-from ...sources.remote import fetch_remote
-from ...sources.svg import sanitize_svg
 from ...xhtml import parse_fragment, unwrap
 from ..scripts import isolate_inline_runs, pdf_options_sheet
 from ..templates import render_template
@@ -262,11 +260,13 @@ def _fetcher_class() -> type:
                                        extra_roots=(styles_dir(),))
                     data = read_book_file(path, (self.root, styles_dir()), "resource")
                     if path.suffix.lower() == ".svg":  # a stylesheet's drawing: cleaned as a chapter's is
-                        data = sanitize_svg(data)
+                        data = _sanitize_svg(data)
                     return URLFetcherResponse(url, data, {})
                 if scheme in ("http", "https") and self.allow_remote:
+                    from ...sources.remote import fetch_remote
+
                     resource = fetch_remote(url)
-                    data = sanitize_svg(resource.data) if resource.media_type == "image/svg+xml" else resource.data
+                    data = _sanitize_svg(resource.data) if resource.media_type == "image/svg+xml" else resource.data
                     return URLFetcherResponse(resource.url, data, {"Content-Type": resource.media_type})
             except BookError as exc:
                 raise ValueError(f"refused to fetch {url}: {exc.diagnostic.message}") from None
@@ -275,3 +275,12 @@ def _fetcher_class() -> type:
             raise ValueError(f"refused to fetch {url}: {reason}")
 
     return BookURLFetcher
+
+
+def _sanitize_svg(data: bytes) -> bytes:
+    """sources/svg.py's cleaning, imported when a drawing is fetched: importing the readers'
+    package (markdown-it, Pygments, the HTML cleaning) was 30 ms of each PDF worker's start,
+    on the way to a one-chapter rebuild's first layout."""
+    from ...sources.svg import sanitize_svg
+
+    return sanitize_svg(data)

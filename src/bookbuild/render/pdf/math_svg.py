@@ -14,8 +14,7 @@ from functools import lru_cache
 
 from lxml import etree
 
-from ...sources.math import MATHML_NS
-from ...xhtml import text_of
+from ...xhtml import MATHML_NS, text_of
 
 # ziamath's font size in SVG user units; the image is scaled back to 1em of the text.
 _SIZE = 20.0
