@@ -268,10 +268,29 @@ def test_epub_zip_is_plain_reproducible_and_survives_a_damaged_deflate_cache(boo
         assert archive.testzip() is None
         info = archive.infolist()
         assert info[0].filename == "mimetype" and info[0].compress_type == zipfile.ZIP_STORED
-        assert info[1:] and all(i.compress_type == (zipfile.ZIP_STORED if i.filename.endswith(".png") else zipfile.ZIP_DEFLATED)
-                                for i in info[1:])  # images are compressed already: kept as they are
-        assert any(i.filename.endswith(".png") for i in info)
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in info[1:])  # the PNG too: see the next test
         assert len({i.date_time for i in info}) == 1  # one fixed timestamp: reproducible
+
+
+def test_photographs_are_stored_as_they_are_and_everything_else_deflated(book: Path) -> None:
+    """A JPEG gains nothing from deflating (container.stored): kept as it is, as the mimetype;
+    a PNG (deflated row by row) and the documents are deflated, and the EPUB is valid."""
+    import io
+
+    from PIL import Image
+
+    photo = io.BytesIO()
+    Image.effect_noise((320, 200), 50).convert("RGB").save(photo, format="JPEG", quality=90)
+    (book / "images" / "photo.jpg").write_bytes(photo.getvalue())
+    (book / "chapters" / "three.md").write_text("# Three\n\n![A photograph](../images/photo.jpg)\n", encoding="utf-8")
+    members = epub_text(book, "photo.epub")
+    with zipfile.ZipFile(book.parent / "photo.epub") as archive:
+        kinds = {i.filename: i.compress_type for i in archive.infolist()}
+    (jpeg,) = [name for name in kinds if name.endswith("photo.jpg")]
+    (png,) = [name for name in kinds if name.endswith("dot.png")]
+    assert members[jpeg] == photo.getvalue()
+    assert {name for name, kind in kinds.items() if kind == zipfile.ZIP_STORED} == {"mimetype", jpeg}
+    assert kinds[png] == kinds["EPUB/images/cover.png"] == zipfile.ZIP_DEFLATED
 
 
 def test_a_cached_chapter_gives_the_warnings_it_gave_when_parsed(book: Path) -> None:
