@@ -49,10 +49,6 @@ class EntryPack:
                     self.used[name] = data
         return data
 
-    def names(self) -> set[str]:
-        """The names of the entries in the pack as it was read, and those made since."""
-        return set(self.entries()) | set(self.used)
-
     def put(self, name: str, data: bytes) -> None:
         if self.path is not None:
             with self._lock:
