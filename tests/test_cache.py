@@ -364,6 +364,26 @@ def test_a_folder_where_a_pack_goes_turns_the_cache_off(book: Path, kind: str) -
     assert sorted(path.name for path in (book / ".bookbuild-cache").iterdir()) == [f"{kind}.pack"]
 
 
+def test_the_folders_of_a_cache_from_before_the_packs_are_removed(book: Path, tmp_path: Path) -> None:
+    """A cache an older bookbuild made kept each entry in a file of a folder: nothing reads
+    them now, so a build removes them; a link in a folder's place is left, and what it points
+    to untouched."""
+    from bookbuild.cache.packs import BEFORE_PACKS
+
+    cache_folder = book / ".bookbuild-cache"
+    for name in BEFORE_PACKS[1:]:
+        (cache_folder / name).mkdir(parents=True)
+        (cache_folder / name / "0123abcd.json").write_text("{}", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.json").write_text("{}", encoding="utf-8")
+    (cache_folder / BEFORE_PACKS[0]).symlink_to(elsewhere, target_is_directory=True)
+    assert b"Last words." in epub_text(book)["EPUB/ch03.xhtml"]
+    assert not any((cache_folder / name).exists() for name in BEFORE_PACKS[1:])
+    assert (cache_folder / BEFORE_PACKS[0]).is_symlink() and (elsewhere / "keep.json").is_file()
+    assert (cache_folder / "chapters.pack").is_file()
+
+
 def test_an_entry_made_with_another_secret_is_never_used(book: Path, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """A book may ship a forged .bookbuild-cache: its entries must not bypass the HTML cleaning."""

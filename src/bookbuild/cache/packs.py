@@ -20,12 +20,15 @@ of one book at once each write their own entries, and the last pack wins, at wor
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
 from . import keep, read_entry
 
 MAGIC = b"bookbuild-pack 1\n"
+# The folders that held these kinds, a file an entry, before the packs: nothing reads them now
+BEFORE_PACKS = ("chapters", "code", "deflate", "epub", "transforms")
 
 
 class EntryPack:
@@ -102,3 +105,13 @@ def _parse(path: Path) -> dict[str, bytes]:
         entries[name] = bytes(view[end + 1:end + 1 + count])
         at = end + 1 + count
     return entries
+
+
+def remove_folders_before_packs(folder: Path) -> None:
+    """Delete the entry folders an older bookbuild left in the cache ``folder`` (BEFORE_PACKS):
+    14 MB on the large benchmark book, never read again. A link in their place is left as
+    it is, and nothing is followed out of the cache (``shutil.rmtree`` unlinks links inside)."""
+    for name in BEFORE_PACKS:
+        path = folder / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)

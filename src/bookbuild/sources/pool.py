@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..cache import CheckedImages, cache_dir, code_name
-from ..cache.packs import EntryPack
+from ..cache.packs import EntryPack, remove_folders_before_packs
 from ..config.manifest import ChapterEntry, Manifest
 from ..errors import BookError, Reporter
 from ..files import read_book_file
@@ -83,6 +83,8 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
             _save_code_blocks(manifest, code)
     if store is not None:
         CheckedImages(folder).remember(images_checked)
+        if folder is not None:
+            remove_folders_before_packs(folder)
     return tuple(chapters)
 
 
