@@ -368,7 +368,7 @@ def test_the_folders_of_a_cache_from_before_the_packs_are_removed(book: Path, tm
     """A cache an older bookbuild made kept each entry in a file of a folder: nothing reads
     them now, so a build removes them; a link in a folder's place is left, and what it points
     to untouched."""
-    from bookbuild.cache.packs import BEFORE_PACKS
+    from bookbuild.cache import PACKS as BEFORE_PACKS  # the kinds of the packs, kept in folders before
 
     cache_folder = book / ".bookbuild-cache"
     for name in BEFORE_PACKS[1:]:
@@ -382,6 +382,16 @@ def test_the_folders_of_a_cache_from_before_the_packs_are_removed(book: Path, tm
     assert not any((cache_folder / name).exists() for name in BEFORE_PACKS[1:])
     assert (cache_folder / BEFORE_PACKS[0]).is_symlink() and (elsewhere / "keep.json").is_file()
     assert (cache_folder / "chapters.pack").is_file()
+
+
+def test_a_pack_is_only_of_a_kind_the_cache_folder_check_knows(tmp_path: Path) -> None:
+    """cache.cache_dir refuses a cache whose pack places hold a folder or a link: a pack of
+    another kind would escape that check, so none can be made."""
+    from bookbuild.cache.packs import EntryPack
+
+    assert EntryPack(tmp_path, "chapters").path == tmp_path / "chapters.pack"
+    with pytest.raises(ValueError):
+        EntryPack(tmp_path, "pictures")
 
 
 def test_an_entry_made_with_another_secret_is_never_used(book: Path, tmp_path: Path,
@@ -531,14 +541,14 @@ def test_deflating_started_early_gives_the_same_streams_and_threads_only_what_is
 
     members = [bytes(f"<p>chapter {n} ", "ascii") * 2000 for n in range(6)]
     plain = [zlib.compress(data, 6, -15) for data in members]  # the stream, as the zip reads it
-    first = DeflateCache(tmp_path / "deflate.pack")
+    first = DeflateCache(tmp_path)
     for data in members:
         first.start(data)
     assert first.pool is not None and len(first.started) == len(members)
     assert [first.deflate(data) for data in members] == plain
     first.close()
     first.save()
-    again = DeflateCache(tmp_path / "deflate.pack")
+    again = DeflateCache(tmp_path)
     for data in members:
         again.start(data)
     again.start(b"small")

@@ -53,7 +53,7 @@ def code_book(folder: Path, count: int) -> Path:
 def test_warm_up_compiles_the_lexers_the_fences_name_and_only_those(tmp_path: Path) -> None:
     manifest = load_manifest(code_book(tmp_path / "book", 3))
     code._lexer.cache_clear()
-    pool.warm_up(manifest, list(manifest.chapters), EntryPack(None, "the code blocks"))
+    pool.warm_up(manifest, list(manifest.chapters), EntryPack(None, "code"))
     # python and rust, in every chapter; not c, which one worker alone needs, nor the HTML chapter's text
     assert code._lexer.cache_info().currsize == 2
     hits = code._lexer.cache_info().hits
@@ -70,7 +70,7 @@ def test_warm_up_skips_chapters_whose_highlighted_blocks_are_kept(tmp_path: Path
         pytest.skip("no cache secret for this user: nothing is kept")
     assert len(read_pack(kept / "code.pack")) == 3  # every chapter's blocks, those the workers made too
     code._lexer.cache_clear()
-    pool.warm_up(manifest, list(manifest.chapters), EntryPack(kept / "code.pack", "the code blocks"))
+    pool.warm_up(manifest, list(manifest.chapters), EntryPack(kept, "code"))
     assert code._lexer.cache_info().currsize == 0
 
 
@@ -179,9 +179,9 @@ WHEN = dt.datetime(2024, 1, 2, 3, 4, 6)
 def test_deflated_streams_are_kept_in_the_cache_and_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if cache.cache_secret() is None:
         pytest.skip("no cache secret for this user: nothing is kept")
-    folder = tmp_path / "deflate.pack"
+    folder = tmp_path
     first = container.write_zip(MEMBERS, WHEN, container.DeflateCache(folder))
-    assert len(read_pack(folder)) == len(MEMBERS) - 1  # every deflated member, none pruned as unused
+    assert len(read_pack(folder / "deflate.pack")) == len(MEMBERS) - 1  # every deflated member, none pruned as unused
     (tmp_path / "first.zip").write_bytes(first)
     with zipfile.ZipFile(tmp_path / "first.zip") as archive:
         assert archive.testzip() is None

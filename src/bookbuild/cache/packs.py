@@ -24,20 +24,21 @@ import shutil
 import threading
 from pathlib import Path
 
-from . import keep, read_entry
+from . import PACKS, cache_secret, keep, read_entry
 
 MAGIC = b"bookbuild-pack 1\n"
-# The folders that held these kinds, a file an entry, before the packs: nothing reads them now
-BEFORE_PACKS = ("chapters", "code", "deflate", "epub", "transforms")
 
 
 class EntryPack:
-    """The entries of one kind: :meth:`get` and :meth:`put` by name, :meth:`save` at the end
-    of the build's stage. A pack without a ``path`` (no cache) keeps nothing."""
+    """The entries of one ``kind`` (cache.PACKS) in the book's cache ``folder``: :meth:`get`
+    and :meth:`put` by name, :meth:`save` at the end of the build's stage. Without a folder,
+    or a cache secret, it keeps nothing (``path`` is None)."""
 
-    def __init__(self, path: Path | None, what: str) -> None:
-        self.path = path
-        self.what = what
+    def __init__(self, folder: Path | None, kind: str) -> None:
+        if kind not in PACKS:  # cache.cache_dir checks those places: a pack elsewhere would escape it
+            raise ValueError(f"not a kind of pack: {kind}")
+        self.path = folder / f"{kind}.pack" if folder is not None and cache_secret() is not None else None
+        self.what = f"the {kind} pack"
         self._read: dict[str, bytes] | None = None  # the pack's entries, read at the first look
         self.used: dict[str, bytes] = {}  # what this build used or made
         self._lock = threading.Lock()  # entries are made on the deflating threads too
@@ -108,10 +109,10 @@ def _parse(path: Path) -> dict[str, bytes]:
 
 
 def remove_folders_before_packs(folder: Path) -> None:
-    """Delete the entry folders an older bookbuild left in the cache ``folder`` (BEFORE_PACKS):
-    14 MB on the large benchmark book, never read again. A link in their place is left as
+    """Delete the folders an older bookbuild kept the packs' kinds in, a file an entry, in
+    the cache ``folder``: 14 MB on the large benchmark book, never read again. A link in their place is left as
     it is, and nothing is followed out of the cache (``shutil.rmtree`` unlinks links inside)."""
-    for name in BEFORE_PACKS:
+    for name in PACKS:
         path = folder / name
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)

@@ -71,7 +71,7 @@ class ChapterCache:
         self.manifest = manifest
         folder = cache_dir(manifest)
         self.enabled = folder is not None
-        self.pack = EntryPack(folder / "chapters.pack" if folder is not None else None, "the chapter cache")
+        self.pack = EntryPack(folder, "chapters")
         self.context = context_fingerprint(manifest)
         self.hits = 0
         self.misses = 0

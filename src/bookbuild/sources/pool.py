@@ -46,7 +46,7 @@ def read_chapters(manifest: Manifest, reporter: Reporter, cache: bool = True,
     workers = _workers(len(todo))
     pool = None
     folder = cache_dir(manifest) if store is not None else None  # where the image checks are kept
-    code = EntryPack(folder / "code.pack" if folder is not None else None, "the code blocks")
+    code = EntryPack(folder, "code")
     if workers > 1:  # imported only then: a rebuild that parses one chapter needs no pool
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor

@@ -83,7 +83,7 @@ class TransformMemo:
         self.pack: EntryPack | None = None
         if build.cache_dir is None or build.config.allow_remote or cache_secret() is None:
             return
-        self.pack = EntryPack(build.cache_dir / "transforms.pack", "the transforms memo")
+        self.pack = EntryPack(build.cache_dir, "transforms")
         context = context_fingerprint(build.config)
         exports = _Exports(self.pack, bodies)
         digest = hashlib.sha256(context.encode())

@@ -85,7 +85,7 @@ def render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cover
     (``build.config.epub``) and the cache folder; ``early_cover`` is the generated cover from
     :func:`start_cover`, when it was started during the build; ``page_starts``
     (``[epub] page_list``) where the PDF's pages begin, per container id."""
-    deflater = DeflateCache(build.cache_dir / "deflate.pack" if build.cache_dir is not None else None)
+    deflater = DeflateCache(build.cache_dir)
     try:
         return _render_epub(book, build, reporter, early_cover, page_starts or {}, deflater)
     finally:

@@ -27,8 +27,8 @@ def modified_time(source_mtime: float) -> dt.datetime:
 
 def repack(files: list[tuple[str, bytes]], modified: dt.datetime, language: str,
            deflater: DeflateCache | None = None) -> bytes:
-    """The zip of ebooklib's files: ``mimetype`` first, it and the images stored (container.stored),
-    every timestamp ``modified``.
+    """The zip of ebooklib's files: ``mimetype`` first, it and the photographs and fonts stored
+    (container.stored), every timestamp ``modified``.
 
     Members are deflated once, reusing the cached deflate streams of unchanged bytes
     (container.py) when ``deflater`` has a folder; those it was given early are deflated already.

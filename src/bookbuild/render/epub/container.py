@@ -31,8 +31,8 @@ _UTF8_NAME = 0x800
 
 
 class DeflateCache:
-    """Raw deflate streams of member bytes, in the pack at ``path`` (``deflate.pack``), each
-    named by a keyed hash of the bytes.
+    """Raw deflate streams of member bytes, in the ``deflate.pack`` of the book's cache
+    ``folder``, each named by a keyed hash of the bytes.
 
     An entry is a tag and the stream: the tag is an HMAC (the user's cache secret) of the name
     and the stream's SHA-256, so a damaged entry, or one that a book shipped in its cache
@@ -40,8 +40,8 @@ class DeflateCache:
     compare, as before, was a measurable part of a rebuild.
     """
 
-    def __init__(self, path: Path | None) -> None:
-        self.pack = EntryPack(path if path is not None and cache_secret() is not None else None, "a deflated member")
+    def __init__(self, folder: Path | None) -> None:
+        self.pack = EntryPack(folder, "deflate")
         self.started: dict[bytes, Future[bytes]] = {}  # member bytes -> their stream, being made
         self.names: dict[bytes, str] = {}  # member bytes -> the name of their stream in the cache
         self.digests: dict[bytes, bytes] = {}  # member bytes -> their SHA-256

@@ -15,7 +15,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from ...cache import DecodedEntries, cache_secret, keyed_hash
+from ...cache import DecodedEntries, keyed_hash
 from ...cache.packs import EntryPack
 from ...model import Book, Chapter
 
@@ -28,8 +28,7 @@ class KeptDocuments:
     """
 
     def __init__(self, book: Book, cache_dir: Path | None) -> None:
-        folder = cache_dir if cache_dir is not None and cache_secret() else None
-        self.pack = EntryPack(folder / "epub.pack" if folder is not None else None, "the chapter documents")
+        self.pack = EntryPack(cache_dir, "epub")
         self.keys: dict[str, str] = {}
         self.entries: dict[str, tuple[dict[str, int], str, str]] = {}
         self._context: tuple[dict, str] | None = None  # the document context and its digest
