@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,14 +109,8 @@ def _font_programs(pdf: Path) -> set[bytes]:
     return found
 
 
-def test_changed_font_file_lays_out_every_piece_again(tmp_path: Path) -> None:
-    """A worker adds a ``[book] fonts`` font once and its next pieces skip the @font-face
-    rule (one font configuration a worker: pieces.py); those pieces depend on the font
-    file all the same, so a new file under the same name lays out every piece again. (The
-    new file differs only in its version string, which the embedded subsets keep: the same
-    layout, so the same entry names, and a different font in the PDF.)"""
-    from fontTools.ttLib import TTFont
-
+def _with_a_font(tmp_path: Path) -> tuple[Path, Path]:
+    """The small generated book with a ``[book] fonts`` font: its folder and the font file."""
     from test_scripts import renamed_font
 
     folder = generate("small", tmp_path / "small", words=SHORT_WORDS).parent
@@ -126,6 +122,35 @@ def test_changed_font_file_lays_out_every_piece_again(tmp_path: Path) -> None:
     manifest = folder / "book.toml"
     text = manifest.read_text(encoding="utf-8")
     manifest.write_text(text.replace("chapters = [", 'fonts = ["fonts/Body.ttf"]\nchapters = ['), encoding="utf-8")
+    return folder, font
+
+
+def test_no_copy_of_the_fonts_is_left_in_the_temporary_folder(tmp_path: Path) -> None:
+    """WeasyPrint copies the fonts of ``@font-face`` rules into a ``weasyprint-*`` temporary
+    folder, removed when the font configuration is freed, which a worker's exit never did:
+    every PDF of a book with fonts left them in /tmp (33 folders after one test run). Both
+    commands, run as a user runs them, leave the temporary folder as they found it."""
+    folder, _ = _with_a_font(tmp_path)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    environment = {**os.environ, "TMPDIR": str(temporary), "BOOKBUILD_WORKERS": "2"}
+    for options in (["--parallel"], ["--single-process"]):
+        done = subprocess.run([sys.executable, "-c", "from bookbuild.cli import main; main()", "pdf", str(folder),
+                               "-o", str(folder / "out.pdf"), *options], env=environment, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert _font_programs(folder / "out.pdf")
+        assert sorted(path.name for path in temporary.iterdir()) == [], options
+
+
+def test_changed_font_file_lays_out_every_piece_again(tmp_path: Path) -> None:
+    """A worker adds a ``[book] fonts`` font once and its next pieces skip the @font-face
+    rule (one font configuration a worker: pieces.py); those pieces depend on the font
+    file all the same, so a new file under the same name lays out every piece again. (The
+    new file differs only in its version string, which the embedded subsets keep: the same
+    layout, so the same entry names, and a different font in the PDF.)"""
+    from fontTools.ttLib import TTFont
+
+    folder, font = _with_a_font(tmp_path)
     first = _build(folder, "first.pdf")
     before = _entries(folder)
     assert len(before) == 4 and _font_programs(first)

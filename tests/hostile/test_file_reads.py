@@ -234,28 +234,31 @@ MUTATIONS = st.lists(st.tuples(st.integers(0, len(GOOD_MANIFEST)), st.integers(0
                                st.one_of(st.sampled_from(['"', "[", "]", "{", "}", "=", "\n", ",", "#", "..",
                                                           "/", "\\", "\x00", "1e999", "true", "'''", "[[x]]"]),
                                          st.text(max_size=4))), max_size=6)
-FUZZ_FOLDER = Path(os.environ.get("TMPDIR", "/tmp")) / f"bookbuild-manifest-fuzz-{os.getpid()}"
+@pytest.fixture(scope="module")
+def fuzz_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for every example (Hypothesis runs them all in one call of the test)."""
+    return tmp_path_factory.mktemp("manifest-fuzz")
 
 
 @settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(MUTATIONS)
-def test_fuzzed_manifests_load_or_fail_with_a_located_error(mutations: list[tuple[int, int, str]]) -> None:
+def test_fuzzed_manifests_load_or_fail_with_a_located_error(fuzz_folder: Path,
+                                                              mutations: list[tuple[int, int, str]]) -> None:
     """A real manifest, cut and spliced at random: it loads, or a BookError names book.toml."""
     text = GOOD_MANIFEST
     for position, cut, insert in mutations:
         position = min(position, len(text))
         text = text[:position] + insert + text[position + cut:]
-    FUZZ_FOLDER.mkdir(exist_ok=True)
     for name in ("one.md", "two.md", "three.md", "s.css"):
-        (FUZZ_FOLDER / name).write_text("# x\n" if name.endswith(".md") else "p {}\n")
-    (FUZZ_FOLDER / "book.toml").write_text(text, encoding="utf-8", errors="surrogatepass")
+        (fuzz_folder / name).write_text("# x\n" if name.endswith(".md") else "p {}\n")
+    (fuzz_folder / "book.toml").write_text(text, encoding="utf-8", errors="surrogatepass")
     try:
-        manifest = load_manifest(FUZZ_FOLDER, Reporter())
+        manifest = load_manifest(fuzz_folder, Reporter())
     except BookError as exc:
         assert exc.diagnostic.location.file and exc.diagnostic.location.file.endswith("book.toml"), str(exc)
         return
-    assert manifest.chapters and all(entry.path.is_relative_to(FUZZ_FOLDER.resolve()) for entry in manifest.chapters)
+    assert manifest.chapters and all(entry.path.is_relative_to(fuzz_folder.resolve()) for entry in manifest.chapters)
 
 
 def test_a_relative_root_is_read_from_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -122,14 +125,13 @@ def layout_pdf(book: Book, build: BuildContext, reporter: Reporter, *,  # noqa: 
     """
     from weasyprint import HTML
     from weasyprint.css.counters import CounterStyle
-    from weasyprint.text.fonts import FontConfiguration
 
     if source is None:
         source = pdf_source(book, build.config.pdf, only=only, front_matter=front_matter,
                             page_numbers=page_numbers, extra_css=extra_css, theme=build.config.theme)
     fetcher = fetcher or book_fetcher(book, build.config.allow_remote)
     shared_fonts = fonts is not None  # a worker's, for all its pieces: its own sheets are parsed once
-    fonts = fonts or FontConfiguration()  # without it WeasyPrint ignores @font-face ([book] fonts, the book's CSS)
+    fonts = fonts or font_configuration()  # without it WeasyPrint ignores @font-face ([book] fonts, the book's CSS)
     # what WeasyPrint skips in bookbuild's sheets is kept quiet, in the book's reported (stylesheets.py)
     counters = CounterStyle()  # the sheets' @counter-style rules, for this layout
     sheets = load_stylesheets(source.sheets, source.css, book, reporter, fetcher, fonts, counters, shared_fonts)
@@ -137,6 +139,36 @@ def layout_pdf(book: Book, build: BuildContext, reporter: Reporter, *,  # noqa: 
     with joined_leaders():  # the contents' dot leaders: a text box each, not thousands (leaders.py)
         return document.render(stylesheets=sheets, font_config=fonts, counter_style=counters, pdf_tags=pdf_tags,
                                pdf_variant=build.config.pdf.variant)
+
+
+def font_configuration():  # noqa: ANN201
+    """A WeasyPrint font configuration whose copies of the ``@font-face`` fonts are removed
+    when the process exits, if not before. WeasyPrint copies them into a ``weasyprint-*``
+    temporary folder that it removes only when the configuration is freed, which a worker's
+    exit (``os._exit``) or a layout kept in a reference cycle never does: every PDF of a book
+    with fonts left them in /tmp. The removal is a multiprocessing finalizer, which runs at
+    the exit of the main process and of a worker alike."""
+    return font_configuration_class()()
+
+
+@cache
+def font_configuration_class() -> type:
+    from multiprocessing.util import Finalize
+
+    from weasyprint.text.fonts import FontConfiguration
+
+    class RemovedAtExit(FontConfiguration):
+        def add_font_face(self, rule_descriptors: Any, url_fetcher: Any) -> Any:
+            had_folder = getattr(self, "_folder", None) is not None
+            try:
+                return super().add_font_face(rule_descriptors, url_fetcher)
+            finally:
+                folder = getattr(self, "_folder", None)
+                if folder is not None and not had_folder:
+                    Finalize(None, shutil.rmtree, args=(str(folder),), kwargs={"ignore_errors": True},
+                             exitpriority=0)
+
+    return RemovedAtExit
 
 
 def book_fetcher(book: Book, allow_remote: bool = False):  # noqa: ANN201

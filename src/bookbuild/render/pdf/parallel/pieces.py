@@ -52,10 +52,11 @@ def serve_pieces(conn: Connection) -> None:
     def new_book(sent: tuple) -> None:
         """The book of a build, the first or the next one of a process that keeps its workers
         (workers.kept_pool): nothing of the last build is kept but WeasyPrint imported."""
-        global _BOOK, _BUILD, _PIECES, _FONTS
+        global _BOOK, _BUILD, _PIECES
         again = _BOOK is not None
         _BOOK, _BUILD = sent
-        _PIECES = _FONTS = None  # a font file may have changed: a new font configuration
+        _PIECES = None
+        _drop_fonts()  # a font file may have changed: a new font configuration
         held.clear()
         if again:  # what the last build left, frozen (_Garbage), is freed
             gc.unfreeze()
@@ -85,6 +86,18 @@ def serve_pieces(conn: Connection) -> None:
         return result
 
     serve(conn, handle, new_book)
+
+
+def _drop_fonts() -> None:
+    """Forget the worker's font configuration and remove its copies of the book's fonts
+    (document.font_configuration removes them at exit, but a worker may serve many builds)."""
+    global _FONTS
+    folder = getattr(_FONTS, "_folder", None)
+    _FONTS = None
+    if folder is not None:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class _Garbage:
@@ -131,9 +144,9 @@ def _shared_fonts() -> Any:
     global _FONTS
     if _FONTS is not None:
         return _FONTS
-    from weasyprint.text.fonts import FontConfiguration
+    from ..document import font_configuration_class
 
-    class FontsOnce(FontConfiguration):
+    class FontsOnce(font_configuration_class()):
         """WeasyPrint adds the fonts of an ``@font-face`` rule once and skips the rule after;
         a piece that skips it still depends on the font files, so what the first fetch read
         is listed in the fetches of every piece (parallel/cache.py checks them again before

@@ -10,6 +10,7 @@ get what all jobs share (the book) once, by :meth:`WorkerPool.send_all`.
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import threading
@@ -234,8 +235,22 @@ def kept_pool(count: int, target: Target) -> WorkerPool:
 
 
 def keep_pool(pool: WorkerPool) -> None:
-    """Keep the pool of a build that went through for the next build of this process."""
+    """Keep the pool of a build that went through for the next build of this process; it is
+    closed when the process exits. Left to multiprocessing, a kept worker (a daemon) would be
+    killed at exit, before it removes its temporary copies of the book's fonts (pieces.py)."""
+    global _CLOSED_AT_EXIT
+    if not _CLOSED_AT_EXIT:
+        atexit.register(_close_kept)
+        _CLOSED_AT_EXIT = True
     _KEPT.append(pool)
+
+
+_CLOSED_AT_EXIT = False  # _close_kept registered with atexit
+
+
+def _close_kept() -> None:
+    while _KEPT:
+        _KEPT.pop().close()
 
 
 def release(pool: WorkerPool) -> None:
