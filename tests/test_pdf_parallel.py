@@ -575,6 +575,25 @@ def test_workers_started_before_a_book_that_fails_to_read_are_stopped(little_boo
     assert multiprocessing.active_children() == []
 
 
+def test_the_workers_do_not_run_the_callers_script_again(little_book: Path, tmp_path: Path) -> None:
+    """A spawned worker runs the ``__main__`` script again (as ``__mp_main__``) unless it is
+    hidden when the workers start: the ``bookbuild`` command's script imported the whole
+    command line in each worker before WeasyPrint, and a program calling the API ran its own
+    code again in every worker."""
+    marker, script = tmp_path / "ran.txt", tmp_path / "make_pdf.py"
+    script.write_text(
+        "import sys\n"
+        f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
+        "if __name__ == '__main__':\n"
+        "    from bookbuild.api import BuildOptions, build\n"
+        f"    build({str(little_book)!r}, ['pdf'], output={str(tmp_path / 'out.pdf')!r},"
+        " options=BuildOptions(parallel=True))\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert PdfReader(tmp_path / "out.pdf").pages
+    assert marker.read_text().split() == ["__main__"]
+
+
 def _exit_at_once(conn: object) -> None:
     """A worker that dies before its first job (as one whose WeasyPrint cannot load would)."""
 

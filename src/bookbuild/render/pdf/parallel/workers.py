@@ -13,9 +13,11 @@ from __future__ import annotations
 import atexit
 import os
 import pickle
+import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
@@ -82,14 +84,15 @@ class WorkerPool:
         self.environment = _environment()
         self.sending: dict[int, threading.Thread] = {}  # worker -> the thread writing send_all's message
         try:
-            for _ in range(count):
-                parent, child = context.Pipe()
-                process = context.Process(target=_by_name, args=(child, target), daemon=True) \
-                    if isinstance(target, str) else context.Process(target=target, args=(child,), daemon=True)
-                process.start()
-                child.close()
-                self.connections.append(parent)
-                self.processes.append(process)
+            with _main_module_hidden():
+                for _ in range(count):
+                    parent, child = context.Pipe()
+                    process = context.Process(target=_by_name, args=(child, target), daemon=True) \
+                        if isinstance(target, str) else context.Process(target=target, args=(child,), daemon=True)
+                    process.start()
+                    child.close()
+                    self.connections.append(parent)
+                    self.processes.append(process)
         except BaseException:
             self.close()
             raise
@@ -191,6 +194,25 @@ class WorkerPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """While workers are started: the ``__main__`` module's file and spec hidden from
+    multiprocessing, which would run that module again in each spawned worker (as
+    ``__mp_main__``). For the ``bookbuild`` command that is its script, which imports the
+    whole command line before the worker can import WeasyPrint (30 to 50 ms of the start of
+    each worker, on the path of every rebuild); for a program that calls the API, its own
+    code, run again in every worker. A worker runs only bookbuild's functions."""
+    main = sys.modules.get("__main__")
+    saved = {name: vars(main)[name] for name in ("__file__", "__spec__") if main is not None and name in vars(main)}
+    try:
+        for name in saved:
+            setattr(main, name, None)
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(main, name, value)
 
 
 def _by_name(conn: Connection, target: str) -> None:
