@@ -40,13 +40,16 @@ class Marks:
 def references(wrapper: etree._Element) -> list[etree._Element]:
     """The spans that refer to a term, in reading order (none inside or around a link)."""
     found = []
-    for span in wrapper.iter("span"):
+    for span in _MAYBE_REFERENCES(wrapper):  # lxml's own test first: most spans are no reference
         if span.get(GLOSS_ATTR) is None and "gloss" not in (span.get("class") or "").split():
             continue
         if span.find(".//a") is not None or any(node.tag == "a" for node in span.iterancestors()):
             continue
         found.append(span)
     return found
+
+
+_MAYBE_REFERENCES = etree.XPath(f"descendant-or-self::span[@{GLOSS_ATTR} or contains(@class, 'gloss')]")
 
 
 def ref_key(span: etree._Element) -> str:
