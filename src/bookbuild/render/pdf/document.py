@@ -151,6 +151,14 @@ def font_configuration():  # noqa: ANN201
     return font_configuration_class()()
 
 
+def remove_font_copies(fonts: Any) -> None:
+    """Remove a font configuration's copies of the ``@font-face`` fonts now (a PDF worker
+    that starts another build: parallel/pieces.py)."""
+    folder = getattr(fonts, "_folder", None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @cache
 def font_configuration_class() -> type:
     from multiprocessing.util import Finalize

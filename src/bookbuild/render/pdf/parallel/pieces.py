@@ -18,7 +18,7 @@ from ....config import BuildContext
 from ....config.pdf import PdfOptions
 from ....errors import Reporter
 from ....model import Book
-from ..document import PdfSource
+from ..document import PdfSource, remove_font_copies
 from ..glyphs import collect_missing_glyphs
 from ..page_labels import printed_folios
 from .cache import PieceCache
@@ -92,12 +92,8 @@ def _drop_fonts() -> None:
     """Forget the worker's font configuration and remove its copies of the book's fonts
     (document.font_configuration removes them at exit, but a worker may serve many builds)."""
     global _FONTS
-    folder = getattr(_FONTS, "_folder", None)
+    remove_font_copies(_FONTS)
     _FONTS = None
-    if folder is not None:
-        import shutil
-
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 class _Garbage:
