@@ -269,6 +269,26 @@ def test_a_crashed_worker_fails_only_its_own_book(tmp_path: Path) -> None:
     assert "worker process building this book stopped" in crashed.diagnostics[0].message
 
 
+def test_a_script_without_a_main_guard_builds_its_catalogue(tmp_path: Path) -> None:
+    """The catalogue's workers are spawned; multiprocessing would run the calling script again
+    in each (as ``__mp_main__``), and a script with no ``if __name__ == "__main__"`` guard
+    would start its catalogue again there, which fails every book. The script is hidden from
+    them (render/pdf/parallel/workers.main_module_hidden): it runs once."""
+    for name in ("atlas", "birch"):
+        write_book(tmp_path / "books" / name, _manifest(name.title()), {"one.md": f"# {name}\n\nText.\n"})
+    marker, script = tmp_path / "ran.txt", tmp_path / "make_catalogue.py"
+    script.write_text(
+        "from bookbuild.catalog import CatalogOptions, build_catalog\n"
+        f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
+        f"report = build_catalog([{str(tmp_path / 'books')!r}], CatalogOptions(formats=('epub',), jobs=2,"
+        f" output_dir={str(tmp_path / 'out')!r}))\n"
+        "print(sorted((record.name, record.status) for record in report.records))\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[('atlas', 'built'), ('birch', 'built')]", done.stdout + done.stderr
+    assert marker.read_text().split() == ["__main__"]
+
+
 def test_the_api_returns_outputs_with_their_diagnostics(tmp_path: Path) -> None:
     """``bookbuild.build``: exported lazily, a sequence of outputs with ``.diagnostics``."""
     import bookbuild

@@ -175,10 +175,13 @@ def run_locally(jobs: Sequence[BookJob], workers: int, done: Done, run: BookRunn
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
+    from ..render.pdf.parallel.workers import main_module_hidden
+
     context = multiprocessing.get_context("spawn")
     left = list(jobs)
     with ProcessPoolExecutor(max(1, min(workers, len(jobs))), mp_context=context) as pool:
-        futures = {pool.submit(run, job): job for job in jobs}
+        with main_module_hidden():  # the workers start at the first submit
+            futures = {pool.submit(run, job): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
             try:
@@ -197,9 +200,13 @@ def _alone(job: BookJob, run: BookRunner, context: Any) -> BookRecord:
     """One book in a pool of its own, after a worker died: if it dies again, it was this one."""
     from concurrent.futures import ProcessPoolExecutor
 
+    from ..render.pdf.parallel.workers import main_module_hidden
+
     with ProcessPoolExecutor(1, mp_context=context) as pool:
         try:
-            return pool.submit(run, job).result()
+            with main_module_hidden():
+                submitted = pool.submit(run, job)
+            return submitted.result()
         except Exception as exc:  # noqa: BLE001 - BrokenProcessPool: the book crashed its worker
             return failed(job, f"the worker process building this book stopped ({type(exc).__name__})")
 

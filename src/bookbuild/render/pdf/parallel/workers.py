@@ -84,7 +84,7 @@ class WorkerPool:
         self.environment = _environment()
         self.sending: dict[int, threading.Thread] = {}  # worker -> the thread writing send_all's message
         try:
-            with _main_module_hidden():
+            with main_module_hidden():
                 for _ in range(count):
                     parent, child = context.Pipe()
                     process = context.Process(target=_by_name, args=(child, target), daemon=True) \
@@ -197,13 +197,14 @@ class WorkerPool:
 
 
 @contextmanager
-def _main_module_hidden() -> Iterator[None]:
-    """While workers are started: the ``__main__`` module's file and spec hidden from
-    multiprocessing, which would run that module again in each spawned worker (as
-    ``__mp_main__``). For the ``bookbuild`` command that is its script, which imports the
-    whole command line before the worker can import WeasyPrint (30 to 50 ms of the start of
-    each worker, on the path of every rebuild); for a program that calls the API, its own
-    code, run again in every worker. A worker runs only bookbuild's functions."""
+def main_module_hidden() -> Iterator[None]:
+    """While spawned processes are started (these workers, the catalogue's): the ``__main__``
+    module's file and spec hidden from multiprocessing, which would run that module again in
+    each of them (as ``__mp_main__``). For the ``bookbuild`` command that is its script, which
+    imports the whole command line before a worker can import WeasyPrint (30 to 50 ms of the
+    start of each worker, on the path of every rebuild); for a program that calls the API, its
+    own code, run again in every worker (and without an ``if __name__ == "__main__"`` guard,
+    starting its build again there). Such a worker runs only bookbuild's functions."""
     main = sys.modules.get("__main__")
     saved = {name: vars(main)[name] for name in ("__file__", "__spec__") if main is not None and name in vars(main)}
     try:
