@@ -594,6 +594,39 @@ def test_the_workers_do_not_run_the_callers_script_again(little_book: Path, tmp_
     assert marker.read_text().split() == ["__main__"]
 
 
+def test_the_main_module_is_hidden_only_while_workers_start_even_from_two_threads() -> None:
+    """What main_module_hidden takes from ``__main__`` comes back, also when a second thread
+    starts workers while the first is starting its own: one thread at a time, or the second
+    would save the values the first hid and put those back last."""
+    import threading
+
+    from bookbuild.render.pdf.parallel.workers import main_module_hidden
+
+    main = sys.modules["__main__"]
+    before = (getattr(main, "__file__", "absent"), main.__spec__)
+    first_in, first_out, second_in = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with main_module_hidden():
+            assert getattr(main, "__file__", None) is None and main.__spec__ is None
+            first_in.set()
+            second_in.wait(0.3)  # the second comes in only after the first leaves
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(5)
+        with main_module_hidden():
+            second_in.set()
+            first_out.wait(5)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (getattr(main, "__file__", "absent"), main.__spec__) == before
+
+
 def _exit_at_once(conn: object) -> None:
     """A worker that dies before its first job (as one whose WeasyPrint cannot load would)."""
 

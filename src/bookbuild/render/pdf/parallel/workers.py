@@ -205,15 +205,19 @@ def main_module_hidden() -> Iterator[None]:
     start of each worker, on the path of every rebuild); for a program that calls the API, its
     own code, run again in every worker (and without an ``if __name__ == "__main__"`` guard,
     starting its build again there). Such a worker runs only bookbuild's functions."""
-    main = sys.modules.get("__main__")
-    saved = {name: vars(main)[name] for name in ("__file__", "__spec__") if main is not None and name in vars(main)}
-    try:
-        for name in saved:
-            setattr(main, name, None)
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(main, name, value)
+    with _HIDING:  # one thread at a time: another would save the hidden values and put them back
+        main = sys.modules.get("__main__")
+        saved = {name: vars(main)[name] for name in ("__file__", "__spec__") if main is not None and name in vars(main)}
+        try:
+            for name in saved:
+                setattr(main, name, None)
+            yield
+        finally:
+            for name, value in saved.items():
+                setattr(main, name, value)
+
+
+_HIDING = threading.RLock()
 
 
 def _by_name(conn: Connection, target: str) -> None:
