@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -152,11 +153,20 @@ def font_configuration():  # noqa: ANN201
 
 
 def remove_font_copies(fonts: Any) -> None:
-    """Remove a font configuration's copies of the ``@font-face`` fonts now (a PDF worker
-    that starts another build: parallel/pieces.py)."""
+    """Remove a font configuration's copies of the ``@font-face`` fonts now (at exit, or in a
+    PDF worker that starts another build: parallel/pieces.py), and forget their folder:
+    WeasyPrint's own removal, when the configuration is freed during the interpreter's
+    teardown, would find its ``rmtree`` gone and print a traceback."""
     folder = getattr(fonts, "_folder", None)
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
+        fonts._folder = None
+
+
+def _remove_font_copies_of(configuration: weakref.ref) -> None:
+    fonts = configuration()
+    if fonts is not None:  # else freed already, and WeasyPrint removed the folder
+        remove_font_copies(fonts)
 
 
 @cache
@@ -173,8 +183,7 @@ def font_configuration_class() -> type:
             finally:
                 folder = getattr(self, "_folder", None)
                 if folder is not None and not had_folder:
-                    Finalize(None, shutil.rmtree, args=(str(folder),), kwargs={"ignore_errors": True},
-                             exitpriority=0)
+                    Finalize(None, _remove_font_copies_of, args=(weakref.ref(self),), exitpriority=0)
 
     return RemovedAtExit
 

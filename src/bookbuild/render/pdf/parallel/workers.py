@@ -10,7 +10,6 @@ get what all jobs share (the book) once, by :meth:`WorkerPool.send_all`.
 
 from __future__ import annotations
 
-import atexit
 import os
 import pickle
 import sys
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from multiprocessing.reduction import ForkingPickler
+from multiprocessing.util import Finalize
 from typing import Any
 
 DIED = "a PDF worker process died (out of memory?)"
@@ -264,15 +264,17 @@ def kept_pool(count: int, target: Target) -> WorkerPool:
 def keep_pool(pool: WorkerPool) -> None:
     """Keep the pool of a build that went through for the next build of this process; it is
     closed when the process exits. Left to multiprocessing, a kept worker (a daemon) would be
-    killed at exit, before it removes its temporary copies of the book's fonts (pieces.py)."""
-    global _CLOSED_AT_EXIT
-    if not _CLOSED_AT_EXIT:
-        atexit.register(_close_kept)
-        _CLOSED_AT_EXIT = True
+    killed at exit, before it removes its temporary copies of the book's fonts (pieces.py).
+    The closing is a multiprocessing finalizer, not an ``atexit`` handler: a process that is
+    itself a worker (a catalogue's) runs those at its exit, before it kills its daemons."""
+    global _CLOSING_IN
+    if _CLOSING_IN != os.getpid():
+        Finalize(None, _close_kept, exitpriority=10)  # before the fonts' own finalizers (0)
+        _CLOSING_IN = os.getpid()
     _KEPT.append(pool)
 
 
-_CLOSED_AT_EXIT = False  # _close_kept registered with atexit
+_CLOSING_IN: int | None = None  # the process that registered _close_kept
 
 
 def _close_kept() -> None:
