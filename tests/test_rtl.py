@@ -16,6 +16,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from bookbuild.api import BuildOptions, build
@@ -207,3 +209,15 @@ def ace_reports(rtl_books: dict, tmp_path_factory: pytest.TempPathFactory) -> di
 def test_ace_reports_no_violations(ace_reports: dict, name: str) -> None:
     assert ace_reports[name].violations == []
     assert ace_reports[name].outcome == "pass"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
+       | st.lists(st.sampled_from(["a", "“", "—", "é", "א", "ش", "\U00010900", "\U0001e900", "\ufb1d", "\u0589", "<p>"]),
+                  max_size=12).map("".join))
+def test_the_cheap_rtl_test_agrees_with_a_search_of_the_whole_text(text: str) -> None:
+    """has_rtl_letter searches only what is not ASCII; on any text (astral letters, lone
+    surrogates' neighbours, Armenian next to Hebrew) it says what the search of all of it says."""
+    from bookbuild.transforms.bidi import _RTL_LETTER, has_rtl_letter
+
+    assert has_rtl_letter(text) == (_RTL_LETTER.search(text) is not None)

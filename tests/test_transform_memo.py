@@ -221,6 +221,29 @@ def test_a_forged_or_renamed_entry_is_not_used(book: Path, memos: list) -> None:
     assert hits == 1
 
 
+@pytest.mark.parametrize("damage", ["cut", "longer", "sizes"])
+def test_a_damaged_entry_is_a_miss(book: Path, memos: list, damage: str) -> None:
+    """An entry is a JSON line, then the body and notes as they are: cut short, with bytes
+    after them, or with sizes that do not add up, it is transformed again, not read wrong."""
+    epub(book, "first.epub")
+    pack = book / ".bookbuild-cache" / "transforms.pack"
+    entries = read_pack(pack)
+    name = sorted(name for name in entries if name != "exports")[0]
+    raw = entries[name]
+    header, _, texts = raw.partition(b"\n")
+    sizes = json.loads(header)["sizes"]
+    assert sum(sizes) + len(sizes) == len(raw) - len(header)  # the layout the damage breaks
+    if damage == "cut":
+        entries[name] = raw[:-1]
+    elif damage == "longer":
+        entries[name] = raw + b"x"
+    else:
+        entries[name] = header.replace(b'"sizes": [', b'"sizes": [1, ') + b"\n" + texts
+    write_pack(pack, entries)
+    _, hits = incremental_matches_scratch(book, memos)
+    assert hits == 2
+
+
 def test_kept_documents_are_checked_against_their_names(book: Path, memos: list) -> None:
     epub(book, "first.epub")
     pack = book / ".bookbuild-cache" / "epub.pack"

@@ -20,6 +20,7 @@ SAFE_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_
 
 LINE_ATTR = "data-bb-line"
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
 
 
 BLOCK_TAGS = frozenset(

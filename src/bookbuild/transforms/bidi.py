@@ -31,9 +31,23 @@ def isolate_ltr_runs(book: Book, bodies: Bodies, memo: TransformMemo) -> Book:
         if book.language.is_rtl:
             _isolate(bodies.chapter(chapter))
             _set_block_directions(bodies.chapter(chapter), direction)
-        elif _RTL_LETTER.search(chapter.body):  # a cheap test first: most LTR books have none
+        elif has_rtl_letter(chapter.body):  # a cheap test first: most LTR books have none
             _set_block_directions(bodies.chapter(chapter), direction)
     return book
+
+
+def has_rtl_letter(text: str) -> bool:
+    """True when ``text`` has a letter of a right-to-left script.
+
+    Only what is left of its UTF-8 once the ASCII bytes are taken out is searched: every byte
+    of a character outside ASCII is 128 or more, so those characters stay whole. A chapter of
+    an English book keeps a few curly quotes and dashes, and the test takes 9 µs where the
+    search of the whole body took 160 (15 ms of a 100-chapter book's cold build)."""
+    rest = text.encode("utf-8", "surrogatepass").translate(None, _ASCII)
+    return bool(rest) and _RTL_LETTER.search(rest.decode("utf-8", "surrogatepass")) is not None
+
+
+_ASCII = bytes(range(128))
 
 
 # Blocks whose text takes a direction of its own; their children inherit it.

@@ -22,6 +22,7 @@ from lxml import etree
 from ...cache import derived_file, fontconfig_state
 from ...config import BuildContext
 from ...config.manifest import CHAPTER_KINDS, Manifest
+from ...xhtml import XHTML_NS
 from ...config.themes import theme_sheets
 from ...errors import Reporter
 from ...files import read_own_file
@@ -31,7 +32,7 @@ from ..author_styles import epub_stylesheets
 from ..front_matter import remember_title_page_words
 from ..scripts import epub_options_sheet, page_progression
 from ..templates import render_template
-from .accessibility import accessibility_metadata, book_facts, chapter_facts
+from .accessibility import accessibility_metadata, book_facts, document_facts
 from .archive import modified_time, repack
 from .container import DeflateCache, stored
 from .cover import cover_alt_text, generate_cover
@@ -43,7 +44,6 @@ from .pagelist import insert_page_breaks, serialize_document, with_page_breaks
 from .semantics import authors_semantics
 
 OPS_NS = "http://www.idpf.org/2007/ops"
-XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_TYPE = f"{{{OPS_NS}}}type"
 # DPUB-ARIA roles and the EPUB structural semantics they correspond to.
 ROLE_TO_EPUB_TYPE = {
@@ -96,10 +96,7 @@ def _render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cove
                  breaks: dict[str, tuple[PageStart, ...]], deflater: DeflateCache) -> bytes:
     options = build.config.epub
     kept = KeptDocuments(book, build.cache_dir)
-    counted = [kept.facts(chapter) or chapter_facts(chapter) for chapter in book.chapters]
-    facts = book_facts(book, bool(breaks), counted)
-    package = _package(book, accessibility_metadata(facts, options.accessibility_summary),
-                       build.config.pdf.page_size if breaks else None)
+    package = _package(book)
     language = book.language
     context = {"lang": book.meta.language, "direction": language.direction, "meta": book.meta,
                "label": language.label, "stylesheets": _stylesheets(book, build, package, reporter)}
@@ -110,7 +107,11 @@ def _render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cove
     front, title_pages = _front_matter(book, package, context, breaks, cover)
 
     book = index_with_pages(book, breaks)  # the index's locators as the PDF's page numbers
-    chapter_items, chapter_pages = _chapter_documents(book, context, breaks, kept, counted, deflater)
+    chapter_items, chapter_pages, counted = _chapter_documents(book, context, breaks, kept, deflater)
+    # what the chapters contain, counted in their finished documents (the accessibility metadata)
+    _describe(package, book.meta.identifier,
+              accessibility_metadata(book_facts(book, bool(breaks), counted), options.accessibility_summary),
+              build.config.pdf.page_size if breaks else None)
     toc = contents(book)
     nav_xhtml = navigation_document(book, context, toc, cover is not None, (title_pages, chapter_pages),
                                     breaks.get("toc", ()))
@@ -131,15 +132,16 @@ def _render_epub(book: Book, build: BuildContext, reporter: Reporter, early_cove
 
 
 def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageStart, ...]],
-                       kept: KeptDocuments, facts: list[dict[str, int]], deflater: DeflateCache,
-                       ) -> tuple[list[epub.EpubItem], list[PageEntry]]:
+                       kept: KeptDocuments, deflater: DeflateCache,
+                       ) -> tuple[list[epub.EpubItem], list[PageEntry], list[dict[str, int]]]:
     """The chapters in reading order, each part's title page before its first chapter.
 
-    Also returns the parts' and chapters' page-list entries (file, label, id). ``kept`` has
-    the documents of unchanged chapters; ``facts`` are what each chapter contains; each
-    document is handed to ``deflater`` as soon as it is made.
+    Also returns the parts' and chapters' page-list entries (file, label, id), and what each
+    chapter contains (accessibility.document_facts; kept beside a kept document). ``kept`` has
+    the documents of unchanged chapters; each document is handed to ``deflater`` as soon as it
+    is made.
     """
-    items, pages = [], []
+    items, pages, facts = [], [], []
     for position, chapter in enumerate(book.chapters):
         if book.starts_part(position):
             part_item, part_ids = _part_document(chapter.part, context, breaks.get(chapter.part.id, ()))
@@ -147,17 +149,19 @@ def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageSt
             pages += [(part_item.file_name, label, page_id) for label, page_id in part_ids]
         chapter_breaks = breaks.get(chapter.id, ())
         finished, page_ids = None if chapter_breaks else kept.document(chapter, context), []
-        if finished is None:
+        counted = kept.facts(chapter) if finished is not None else None
+        if finished is None or counted is None:
             xhtml = render_template("epub/chapter.xhtml", chapter=chapter, **context)
-            finished, page_ids = _finish_document(xhtml, chapter, book, chapter_breaks)
+            finished, page_ids, counted = _finish_document(xhtml, chapter, book, chapter_breaks)
             if not chapter_breaks:
-                kept.put(chapter, facts[position], context, finished)
+                kept.put(chapter, counted, context, finished)
+        facts.append(counted)
         has_math = "<math" in chapter.body or any("<math" in note.body for note in chapter.footnotes)
         items.append(item := _document(chapter.id, chapter_file(chapter), finished, ["mathml"] if has_math else []))
         deflater.start(item.content)  # the bytes the zip gets
         pages += [(chapter_file(chapter), label, page_id) for label, page_id in page_ids]
     kept.save()
-    return items, pages
+    return items, pages, facts
 
 
 def _part_document(part: Part, context: dict,
@@ -243,9 +247,9 @@ def _members(package: epub.EpubBook, modified: dt.datetime) -> list[tuple[str, b
     return writer.members
 
 
-def _package(book: Book, accessibility: list[tuple[str, str]], page_list_size: str | None) -> epub.EpubBook:
-    """Dublin Core and accessibility metadata; ebooklib adds ``dcterms:modified``;
-    ``page_list_size``: the PDF's page size when the EPUB has a page list from it."""
+def _package(book: Book) -> epub.EpubBook:
+    """The package with its Dublin Core metadata (:func:`_describe` adds the rest once the
+    chapters are made); ebooklib adds ``dcterms:modified``."""
     meta = book.meta
     package = epub.EpubBook()
     package.set_identifier(meta.identifier)
@@ -266,13 +270,19 @@ def _package(book: Book, accessibility: list[tuple[str, str]], page_list_size: s
             package.add_metadata("DC", name, value)
     for subject in meta.subjects:
         package.add_metadata("DC", "subject", subject)
+    return package
+
+
+def _describe(package: epub.EpubBook, identifier: str, accessibility: list[tuple[str, str]],
+              page_list_size: str | None) -> None:
+    """The accessibility metadata; ``page_list_size``: the PDF's page size when the EPUB has a
+    page list from it."""
     for prop, value in accessibility:
         package.add_metadata(None, "meta", value, {"property": prop})
     if page_list_size is not None:
         # The PDF has no identifier of its own: name the edition by the book's and its page size.
-        source = f"{meta.identifier} (PDF edition, page size {page_list_size})"
+        source = f"{identifier} (PDF edition, page size {page_list_size})"
         package.add_metadata(None, "meta", source, {"property": "pageBreakSource"})
-    return package
 
 
 def _cover(book: Book, build: BuildContext, reporter: Reporter, early_cover: EarlyCover | None) -> Cover | None:
@@ -351,11 +361,12 @@ def _stylesheets(book: Book, build: BuildContext, package: epub.EpubBook, report
     return hrefs
 
 
-def _finish_document(xhtml: str, chapter: Chapter, book: Book,
-                     breaks: tuple[PageStart, ...]) -> tuple[str, list[tuple[str, str]]]:
+def _finish_document(xhtml: str, chapter: Chapter, book: Book, breaks: tuple[PageStart, ...],
+                     ) -> tuple[str, list[tuple[str, str]], dict[str, int]]:
     """Add page-break markers, ``epub:type`` for ARIA roles, and point ``#id`` links at their files.
 
-    Also returns the (label, id) of each page-break marker, for the page list.
+    Also returns the (label, id) of each page-break marker, for the page list, and what the
+    chapter contains (accessibility.document_facts), counted in this parse of it.
     """
     root = etree.fromstring(xhtml.encode("utf-8"))
     page_ids = insert_page_breaks(root, chapter.id, breaks) if breaks else []
@@ -372,7 +383,7 @@ def _finish_document(xhtml: str, chapter: Chapter, book: Book,
             owner = book.other_chapter(href, chapter)
             if owner is not None:
                 node.set("href", chapter_file(owner) + href)
-    return serialize_document(root), page_ids
+    return serialize_document(root), page_ids, document_facts(root)
 
 
 _ROLES_AND_LINKS = etree.XPath("descendant-or-self::x:*[@role] | descendant-or-self::x:a[@href]",

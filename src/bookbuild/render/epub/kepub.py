@@ -26,11 +26,10 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from ...xhtml import MATHML_NS, SAFE_XML_PARSER
+from ...xhtml import MATHML_NS, SAFE_XML_PARSER, XHTML_NS
 from .container import DeflateCache, stored, write_zip
 from .pagelist import serialize_document
 
-XHTML_NS = "http://www.w3.org/1999/xhtml"
 SVG_NS = "http://www.w3.org/2000/svg"
 CONTAINER_NS = "urn:oasis:names:tc:opendocument:xmlns:container"
 OPF_NS = "http://www.idpf.org/2007/opf"

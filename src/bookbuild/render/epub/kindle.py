@@ -20,12 +20,11 @@ from lxml import etree
 
 from ...errors import Reporter
 from ...model import Book
-from ...xhtml import SAFE_XML_PARSER
+from ...xhtml import SAFE_XML_PARSER, XHTML_NS
 from .kepub import CONTAINER_NS, OPF_NS
 
 NCX_TYPE = "application/x-dtbncx+xml"
 OPS_NS = "http://www.idpf.org/2007/ops"
-XHTML_NS = "http://www.w3.org/1999/xhtml"
 # KDP, "Cover Image Guidelines": ideal 1,600 x 2,560 pixels (a reminder at upload below it),
 # 1,000 x 625 the minimum allowed, 10,000 x 10,000 the maximum, under 500 px on the shortest
 # side not displayed on the website.

@@ -20,8 +20,8 @@ from lxml import etree
 
 from ...model import NOT_COUNTED, PageStart
 from ...slugs import unique
+from ...xhtml import XHTML_NS
 
-XHTML_NS = "http://www.w3.org/1999/xhtml"
 OPS_NS = "http://www.idpf.org/2007/ops"
 # Containers where a marker may stand between blocks; elsewhere it goes inside the block.
 FLOW_PARENTS = frozenset("section div blockquote aside figure li dd td th".split())

@@ -16,9 +16,9 @@ from __future__ import annotations
 from lxml import etree
 
 from ...sources.xhtml import EPUB_TYPE_ATTR, PREFIXES, SECTION_KINDS
+from ...xhtml import XHTML_NS
 
 OPS_NS = "http://www.idpf.org/2007/ops"
-XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_TYPE = f"{{{OPS_NS}}}type"
 # EPUB structural semantics with a DPUB-ARIA 1.1 role of the same name (not the deprecated
 # doc-biblioentry and doc-endnote; not doc-backlink, which base.css shows without an underline,
