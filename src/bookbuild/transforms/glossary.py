@@ -34,6 +34,7 @@ from .glossary_marks import (
     GLOSS_ATTR,
     Marks,
     exported_marks,
+    may_refer,
     own_items,
     read_marks,
     ref_ids,
@@ -62,9 +63,10 @@ def mark_glossary(book: Book, reporter: Reporter, bodies: Bodies, memo: Transfor
             memo.report_warnings(stored, "glossary-terms", reporter)
             continue
         wrapper = bodies.chapter(chapter)
-        marks = glossary.marks[chapter.id] = read_marks(wrapper)
-        for span, written in zip(references(wrapper), ref_ids(chapter, len(marks.refs), marks.ids)):
-            _to_reference(span).set("id", written)
+        marks = glossary.marks[chapter.id] = read_marks(wrapper, may_refer(chapter.body))
+        if marks.refs:
+            for span, written in zip(references(wrapper), ref_ids(chapter, len(marks.refs), marks.ids)):
+                _to_reference(span).set("id", written)
         with memo.stage(chapter, "glossary-terms", reporter) as chapter_reporter:
             if chapter.kind == "glossary":
                 _mark_terms(chapter, wrapper, marks, chapter_reporter)
@@ -138,12 +140,14 @@ def link_glossary(book: Book, glossary: Glossary, reporter: Reporter, bodies: Bo
             memo.report_warnings(stored, "glossary", reporter)
             continue
         with memo.stage(chapter, "glossary", reporter) as chapter_reporter:
-            wrapper = bodies.chapter(chapter)
-            for link in [node for node in wrapper.iter("a") if node.get(GLOSS_ATTR) is not None]:
-                _link(link, chapter, terms, chapter_reporter)
+            if may_refer(chapter.body):  # its references became links in mark_glossary
+                wrapper = bodies.chapter(chapter)
+                for link in [node for node in wrapper.iter("a") if node.get(GLOSS_ATTR) is not None]:
+                    _link(link, chapter, terms, chapter_reporter)
             for note in chapter.footnotes:  # a note's references link, without back-links
-                for span in references(bodies.note(chapter, note)):
-                    _link(_to_reference(span), chapter, terms, chapter_reporter)
+                if may_refer(note.body):
+                    for span in references(bodies.note(chapter, note)):
+                        _link(_to_reference(span), chapter, terms, chapter_reporter)
     for chapter in book.chapters:
         if chapter.kind == "glossary" and memo.stored(chapter) is None:
             _add_backlinks(chapter, bodies.chapter(chapter), glossary.marks[chapter.id], uses)

@@ -37,6 +37,14 @@ class Marks:
     ids: list[str] = field(default_factory=list)  # the chapter's own ids, as read
 
 
+def may_refer(body: str) -> bool:
+    """False when the body, as text, cannot hold a reference: each has ``gloss`` in its class
+    or its ``data-gloss`` attribute. A look at the text (microseconds) spares most chapters
+    and notes the search of their tree, made three times a chapter: a hundredth of a second of
+    a large book's transforms."""
+    return "gloss" in body
+
+
 def references(wrapper: etree._Element) -> list[etree._Element]:
     """The spans that refer to a term, in reading order (none inside or around a link)."""
     found = []
@@ -66,9 +74,10 @@ def own_items(dl: etree._Element, *tags: str) -> list[etree._Element]:
     return [node for node in dl.iter(*tags) if next(node.iterancestors("dl")) is dl]
 
 
-def read_marks(wrapper: etree._Element) -> Marks:
-    """Read from a tree as the reader made it: deterministic, so a memo hit can trust it."""
-    spans, dts = references(wrapper), term_nodes(wrapper)
+def read_marks(wrapper: etree._Element, refers: bool = True) -> Marks:
+    """Read from a tree as the reader made it: deterministic, so a memo hit can trust it.
+    ``refers``: :func:`may_refer` of the body's text (False: no reference is looked for)."""
+    spans, dts = references(wrapper) if refers else [], term_nodes(wrapper)
     ids = [node.get("id") for node in iter_elements(wrapper) if node.get("id")] if spans or dts else []
     taken = {name.casefold() for name in ids}
     terms = []
@@ -78,9 +87,10 @@ def read_marks(wrapper: etree._Element) -> Marks:
     return Marks([ref_key(span) for span in spans], terms, ids)
 
 
-def glossary_exports(wrapper: etree._Element) -> list:
-    """The chapter's glossary marks as JSON data, for the memo's book digest."""
-    marks = read_marks(wrapper)
+def glossary_exports(wrapper: etree._Element, refers: bool = True) -> list:
+    """The chapter's glossary marks as JSON data, for the memo's book digest (``refers``: as
+    for :func:`read_marks`)."""
+    marks = read_marks(wrapper, refers)
     # Without the terms' lines: a line added above a term changes nothing another chapter sees.
     return [marks.refs, [[key, written] for key, written, _line in marks.terms]] if marks.refs or marks.terms else []
 

@@ -53,7 +53,7 @@ from ..model import Book, Chapter, Footnote, Heading
 from ..resources import is_external, real_path, resolve_in_book, split_reference
 from ..xhtml import iter_elements
 from .bodies import Bodies, numbered_kind
-from .glossary_marks import glossary_exports
+from .glossary_marks import glossary_exports, may_refer
 
 
 @dataclass
@@ -231,7 +231,7 @@ class _Exports:
         name = _exports_name(content)
         value = self.known.get(name)
         if value is None:
-            value = tree_exports(self.bodies.chapter(chapter))
+            value = tree_exports(self.bodies.chapter(chapter), may_refer(chapter.body))
         self.used[name] = value
         return value
 
@@ -270,7 +270,7 @@ def _value_mac(name: str, value: list) -> str:
 _VALUE_MACS: dict[str, str] = {}
 
 
-def tree_exports(wrapper: etree._Element) -> list:
+def tree_exports(wrapper: etree._Element, refers: bool = True) -> list:
     """What the stages read from a chapter's body on behalf of the other chapters: every id
     (and whether it calls a note), every numbered thing, every image source, in order; the
     terms it defines and those it refers to (glossary.py: they make the glossary's back-links)."""
@@ -278,7 +278,7 @@ def tree_exports(wrapper: etree._Element) -> list:
     numbered = [[kind, node.get("id")] for node in wrapper.iter("figure", "table", "div")
                 if (kind := numbered_kind(node)) is not None]
     images = [node.get("src") or "" for node in wrapper.iter("img")]
-    return [ids, numbered, images, glossary_exports(wrapper)]  # terms and references (glossary.py)
+    return [ids, numbered, images, glossary_exports(wrapper, refers)]  # terms and references (glossary.py)
 
 
 def content_digest(chapter: Chapter) -> str:
