@@ -7,6 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 from lxml import etree
 
@@ -151,3 +153,23 @@ def test_structure_numbers_chapters_and_appendices_and_splits_parts() -> None:
         None, "part01", "part01", "part02", None, "part03", None, None, None]
     assert [c.number for c in result] == [None, "1", "2", "3", "4", "5", "A", "B", None]
     assert [c.matter for c in result] == ["front"] + ["body"] * 5 + ["back"] * 3
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.text(max_size=30),
+    st.builds(lambda rest: "#" + rest, st.text(max_size=30)),
+    st.builds(lambda a, b: f"#{a}%{b}", st.text(alphabet="ab\t\r\n :/?#%20C3A9", max_size=8),
+              st.text(alphabet="0123456789ABCDEFabcdef\t ", max_size=4)),
+))
+def test_a_fragment_link_splits_as_urlsplit_splits_it(reference: str) -> None:
+    """resources.is_external and split_reference skip urlsplit for '#...' (most of a book's
+    links); on any reference they say what urlsplit says (tabs and newlines, which it drops,
+    percent escapes, a colon or a second '#' in the fragment)."""
+    from urllib.parse import unquote, urlsplit
+
+    from bookbuild.resources import is_external, split_reference
+
+    parts = urlsplit(reference)
+    assert is_external(reference) == bool(parts.scheme or parts.netloc)
+    assert split_reference(reference) == (unquote(parts.path), unquote(parts.fragment))

@@ -42,12 +42,16 @@ def stylesheet(name: str) -> Path:
 
 def is_external(reference: str) -> bool:
     """True for references with a scheme or network location (http:, mailto:, //host)."""
+    if reference[:1] == "#":  # a fragment alone, most of a book's links: no scheme, no host
+        return False
     parts = urlsplit(reference)
     return bool(parts.scheme or parts.netloc)
 
 
 def split_reference(reference: str) -> tuple[str, str]:
     """Split a relative reference into its unquoted path and fragment."""
+    if reference[:1] == "#" and "\t" not in reference and "\n" not in reference and "\r" not in reference:
+        return "", unquote(reference[1:])  # what urlsplit gives, without its work (it drops those three)
     parts = urlsplit(reference)
     return unquote(parts.path), unquote(parts.fragment)
 
