@@ -22,12 +22,12 @@ from lxml import etree
 from ...cache import derived_file, fontconfig_state
 from ...config import BuildContext
 from ...config.manifest import CHAPTER_KINDS, Manifest
-from ...xhtml import XHTML_NS
 from ...config.themes import theme_sheets
 from ...errors import Reporter
 from ...files import read_own_file
 from ...model import Book, Chapter, PageStart, Part
 from ...resources import display_path, stylesheet
+from ...xhtml import XHTML_NS
 from ..author_styles import epub_stylesheets
 from ..front_matter import remember_title_page_words
 from ..scripts import epub_options_sheet, page_progression
