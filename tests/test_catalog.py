@@ -158,12 +158,19 @@ def test_the_html_report_sorts_in_headless_chromium(local_run: tuple[Path, int, 
 
 
 @pytest.fixture(scope="module")
-def dask_cluster():
-    """Two worker processes on this machine, as a Dask cluster would have on several."""
+def dask_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """Two worker processes on this machine, as a Dask cluster would have on several; Dask's
+    scratch space in pytest's temporary folder (its default, /tmp/dask-scratch-space, stayed
+    behind after every run of the suite)."""
     distributed = pytest.importorskip("distributed", reason="Dask (the test extra) is not installed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=40) as cluster:
-        yield cluster
+    import dask
+
+    scratch = str(tmp_path_factory.mktemp("dask"))
+    with pytest.MonkeyPatch.context() as patch, dask.config.set({"temporary-directory": scratch}):
+        patch.setenv("DASK_TEMPORARY_DIRECTORY", scratch)  # the worker processes read it at start
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=None, silence_logs=40) as cluster:
+            yield cluster
 
 
 def test_the_catalogue_builds_on_a_dask_cluster_and_validates(tmp_path: Path, dask_cluster) -> None:
