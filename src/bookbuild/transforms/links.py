@@ -101,21 +101,16 @@ def resolve_links(book: Book, context: BuildContext, reporter: Reporter, bodies:
 
 
 class _Targets:
-    """Where the links of one build lead: chapters by the path a link names (from the folder
-    of the chapter it is in), and each chapter's ids as written -> ids in the book. A large
-    book's 1,900 links name a few hundred paths and a hundred chapters: each is worked out
-    once (a path joined and resolved, a chapter's anchors made a mapping), not per link."""
+    """Where the links of one build lead: chapters by the path a link names (_chapter_at
+    keeps each path it resolved), and each chapter's ids as written -> ids in the book, made
+    a mapping once per chapter, not again for every link to it."""
 
     def __init__(self, by_path: dict[Path, Chapter | None]) -> None:
         self.by_path = by_path
-        self.chapters: dict[tuple[Path, str], Chapter | None] = {}
         self.anchors: dict[str, dict[str, str]] = {}
 
     def chapter(self, folder: Path, path: str) -> Chapter | None:
-        key = (folder, path)
-        if key not in self.chapters:
-            self.chapters[key] = _chapter_at(folder / path, self.by_path)
-        return self.chapters[key]
+        return _chapter_at(folder / path, self.by_path)
 
     def anchor(self, target: Chapter, fragment: str) -> str | None:
         anchors = self.anchors.get(target.id)

@@ -156,8 +156,8 @@ def _chapter_documents(book: Book, context: dict, breaks: dict[str, tuple[PageSt
             if not chapter_breaks:
                 kept.put(chapter, counted, context, finished)
         facts.append(counted)
-        has_math = "<math" in chapter.body or any("<math" in note.body for note in chapter.footnotes)
-        items.append(item := _document(chapter.id, chapter_file(chapter), finished, ["mathml"] if has_math else []))
+        properties = ["mathml"] if counted["mathml"] else []  # the manifest says what the document holds
+        items.append(item := _document(chapter.id, chapter_file(chapter), finished, properties))
         deflater.start(item.content)  # the bytes the zip gets
         pages += [(chapter_file(chapter), label, page_id) for label, page_id in page_ids]
     kept.save()

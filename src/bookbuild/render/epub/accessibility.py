@@ -71,7 +71,7 @@ _IMG, _TABLE, _TH, _INPUT, _LABEL = (f"{{{XHTML_NS}}}{tag}" for tag in ("img", "
 _MATH = f"{{{MATHML_NS}}}math"
 
 
-def book_facts(book: Book, has_page_list: bool, chapters: list[dict[str, int]] | None = None) -> BookFacts:
+def book_facts(book: Book, has_page_list: bool, chapters: list[dict[str, int]]) -> BookFacts:
     """The sum of the chapters' facts (``chapters``: each chapter's :func:`document_facts`,
     in order)."""
     counts = dict.fromkeys(FACT_COUNTS, 0)
