@@ -12,6 +12,7 @@ from PIL import Image
 
 from bookbuild.api import write_atomically
 from bookbuild.errors import BookError
+from bookbuild.files import write_cache_entry
 from bookbuild.sources.images import check_image, sanitize_svg
 from bookbuild.sources.remote import check_remote_url, fetch_remote, public_address
 from bookbuild.resources import resolve_in_book, resolve_url, styles_dir
@@ -110,6 +111,29 @@ def test_write_atomically_replaces_a_symlink_instead_of_writing_through_it(tmp_p
     assert victim.read_text() == "keep me"
     assert not link.is_symlink() and link.read_bytes() == b"new"
     assert [p.name for p in link.parent.iterdir()] == ["book.epub"]  # no temporary file left
+
+
+def test_a_cache_entry_replaces_a_symlink_and_an_old_entry_never_writing_through(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    folder = tmp_path / ".bookbuild-cache"
+    folder.mkdir()
+    os.symlink(victim, folder / "chapters.pack")
+    write_cache_entry(folder / "chapters.pack", b"first")
+    assert victim.read_text() == "keep me"
+    assert not (folder / "chapters.pack").is_symlink()
+    write_cache_entry(folder / "chapters.pack", b"second")
+    assert (folder / "chapters.pack").read_bytes() == b"second"
+    assert [p.name for p in folder.iterdir()] == ["chapters.pack"]  # no temporary file left
+
+
+def test_a_cache_entry_in_place_of_a_folder_fails_and_leaves_nothing(tmp_path: Path) -> None:
+    (tmp_path / "epub.pack").mkdir()
+    (tmp_path / "epub.pack" / "inside").write_text("x")
+    with pytest.raises(OSError):
+        write_cache_entry(tmp_path / "epub.pack", b"data")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["epub.pack"]
+    assert (tmp_path / "epub.pack" / "inside").read_text() == "x"
 
 
 def test_write_atomically_refuses_a_folder(tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ bookbuild's own files (packaged stylesheets and sources, the user's cache secret
 by :func:`read_own_file`: bounded and regular too, without a book folder to stay in.
 ``tests/test_safety.py`` walks the source and fails on any other module that opens a file.
 
-Writing. Outputs and cache entries are replaced whole by :func:`write_atomically`, never
-seen half written.
+Writing. Outputs are replaced whole by :func:`write_atomically`, cache entries by
+:func:`write_cache_entry`: never seen half written.
 """
 
 from __future__ import annotations
@@ -187,12 +187,36 @@ def write_atomically(target: Path, data: bytes) -> None:
     """
     if target.is_dir() and not target.is_symlink():
         raise OutputError(f"output '{display_path(target)}' is a folder", hint="name a file")
+    _write_beside(target, data, os.replace)
+
+
+def write_cache_entry(target: Path, data: bytes) -> None:
+    """Write a cache entry whole, as :func:`write_atomically` does, but remove the old entry
+    before the rename instead of renaming over it.
+
+    Renamed over a file, a new file is written out by ext4 at once (``auto_da_alloc``, which
+    saves replaced files from a crash): 1.6 ms for a 3.5 MB pack, 8 ms of a one-chapter EPUB
+    rebuild, for entries a crash may lose (a miss). A build reading meanwhile finds no entry,
+    and misses; it never finds half of one. A folder in the entry's place fails (OSError).
+    """
+    _write_beside(target, data, _rename_into_place)
+
+
+def _rename_into_place(temp_name: str, target: Path) -> None:
+    try:
+        os.unlink(target)  # a link is removed itself, never followed
+    except FileNotFoundError:
+        pass
+    os.rename(temp_name, target)
+
+
+def _write_beside(target: Path, data: bytes, rename: Callable[[str, Path], None]) -> None:
     handle, temp_name = _temporary_beside(target)
     try:
         with os.fdopen(handle, "wb") as stream:
             os.fchmod(stream.fileno(), 0o644)
             stream.write(data)
-        os.replace(temp_name, target)
+        rename(temp_name, target)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise

@@ -37,6 +37,7 @@ from ..files import (
     stat_identity,
     user_cache_folder,
     write_atomically,
+    write_cache_entry,
     write_new_file,
 )
 from ..resources import PACKAGE_DIR, real_path, styles_dir, stylesheet, working_folder_path
@@ -293,7 +294,7 @@ _SEEN: dict[tuple, bytes] = {}
 def keep(path: Path, data: bytes, what: str) -> bool:
     """Write a cache entry atomically; a read-only book folder still builds, just without it."""
     try:
-        write_atomically(path, data)
+        write_cache_entry(path, data)
         return True
     except OSError as exc:
         logger.debug("cannot keep %s: %s", what, exc)
