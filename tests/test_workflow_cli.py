@@ -28,7 +28,9 @@ def test_help_of_every_command_and_version(tmp_path: Path) -> None:
         assert result.exit_code == 0 and "Usage: bookbuild " + command in result.output
     listed = run(["--help"], tmp_path).output.split("Commands:")[1].strip().splitlines()
     assert [line.split()[0] for line in listed] == commands, "in the order an author uses them"
-    assert "--stop-after" not in run(["build", "--help"], tmp_path).output
+    for command in ("build", "epub", "pdf"):
+        assert "--watch" in run([command, "--help"], tmp_path).output
+        assert "--stop-after" not in run([command, "--help"], tmp_path).output
     result = run(["--version"], tmp_path)
     assert result.exit_code == 0 and result.output.strip() == f"bookbuild, version {bookbuild.__version__}"
 
@@ -194,6 +196,22 @@ def test_build_watch_rebuilds_on_change_and_ignores_its_own_outputs(little_book:
     assert 2 <= result.output.count("built 2 file(s)") <= 1 + len(changes), result.output
     with zipfile.ZipFile(epub) as archive:
         assert "Changed words." in archive.read("EPUB/ch02.xhtml").decode()
+
+
+def test_epub_watch_rebuilds_the_epub_alone_and_ignores_its_own_output_file(little_book: Path) -> None:
+    """``epub --watch -o`` a file in the book folder itself, next to the chapters: the
+    output and its temporary file are not changes of the book; no PDF is made."""
+    epub = little_book / "proof.epub"
+    editor = _edit_later(little_book / "two.md", "# Two\n\nWatched words.\n", wait_for=epub)
+    result = run(["epub", "--watch", "-o", "proof.epub", "--stop-after", "6"], little_book)
+    editor.join(timeout=5)
+    assert result.exit_code == 0, result.output
+    changes = [line for line in result.output.splitlines() if line.startswith("changed: ")]
+    assert 1 <= len(changes) <= 2 and set(changes) == {"changed: two.md"}, result.output
+    assert result.output.count("proof.epub  ") == 1 + len(changes), result.output
+    assert not (little_book / "dist").exists(), "the EPUB alone, where -o says"
+    with zipfile.ZipFile(epub) as archive:
+        assert "Watched words." in archive.read("EPUB/ch02.xhtml").decode()
 
 
 def test_build_watch_reports_errors_and_keeps_watching(tmp_path: Path, little_book: Path) -> None:

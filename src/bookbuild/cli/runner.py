@@ -92,6 +92,31 @@ def run_build(ctx: click.Context, book: Path | None, formats: Sequence[str], **k
         ctx.exit(status)
 
 
+def build_or_watch(ctx: click.Context, book: Path | None, formats: Sequence[str], watch: bool,
+                   stop_after: float | None, **kwargs: object) -> None:
+    """One build; with ``watch``, another after each change to the book's files, until Ctrl-C
+    (or ``stop_after`` seconds). The outputs never trigger a build: the output folder (the
+    book's ``dist/`` by default) and an ``-o`` file are not watched. A failed build is reported
+    and the loop goes on; without ``watch``, the command exits with its status."""
+    status = build_once(ctx, book, formats, **kwargs)
+    if status == 2 or (status and not watch):  # a bad option is not worth watching for
+        ctx.exit(status)
+    if not watch:
+        return
+    root = book_root(ctx, book)
+    output = kwargs.get("output")
+    ignored = [kwargs.get("output_dir") or root / "dist", *([output] if isinstance(output, Path) else [])]
+    click.echo(f"watching {display_path(root)}/ for changes (Ctrl-C stops)", err=True)
+    with stopper(stop_after) as stop:
+        from ..live.watch import watch_changes
+
+        for changed in watch_changes(root, stop, ignored=ignored):  # type: ignore[arg-type]
+            if level(ctx) >= 0:
+                click.echo("changed: " + ", ".join(sorted(display_path(p) for p in changed)), err=True)
+            build_once(ctx, book, formats, **kwargs)
+    click.echo("stopped watching", err=True)
+
+
 def book_root(ctx: click.Context, book: Path | None) -> Path:
     """The folder of the book's book.toml; the command exits 1 when there is none."""
     from ..config.manifest import find_manifest
