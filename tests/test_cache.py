@@ -31,9 +31,12 @@ date = 2024-01-01
 styles = ["extra.css"]
 chapters = ["chapters/one.md", "chapters/two.md", "chapters/three.md"]
 """
-PNG_RED = bytes.fromhex(
+PNG_RED = bytes.fromhex(  # one red pixel, every chunk with its right CRC (images.py reads them all)
     "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
-    "0000000c4944415478da63f8cfc000000301010018dd8db00000000049454e44ae426082")
+    "0000000c49444154789c63f8cfc0000003010100c9fe92ef0000000049454e44ae426082")
+PNG_BLUE = bytes.fromhex(  # the same, blue: other bytes, as valid
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+    "0000000c49444154789c636060f80f00010301000889c2ec0000000049454e44ae426082")
 
 
 @pytest.fixture
@@ -104,7 +107,7 @@ def test_chapter_edit_reparses_that_chapter_only(book: Path) -> None:
 
 def test_image_change_reparses_the_chapter_showing_it(book: Path) -> None:
     parsed_names(book)
-    changed = PNG_RED.replace(b"\x18\xdd\x8d\xb0", b"\x18\xdd\x8d\xb1")
+    changed = PNG_BLUE
     (book / "images" / "dot.png").write_bytes(changed)
     assert parsed_names(book) == ["two.md"]
     (book / "images" / "dot.png").unlink()
@@ -525,7 +528,7 @@ def test_a_running_process_decodes_an_entry_once_while_its_bytes_stay(
     write_pack(pack, entries)
     assert parsed_names(book) == [] and len(decoded) == 1
     assert parsed_names(book) == [] and len(decoded) == 1
-    (book / "images" / "dot.png").write_bytes(PNG_RED.replace(b"\x18\xdd\x8d\xb0", b"\x18\xdd\x8d\xb1"))
+    (book / "images" / "dot.png").write_bytes(PNG_BLUE)
     assert parsed_names(book) == ["two.md"]  # the remembered entry's image changed: a miss
     pack.unlink()
     assert sorted(parsed_names(book)) == sorted(ALL)  # the pack is gone: so are the hits

@@ -27,9 +27,9 @@ from bookbuild.sources import code, pool
 from bookbuild.sources.sanitise import html_to_fragment
 from conftest import read_pack, write_book
 
-PNG_RED = bytes.fromhex(
+PNG_RED = bytes.fromhex(  # one red pixel, every chunk with its right CRC (images.py reads them all)
     "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
-    "0000000c4944415478da63f8cfc000000301010018dd8db00000000049454e44ae426082")
+    "0000000c49444154789c63f8cfc0000003010100c9fe92ef0000000049454e44ae426082")
 
 
 def code_book(folder: Path, count: int) -> Path:
