@@ -214,6 +214,12 @@ def test_real_path_is_realpath_with_folders_kept_for_the_build(tmp_path: Path) -
         assert real_path(book / name) == os.path.realpath(book / name), name
         assert real_path(book / name) == real_path(book / name), name  # kept, the same again
     assert read_book_file(book / "chapters" / "one.md", book, "chapter") == b"one"
+    (book / "two.md").write_text("two", encoding="utf-8")
+    assert read_book_file(book / "two.md", book, "chapter") == b"two"  # its real path kept
+    (book / "two.md").unlink()
+    (book / "two.md").symlink_to(outside / "one.md")  # a file swapped for a link after it was kept
+    with pytest.raises(BookError):
+        read_book_file(book / "two.md", book, "chapter")
     (book / "chapters").rename(book / "moved")
     (book / "chapters").symlink_to(outside, target_is_directory=True)  # swapped after it was kept
     with pytest.raises(BookError):

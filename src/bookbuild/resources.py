@@ -57,19 +57,29 @@ def split_reference(reference: str) -> tuple[str, str]:
 
 
 def real_path(path: str | Path) -> str:
-    """``os.path.realpath(path)``, with the real path of its folder kept for the build
-    (:func:`forget_folders`): a build resolves some 1,800 paths in a few folders, and
-    ``realpath`` stats every component of each (a third of a one-chapter EPUB rebuild). The
-    last component is still looked at each time, and a path with ``.`` or ``..`` (which
-    ``realpath`` resolves after the links before it) is resolved whole. A folder swapped for
-    a link during the build is no way out: reads walk the real path without following any
-    link (files._read_below), so a stale folder fails to read, never reads elsewhere."""
+    """``os.path.realpath(path)``, kept for the build (:func:`forget_folders`): a build
+    resolves some 1,800 paths, most of them several times (a chapter's file for its cache
+    key, its code blocks, its links), and ``realpath`` stats every component of each (a third
+    of a one-chapter EPUB rebuild). A path's folders are resolved once for all the files in
+    them, and a path with ``.`` or ``..`` (which ``realpath`` resolves after the links before
+    it) is resolved whole. A folder or file swapped for a link during the build is no way
+    out: reads walk the real path without following any link (files._read_below), so a
+    stale answer fails to read, never reads elsewhere."""
     raw = os.fspath(path)
+    found = _REAL.get(raw)
+    if found is None:
+        found = _resolved_now(raw)
+        if os.path.isabs(raw):  # a relative one depends on the working folder
+            _REAL[raw] = found
+    return found
+
+
+def _resolved_now(raw: str) -> str:
     if (os.altsep and os.altsep in raw) or any(part in (".", "..") for part in raw.split(os.sep)):
-        return os.path.realpath(path)
+        return os.path.realpath(raw)
     head, tail = os.path.split(os.path.abspath(raw))
     if not tail:
-        return os.path.realpath(path)
+        return os.path.realpath(raw)
     folder = _FOLDERS.get(head)
     if folder is None:
         folder = _FOLDERS[head] = os.path.realpath(head)
@@ -83,13 +93,16 @@ def real_path(path: str | Path) -> str:
 
 
 _FOLDERS: dict[str, str] = {}
+_REAL: dict[str, str] = {}  # real_path's answers in this build
 
 
 def forget_folders() -> None:
     """Resolve folders afresh (each build starts here: ``build --watch`` runs for hours)."""
     _FOLDERS.clear()
+    _REAL.clear()
     _CWD.clear()
     _RESOLVED.clear()
+    _ROOTS.clear()
 
 
 def resolve_in_book(
@@ -140,6 +153,8 @@ def resolve_in_book(
 
 # The files resolve_in_book found in this build (forget_folders empties it): (path, roots) -> file
 _RESOLVED: dict[tuple[str, ...], Path] = {}
+# The real paths of the roots _contained was given in this build (forget_folders empties it)
+_ROOTS: dict[tuple[Path, ...], list[str]] = {}
 
 
 def _contained(path: Path, roots: tuple[Path, ...], fail: Callable[..., BookError],
@@ -149,7 +164,9 @@ def _contained(path: Path, roots: tuple[Path, ...], fail: Callable[..., BookErro
     Written with strings and one ``stat``: every chapter, image and stylesheet of a build
     passes here, and pathlib's version was a tenth of a rebuild after one chapter edit.
     """
-    real_roots = [real_path(root) for root in roots]
+    real_roots = _ROOTS.get(roots)
+    if real_roots is None:  # the same one or two roots for every file of a build
+        real_roots = _ROOTS[roots] = [real_path(root) for root in roots]
     try:
         candidate = real_path(path)
     except (OSError, ValueError):  # names the OS refuses

@@ -100,7 +100,9 @@ def navigation_document(book: Book, context: dict, toc: tuple[TocEntry, ...], ha
     """
     nav_context = {"toc": toc, "landmarks": _landmarks(book, has_cover),
                    "contents_title": book.language.label("contents"), **context}
-    _, toc_ids = with_page_breaks(render_template("epub/nav.xhtml", page_list=[], **nav_context), "toc", breaks)
+    toc_ids: list[tuple[str, str]] = []
+    if breaks:  # without the PDF's pages the contents has no markers: one rendering is enough
+        _, toc_ids = with_page_breaks(render_template("epub/nav.xhtml", page_list=[], **nav_context), "toc", breaks)
     before, after = pages
     listed = before + [("nav.xhtml", label, page_id) for label, page_id in toc_ids] + after
     page_list = [{"href": f"{file}#{page_id}", "label": label} for file, label, page_id in listed]
