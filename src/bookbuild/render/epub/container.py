@@ -47,18 +47,19 @@ class DeflateCache:
         self.digests: dict[bytes, bytes] = {}  # member bytes -> their SHA-256
         self.present: set[str] | None = None  # the names in the folder when first asked
         self.pool: ThreadPoolExecutor | None = None
+        self.cores = os.cpu_count() or 1  # asked once: it reads /sys, and start() is called per member
 
     def start(self, data: bytes) -> None:
         """Begin deflating ``data`` on a thread now, for :meth:`deflate` to find made: the
         EPUB's documents are deflated while the next ones are rendered, on the core that the
         chapters' readers have left idle, not all at the end (a fifth of a second of a cold
         build of the large benchmark book). A stream kept in the cache is left to be read then."""
-        if len(data) < _EARLY or data in self.started or (os.cpu_count() or 1) < 2:
+        if len(data) < _EARLY or data in self.started or self.cores < 2:
             return
         if self._digest(data) in _STREAMS or (self.pack.path is not None and self._name(data) in self._present()):
             return
         if self.pool is None:
-            self.pool = ThreadPoolExecutor(min(4, os.cpu_count() or 1), thread_name_prefix="bookbuild-deflate")
+            self.pool = ThreadPoolExecutor(min(4, self.cores), thread_name_prefix="bookbuild-deflate")
         self.started[data] = self.pool.submit(self._deflate, data)
 
     def close(self) -> None:
@@ -182,7 +183,7 @@ def _payloads(members: list[tuple[str, bytes, bool]], deflater: DeflateCache) ->
     def made(index: int) -> bytes:
         return deflater.deflate(members[index][1])
 
-    threads = min(4, os.cpu_count() or 1)
+    threads = min(4, deflater.cores)
     if threads < 2 or len(todo) < 8:
         streams: Iterable[bytes] = map(made, todo)
     else:

@@ -18,6 +18,7 @@ from ....config import BuildContext
 from ....config.pdf import PdfOptions
 from ....errors import Reporter
 from ....model import Book
+from ....resources import forget_folders
 from ..document import PdfSource, remove_font_copies
 from ..glyphs import collect_missing_glyphs
 from ..page_labels import printed_folios
@@ -56,6 +57,7 @@ def serve_pieces(conn: Connection) -> None:
         again = _BOOK is not None
         _BOOK, _BUILD = sent
         _PIECES = None
+        forget_folders()  # real paths are kept for a build (resources.real_path): this is a new one
         _drop_fonts()  # a font file may have changed: a new font configuration
         held.clear()
         if again:  # what the last build left, frozen (_Garbage), is freed
