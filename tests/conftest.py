@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import shutil
 import sys
 from pathlib import Path
@@ -61,8 +63,18 @@ def read_pack(path: Path) -> dict[str, bytes]:
 
 def write_pack(path: Path, entries: dict[str, bytes]) -> None:
     """Write a cache pack by hand, as a forger (or a damaged disk) might."""
-    path.write_bytes(b"bookbuild-pack 1\n" + b"".join(b"%s %d\n%s" % (name.encode("ascii"), len(data), data)
-                                                       for name, data in entries.items()))
+    write_in_place(path, b"bookbuild-pack 1\n" + b"".join(b"%s %d\n%s" % (name.encode("ascii"), len(data), data)
+                                                           for name, data in entries.items()))
+
+
+def write_in_place(path: Path, data: bytes) -> None:
+    """Write over a file in place, as another program might, and date it a second later than
+    it was: a running build knows the packs it wrote by their identity (cache/packs.py), and a
+    write of the same size within the same tick of the file system's clock would leave it as
+    it was (no program but a test writes a pack in place the moment bookbuild wrote it)."""
+    before = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_bytes(data)
+    os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
 
 
 LITTLE_MANIFEST = """[book]

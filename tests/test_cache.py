@@ -21,7 +21,7 @@ from bookbuild.api import BuildOptions, build, read_book_chapter
 from bookbuild.errors import Reporter
 from bookbuild.config.manifest import load_manifest
 from bookbuild.sources import read_chapter
-from conftest import read_pack, write_book, write_pack
+from conftest import read_pack, write_book, write_in_place, write_pack
 
 MANIFEST = """[book]
 title = "Cached Book"
@@ -226,7 +226,7 @@ def test_damaged_or_foreign_entries_are_misses(book: Path) -> None:
     assert parsed_names(book) == []
     raw = pack.read_bytes()
     for damaged in (raw[:-10], raw.replace(b"bookbuild-pack 1", b"bookbuild-pack 9"), raw + b"x 99\nshort"):
-        pack.write_bytes(damaged)  # cut short, another format, an entry longer than the file: all misses
+        write_in_place(pack, damaged)  # cut short, another format, an entry longer than the file: all misses
         assert sorted(parsed_names(book)) == sorted(ALL)
 
 
@@ -688,3 +688,25 @@ def test_a_pdf_rebuild_takes_the_title_page_words_from_the_cache_too(book: Path,
     from pypdf import PdfReader
 
     assert "January 1, 2024" in "".join(page.extract_text() for page in PdfReader(tmp_path / "two.pdf").pages)
+
+
+def test_a_pack_this_process_wrote_is_not_read_again_until_it_changes(book: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """cache/packs.py: a running process (build --watch) keeps the entries of the packs it wrote,
+    by the file's identity; a pack another program changed is read again, and a damaged one is
+    all misses, as in a new process."""
+    from bookbuild.cache import packs
+
+    read: list[str] = []
+    parse = packs._parse
+    monkeypatch.setattr(packs, "_parse", lambda path: read.append(path.name) or parse(path))
+    epub_text(book)
+    (book / "chapters" / "three.md").write_text("# Three\n\nOther words.\n", encoding="utf-8")
+    read.clear()
+    assert b"Other words." in epub_text(book, "again.epub")["EPUB/ch03.xhtml"]
+    assert "chapters.pack" not in read and "transforms.pack" not in read, read  # written by this process
+    pack = book / ".bookbuild-cache" / "chapters.pack"
+    raw = pack.read_bytes()
+    write_in_place(pack, raw.replace(b"bookbuild-pack 1", b"bookbuild-pack 9"))  # the same size, damaged
+    assert sorted(parsed_names(book)) == sorted(ALL)
+    assert "chapters.pack" in read
