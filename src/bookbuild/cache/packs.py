@@ -113,8 +113,9 @@ def _remember(path: Path, identity: tuple | None, entries: dict[str, bytes]) -> 
 
 def _parse(path: Path) -> dict[str, bytes]:
     """The entries of the pack at ``path``; none when it is missing or damaged. Read and cut
-    up at every build (a few milliseconds): a running process (the preview, ``build --watch``)
-    keeps what it decoded from an entry's bytes by kind (cache.DecodedEntries), not the pack."""
+    up once per build unless this process knows the file (:func:`_entries`); a running process
+    (the preview, ``build --watch``) also keeps what it decoded from an entry's bytes by kind
+    (cache.DecodedEntries)."""
     raw = read_entry(path, remember=False)
     if raw is None:
         return {}
