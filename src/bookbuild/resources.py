@@ -102,7 +102,6 @@ def forget_folders() -> None:
     _REAL.clear()
     _CWD.clear()
     _RESOLVED.clear()
-    _ROOTS.clear()
 
 
 def resolve_in_book(
@@ -153,8 +152,6 @@ def resolve_in_book(
 
 # The files resolve_in_book found in this build (forget_folders empties it): (path, roots) -> file
 _RESOLVED: dict[tuple[str, ...], Path] = {}
-# The real paths of the roots _contained was given in this build (forget_folders empties it)
-_ROOTS: dict[tuple[Path, ...], list[str]] = {}
 
 
 def _contained(path: Path, roots: tuple[Path, ...], fail: Callable[..., BookError],
@@ -164,9 +161,7 @@ def _contained(path: Path, roots: tuple[Path, ...], fail: Callable[..., BookErro
     Written with strings and one ``stat``: every chapter, image and stylesheet of a build
     passes here, and pathlib's version was a tenth of a rebuild after one chapter edit.
     """
-    real_roots = _ROOTS.get(roots)
-    if real_roots is None:  # the same one or two roots for every file of a build
-        real_roots = _ROOTS[roots] = [real_path(root) for root in roots]
+    real_roots = [real_path(root) for root in roots]  # kept by real_path for the build
     try:
         candidate = real_path(path)
     except (OSError, ValueError):  # names the OS refuses

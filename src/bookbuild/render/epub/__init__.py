@@ -41,10 +41,8 @@ from .fonts import font_content
 from .navigation import PageEntry, chapter_file, contents, finish_ncx, navigation_document, ncx_toc
 from .index import index_with_pages
 from .pagelist import insert_page_breaks, serialize_document, with_page_breaks
-from .semantics import authors_semantics
+from .semantics import EPUB_TYPE, authors_semantics
 
-OPS_NS = "http://www.idpf.org/2007/ops"
-EPUB_TYPE = f"{{{OPS_NS}}}type"
 # DPUB-ARIA roles and the EPUB structural semantics they correspond to.
 ROLE_TO_EPUB_TYPE = {
     "doc-chapter": "chapter",

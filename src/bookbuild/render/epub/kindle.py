@@ -22,9 +22,9 @@ from ...errors import Reporter
 from ...model import Book
 from ...xhtml import SAFE_XML_PARSER, XHTML_NS
 from .kepub import CONTAINER_NS, OPF_NS
+from .semantics import EPUB_TYPE
 
 NCX_TYPE = "application/x-dtbncx+xml"
-OPS_NS = "http://www.idpf.org/2007/ops"
 # KDP, "Cover Image Guidelines": ideal 1,600 x 2,560 pixels (a reminder at upload below it),
 # 1,000 x 625 the minimum allowed, 10,000 x 10,000 the maximum, under 500 px on the shortest
 # side not displayed on the website.
@@ -114,8 +114,8 @@ def _contents_problems(items: list[etree._Element], member: Member) -> list[Kind
     nav = next((item for item in items if "nav" in _properties(item)), None)
     links = etree.fromstring(member(nav), SAFE_XML_PARSER) if nav is not None else None
     landmarks = [] if links is None else [
-        a for nav_element in links.iter(f"{{{XHTML_NS}}}nav") if nav_element.get(f"{{{OPS_NS}}}type") == "landmarks"
-        for a in nav_element.iter(f"{{{XHTML_NS}}}a") if a.get(f"{{{OPS_NS}}}type") == "toc"]
+        a for nav_element in links.iter(f"{{{XHTML_NS}}}nav") if nav_element.get(EPUB_TYPE) == "landmarks"
+        for a in nav_element.iter(f"{{{XHTML_NS}}}a") if a.get(EPUB_TYPE) == "toc"]
     if not landmarks:
         problems.append(KindleProblem("the contents page is not in the landmarks: Kindle's 'Go to contents' needs it "
                                       "(KPG, HTML TOC must be referenced)",

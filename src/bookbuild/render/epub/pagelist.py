@@ -21,8 +21,8 @@ from lxml import etree
 from ...model import NOT_COUNTED, PageStart
 from ...slugs import unique
 from ...xhtml import XHTML_NS
+from .semantics import EPUB_TYPE
 
-OPS_NS = "http://www.idpf.org/2007/ops"
 # Containers where a marker may stand between blocks; elsewhere it goes inside the block.
 FLOW_PARENTS = frozenset("section div blockquote aside figure li dd td th".split())
 NO_PHRASING = frozenset("ul ol dl table thead tbody tfoot tr colgroup hr img".split())
@@ -60,7 +60,7 @@ def insert_page_breaks(document: etree._Element, container_id: str,
     for page, block in [(page, _block_at(section, page.path)) for page in breaks]:
         marker_id = unique(page.id, taken)
         marker = etree.Element(f"{{{XHTML_NS}}}span", {
-            "id": marker_id, "role": "doc-pagebreak", f"{{{OPS_NS}}}type": "pagebreak", "aria-label": page.label})
+            "id": marker_id, "role": "doc-pagebreak", EPUB_TYPE: "pagebreak", "aria-label": page.label})
         if page.chars == 0 or not _insert_in_text(block, marker, page.chars):
             _insert_before(block, marker)
         placed.append((page.label, marker_id))
