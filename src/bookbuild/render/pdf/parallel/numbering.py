@@ -131,3 +131,29 @@ def per_page_of(pieces: list[Piece], two_sided: bool) -> float:
         estimated = sum(p.pages(per_page, two_sided) for p in laid_out)
         per_page *= estimated / pages
     return per_page
+
+
+# How far off an estimated page may be, as a share of its distance from the pages laid out
+# (the estimate of what lies ahead, at the characters per page of what is behind)
+ESTIMATE_LOW, ESTIMATE_HIGH = 0.8, 1.25
+
+
+def widths_settled(piece: Piece, pieces: list[Piece], two_sided: bool) -> bool:
+    """Whether every page number ``piece`` prints is known, or estimated well inside its
+    count of digits: laid out on the numbers known now, it is then finished by correcting
+    them in place (renumber.py), not laid out again. Pages are known up to the first body
+    piece not laid out; an anchor ``d`` pages past it is taken to be between 0.8 d and
+    1.25 d past it."""
+    starts: dict[int, int] = {}
+    numbers = page_numbers(pieces, two_sided, per_page_of(pieces, two_sided), starts=starts, only=piece.targets)
+    frontier = next((n for n, p in enumerate(pieces) if not p.front and not p.result), None)
+    if frontier is None:
+        return True
+    known_pages = starts[frontier]
+    for text in numbers.values():
+        if text.isdigit() and int(text) >= known_pages:
+            ahead = int(text) - known_pages
+            low, high = known_pages + int(ahead * ESTIMATE_LOW), known_pages + int(ahead * ESTIMATE_HIGH) + 1
+            if len(str(low)) != len(str(high)):
+                return False
+    return True
