@@ -5,6 +5,9 @@ tests/test_pdf_parallel.py and tests/test_pdf_cache.py."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from bookbuild.render.pdf.parallel.memo import JoinMemo
 from bookbuild.render.pdf.parallel.numbering import CHARS_PER_PAGE, Piece, widths_settled
 from bookbuild.render.pdf.parallel.plan import join_order
 
@@ -58,3 +61,34 @@ def test_the_contents_waits_until_its_numbers_keep_their_digits() -> None:
     assert not widths_settled(long_book[0], long_book, two_sided=False)
     _lay_out(long_book, 75, 10)
     assert widths_settled(long_book[0], long_book, two_sided=False)
+
+
+def test_the_join_keeps_each_part_as_it_is_made(tmp_path: Path) -> None:
+    """A part of the joined file is written when the join makes it (during the layout), not
+    after the last layout; another build finds it; a damaged entry in its place is written
+    again; a cache folder that cannot be written makes the build go on without it."""
+    cache = tmp_path / ".bookbuild-cache"
+    memo = JoinMemo(cache)
+    name = memo.name("0" * 64, "1", "0", "[]", "False", "")
+    meta = {"count": 1, "keys": 0, "rows": 4, "placed": [[5, 0]], "joined": [], "fonts": []}
+    memo.put(name, meta, b"body5 0 obj")
+    chunk = cache / "pdf-join" / f"{name}.chunk"
+    assert chunk.is_file()
+    assert JoinMemo(cache).get(name) == ({**meta, "data": memo.parts[name][0]["data"]}, b"body5 0 obj")
+    chunk.write_bytes(chunk.read_bytes()[:-3])
+    damaged = JoinMemo(cache)
+    assert damaged.get(name) is None
+    damaged.put(name, meta, b"body5 0 obj")
+    assert JoinMemo(cache).get(name) is not None
+    damaged.save()
+    assert chunk.is_file()  # used by this build: kept by the prune
+
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "pdf-join").write_text("a file where the folder should be", encoding="utf-8")
+    memo = JoinMemo(blocked)
+    memo.put(name, meta, b"body5 0 obj")
+    memo.keep_program("f" * 64, b"program")
+    assert not memo.writable
+    memo.save()
+    assert (blocked / "pdf-join").read_text(encoding="utf-8") == "a file where the folder should be"

@@ -55,12 +55,16 @@ class JoinMemo:
         # book: the last build's (read) and this one's (written by save)
         self.slots: dict[int, tuple[int, int]] = {}
         self.new_slots: dict[int, tuple[int, int]] = {}
+        # the entries in the folder: found there, or written by this build (_write)
+        self.on_disk: set[str] = set()
+        self.writable = self.folder is not None
         if self.folder is not None:
             self.slots = _read_slots(self.folder / SLOTS)
             try:
-                self.pieces = {name[:32] for name in os.listdir(self.folder) if name.endswith(".chunk")}
+                self.on_disk = set(os.listdir(self.folder))
             except OSError:
                 pass
+            self.pieces = {name[:32] for name in self.on_disk if name.endswith(".chunk")}
 
     @staticmethod
     def _piece(digest: str) -> str:
@@ -91,9 +95,29 @@ class JoinMemo:
         return found
 
     def put(self, name: str, meta: dict, data: bytes) -> None:
-        self.parts[name] = ({**meta, "data": hashlib.sha256(data).hexdigest()}, data)
+        """Keep a part made by the join, and write it to the folder now: the join runs while
+        the workers lay out (join.BackgroundJoin), and what is written then is not left for
+        :meth:`save`, after the last layout. Written at the end, a cold build's six hundred
+        entries of the large benchmark book took 0.2 to 0.45 s with both workers idle."""
+        meta = {**meta, "data": hashlib.sha256(data).hexdigest()}
+        self.parts[name] = (meta, data)
         self.used.add(name)
         self.fonts[name] = meta["fonts"]
+        self.on_disk.discard(f"{name}.chunk")  # there, it was damaged (get missed it): written again
+        self._write_part(name)
+
+    def _write_part(self, name: str) -> None:
+        meta, data = self.parts[name]
+        payload = json.dumps(meta, separators=(",", ":")).encode("utf-8")
+        self._write(f"{name}.chunk", len(payload).to_bytes(_HEAD, "big") + payload + data, "the joined PDF's parts")
+
+    def _write(self, file_name: str, data: bytes, what: str) -> None:
+        """Write an entry once (a name is its content's); nothing more once the folder
+        refuses one (a read-only cache)."""
+        if self.writable and file_name not in self.on_disk:
+            assert self.folder is not None
+            self.writable = keep(self.folder / file_name, data, what)
+            self.on_disk.add(file_name)
 
     def renumbered(self, name: str, made_from: dict | None, where: tuple[str, ...]) -> tuple[dict, bytes] | None:
         """The part ``name`` of a piece renumbered as drawn (drawn.py), made from the kept part
@@ -120,10 +144,13 @@ class JoinMemo:
         self.merged_programs.clear()
         if self.folder is not None:
             prune_folder(self.folder, set(), (".chunk", ".font", ".merged"))
+            self.on_disk = {name for name in self.on_disk if not name.endswith((".chunk", ".font", ".merged"))}
 
     # the font programs (fonts.Programs)
     def keep_program(self, digest: str, data: bytes) -> None:
+        """Keep a font program a piece embeds, written now (see :meth:`put`)."""
         self.programs.setdefault(digest, data)
+        self._write(f"{digest}.font", data, "a font program")
 
     def program(self, digest: str) -> bytes | None:
         data = self.programs.get(digest)
@@ -151,20 +178,16 @@ class JoinMemo:
         """Write what this build's file is made of, and drop every other entry."""
         if self.folder is None:
             return
-        keep(self.folder / SLOTS, json.dumps(sorted(self.new_slots.items())).encode("utf-8"), "the joined PDF's slots")
-        for name in self.used & self.parts.keys():
-            meta, data = self.parts[name]
-            payload = json.dumps(meta, separators=(",", ":")).encode("utf-8")
-            if not keep(self.folder / f"{name}.chunk", len(payload).to_bytes(_HEAD, "big") + payload + data,
-                        "the joined PDF's parts"):
-                return  # a read-only cache: nothing more is written
+        if not keep(self.folder / SLOTS, json.dumps(sorted(self.new_slots.items())).encode("utf-8"),
+                    "the joined PDF's slots"):
+            return  # a read-only cache: nothing more is written
+        for name in sorted(self.used & self.parts.keys()):  # written by put unless the folder refused
+            self._write_part(name)
         fonts = {use[-1] for name in self.used for use in self.fonts[name]}
-        for digest in fonts:
-            if digest in self.programs and not (self.folder / f"{digest}.font").exists():
-                keep(self.folder / f"{digest}.font", self.programs[digest], "a font program")
+        for digest in sorted(fonts & self.programs.keys()):
+            self._write(f"{digest}.font", self.programs[digest], "a font program")
         for name, data in self.merged_programs.items():
-            if not (self.folder / f"{name}.merged").exists():
-                keep(self.folder / f"{name}.merged", data, "a merged font program")
+            self._write(f"{name}.merged", data, "a merged font program")
         prune_folder(self.folder, self.used | fonts | set(self.merged_programs), (".chunk", ".font", ".merged"))
 
 
