@@ -244,7 +244,8 @@ class Joiner:
         self.keys = 0  # structure parent keys used so far
         self.memo = memo if memo is not None else JoinMemo(None)
         # each font once, not once a piece (fonts.py), its dictionary at a number reserved now
-        self.fonts = FontMerger(self.file, [self.file.reserve() for _ in range(FONT_SLOTS)], self.memo)
+        self.fonts = FontMerger(self.file, [self.file.reserve() for _ in range(FONT_SLOTS)], self.memo,
+                                early=not self.memo.merged_kept())
         self.base = self.file.count  # where the next piece's objects are numbered from
         self.free = (self.base, 0)  # the first object number and structure key the pieces left free
 

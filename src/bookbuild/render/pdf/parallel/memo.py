@@ -171,6 +171,11 @@ class JoinMemo:
             self.merged_programs[name] = data
         return data
 
+    def merged_kept(self) -> bool:
+        """Whether the folder holds merged programs (a rebuild: the join's fonts are then
+        likely merged already, fonts.FontMerger)."""
+        return any(name.endswith(".merged") for name in self.on_disk) or bool(self.merged_programs)
+
     def keep_merged(self, name: str, data: bytes) -> None:
         self.merged_programs[name] = data
 

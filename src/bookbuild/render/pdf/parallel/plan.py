@@ -6,7 +6,8 @@ the page numbers it prints: its own (the page counter, set per piece with ``coun
 and those of "see page N" and of the contents, which name pages of other pieces (given to
 each piece as plain text, ``data-page``, see render/pdf.py).
 
-A cold build sends the body pieces to the workers in book order, and the contents last.
+A cold build sends the body pieces to the workers in book order, and the contents once the
+numbers it prints are settled enough to be corrected in place (numbering.widths_settled).
 Each piece gets the numbers known when it is sent: exact for the pieces laid out by then,
 estimated from text length for the rest. Its worker (pieces.py) keeps the laid-out
 document, undrawn (past ``PAGES_LIVE`` pages, compressed as compressed bytes: compressed.py). As
@@ -20,7 +21,8 @@ the pieces of edited chapters are sent first (order.py). When an edit moves the 
 it, they are not laid out again: the next round takes each as it was drawn and changes the
 digits it prints (drawn.py), and the join changes its kept part of the file alike. The
 other pieces wait for the edited ones before they are joined. The pieces are joined (join.py)
-as they are drawn, on a thread of the main process, which otherwise only waits (a piece
+as they are drawn, in an order fixed by the book (:func:`join_order`), on a thread of the
+main process, which otherwise only waits (a piece
 unchanged since the last build is written as the join kept it: memo.py): blank
 versos where a chapter must start on the right, one tag tree and parent tree made of the
 pieces' (the single document's tag tree, element for element), the named destinations and
