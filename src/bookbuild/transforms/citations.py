@@ -15,7 +15,6 @@ nearest keys; the citation then shows as written.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import json
 import os
@@ -30,7 +29,7 @@ from ..config import BuildContext
 from ..config.citations import CitationOptions
 from ..errors import Reporter, SourceError
 from ..files import read_book_file
-from ..model import Book, Chapter, Footnote, Heading
+from ..model import Book, Chapter, Heading
 from ..resources import display_path
 from ..sources import chapter_id
 from ..sources.bibliography import read_references
@@ -212,14 +211,10 @@ def _written_back(book: Book, bodies: list[_Body]) -> Book:
             chapter = chapter.replace(body=text)
         else:
             notes = list(chapter.footnotes)
-            notes[body.note] = _note_with(notes[body.note], text)
+            notes[body.note] = notes[body.note].with_body(text)
             chapter = chapter.replace(footnotes=tuple(notes))
         changed[chapter.id] = chapter
     return book.replace(chapters=tuple(changed.get(c.id, c) for c in book.chapters))
-
-
-def _note_with(note: Footnote, body: str) -> Footnote:
-    return dataclasses.replace(note, body=body)
 
 
 def _bibliography_chapter(book: Book, source: Path) -> Chapter:

@@ -17,7 +17,7 @@ numbers by printed page numbers where they know them (render/index_locators.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -170,7 +170,7 @@ def _collect(chapter: Chapter, position: int, index: _Index, owners: dict[str, i
                 owners[mark_id] = position
             index.add(mark, mark_id, chapter)
             mark.attrib.pop(LINE, None)
-    notes = tuple(note if "data-index" not in note.body else replace(note, body=serialize_fragment(wrapper))
+    notes = tuple(note if "data-index" not in note.body else note.with_body(serialize_fragment(wrapper))
                   for note, wrapper in zip(chapter.footnotes, wrappers[1:]))
     return chapter.replace(body=serialize_fragment(wrappers[0]), footnotes=notes)
 
