@@ -74,6 +74,7 @@ def test_a_failed_epubcheck_service_hands_the_check_to_a_lone_run(built: dict, t
         def _start(self) -> None:
             self.process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"], stdin=subprocess.PIPE,
                                             stdout=subprocess.PIPE, text=True)
+            self.process.wait()  # dead before the check is written to it, every time (it once raced)
 
     monkeypatch.setattr(validators, "_EPUBCHECK", Dying())
     broken = tmp_path / "broken.epub"

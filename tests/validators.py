@@ -102,7 +102,10 @@ class _EpubCheckService:
             self.process.wait()
             for pipe in (self.process.stdin, self.process.stdout):
                 if pipe is not None:
-                    pipe.close()
+                    try:
+                        pipe.close()
+                    except OSError:  # a dead service: closing flushes what check() could not write to it
+                        pass
         if self.log is not None:
             self.log.unlink(missing_ok=True)
             self.log = None
