@@ -522,8 +522,9 @@ def test_merged_fonts_extract_and_draw_as_the_single_documents(fonts_both_ways: 
 
 def test_a_worker_freezes_what_it_keeps_and_frees_dropped_layouts_in_batches() -> None:
     """The worker's garbage policy (pdf_pieces._Garbage): after each piece the live objects
-    are frozen, so a full collection no longer walks kept layouts; cycles left by dropped
-    layouts are freed once PAGES_DROPPED pages of them have piled up, not before."""
+    are frozen, so a full collection no longer walks kept layouts. A dropped layout that
+    reference counting freed counts FREED_PAGE a page; one left in a cycle counts whole;
+    a full collection frees them once PAGES_DROPPED pages have piled up, not before."""
     import gc
     import weakref
 
@@ -537,6 +538,17 @@ def test_a_worker_freezes_what_it_keeps_and_frees_dropped_layouts_in_batches() -
         node.me = node  # only the cycle collector frees it
         return weakref.ref(node)
 
+    def document(pages: int, cyclic: bool) -> Node:
+        made = Node()
+        made.pages = []
+        for _ in range(pages):
+            page = Node()
+            page._page_box = Node()
+            if cyclic:
+                page._page_box.page = page._page_box
+            made.pages.append(page)
+        return made
+
     garbage = pdf_pieces._Garbage()
     try:
         kept = Node()
@@ -546,14 +558,26 @@ def test_a_worker_freezes_what_it_keeps_and_frees_dropped_layouts_in_batches() -
         young = cycle()
         garbage.settle()
         assert young() is None  # garbage of the piece just done is collected before freezing
-        old = cycle()
-        gc.freeze()  # as when it was part of a kept layout
-        garbage.dropped(pdf_pieces.PAGES_DROPPED - 1)
-        garbage.settle()
-        assert old() is not None
-        garbage.dropped(1)
-        garbage.settle()
-        assert old() is None
+
+        freed = document(10, cyclic=False)
+        garbage.settle(kept=(1, freed))
+        del freed
+        garbage.settle(dropped=1)
+        assert garbage.pages == pytest.approx(10 * pdf_pieces.FREED_PAGE)
+
+        left = document(pdf_pieces.PAGES_DROPPED - 3, cyclic=True)
+        box = weakref.ref(left.pages[0]._page_box)
+        garbage.settle(kept=(2, left))
+        del left
+        garbage.settle(dropped=2)
+        assert box() is not None  # frozen in its cycle, and counted whole
+        assert garbage.pages == pytest.approx(pdf_pieces.PAGES_DROPPED - 3 + 10 * pdf_pieces.FREED_PAGE)
+
+        more = document(1, cyclic=True)
+        garbage.settle(kept=(3, more))
+        del more
+        garbage.settle(dropped=3)  # PAGES_DROPPED reached: unfrozen and collected
+        assert box() is None and garbage.pages == 0
     finally:
         gc.unfreeze()
 

@@ -29,6 +29,7 @@ from ...resources import resolve_url, styles_dir, stylesheet
 from ...xhtml import parse_fragment, unwrap
 from ..scripts import isolate_inline_runs, pdf_options_sheet
 from ..templates import render_template
+from .cycles import weak_layout_contexts
 from .glossary_uses import print_glossary_uses
 from .glyphs import collect_missing_glyphs, report_missing_glyphs
 from .index import for_print, layout_with_index
@@ -137,7 +138,9 @@ def layout_pdf(book: Book, build: BuildContext, reporter: Reporter, *,  # noqa: 
     counters = CounterStyle()  # the sheets' @counter-style rules, for this layout
     sheets = load_stylesheets(source.sheets, source.css, book, reporter, fetcher, fonts, counters, shared_fonts)
     document = HTML(string=source.html, base_url=ASSET_ROOT, url_fetcher=fetcher)
-    with joined_leaders():  # the contents' dot leaders: a text box each, not thousands (leaders.py)
+    # the contents' dot leaders: a text box each, not thousands (leaders.py); a layout freed
+    # without the garbage collector (cycles.py)
+    with joined_leaders(), weak_layout_contexts():
         return document.render(stylesheets=sheets, font_config=fonts, counter_style=counters, pdf_tags=pdf_tags,
                                pdf_variant=build.config.pdf.variant)
 

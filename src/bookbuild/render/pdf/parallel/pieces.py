@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import weakref
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -19,14 +20,18 @@ from ....config.pdf import PdfOptions
 from ....errors import Reporter
 from ....model import Book
 from ....resources import forget_folders
+from ..cycles import unlink_pages
 from ..document import PdfSource, remove_font_copies
 from ..glyphs import collect_missing_glyphs
 from ..page_labels import printed_folios
 from .cache import PieceCache
 from .workers import Shared, serve
 
-# pages of dropped layouts a worker leaves to the garbage collector before a full collection
+# pages of dropped layouts a worker leaves frozen in reference cycles before a full collection
 PAGES_DROPPED = 150
+# what a dropped layout freed by reference counting still leaves in cycles (WeasyPrint's
+# caches of computed values and images: 2,400 of a dropped chapter's 12,600 objects), in pages
+FREED_PAGE = 0.2
 
 _BOOK: Book | None = None  # the book, in a worker process (sent once, by the initializer)
 _BUILD: BuildContext | None = None  # its options and cache folder, sent with it
@@ -64,6 +69,7 @@ def serve_pieces(conn: Connection) -> None:
         if again:  # what the last build left, frozen (_Garbage), is freed
             gc.unfreeze()
             gc.collect()
+            garbage.forget()
 
     new_book(sent.value)
 
@@ -80,12 +86,12 @@ def serve_pieces(conn: Connection) -> None:
                 del kept  # held is then its only holder: compressed, it is garbage for the collection below
                 if message[4]:
                     result["compressed"] = _compress(held, number)
-            elif not result["cached"]:
-                garbage.dropped(result["pages"])
+                garbage.settle(kept=None if result["compressed"] else (number, held[number][0]))
+            else:
+                garbage.settle()
         else:
             result = _finish_piece(job, *held.pop(number))
-            garbage.dropped(result["pages"])
-        garbage.settle()
+            garbage.settle(dropped=number)
         return result
 
     serve(conn, handle, new_book)
@@ -112,26 +118,40 @@ def _drop_fonts() -> None:
 class _Garbage:
     """The worker's cyclic garbage collector, told to leave the kept layouts alone.
 
-    A kept layout is about 40,000 tracked objects a piece, which every full collection walked
-    again: 6 of a worker's 37 seconds on the large benchmark book. After each piece, one
-    collection frees that piece's garbage and the objects still alive are frozen
-    (``gc.freeze``), so later collections walk only what is new. A dropped layout leaves
-    cycles among frozen objects; once ``PAGES_DROPPED`` pages of them pile up, they are
-    unfrozen and that collection frees them.
+    A kept layout is tens of thousands of tracked objects a piece, which every full
+    collection walked again: 6 of a worker's 37 seconds on the large benchmark book. After
+    each piece, one collection frees that piece's garbage and the objects still alive are
+    frozen (``gc.freeze``), so later collections walk only what is new.
+
+    A kept layout dropped once drawn is freed by reference counting (cycles.py), but for
+    WeasyPrint's smaller cycles; one that WeasyPrint leaves in a cycle stays frozen whole.
+    Either way what it leaves is frozen garbage, freed by a full collection (``gc.unfreeze``)
+    once ``PAGES_DROPPED`` pages of it have piled up. Whether a layout was freed is seen from
+    its pages' boxes, held weakly (``gc.get_freeze_count`` walks every frozen object).
     """
 
     def __init__(self) -> None:
-        self.pages = 0
+        self.kept: dict[int, list[weakref.ref]] = {}  # piece number -> its kept layout's pages
+        self.pages = 0.0  # pages of dropped layouts left frozen
 
-    def dropped(self, pages: int) -> None:
-        self.pages += pages
+    def forget(self) -> None:
+        """Everything was unfrozen and collected (a new build): nothing is counted."""
+        self.__init__()  # type: ignore[misc]
 
-    def settle(self) -> None:
+    def settle(self, kept: tuple[int, Any] | None = None, dropped: int | None = None) -> None:
+        """After a piece: the layout of a piece was ``kept`` (its number and document; not a
+        compressed one, which is bytes), or that of piece ``dropped`` was let go."""
+        if dropped is not None:
+            pages = self.kept.pop(dropped, [])
+            alive = sum(page() is not None for page in pages)
+            self.pages += alive + FREED_PAGE * (len(pages) - alive)
         if self.pages >= PAGES_DROPPED:
             gc.unfreeze()
             self.pages = 0
         gc.collect()  # walks only what is not frozen: this piece's garbage, or all after unfreeze
         gc.freeze()
+        if kept is not None:
+            self.kept[kept[0]] = [weakref.ref(page._page_box) for page in kept[1].pages]
 
 
 def _compress(held: dict[int, tuple], number: int) -> bool:
@@ -265,6 +285,7 @@ def _finish_piece(job: tuple, document: Any, old_job: tuple, old_source: PdfSour
     else:
         why = ""
     if why:
+        unlink_pages(document)
         del document
         result, _ = _layout_piece(job, keep=False)
         return {**result, "how": f"laid out again ({why})"}
@@ -284,6 +305,7 @@ def _draw(document: Any) -> tuple[bytes, dict]:
 
     with marking(document) as drawn:
         data = document.write_pdf(pdf_tags=True)
+    unlink_pages(document)  # drawn: freed once let go (cycles.py)
     return data, drawn
 
 
