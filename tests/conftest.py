@@ -47,6 +47,19 @@ def write_book(folder: Path, manifest: str, chapters: dict[str, str]) -> Path:
     return folder
 
 
+def laid_out_pdf(folder: Path):  # noqa: ANN201 - a WeasyPrint document
+    """The book in ``folder`` laid out as one PDF document, not yet drawn (what
+    ``bookbuild pdf --single-process`` writes), without the cache."""
+    from bookbuild import pipeline
+    from bookbuild.render.pdf.document import layout_pdf
+    from bookbuild.transforms.formats import for_format
+
+    reporter = Reporter()
+    manifest = pipeline.load_config(folder, reporter)
+    book = pipeline.load_book(manifest, reporter, cache=False)
+    return layout_pdf(for_format(book, "pdf"), pipeline.build_context(manifest, False, book), reporter)
+
+
 def read_pack(path: Path) -> dict[str, bytes]:
     """The entries of a cache pack (``.bookbuild-cache/<kind>.pack``), read as a stranger
     would: its format is a header line, then each entry's name and size on a line, and its bytes."""

@@ -14,15 +14,11 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pikepdf
 
-from bookbuild import pipeline
-from bookbuild.errors import Reporter
 from bookbuild.render.pdf.cycles import unlink_pages
-from bookbuild.render.pdf.document import layout_pdf
-from conftest import write_book
+from conftest import laid_out_pdf, write_book
 
 REAL_SVG = Path(__file__).parent / "real" / "svg" / "matplotlib-noscale.svg"  # holds an <image> (tests/real/svg/LICENSES.md)
 KINDS = ("LayoutContext", "StyleFor", "TargetCollector", "PageBox", "FootnoteAreaBox", "LineBox", "TextBox")
@@ -62,13 +58,6 @@ def _no_collector() -> Iterator[Counter]:
         gc.enable()
 
 
-def _layout(folder: Path) -> Any:
-    reporter = Reporter()
-    manifest = pipeline.load_config(folder, reporter)
-    book = pipeline.load_book(manifest, reporter, cache=False)
-    return layout_pdf(book, pipeline.build_context(manifest, cache=False), reporter)
-
-
 def test_a_laid_out_document_is_freed_by_reference_counting(tmp_path: Path) -> None:
     """The layout context, its styles and its target lookups are freed once the layout is
     done; the boxes once the drawn document is let go (footnote areas unlinked). Before
@@ -76,7 +65,7 @@ def test_a_laid_out_document_is_freed_by_reference_counting(tmp_path: Path) -> N
     page with a note after."""
     folder = write_book(tmp_path / "book", MANIFEST, {"one.md": ONE, "two.md": TWO})
     with _no_collector() as before:
-        document = _layout(folder)
+        document = laid_out_pdf(folder)
         laid_out = _objects() - before
         assert laid_out["LayoutContext"] == laid_out["StyleFor"] == laid_out["TargetCollector"] == 0, laid_out
         gc.collect()  # pages WeasyPrint laid out again and discarded: the worker collects them after each piece
@@ -101,7 +90,7 @@ def test_an_svg_drawing_keeps_its_layout_context_and_draws_its_raster_image(tmp_
                         {"one.md": "# One\n\n![A plot drawn by matplotlib](plot.svg)\n", "two.md": TWO})
     shutil.copy(REAL_SVG, folder / "plot.svg")
     with _no_collector() as before:
-        document = _layout(folder)
+        document = laid_out_pdf(folder)
         assert (_objects() - before)["LayoutContext"] == 1  # held by the drawing, for drawing
         data = document.write_pdf()
     with pikepdf.open(io.BytesIO(data)) as pdf:

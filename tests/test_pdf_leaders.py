@@ -9,23 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import pipeline
-from bookbuild.errors import Reporter
 from bookbuild.render.pdf import leaders
-from bookbuild.render.pdf.document import layout_pdf
-from bookbuild.transforms.formats import for_format
+from conftest import laid_out_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = " ."  # print.css: leader(" .")
 RTL_UNIT = " . ."  # print.css, [dir="rtl"]: leader(" . .")
-
-
-def _layout(book_dir: Path):  # noqa: ANN202 - a WeasyPrint document
-    reporter = Reporter()
-    manifest = pipeline.load_config(book_dir, reporter)
-    book = pipeline.load_book(manifest, reporter, cache=False)
-    context = pipeline.build_context(manifest, False, book)
-    return layout_pdf(for_format(book, "pdf"), context, reporter)
 
 
 def _leader_boxes(box):  # noqa: ANN001, ANN202
@@ -49,7 +38,7 @@ def test_joined_leaders_draw_the_same_pages(book: str, tmp_path: Path, monkeypat
     """The sample book (Noto Serif) and a Chinese one (Noto CJK, whose advances round
     otherwise: one box a leader moved its last dots by a pixel): every page the same with a
     box a unit (WeasyPrint's own leaders) and with a box for GLYPHS_PER_BOX characters."""
-    joined = _layout(ROOT / book)
+    joined = laid_out_pdf(ROOT / book)
     found = [leader for page in joined.pages for leader in _leader_boxes(page._page_box)]
     assert len(found) >= 3  # the contents' entries
     for leader in found:
@@ -60,7 +49,7 @@ def test_joined_leaders_draw_the_same_pages(book: str, tmp_path: Path, monkeypat
             [leaders.GLYPHS_PER_BOX] * (len(leader.children) - 1)
 
     monkeypatch.setattr(leaders, "join_units", lambda leader: None)
-    apart = _layout(ROOT / book)
+    apart = laid_out_pdf(ROOT / book)
     units = [len(leader.children) for page in apart.pages for leader in _leader_boxes(page._page_box)]
     assert len(units) == len(found) and sum(units) > 3 * len(found)
     assert [sum(len(box.text) // len(UNIT) for box in leader.children) for leader in found] == units
@@ -76,7 +65,7 @@ def test_joined_leaders_draw_the_same_pages(book: str, tmp_path: Path, monkeypat
 
 def test_right_to_left_leaders_are_left_as_weasyprint_makes_them() -> None:
     """In the Persian test book every leader keeps its copies, a unit each (leaders.py)."""
-    document = _layout(ROOT / "tests/books/fa")
+    document = laid_out_pdf(ROOT / "tests/books/fa")
     found = [leader for page in document.pages for leader in _leader_boxes(page._page_box)]
     assert len(found) >= 3
     assert all(len(leader.children) > 3 and {box.text for box in leader.children} == {RTL_UNIT} for leader in found)
